@@ -1,0 +1,4 @@
+//! Sinew: a ZeroMQ-compatible, brokerless socket toolkit.
+#![forbid(unsafe_code)]
+
+pub mod zmtp;
