@@ -1,0 +1,192 @@
+//! `ReceiveBuffer`: where bytes from the peer land before they are decoded.
+//!
+//! The engine reads into `spare()` and reports how much arrived with `commit()`;
+//! decoded frames are split off the front as `Bytes` that share the buffer, so small
+//! frames are never copied. Memory grows only as bytes arrive, in steps of at most
+//! `GROWTH_STEP`, and never past `limit` (a large frame's own buffer is limited to
+//! its size, so a read never runs into the next frame). Growth uses `try_reserve`,
+//! so a failed allocation is an error for this connection, not an abort. This file
+//! must never reserve memory for bytes that have not arrived beyond one growth step.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// The most a buffer grows by at once, and the size of a fresh read buffer.
+pub const GROWTH_STEP: usize = 64 * 1024;
+
+/// Bytes received from the peer and not yet decoded, plus room for the next read.
+#[derive(Debug, Default)]
+pub struct ReceiveBuffer {
+    /// Received bytes, then zeroed room for the next read (`bytes.len() >= filled`).
+    bytes: BytesMut,
+    /// How many bytes at the front were received.
+    filled: usize,
+    /// The most bytes this buffer may ever hold, if bounded.
+    limit: Option<usize>,
+}
+
+/// Memory for received bytes could not be allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocationFailed;
+
+impl ReceiveBuffer {
+    /// An empty, unbounded buffer.
+    pub fn new() -> ReceiveBuffer {
+        ReceiveBuffer::default()
+    }
+
+    /// An empty buffer that will never hold more than `limit` bytes.
+    pub fn with_limit(limit: usize) -> ReceiveBuffer {
+        ReceiveBuffer {
+            limit: Some(limit),
+            ..ReceiveBuffer::default()
+        }
+    }
+
+    /// The received bytes not yet consumed.
+    pub fn data(&self) -> &[u8] {
+        self.bytes.get(..self.filled).unwrap_or(&[])
+    }
+
+    /// How many received bytes are not yet consumed.
+    pub fn len(&self) -> usize {
+        self.filled
+    }
+
+    /// Whether no received bytes are waiting.
+    pub fn is_empty(&self) -> bool {
+        self.filled == 0
+    }
+
+    /// Whether the buffer holds as many bytes as its limit allows.
+    pub fn is_full(&self) -> bool {
+        self.limit.is_some_and(|limit| self.filled >= limit)
+    }
+
+    /// Room for the next read, growing the buffer by at most one step if it is full.
+    /// Empty when the buffer has reached its limit.
+    pub fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
+        if self.filled == self.bytes.len() {
+            let room = match self.limit {
+                Some(limit) => limit.saturating_sub(self.filled),
+                None => usize::MAX,
+            };
+            // Grow in proportion to what has arrived (so large frames are not
+            // reallocated too often), but never by more than has arrived plus one
+            // step, and never past the limit.
+            let step = self.filled.clamp(GROWTH_STEP, GROWTH_STEP * 16).min(room);
+            if step > 0 {
+                if self.bytes.try_reclaim(step) {
+                    self.bytes.resize(self.filled + step, 0);
+                } else {
+                    self.bytes = allocate(self.data(), self.filled + step)?;
+                }
+            }
+        }
+        Ok(self.bytes.get_mut(self.filled..).unwrap_or(&mut []))
+    }
+
+    /// Records that `count` bytes were read into `spare()`.
+    pub fn commit(&mut self, count: usize) {
+        self.filled = (self.filled + count).min(self.bytes.len());
+    }
+
+    /// Appends bytes by copying them in (for tests and for moving a frame's start).
+    pub fn extend_from_slice(&mut self, mut bytes: &[u8]) -> Result<(), AllocationFailed> {
+        while !bytes.is_empty() {
+            let spare = self.spare()?;
+            if spare.is_empty() {
+                break;
+            }
+            let count = spare.len().min(bytes.len());
+            let (head, tail) = bytes.split_at(count);
+            if let Some(target) = spare.get_mut(..count) {
+                target.copy_from_slice(head);
+            }
+            self.commit(count);
+            bytes = tail;
+        }
+        Ok(())
+    }
+
+    /// Discards `count` bytes from the front.
+    pub fn consume(&mut self, count: usize) {
+        let count = count.min(self.filled);
+        self.bytes.advance(count);
+        self.filled -= count;
+    }
+
+    /// Splits `count` received bytes off the front, sharing the memory.
+    pub fn split_to(&mut self, count: usize) -> BytesMut {
+        let count = count.min(self.filled);
+        self.filled -= count;
+        self.bytes.split_to(count)
+    }
+
+    /// Takes every received byte, leaving the buffer empty.
+    pub fn take(&mut self) -> BytesMut {
+        let filled = self.filled;
+        self.split_to(filled)
+    }
+}
+
+/// A buffer of `length` bytes starting with `data` and zeroed after it, allocated
+/// fallibly.
+fn allocate(data: &[u8], length: usize) -> Result<BytesMut, AllocationFailed> {
+    let mut vector = Vec::new();
+    vector
+        .try_reserve_exact(length)
+        .map_err(|_| AllocationFailed)?;
+    vector.extend_from_slice(data);
+    vector.resize(length, 0);
+    Ok(Bytes::from(vector)
+        .try_into_mut()
+        .unwrap_or_else(|shared| BytesMut::from(&shared[..])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_only_as_bytes_arrive_and_respects_the_limit() {
+        let mut buffer = ReceiveBuffer::with_limit(10);
+        assert_eq!(buffer.spare().unwrap().len(), 10);
+        buffer.spare().unwrap()[..4].copy_from_slice(b"abcd");
+        buffer.commit(4);
+        assert_eq!(buffer.data(), b"abcd");
+        assert_eq!(buffer.spare().unwrap().len(), 6);
+        buffer.extend_from_slice(b"efghijklmn").unwrap();
+        assert_eq!(buffer.data(), b"abcdefghij");
+        assert!(buffer.is_full());
+        assert!(buffer.spare().unwrap().is_empty());
+        assert_eq!(&buffer.split_to(3)[..], b"abc");
+        buffer.consume(2);
+        assert_eq!(buffer.data(), b"fghij");
+        assert_eq!(&buffer.take()[..], b"fghij");
+        assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn unbounded_buffer_reserves_one_step_at_a_time() {
+        let mut buffer = ReceiveBuffer::new();
+        assert_eq!(buffer.spare().unwrap().len(), GROWTH_STEP);
+        assert!(buffer.bytes.capacity() < 2 * GROWTH_STEP + 1024);
+        let chunk = vec![7u8; GROWTH_STEP];
+        buffer.extend_from_slice(&chunk).unwrap();
+        buffer.extend_from_slice(&chunk).unwrap();
+        assert_eq!(buffer.len(), 2 * GROWTH_STEP);
+        assert!(buffer.data().iter().all(|&byte| byte == 7));
+    }
+
+    #[test]
+    fn split_frames_stay_valid_after_the_buffer_moves() {
+        let mut buffer = ReceiveBuffer::new();
+        buffer.extend_from_slice(b"first").unwrap();
+        let first = buffer.split_to(5).freeze();
+        buffer
+            .extend_from_slice(&vec![1u8; 3 * GROWTH_STEP])
+            .unwrap();
+        assert_eq!(&first[..], b"first");
+        assert_eq!(buffer.len(), 3 * GROWTH_STEP);
+    }
+}

@@ -1,0 +1,214 @@
+//! The output side: frames packed into as few writes as possible.
+//!
+//! Headers and small bodies are copied into one packing buffer, so many small
+//! messages leave in one write; a large body is queued as its own chunk (a clone of
+//! its `Bytes`, not a copy) so the engine hands it to a vectored write. The engine
+//! takes the pending chunks with `io_slices` and reports what the kernel took with
+//! `advance`. This file must never copy a body larger than `COPY_LIMIT`.
+
+use super::frame::{MAX_HEADER_LENGTH, write_header};
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+/// Bodies up to this size are copied into the packing buffer; larger ones are sent
+/// from their own memory.
+pub const COPY_LIMIT: usize = 4 * 1024;
+
+/// Initial room in the packing buffer.
+const PACKING_CAPACITY: usize = 16 * 1024;
+
+/// Bytes waiting to be written to the peer, in order.
+#[derive(Debug, Default)]
+pub struct Encoder {
+    /// Whole chunks that come before `packing`.
+    chunks: VecDeque<Bytes>,
+    /// Headers and small bodies written since the last chunk.
+    packing: BytesMut,
+    /// Total bytes pending in `chunks` and `packing`.
+    pending: usize,
+}
+
+impl Encoder {
+    /// An encoder with nothing pending.
+    pub fn new() -> Encoder {
+        Encoder::default()
+    }
+
+    /// Queues one frame.
+    pub fn frame(&mut self, more: bool, command: bool, body: &Bytes) {
+        if body.len() <= COPY_LIMIT {
+            self.frame_from_slice(more, command, body);
+        } else {
+            self.reserve(MAX_HEADER_LENGTH);
+            write_header(&mut self.packing, more, command, body.len());
+            self.seal();
+            self.chunks.push_back(body.clone());
+            self.pending += header_length(body.len()) + body.len();
+        }
+    }
+
+    /// Queues one frame, copying its body.
+    pub fn frame_from_slice(&mut self, more: bool, command: bool, body: &[u8]) {
+        self.reserve(MAX_HEADER_LENGTH + body.len());
+        write_header(&mut self.packing, more, command, body.len());
+        self.packing.extend_from_slice(body);
+        self.pending += header_length(body.len()) + body.len();
+    }
+
+    /// Queues raw bytes (the greeting).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.packing.extend_from_slice(bytes);
+        self.pending += bytes.len();
+    }
+
+    /// Total bytes waiting to be written.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Whether nothing is waiting to be written.
+    pub fn is_empty(&self) -> bool {
+        self.pending == 0
+    }
+
+    /// Fills `slices` with the pending bytes in order; returns how many were filled.
+    pub fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        let packing = (!self.packing.is_empty()).then_some(&self.packing[..]);
+        let sources = self
+            .chunks
+            .iter()
+            .map(|chunk| &chunk[..])
+            .chain(packing)
+            .filter(|bytes| !bytes.is_empty());
+        let mut filled = 0;
+        for (slot, bytes) in slices.iter_mut().zip(sources) {
+            *slot = IoSlice::new(bytes);
+            filled += 1;
+        }
+        filled
+    }
+
+    /// The first pending run of bytes (for writers without vectored output).
+    pub fn first_chunk(&self) -> &[u8] {
+        match self.chunks.front() {
+            Some(chunk) => chunk,
+            None => &self.packing,
+        }
+    }
+
+    /// Drops the first `count` pending bytes: the peer's kernel took them.
+    pub fn advance(&mut self, mut count: usize) {
+        count = count.min(self.pending);
+        self.pending -= count;
+        while count > 0 {
+            match self.chunks.front_mut() {
+                Some(chunk) => {
+                    let step = count.min(chunk.len());
+                    chunk.advance(step);
+                    count -= step;
+                    if chunk.is_empty() {
+                        self.chunks.pop_front();
+                    }
+                }
+                None => {
+                    let step = count.min(self.packing.len());
+                    self.packing.advance(step);
+                    count -= step;
+                    if step == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        while self.chunks.front().is_some_and(Bytes::is_empty) {
+            self.chunks.pop_front();
+        }
+    }
+
+    /// Moves what is packed so far into its own chunk, so a large body can follow.
+    fn seal(&mut self) {
+        if !self.packing.is_empty() {
+            let packed = self.packing.split().freeze();
+            self.chunks.push_back(packed);
+        }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        if self.packing.capacity() - self.packing.len() < additional {
+            self.packing.reserve(additional.max(PACKING_CAPACITY));
+        }
+    }
+}
+
+/// The header's length for a body of `size` bytes.
+fn header_length(size: usize) -> usize {
+    if size > 255 { 9 } else { 2 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zmtp::buffer::ReceiveBuffer;
+    use crate::zmtp::frame::Decoder;
+
+    fn drain(encoder: &mut Encoder) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let mut slices = [IoSlice::new(&[]); 8];
+            let count = encoder.io_slices(&mut slices);
+            if count == 0 {
+                break;
+            }
+            // Take at most 7 bytes at a time, as a slow kernel would.
+            let mut taken = 0;
+            for slice in &slices[..count] {
+                let step = slice.len().min(7 - taken);
+                out.extend_from_slice(&slice[..step]);
+                taken += step;
+                if taken == 7 {
+                    break;
+                }
+            }
+            encoder.advance(taken);
+        }
+        assert_eq!(encoder.pending(), 0);
+        out
+    }
+
+    #[test]
+    fn small_and_large_frames_come_out_in_order() {
+        let mut encoder = Encoder::new();
+        let large = Bytes::from(vec![5u8; COPY_LIMIT + 1]);
+        encoder.frame(true, false, &Bytes::from_static(b"ab"));
+        encoder.frame(true, false, &large);
+        encoder.frame_from_slice(false, true, b"\x04PING\x00\x00");
+        encoder.frame(false, false, &Bytes::from_static(b"z"));
+        assert_eq!(encoder.pending(), 4 + 9 + large.len() + 2 + 7 + 3);
+        let mut slices = [IoSlice::new(&[]); 8];
+        assert_eq!(
+            encoder.io_slices(&mut slices),
+            3,
+            "packed, large body, packed"
+        );
+        assert_eq!(
+            slices[1].as_ptr(),
+            large.as_ptr(),
+            "the large body is not copied"
+        );
+        let bytes = drain(&mut encoder);
+        let mut input = ReceiveBuffer::new();
+        input.extend_from_slice(&bytes).unwrap();
+        let mut decoder = Decoder::new(None);
+        let mut frames = Vec::new();
+        while let Some(frame) = decoder.decode(&mut input).unwrap() {
+            frames.push(frame);
+        }
+        assert_eq!(frames.len(), 4);
+        assert_eq!(frames[1].body, large);
+        assert_eq!(&frames[2].body[..], b"\x04PING\x00\x00");
+        assert!(frames[2].command);
+        assert!(!frames[3].more);
+    }
+}
