@@ -1,0 +1,36 @@
+//! Fuzz target: the NULL handshake and traffic after a valid greeting.
+//!
+//! The input follows a well-formed libzmq greeting, so the fuzzer spends its time on
+//! READY, metadata, commands and frames. It must never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sinew::zmtp::{Config, Connection, SocketType};
+use std::time::{Duration, Instant};
+
+fn greeting() -> Vec<u8> {
+    let mut bytes = vec![0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 1];
+    bytes.extend_from_slice(b"NULL");
+    bytes.resize(64, 0);
+    bytes
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
+    let kind = SocketType::ALL[usize::from(control) % SocketType::ALL.len()];
+    let mut config = Config::new(kind);
+    if control & 0x80 != 0 {
+        config.max_message_size = Some(4096);
+    }
+    let now = Instant::now();
+    let mut connection = Connection::new(config, now);
+    let mut input = greeting();
+    input.extend_from_slice(rest);
+    if connection.handle_input(&input, now).is_err() {
+        return;
+    }
+    while let Ok(Some(_)) = connection.poll_event(now) {}
+    let _ = connection.handle_timeout(now + Duration::from_secs(60));
+});
