@@ -1,5 +1,63 @@
 //! `sinew-log`: an embedded, append-only, segmented log that stores record batches in
 //! Kafka's RecordBatch v2 layout and survives crashes.
 //!
-//! Nothing is built here yet. It must never depend on anything else of Sinew's: the
-//! log is usable on its own.
+//! A log directory holds one partition. [`Log`] is its single writer: it appends
+//! batches (assigning offsets by patching the base offset, outside the CRC), rolls
+//! segments, and syncs under a [`FsyncPolicy`]; each append's [`Acknowledgement`]
+//! says whether the batch is only written or already durable. Any number of
+//! [`Reader`]s read by offset or by timestamp and can wait at the end of the log.
+//! Opening a log after a crash checks everything after the recovery point, cuts a
+//! torn tail and refuses to serve damage ([`RecoveryReport`]). [`inspect`] looks into
+//! a directory without changing it.
+//!
+//! ```
+//! use sinew_log::{Log, LogConfig, MemoryDirectory, NewRecord};
+//! use std::sync::Arc;
+//!
+//! let directory = Arc::new(MemoryDirectory::new());
+//! let (log, _report) = Log::open_in(directory, LogConfig::default())?;
+//! let ack = log.append(&[NewRecord::new(None, b"hello".to_vec(), 0)])?;
+//! assert_eq!(ack.base_offset, 0);
+//! let records = log.reader().read_records(0, 10)?;
+//! assert_eq!(records[0].value.as_deref(), Some(&b"hello"[..]));
+//! log.close()?;
+//! # Ok::<(), sinew_log::LogError>(())
+//! ```
+//!
+//! The byte layout and what the engine assumes about the disk are in
+//! `docs/log-format.md`. This crate must never depend on anything else of Sinew's,
+//! and never panic on anything a file or a producer sent.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod batch;
+mod checkpoint;
+mod config;
+mod cursor;
+mod error;
+mod index;
+pub mod inspect;
+mod reader;
+mod record;
+mod recovery;
+mod segment;
+mod shared;
+pub mod storage;
+mod writer;
+
+pub use checkpoint::Checkpoint;
+pub use config::{Durability, FsyncPolicy, LogConfig};
+pub use error::{BatchError, LogError, Result};
+pub use reader::{Batches, Reader, open_read_only, open_read_only_in};
+pub use record::{Header, NewRecord, Record, decode_records, encode_batch};
+pub use recovery::{Damage, RebuiltIndex, RecoveryReport, Truncation};
+pub use storage::{Directory, FileDirectory, MemoryDirectory, Storage};
+pub use writer::{Acknowledgement, Log};

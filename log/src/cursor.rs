@@ -1,0 +1,194 @@
+//! A bounds-checked reader over a byte slice and the matching writers: big-endian
+//! integers and Kafka's zig-zag varints.
+//!
+//! Everything a file or a producer sent is read through here. It must never panic
+//! and never read past the end of its slice: a short input is an error.
+
+/// Why a read ran out of bytes or found an impossible value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CursorError {
+    /// The input ended before the field did.
+    Truncated,
+    /// A varint was longer than its type allows.
+    VarintTooLong,
+}
+
+/// A position in a byte slice that only moves forward.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor<'a> {
+    bytes: &'a [u8],
+    position: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `bytes`.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Cursor { bytes, position: 0 }
+    }
+
+    /// How many bytes are left.
+    pub(crate) fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.position)
+    }
+
+    /// The next `length` bytes.
+    pub(crate) fn take(&mut self, length: usize) -> Result<&'a [u8], CursorError> {
+        let end = self
+            .position
+            .checked_add(length)
+            .ok_or(CursorError::Truncated)?;
+        let taken = self
+            .bytes
+            .get(self.position..end)
+            .ok_or(CursorError::Truncated)?;
+        self.position = end;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CursorError> {
+        let taken = self.take(N)?;
+        let mut array = [0u8; N];
+        array.copy_from_slice(taken);
+        Ok(array)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, CursorError> {
+        Ok(u8::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn i8(&mut self) -> Result<i8, CursorError> {
+        Ok(i8::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn i16(&mut self) -> Result<i16, CursorError> {
+        Ok(i16::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn i32(&mut self) -> Result<i32, CursorError> {
+        Ok(i32::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, CursorError> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn i64(&mut self) -> Result<i64, CursorError> {
+        Ok(i64::from_be_bytes(self.array()?))
+    }
+
+    /// An unsigned LEB128 integer of at most `max_bytes` bytes.
+    fn unsigned_varint(&mut self, max_bytes: u32) -> Result<u64, CursorError> {
+        let mut value: u64 = 0;
+        for index in 0..max_bytes {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(CursorError::VarintTooLong)
+    }
+
+    /// A zig-zag varint (Kafka's `varint`, at most 5 bytes).
+    pub(crate) fn varint(&mut self) -> Result<i32, CursorError> {
+        let raw = self.unsigned_varint(5)?;
+        let raw = u32::try_from(raw).map_err(|_| CursorError::VarintTooLong)?;
+        Ok(((raw >> 1) as i32) ^ -((raw & 1) as i32))
+    }
+
+    /// A zig-zag varlong (Kafka's `varlong`, at most 10 bytes).
+    pub(crate) fn varlong(&mut self) -> Result<i64, CursorError> {
+        let raw = self.unsigned_varint(10)?;
+        Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
+    }
+}
+
+/// Appends a zig-zag varint (Kafka's `varint`).
+pub(crate) fn put_varint(out: &mut Vec<u8>, value: i32) {
+    let zigzag = ((value << 1) ^ (value >> 31)) as u32;
+    put_unsigned(out, u64::from(zigzag));
+}
+
+/// Appends a zig-zag varlong (Kafka's `varlong`).
+pub(crate) fn put_varlong(out: &mut Vec<u8>, value: i64) {
+    let zigzag = ((value << 1) ^ (value >> 63)) as u64;
+    put_unsigned(out, zigzag);
+}
+
+fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// How many bytes `put_varint` writes for `value`.
+pub(crate) fn varint_size(value: i32) -> usize {
+    let zigzag = ((value << 1) ^ (value >> 31)) as u32;
+    unsigned_size(u64::from(zigzag))
+}
+
+/// How many bytes `put_varlong` writes for `value`.
+pub(crate) fn varlong_size(value: i64) -> usize {
+    let zigzag = ((value << 1) ^ (value >> 63)) as u64;
+    unsigned_size(zigzag)
+}
+
+fn unsigned_size(value: u64) -> usize {
+    let bits = 64 - value.leading_zeros() as usize;
+    bits.div_ceil(7).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn zigzag_vectors_match_kafka() {
+        // From Kafka's ByteUtilsTest: 0 -> 00, -1 -> 01, 1 -> 02, -2 -> 03, 63 -> 7e,
+        // -64 -> 7f, 64 -> 80 01.
+        let cases: [(i32, &[u8]); 7] = [
+            (0, &[0x00]),
+            (-1, &[0x01]),
+            (1, &[0x02]),
+            (-2, &[0x03]),
+            (63, &[0x7e]),
+            (-64, &[0x7f]),
+            (64, &[0x80, 0x01]),
+        ];
+        for (value, bytes) in cases {
+            let mut out = Vec::new();
+            put_varint(&mut out, value);
+            assert_eq!(out, bytes, "encoding {value}");
+            assert_eq!(Cursor::new(bytes).varint(), Ok(value));
+            assert_eq!(varint_size(value), bytes.len());
+        }
+    }
+
+    #[test]
+    fn short_and_overlong_input_are_errors() {
+        assert_eq!(Cursor::new(&[0x80]).varint(), Err(CursorError::Truncated));
+        assert_eq!(
+            Cursor::new(&[0xff; 6]).varint(),
+            Err(CursorError::VarintTooLong)
+        );
+        assert_eq!(Cursor::new(&[1, 2, 3]).i32(), Err(CursorError::Truncated));
+        assert_eq!(Cursor::new(&[]).take(1), Err(CursorError::Truncated));
+    }
+
+    proptest! {
+        #[test]
+        fn varints_round_trip(value: i32, long: i64) {
+            let mut out = Vec::new();
+            put_varint(&mut out, value);
+            put_varlong(&mut out, long);
+            prop_assert_eq!(out.len(), varint_size(value) + varlong_size(long));
+            let mut cursor = Cursor::new(&out);
+            prop_assert_eq!(cursor.varint(), Ok(value));
+            prop_assert_eq!(cursor.varlong(), Ok(long));
+            prop_assert_eq!(cursor.remaining(), 0);
+        }
+    }
+}

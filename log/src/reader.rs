@@ -1,0 +1,259 @@
+//! `Reader`: reads batches by offset or by timestamp, and waits at the end of the log
+//! for more. Any number of readers, on any threads, alongside the writer; also
+//! `open_read_only` for looking into a directory without a writer.
+//!
+//! A reader works on a snapshot and positioned reads, so it never holds a lock
+//! during I/O and never blocks the writer. It must never return a batch that failed
+//! its checks, or a batch other than the one holding the requested offset.
+
+use crate::batch::BatchHeader;
+use crate::checkpoint::CheckpointFile;
+use crate::config::LogConfig;
+use crate::error::{LogError, Result};
+use crate::record::{self, Record};
+use crate::recovery::{self, RecoveryReport};
+use crate::shared::{Published, SegmentView, Shared};
+use crate::storage::{Directory, FileDirectory};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A handle for reading a log. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    shared: Arc<Shared>,
+}
+
+/// Whole batches read from the log, as stored (Kafka's wire layout), each checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batches {
+    bytes: Vec<u8>,
+    headers: Vec<BatchHeader>,
+}
+
+impl Batches {
+    /// The stored bytes of every batch, back to back.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The header of each batch.
+    pub fn headers(&self) -> &[BatchHeader] {
+        &self.headers
+    }
+
+    /// Whether no batch was read.
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty()
+    }
+
+    /// Each batch's header and bytes.
+    pub fn iter(&self) -> impl Iterator<Item = (&BatchHeader, &[u8])> {
+        let mut position = 0usize;
+        self.headers.iter().map(move |header| {
+            let end = position + header.size() as usize;
+            let bytes = self.bytes.get(position..end).unwrap_or_default();
+            position = end;
+            (header, bytes)
+        })
+    }
+
+    /// The offset after the last batch, if any.
+    pub fn next_offset(&self) -> Option<u64> {
+        self.headers.last().map(BatchHeader::next_offset)
+    }
+
+    /// Decodes every record of every batch.
+    pub fn records(&self) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        for (_, bytes) in self.iter() {
+            records.extend(record::decode_records(bytes)?);
+        }
+        Ok(records)
+    }
+}
+
+impl Reader {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Reader { shared }
+    }
+
+    /// The first offset the log holds.
+    pub fn start_offset(&self) -> u64 {
+        self.shared.snapshot().start_offset
+    }
+
+    /// The offset the next record will get.
+    pub fn end_offset(&self) -> u64 {
+        self.shared.snapshot().end_offset
+    }
+
+    /// Every offset below this one is durable.
+    pub fn durable_offset(&self) -> u64 {
+        self.shared.snapshot().durable_offset
+    }
+
+    /// Reads whole batches, starting with the one holding `offset` (so the first
+    /// batch may start before it), up to about `max_bytes` but always at least one
+    /// batch. Empty at the end of the log.
+    pub fn read(&self, offset: u64, max_bytes: u64) -> Result<Batches> {
+        let published = self.shared.snapshot();
+        if offset < published.start_offset || offset > published.end_offset {
+            return Err(LogError::OffsetOutOfRange {
+                requested: offset,
+                start: published.start_offset,
+                end: published.end_offset,
+            });
+        }
+        let segments = published.segments.as_ref();
+        let mut index = segments
+            .partition_point(|view| view.segment.base_offset <= offset)
+            .saturating_sub(1);
+        while let Some(view) = segments.get(index) {
+            let from = offset.max(view.segment.base_offset);
+            let (bytes, headers) = view.segment.read(from, published.limit(index), max_bytes)?;
+            if !headers.is_empty() {
+                return Ok(Batches { bytes, headers });
+            }
+            index += 1;
+        }
+        Ok(Batches::default())
+    }
+
+    /// Reads up to `max_records` records from `offset` on (records before `offset` in
+    /// the first batch are skipped). Empty at the end of the log.
+    pub fn read_records(&self, offset: u64, max_records: usize) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        let mut next = offset;
+        while records.len() < max_records {
+            let batches = self.read(next, 1 << 20)?;
+            let Some(after) = batches.next_offset() else {
+                break;
+            };
+            for record in batches.records()? {
+                if record.offset >= next && records.len() < max_records {
+                    records.push(record);
+                }
+            }
+            next = after;
+        }
+        Ok(records)
+    }
+
+    /// The first offset whose record has a timestamp at or after `timestamp`, or
+    /// `None` if every record is older.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<u64>> {
+        let published = self.shared.snapshot();
+        for (index, view) in published.segments.iter().enumerate() {
+            if view
+                .segment
+                .max_timestamp()
+                .is_none_or(|largest| largest < timestamp)
+            {
+                continue;
+            }
+            if let Some(offset) = find_in_segment(&published, index, view, timestamp)? {
+                return Ok(Some(offset));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Waits until `offset` can be read (the log ends after it), the writer goes
+    /// away, or `deadline` passes. Returns whether `offset` can be read.
+    pub fn wait_for(&self, offset: u64, deadline: Instant) -> bool {
+        self.shared.wait_for(offset, deadline)
+    }
+}
+
+/// Scans one segment from the time index's hint for the first record at or after
+/// `timestamp`.
+fn find_in_segment(
+    published: &Published,
+    index: usize,
+    view: &SegmentView,
+    timestamp: i64,
+) -> Result<Option<u64>> {
+    let segment = &view.segment;
+    let start = segment
+        .indexes()
+        .start_for_timestamp(timestamp)
+        .map_or(segment.base_offset, |relative| {
+            segment.base_offset + u64::from(relative)
+        });
+    let limit = published.limit(index);
+    let mut next = start.max(published.start_offset);
+    loop {
+        let (bytes, headers) = segment.read(next, limit, 1 << 16)?;
+        if headers.is_empty() {
+            return Ok(None);
+        }
+        let mut position = 0usize;
+        for header in &headers {
+            let size = header.size() as usize;
+            let batch = bytes.get(position..position + size).unwrap_or_default();
+            position += size;
+            if header.max_timestamp < timestamp || header.last_offset() < next {
+                continue;
+            }
+            for record in record::decode_records(batch)? {
+                if record.offset >= next && record.timestamp >= timestamp {
+                    return Ok(Some(record.offset));
+                }
+            }
+        }
+        next = headers.last().map_or(next, BatchHeader::next_offset);
+    }
+}
+
+/// The settings a read-only look at a log needs: the writer's index interval, so
+/// a sparse index is not taken for a short one.
+pub(crate) fn read_only_config(directory: &dyn Directory) -> Result<LogConfig> {
+    let stored = CheckpointFile::read(directory).map_err(LogError::io(format!(
+        "reading the checkpoint in {}",
+        directory.describe()
+    )))?;
+    let mut config = LogConfig::default();
+    if let Some((checkpoint, _)) = stored
+        && checkpoint.index_interval_bytes > 0
+    {
+        config.index_interval_bytes = u64::from(checkpoint.index_interval_bytes);
+    }
+    Ok(config)
+}
+
+/// Opens a log directory without writing anything to it: no lock, no repair. What
+/// recovery would do is in the report; nothing past damage or a bad tail is served.
+pub fn open_read_only(path: impl AsRef<Path>) -> Result<(Reader, RecoveryReport)> {
+    let path = path.as_ref();
+    let directory = FileDirectory::open_read_only(path)
+        .map_err(LogError::io(format!("opening {}", path.display())))?;
+    open_read_only_in(&directory)
+}
+
+/// `open_read_only` for any `Directory`.
+pub fn open_read_only_in(directory: &dyn Directory) -> Result<(Reader, RecoveryReport)> {
+    let loaded = recovery::load(directory, &read_only_config(directory)?)?;
+    let start_offset = loaded.start_offset;
+    let end_offset = loaded.report.end_offset;
+    let mut sizes: Vec<u64> = Vec::new();
+    let mut views = Vec::new();
+    for segment in loaded.segments {
+        sizes.push(segment.size);
+        views.push(SegmentView {
+            segment: segment.segment,
+            sealed_size: segment.size,
+        });
+    }
+    let end_position = sizes.last().copied().unwrap_or(0);
+    let shared = Shared::new(Published {
+        segments: Arc::new(views),
+        start_offset,
+        end_offset: end_offset.max(start_offset),
+        end_position,
+        durable_offset: end_offset,
+        writable: false,
+        waiters: 0,
+    });
+    Ok((Reader::new(Arc::new(shared)), loaded.report))
+}

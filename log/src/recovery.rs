@@ -1,0 +1,545 @@
+//! Opening a log directory: find the segments, check what must be checked, and say
+//! what was found. After an unclean shutdown every batch after the recovery point is
+//! checked (length, CRC, offsets in sequence); a bad tail beyond it is cut, damage
+//! before it is reported; indexes that are missing, short or wrong are rebuilt.
+//!
+//! `load` only reads. `repair` applies what `load` decided and is only called by a
+//! writer. Truncation must never reach below the recovery point, and a log with
+//! damage before it must never be served past the damage.
+
+use crate::batch::BatchHeader;
+use crate::checkpoint::{self, Checkpoint, CheckpointFile};
+use crate::config::LogConfig;
+use crate::error::{LogError, Result};
+use crate::index::{self, IndexRule, Indexes};
+use crate::segment::{
+    self, INDEX_EXTENSION, LOG_EXTENSION, Problem, Segment, TIME_INDEX_EXTENSION,
+};
+use crate::storage::{Directory, Storage};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// A tail cut (or, read-only, that would be cut) because it was beyond the recovery
+/// point and failed a check: a torn or zero-filled write from before a crash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    /// The segment file.
+    pub segment: String,
+    /// Where the cut starts.
+    pub position: u64,
+    /// The first offset that is gone.
+    pub from_offset: u64,
+    /// How many bytes were cut.
+    pub bytes: u64,
+    /// What was wrong with the first bad batch.
+    pub reason: String,
+}
+
+/// Damage at or before the recovery point: bytes that had been made durable are
+/// wrong or missing. Nothing from here on is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The segment file, if one is involved.
+    pub segment: Option<String>,
+    /// Byte position in the segment, if known.
+    pub position: Option<u64>,
+    /// The first offset that cannot be served.
+    pub offset: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// An index that was rebuilt from its segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuiltIndex {
+    /// The segment file.
+    pub segment: String,
+    /// Why the old index was not used.
+    pub reason: String,
+}
+
+/// What opening a log found and did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecoveryReport {
+    /// The log directory.
+    pub directory: String,
+    /// Whether the clean-shutdown marker was present.
+    pub clean_shutdown: bool,
+    /// The checkpoint read from disk, if any.
+    pub checkpoint: Option<Checkpoint>,
+    /// The first offset the log holds.
+    pub start_offset: u64,
+    /// The offset the next append will get.
+    pub end_offset: u64,
+    /// Tails cut beyond the recovery point.
+    pub truncations: Vec<Truncation>,
+    /// Damage before the recovery point.
+    pub damage: Vec<Damage>,
+    /// Indexes rebuilt.
+    pub rebuilt_indexes: Vec<RebuiltIndex>,
+    /// Files removed because they belonged to no usable segment.
+    pub removed_files: Vec<String>,
+}
+
+impl RecoveryReport {
+    /// Whether the log is whole: no damage before the recovery point.
+    pub fn is_whole(&self) -> bool {
+        self.damage.is_empty()
+    }
+}
+
+impl fmt::Display for RecoveryReport {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "{}: offsets {}..{}",
+            self.directory, self.start_offset, self.end_offset
+        )?;
+        for damage in &self.damage {
+            write!(formatter, "; damage from offset {}", damage.offset)?;
+            if let Some(segment) = &damage.segment {
+                write!(formatter, " in {segment}")?;
+            }
+            if let Some(position) = damage.position {
+                write!(formatter, " at byte {position}")?;
+            }
+            write!(formatter, ": {}", damage.reason)?;
+        }
+        for cut in &self.truncations {
+            write!(
+                formatter,
+                "; cut {} bytes from offset {} in {} at byte {}: {}",
+                cut.bytes, cut.from_offset, cut.segment, cut.position, cut.reason
+            )?;
+        }
+        for rebuilt in &self.rebuilt_indexes {
+            write!(
+                formatter,
+                "; rebuilt the index of {}: {}",
+                rebuilt.segment, rebuilt.reason
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One segment as `load` found it.
+#[derive(Debug)]
+pub(crate) struct LoadedSegment {
+    pub segment: Arc<Segment>,
+    /// Bytes of good data (the cut position when the tail is cut).
+    pub size: u64,
+    pub next_offset: u64,
+    pub rule: IndexRule,
+    /// The index files must be rewritten from `segment`'s indexes.
+    pub rewrite_indexes: bool,
+    /// The file is longer than `size` and must be cut.
+    pub cut: bool,
+    /// The segment was checked beyond the recovery point and must be synced.
+    pub sync: bool,
+}
+
+/// What `load` found.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub segments: Vec<LoadedSegment>,
+    pub start_offset: u64,
+    pub report: RecoveryReport,
+    /// Segment files (all extensions) to delete.
+    pub remove: Vec<String>,
+}
+
+fn io_error(directory: &dyn Directory, what: &str) -> impl FnOnce(io::Error) -> LogError {
+    LogError::io(format!("{what} in {}", directory.describe()))
+}
+
+#[derive(Debug, Default)]
+struct Files {
+    log: bool,
+    index: bool,
+    time_index: bool,
+}
+
+/// Finds and checks the segments of a log directory without changing anything.
+pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Loaded> {
+    let names = directory
+        .list()
+        .map_err(io_error(directory, "listing files"))?;
+    let mut files: BTreeMap<u64, Files> = BTreeMap::new();
+    for name in &names {
+        if let Some((base, extension)) = segment::parse_file_name(name) {
+            let entry = files.entry(base).or_default();
+            match extension {
+                LOG_EXTENSION => entry.log = true,
+                INDEX_EXTENSION => entry.index = true,
+                TIME_INDEX_EXTENSION => entry.time_index = true,
+                _ => {}
+            }
+        }
+    }
+    let clean = checkpoint::clean_shutdown(directory)
+        .map_err(io_error(directory, "looking for the clean-shutdown marker"))?;
+    let stored =
+        CheckpointFile::read(directory).map_err(io_error(directory, "reading the checkpoint"))?;
+    let first_base = files
+        .iter()
+        .find(|(_, files)| files.log)
+        .map(|(base, _)| *base);
+    let checkpoint = stored.map(|(checkpoint, _)| checkpoint);
+    let start_offset = checkpoint
+        .map(|checkpoint| checkpoint.start_offset)
+        .or(first_base)
+        .unwrap_or(0);
+    let recovery_point = checkpoint.map_or(start_offset, |checkpoint| checkpoint.recovery_point);
+    let mut report = RecoveryReport {
+        directory: directory.describe(),
+        clean_shutdown: clean,
+        checkpoint,
+        start_offset,
+        ..RecoveryReport::default()
+    };
+    let mut loaded = Loaded {
+        segments: Vec::new(),
+        start_offset,
+        report: RecoveryReport::default(),
+        remove: Vec::new(),
+    };
+    let bases: Vec<u64> = files.keys().copied().collect();
+    let mut expected = first_base.unwrap_or(start_offset);
+    if first_base.is_some_and(|base| base > start_offset) {
+        report.damage.push(Damage {
+            segment: None,
+            position: None,
+            offset: start_offset,
+            reason: format!(
+                "offsets {start_offset}..{expected} are missing: the first segment starts at {expected}"
+            ),
+        });
+        expected = start_offset;
+    }
+    // Once the data stops (damage or a cut tail), later segments are not used.
+    let mut stopped = !report.damage.is_empty();
+    for (index, base) in bases.iter().copied().enumerate() {
+        let Some(present) = files.get(&base) else {
+            continue;
+        };
+        let names_of = |base| {
+            [LOG_EXTENSION, INDEX_EXTENSION, TIME_INDEX_EXTENSION]
+                .iter()
+                .map(move |extension| segment::file_name(base, extension))
+        };
+        if !present.log {
+            if base < recovery_point && !stopped {
+                report.damage.push(Damage {
+                    segment: Some(segment::file_name(base, LOG_EXTENSION)),
+                    position: None,
+                    offset: base,
+                    reason: "the segment's data file is missing but its index is present".into(),
+                });
+                stopped = true;
+            }
+            loaded.remove.extend(names_of(base));
+            continue;
+        }
+        let name = segment::file_name(base, LOG_EXTENSION);
+        if stopped {
+            let size = directory
+                .open(&name)
+                .and_then(|storage| storage.len())
+                .map_err(io_error(directory, "opening a segment"))?;
+            if report.damage.is_empty() {
+                report.truncations.push(Truncation {
+                    segment: name,
+                    position: 0,
+                    from_offset: base,
+                    bytes: size,
+                    reason: "it follows a cut tail".into(),
+                });
+            }
+            loaded.remove.extend(names_of(base));
+            continue;
+        }
+        if base != expected {
+            let reason = if base > expected {
+                format!("offsets {expected}..{base} are missing: a segment is missing")
+            } else {
+                format!(
+                    "the segment starts at {base}, inside the previous one (which ends at {expected})"
+                )
+            };
+            if expected < recovery_point {
+                report.damage.push(Damage {
+                    segment: Some(name),
+                    position: None,
+                    offset: expected,
+                    reason,
+                });
+            } else {
+                let size = directory
+                    .open(&name)
+                    .and_then(|storage| storage.len())
+                    .map_err(io_error(directory, "opening a segment"))?;
+                report.truncations.push(Truncation {
+                    segment: name,
+                    position: 0,
+                    from_offset: expected,
+                    bytes: size,
+                    reason,
+                });
+                loaded.remove.extend(names_of(base));
+            }
+            stopped = true;
+            continue;
+        }
+        let next_base = bases.get(index + 1).copied();
+        // Segments that may hold offsets at or past the recovery point are checked in
+        // full after an unclean shutdown.
+        let beyond_recovery_point = next_base.is_none_or(|next| next > recovery_point);
+        let full = !clean && beyond_recovery_point;
+        let (mut segment, problem) =
+            load_segment(directory, base, present, config, full, &mut report)?;
+        segment.sync = full;
+        expected = segment.next_offset;
+        if let Some(problem) = problem {
+            let length = segment
+                .segment
+                .log
+                .len()
+                .map_err(io_error(directory, "measuring a segment"))?;
+            if segment.next_offset < recovery_point {
+                report.damage.push(Damage {
+                    segment: Some(name),
+                    position: Some(problem.position),
+                    offset: segment.next_offset,
+                    reason: problem.reason,
+                });
+            } else {
+                report.truncations.push(Truncation {
+                    segment: name,
+                    position: problem.position,
+                    from_offset: segment.next_offset,
+                    bytes: length - problem.position,
+                    reason: problem.reason,
+                });
+                segment.cut = true;
+            }
+            stopped = true;
+        }
+        loaded.segments.push(segment);
+    }
+    if report.damage.is_empty() && expected < recovery_point {
+        report.damage.push(Damage {
+            segment: None,
+            position: None,
+            offset: expected,
+            reason: format!(
+                "the log ends at offset {expected} but offsets up to {recovery_point} were made durable"
+            ),
+        });
+    }
+    report.end_offset = expected;
+    loaded.report = report;
+    Ok(loaded)
+}
+
+/// Loads one segment: its indexes if they are plausible (checking the tail after the
+/// last entry), or a full scan that rebuilds them.
+fn load_segment(
+    directory: &dyn Directory,
+    base: u64,
+    present: &Files,
+    config: &LogConfig,
+    full: bool,
+    report: &mut RecoveryReport,
+) -> Result<(LoadedSegment, Option<Problem>)> {
+    let name = segment::file_name(base, LOG_EXTENSION);
+    let log = directory
+        .open(&name)
+        .map_err(io_error(directory, "opening a segment"))?;
+    let length = log
+        .len()
+        .map_err(io_error(directory, "measuring a segment"))?;
+    let stored = read_indexes(directory, base, present, length)?;
+    if !full && let Ok(indexes) = &stored {
+        let mut rule = IndexRule::resume(base, config.index_interval_bytes, indexes);
+        let (start, expected) = indexes.offsets.last().map_or((0, base), |entry| {
+            (
+                u64::from(entry.position),
+                base + u64::from(entry.relative_offset),
+            )
+        });
+        let mut short = false;
+        let tail = segment::scan(log.as_ref(), start, length, expected, |position, header| {
+            let (offset_entry, _) = rule.observe(position, header);
+            short |= offset_entry.is_some();
+        })
+        .map_err(io_error(directory, "reading a segment"))?;
+        if tail.problem.is_none() && !short {
+            let segment = Arc::new(Segment::new(
+                base,
+                log,
+                indexes.clone(),
+                rule.max_timestamp(),
+            ));
+            return Ok((
+                LoadedSegment {
+                    segment,
+                    size: tail.end,
+                    next_offset: tail.next_offset,
+                    rule,
+                    rewrite_indexes: false,
+                    cut: false,
+                    sync: false,
+                },
+                None,
+            ));
+        }
+    }
+    let mut rule = IndexRule::new(base, config.index_interval_bytes);
+    let mut fresh = Indexes::default();
+    let scan = segment::scan(
+        log.as_ref(),
+        0,
+        length,
+        base,
+        |position, header: &BatchHeader| {
+            let (offset_entry, time_entry) = rule.observe(position, header);
+            fresh.offsets.extend(offset_entry);
+            fresh.times.extend(time_entry);
+        },
+    )
+    .map_err(io_error(directory, "reading a segment"))?;
+    fresh.times.extend(rule.time_entry());
+    let reason = match &stored {
+        Err(reason) => Some(reason.clone()),
+        Ok(indexes) if indexes.offsets != fresh.offsets => {
+            Some("the offset index does not match the segment".to_string())
+        }
+        Ok(_) => None,
+    };
+    if let Some(reason) = reason {
+        report.rebuilt_indexes.push(RebuiltIndex {
+            segment: name,
+            reason,
+        });
+    }
+    let segment = Arc::new(Segment::new(base, log, fresh, rule.max_timestamp()));
+    Ok((
+        LoadedSegment {
+            segment,
+            size: scan.end,
+            next_offset: scan.next_offset,
+            rule,
+            rewrite_indexes: true,
+            cut: false,
+            sync: false,
+        },
+        scan.problem,
+    ))
+}
+
+fn read_all(storage: &dyn Storage) -> io::Result<Vec<u8>> {
+    let length = storage.len()?;
+    let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(0)];
+    storage.read_at(&mut bytes, 0)?;
+    Ok(bytes)
+}
+
+/// The stored indexes, or why they cannot be used.
+fn read_indexes(
+    directory: &dyn Directory,
+    base: u64,
+    present: &Files,
+    segment_size: u64,
+) -> Result<Result<Indexes, String>> {
+    if !present.index || !present.time_index {
+        return Ok(Err("the index file is missing".to_string()));
+    }
+    let read = |extension| -> Result<Vec<u8>> {
+        let storage = directory
+            .open(&segment::file_name(base, extension))
+            .map_err(io_error(directory, "opening an index"))?;
+        read_all(storage.as_ref()).map_err(io_error(directory, "reading an index"))
+    };
+    let offsets = read(INDEX_EXTENSION)?;
+    let times = read(TIME_INDEX_EXTENSION)?;
+    Ok(index::parse(&offsets, &times, segment_size).map_err(str::to_string))
+}
+
+/// Applies what `load` decided: cuts tails, removes dead files, rewrites indexes,
+/// syncs what was checked, and writes the new recovery point. Writers only.
+pub(crate) fn repair(
+    directory: &dyn Directory,
+    loaded: &mut Loaded,
+    config: &LogConfig,
+) -> Result<CheckpointFile> {
+    let mut names_changed = false;
+    for segment in &mut loaded.segments {
+        let name = segment.segment.name();
+        let log = &segment.segment.log;
+        if segment.cut {
+            log.set_len(segment.size)
+                .map_err(io_error(directory, "cutting a torn tail"))?;
+            tracing::warn!(segment = %name, position = segment.size, "cut a torn tail");
+        }
+        if segment.rewrite_indexes {
+            let indexes = segment.segment.indexes().clone();
+            write_indexes(directory, segment.segment.base_offset, &indexes)?;
+            names_changed = true;
+        }
+        if segment.sync || segment.cut {
+            log.sync()
+                .map_err(io_error(directory, "syncing a segment"))?;
+        }
+    }
+    for name in &loaded.remove {
+        match directory.remove(name) {
+            Ok(()) => {
+                loaded.report.removed_files.push(name.clone());
+                names_changed = true;
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io_error(directory, "removing a dead segment")(error)),
+        }
+    }
+    let checkpoint = Checkpoint {
+        recovery_point: loaded.report.end_offset,
+        start_offset: loaded.start_offset,
+        index_interval_bytes: u32::try_from(config.index_interval_bytes).unwrap_or(u32::MAX),
+    };
+    let file = CheckpointFile::open(directory, checkpoint)
+        .map_err(io_error(directory, "writing the checkpoint"))?;
+    if names_changed || loaded.report.checkpoint.is_none() {
+        directory
+            .sync()
+            .map_err(io_error(directory, "syncing the directory"))?;
+    }
+    Ok(file)
+}
+
+/// Replaces a segment's index files with `indexes`, synced.
+pub(crate) fn write_indexes(directory: &dyn Directory, base: u64, indexes: &Indexes) -> Result<()> {
+    let offsets: Vec<u8> = indexes
+        .offsets
+        .iter()
+        .flat_map(index::encode_offset_entry)
+        .collect();
+    let times: Vec<u8> = indexes
+        .times
+        .iter()
+        .flat_map(index::encode_time_entry)
+        .collect();
+    for (extension, bytes) in [(INDEX_EXTENSION, offsets), (TIME_INDEX_EXTENSION, times)] {
+        let storage = directory
+            .create(&segment::file_name(base, extension))
+            .map_err(io_error(directory, "creating an index"))?;
+        storage
+            .set_len(0)
+            .and_then(|()| storage.write_at(&bytes, 0))
+            .and_then(|()| storage.sync())
+            .map_err(io_error(directory, "writing an index"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! What the writer publishes for readers: the list of segments, where the complete
+//! data ends, what is durable, and a condition variable for readers waiting at the
+//! end of the log.
+//!
+//! The lock here is held only to copy or replace a few fields, never across I/O, so
+//! a reader can never hold up the writer. Nothing is published before its bytes are
+//! completely written.
+
+use crate::segment::Segment;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// A segment in the published list, with its size once it is sealed.
+#[derive(Debug, Clone)]
+pub(crate) struct SegmentView {
+    pub segment: Arc<Segment>,
+    /// Size in bytes for a sealed segment; the active one's is `Published::end_position`.
+    pub sealed_size: u64,
+}
+
+/// A consistent snapshot of the log for one read.
+#[derive(Debug, Clone)]
+pub(crate) struct Published {
+    pub segments: Arc<Vec<SegmentView>>,
+    pub start_offset: u64,
+    pub end_offset: u64,
+    /// Bytes of complete data in the last segment.
+    pub end_position: u64,
+    pub durable_offset: u64,
+    /// Whether a writer may still append (readers stop waiting when it may not).
+    pub writable: bool,
+    /// Readers blocked in `wait_for`; appends skip the wake-up when there are none.
+    pub waiters: usize,
+}
+
+impl Published {
+    /// The number of complete bytes in segment `index`.
+    pub(crate) fn limit(&self, index: usize) -> u64 {
+        if index + 1 == self.segments.len() {
+            self.end_position
+        } else {
+            self.segments.get(index).map_or(0, |view| view.sealed_size)
+        }
+    }
+}
+
+/// The published state and the signal that it changed.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<Published>,
+    changed: Condvar,
+}
+
+impl Shared {
+    pub(crate) fn new(published: Published) -> Self {
+        Shared {
+            state: Mutex::new(published),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Published> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A copy of the current state.
+    pub(crate) fn snapshot(&self) -> Published {
+        self.lock().clone()
+    }
+
+    /// Changes the state and wakes every waiting reader.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut Published)) {
+        let waiters = {
+            let mut state = self.lock();
+            change(&mut state);
+            state.waiters
+        };
+        if waiters > 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Waits until the log ends after `offset`, the writer goes away, or the
+    /// deadline passes. Returns whether `offset` is readable.
+    pub(crate) fn wait_for(&self, offset: u64, deadline: Instant) -> bool {
+        let mut state = self.lock();
+        let readable = loop {
+            if state.end_offset > offset {
+                break true;
+            }
+            if !state.writable {
+                break false;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break false;
+            }
+            state.waiters += 1;
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .map(|(state, _)| state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            state.waiters -= 1;
+        };
+        readable
+    }
+}

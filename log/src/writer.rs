@@ -1,0 +1,648 @@
+//! `Log`: the single writer of a log directory. It opens (and recovers) the log,
+//! appends batches with offsets assigned, rolls segments, syncs under the
+//! durability policy with group commit, and closes cleanly.
+//!
+//! The writer must never acknowledge a batch as durable before an fsync covered it,
+//! never publish bytes to readers before they are completely written, and never
+//! keep appending after a failed write or sync (it no longer knows what the disk
+//! holds; reopening recovers).
+
+use crate::batch::{self, BatchHeader, Compression};
+use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, CheckpointFile};
+use crate::config::{Durability, FsyncPolicy, LogConfig};
+use crate::error::{BatchError, LogError, Result};
+use crate::index::{self, IndexRule, Indexes, OffsetEntry, TimeEntry};
+use crate::reader::Reader;
+use crate::record::{self, NewRecord};
+use crate::recovery::{self, LoadedSegment, RecoveryReport};
+use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
+use crate::shared::{Published, SegmentView, Shared};
+use crate::storage::{Directory, FileDirectory, Storage, WriterLock};
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What an append did: the offsets it was given and what is promised about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// Offset of the batch's first record.
+    pub base_offset: u64,
+    /// Offset of the batch's last record.
+    pub last_offset: u64,
+    /// Whether the batch is only written or already durable.
+    pub durability: Durability,
+}
+
+/// The writer of one log directory. Appends may come from many threads; they are
+/// written one at a time and share fsyncs.
+#[derive(Debug)]
+pub struct Log {
+    inner: Arc<Inner>,
+    flusher: Option<Flusher>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    directory: Arc<dyn Directory>,
+    config: LogConfig,
+    writer: Mutex<Writer>,
+    shared: Arc<Shared>,
+    commit: Mutex<Commit>,
+    committed: Condvar,
+    checkpoint: Mutex<CheckpointFile>,
+    failed: AtomicBool,
+    _lock: Box<dyn WriterLock>,
+}
+
+#[derive(Debug)]
+struct Writer {
+    active: Active,
+    segments: Arc<Vec<SegmentView>>,
+    start_offset: u64,
+    marker_present: bool,
+    closed: bool,
+}
+
+/// The segment appends go to, with its index files.
+#[derive(Debug)]
+struct Active {
+    segment: Arc<Segment>,
+    index_file: Arc<dyn Storage>,
+    time_index_file: Arc<dyn Storage>,
+    index_size: u64,
+    time_index_size: u64,
+    size: u64,
+    next_offset: u64,
+    rule: IndexRule,
+    first_append: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Commit {
+    durable_offset: u64,
+    syncing: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Log {
+    /// Opens (creating if needed) the log in directory `path` for writing,
+    /// recovering it if its last shutdown was not clean.
+    pub fn open(path: impl AsRef<Path>, config: LogConfig) -> Result<(Log, RecoveryReport)> {
+        let path = path.as_ref();
+        let directory = FileDirectory::open(path)
+            .map_err(LogError::io(format!("opening {}", path.display())))?;
+        Log::open_in(Arc::new(directory), config)
+    }
+
+    /// Opens the log in any `Directory` (the crash model, for instance).
+    pub fn open_in(
+        directory: Arc<dyn Directory>,
+        config: LogConfig,
+    ) -> Result<(Log, RecoveryReport)> {
+        config.validate()?;
+        if directory.read_only() {
+            return Err(LogError::ReadOnly);
+        }
+        let writer_lock = directory.lock().map_err(|error| {
+            if error.kind() == io::ErrorKind::WouldBlock {
+                LogError::Locked(directory.describe())
+            } else {
+                LogError::io(format!("locking {}", directory.describe()))(error)
+            }
+        })?;
+        let mut loaded = recovery::load(directory.as_ref(), &config)?;
+        if !loaded.report.is_whole() {
+            return Err(LogError::Damaged(Box::new(loaded.report)));
+        }
+        let checkpoint = recovery::repair(directory.as_ref(), &mut loaded, &config)?;
+        let report = loaded.report.clone();
+        for cut in &report.truncations {
+            tracing::warn!(
+                segment = %cut.segment, from_offset = cut.from_offset, bytes = cut.bytes,
+                reason = %cut.reason, "cut a torn tail"
+            );
+        }
+        let last = loaded.segments.pop();
+        let mut views: Vec<SegmentView> = loaded
+            .segments
+            .into_iter()
+            .map(|loaded| SegmentView {
+                segment: loaded.segment,
+                sealed_size: loaded.size,
+            })
+            .collect();
+        let active = match last {
+            Some(last) => Active::resume(directory.as_ref(), last)?,
+            None => {
+                let active = Active::create(directory.as_ref(), report.end_offset, &config)?;
+                directory
+                    .sync()
+                    .map_err(LogError::io("syncing the log directory"))?;
+                active
+            }
+        };
+        views.push(SegmentView {
+            segment: active.segment.clone(),
+            sealed_size: 0,
+        });
+        let segments = Arc::new(views);
+        let shared = Arc::new(Shared::new(Published {
+            segments: segments.clone(),
+            start_offset: loaded.start_offset,
+            end_offset: active.next_offset,
+            end_position: active.size,
+            durable_offset: active.next_offset,
+            writable: true,
+            waiters: 0,
+        }));
+        let inner = Arc::new(Inner {
+            commit: Mutex::new(Commit {
+                durable_offset: active.next_offset,
+                syncing: false,
+            }),
+            writer: Mutex::new(Writer {
+                active,
+                segments,
+                start_offset: loaded.start_offset,
+                marker_present: report.clean_shutdown,
+                closed: false,
+            }),
+            directory,
+            config,
+            shared,
+            committed: Condvar::new(),
+            checkpoint: Mutex::new(checkpoint),
+            failed: AtomicBool::new(false),
+            _lock: writer_lock,
+        });
+        let flusher = match inner.config.fsync {
+            FsyncPolicy::Interval(interval) => Some(Flusher::start(inner.clone(), interval)),
+            FsyncPolicy::Always | FsyncPolicy::Never => None,
+        };
+        Ok((Log { inner, flusher }, report))
+    }
+
+    /// Appends records as one batch, timestamps as given.
+    pub fn append(&self, records: &[NewRecord]) -> Result<Acknowledgement> {
+        let batch = record::encode_batch(records).map_err(|error| match error {
+            BatchError::RecordTooLarge => LogError::BatchTooLarge {
+                size_bytes: u64::MAX,
+                limit_bytes: self.inner.config.max_batch_bytes,
+            },
+            other => LogError::InvalidBatch(other),
+        })?;
+        self.check_size(batch.len())?;
+        let header = batch::check(&batch)?;
+        self.inner.append(batch, &header)
+    }
+
+    /// Appends an encoded RecordBatch v2 as it is, after checking it (length,
+    /// magic, CRC, record count, and the records themselves when uncompressed). Only
+    /// the base offset is rewritten, outside the CRC.
+    pub fn append_batch(&self, batch: &[u8]) -> Result<Acknowledgement> {
+        self.check_size(batch.len())?;
+        let header = batch::check(batch)?;
+        let count = i32::try_from(header.record_count).unwrap_or(-1);
+        if header.record_count == 0 || header.last_offset_delta + 1 != header.record_count {
+            return Err(BatchError::BadRecordCount(count).into());
+        }
+        if header.compression()? == Compression::None {
+            record::decode_records(batch)?;
+        }
+        self.inner.append(batch.to_vec(), &header)
+    }
+
+    fn check_size(&self, size: usize) -> Result<()> {
+        let limit = self.inner.config.max_batch_bytes;
+        if size as u64 > limit {
+            return Err(LogError::BatchTooLarge {
+                size_bytes: size as u64,
+                limit_bytes: limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes everything appended so far durable; returns the durable end offset.
+    pub fn sync(&self) -> Result<u64> {
+        let end = self.inner.shared.snapshot().end_offset;
+        self.inner.make_durable(end)?;
+        Ok(end)
+    }
+
+    /// A reader of this log; readers never block the writer.
+    pub fn reader(&self) -> Reader {
+        Reader::new(self.inner.shared.clone())
+    }
+
+    /// The offset the next record will get.
+    pub fn end_offset(&self) -> u64 {
+        self.inner.shared.snapshot().end_offset
+    }
+
+    /// Every offset below this one is durable.
+    pub fn durable_offset(&self) -> u64 {
+        self.inner.shared.snapshot().durable_offset
+    }
+
+    /// The first offset the log holds.
+    pub fn start_offset(&self) -> u64 {
+        self.inner.shared.snapshot().start_offset
+    }
+
+    /// The log's settings.
+    pub fn config(&self) -> &LogConfig {
+        &self.inner.config
+    }
+
+    /// Starts a new segment now (if the active one holds anything).
+    pub fn roll(&self) -> Result<()> {
+        let mut writer = self.inner.lock_writer()?;
+        if writer.active.size == 0 {
+            return Ok(());
+        }
+        let result = self.inner.roll(&mut writer);
+        self.inner.fail_on_error(result)
+    }
+
+    /// Shuts down cleanly: syncs everything, records the recovery point and leaves
+    /// the clean-shutdown marker, so the next open checks nothing.
+    pub fn close(mut self) -> Result<()> {
+        if let Some(flusher) = self.flusher.take() {
+            flusher.stop();
+        }
+        self.inner.close()
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        if let Some(flusher) = self.flusher.take() {
+            flusher.stop();
+        }
+        self.inner
+            .shared
+            .update(|published| published.writable = false);
+    }
+}
+
+impl Inner {
+    fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        if self.failed.load(Ordering::Acquire) {
+            return Err(LogError::Failed);
+        }
+        let writer = lock(&self.writer);
+        if writer.closed {
+            return Err(LogError::Failed);
+        }
+        Ok(writer)
+    }
+
+    /// Marks the log failed if `result` is an error: after a failed write or sync
+    /// the log cannot know what the disk holds.
+    fn fail_on_error<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            self.failed.store(true, Ordering::Release);
+            // Take the lock so no waiter misses the wake-up between its check and
+            // its wait.
+            drop(lock(&self.commit));
+            self.committed.notify_all();
+        }
+        result
+    }
+
+    fn append(&self, mut batch: Vec<u8>, header: &BatchHeader) -> Result<Acknowledgement> {
+        let next_offset = {
+            let mut writer = self.lock_writer()?;
+            let result = self.write(&mut writer, &mut batch, header);
+            self.fail_on_error(result)?
+        };
+        let base_offset = next_offset - 1 - u64::from(header.last_offset_delta);
+        let durability = match self.config.fsync {
+            FsyncPolicy::Always => {
+                self.make_durable(next_offset)?;
+                Durability::Durable
+            }
+            FsyncPolicy::Interval(_) | FsyncPolicy::Never => Durability::Written,
+        };
+        Ok(Acknowledgement {
+            base_offset,
+            last_offset: next_offset - 1,
+            durability,
+        })
+    }
+
+    /// Writes one batch; returns the offset after it.
+    fn write(&self, writer: &mut Writer, batch: &mut [u8], header: &BatchHeader) -> Result<u64> {
+        if writer.marker_present {
+            // A crash from now on must be noticed: the marker goes first, durably.
+            self.directory
+                .remove(CLEAN_SHUTDOWN_FILE)
+                .and_then(|()| self.directory.sync())
+                .map_err(LogError::io("removing the clean-shutdown marker"))?;
+            writer.marker_present = false;
+        }
+        let size = batch.len() as u64;
+        let active = &writer.active;
+        let relative_last =
+            active.next_offset - active.segment.base_offset + u64::from(header.last_offset_delta);
+        let too_old = match (self.config.segment_age, active.first_append) {
+            (Some(age), Some(first)) => first.elapsed() >= age,
+            _ => false,
+        };
+        if active.size > 0
+            && (active.size + size > self.config.segment_bytes
+                || too_old
+                || relative_last > u64::from(u32::MAX))
+        {
+            self.roll(writer)?;
+        }
+        let active = &mut writer.active;
+        let base_offset = active.next_offset;
+        batch::set_base_offset(batch, base_offset)?;
+        let position = active.size;
+        active
+            .segment
+            .log
+            .write_at(batch, position)
+            .map_err(LogError::io(format!(
+                "appending to {}",
+                active.segment.name()
+            )))?;
+        let mut stored = *header;
+        stored.base_offset = base_offset;
+        let (offset_entry, time_entry) = active.rule.observe(position, &stored);
+        active.add_entries(offset_entry, time_entry)?;
+        active.segment.observe_timestamp(header.max_timestamp);
+        active.size += size;
+        active.next_offset = stored.next_offset();
+        active.first_append.get_or_insert_with(Instant::now);
+        let (end_offset, end_position) = (active.next_offset, active.size);
+        self.shared.update(|published| {
+            published.end_offset = end_offset;
+            published.end_position = end_position;
+        });
+        Ok(end_offset)
+    }
+
+    /// Seals the active segment (synced) and starts a new one.
+    fn roll(&self, writer: &mut Writer) -> Result<()> {
+        let end = writer.active.seal()?;
+        self.advance_durable(end, writer.start_offset)?;
+        let active = Active::create(self.directory.as_ref(), end, &self.config)?;
+        self.directory
+            .sync()
+            .map_err(LogError::io("syncing the log directory"))?;
+        let mut views = writer.segments.as_ref().clone();
+        if let Some(last) = views.last_mut() {
+            last.sealed_size = writer.active.size;
+        }
+        views.push(SegmentView {
+            segment: active.segment.clone(),
+            sealed_size: 0,
+        });
+        let views = Arc::new(views);
+        writer.segments = views.clone();
+        writer.active = active;
+        self.shared.update(|published| {
+            published.segments = views;
+            published.end_position = 0;
+            published.end_offset = end;
+        });
+        tracing::debug!(base_offset = end, "rolled a new segment");
+        Ok(())
+    }
+
+    /// Records that everything below `end` is durable.
+    fn advance_durable(&self, end: u64, start_offset: u64) -> Result<()> {
+        lock(&self.checkpoint)
+            .advance(end, start_offset)
+            .map_err(LogError::io("writing the checkpoint"))?;
+        {
+            let mut commit = lock(&self.commit);
+            commit.durable_offset = commit.durable_offset.max(end);
+        }
+        self.committed.notify_all();
+        self.shared.update(|published| {
+            published.durable_offset = published.durable_offset.max(end);
+        });
+        Ok(())
+    }
+
+    /// Waits until every offset below `target` is durable, leading a sync if none
+    /// is in flight (group commit: one sync covers every append written before it).
+    fn make_durable(&self, target: u64) -> Result<()> {
+        let mut commit = lock(&self.commit);
+        loop {
+            if commit.durable_offset >= target {
+                return Ok(());
+            }
+            if self.failed.load(Ordering::Acquire) {
+                return Err(LogError::Failed);
+            }
+            if commit.syncing {
+                commit = self
+                    .committed
+                    .wait(commit)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                continue;
+            }
+            commit.syncing = true;
+            drop(commit);
+            // Earlier segments were synced when they were sealed, so syncing the
+            // last one covers everything published.
+            let snapshot = self.shared.snapshot();
+            let result = match snapshot.segments.last() {
+                Some(view) => view
+                    .segment
+                    .log
+                    .sync()
+                    .map_err(LogError::io(format!("syncing {}", view.segment.name()))),
+                None => Ok(()),
+            };
+            let start_offset = snapshot.start_offset;
+            let result =
+                result.and_then(|()| self.advance_durable(snapshot.end_offset, start_offset));
+            commit = lock(&self.commit);
+            commit.syncing = false;
+            if let Err(error) = result {
+                self.failed.store(true, Ordering::Release);
+                self.committed.notify_all();
+                return Err(error);
+            }
+        }
+    }
+
+    fn close(&self) -> Result<()> {
+        let mut writer = self.lock_writer()?;
+        let result = (|| {
+            let end = writer.active.seal()?;
+            self.advance_durable(end, writer.start_offset)?;
+            lock(&self.checkpoint)
+                .sync()
+                .map_err(LogError::io("syncing the checkpoint"))?;
+            if !writer.marker_present {
+                self.directory
+                    .create(CLEAN_SHUTDOWN_FILE)
+                    .and_then(|_| self.directory.sync())
+                    .map_err(LogError::io("writing the clean-shutdown marker"))?;
+                writer.marker_present = true;
+            }
+            Ok(())
+        })();
+        writer.closed = true;
+        self.shared.update(|published| published.writable = false);
+        self.fail_on_error(result)
+    }
+}
+
+impl Active {
+    /// Creates the files of a new, empty segment. The caller syncs the directory.
+    fn create(directory: &dyn Directory, base_offset: u64, config: &LogConfig) -> Result<Active> {
+        let open = |extension| {
+            directory
+                .create(&segment::file_name(base_offset, extension))
+                .map_err(LogError::io(format!("creating segment {base_offset}")))
+        };
+        let log = open(LOG_EXTENSION)?;
+        let index_file = open(INDEX_EXTENSION)?;
+        let time_index_file = open(TIME_INDEX_EXTENSION)?;
+        Ok(Active {
+            segment: Arc::new(Segment::new(base_offset, log, Indexes::default(), None)),
+            index_file,
+            time_index_file,
+            index_size: 0,
+            time_index_size: 0,
+            size: 0,
+            next_offset: base_offset,
+            rule: IndexRule::new(base_offset, config.index_interval_bytes),
+            first_append: None,
+        })
+    }
+
+    /// Continues appending to a segment found on open.
+    fn resume(directory: &dyn Directory, loaded: LoadedSegment) -> Result<Active> {
+        let base_offset = loaded.segment.base_offset;
+        let open = |extension| -> Result<(Arc<dyn Storage>, u64)> {
+            let storage = directory
+                .create(&segment::file_name(base_offset, extension))
+                .map_err(LogError::io(format!("opening segment {base_offset}")))?;
+            let size = storage
+                .len()
+                .map_err(LogError::io(format!("opening segment {base_offset}")))?;
+            Ok((storage, size))
+        };
+        let (index_file, index_size) = open(INDEX_EXTENSION)?;
+        let (time_index_file, time_index_size) = open(TIME_INDEX_EXTENSION)?;
+        Ok(Active {
+            segment: loaded.segment,
+            index_file,
+            time_index_file,
+            index_size,
+            time_index_size,
+            size: loaded.size,
+            next_offset: loaded.next_offset,
+            rule: loaded.rule,
+            first_append: None,
+        })
+    }
+
+    fn add_entries(
+        &mut self,
+        offset_entry: Option<OffsetEntry>,
+        time_entry: Option<TimeEntry>,
+    ) -> Result<()> {
+        let failed = LogError::io(format!("writing the index of {}", self.segment.name()));
+        if let Some(entry) = offset_entry {
+            let bytes = index::encode_offset_entry(&entry);
+            if let Err(error) = self.index_file.write_at(&bytes, self.index_size) {
+                return Err(failed(error));
+            }
+            self.index_size += bytes.len() as u64;
+            self.segment.indexes_mut().offsets.push(entry);
+        }
+        self.add_time_entry(time_entry)
+    }
+
+    fn add_time_entry(&mut self, time_entry: Option<TimeEntry>) -> Result<()> {
+        if let Some(entry) = time_entry {
+            let bytes = index::encode_time_entry(&entry);
+            self.time_index_file
+                .write_at(&bytes, self.time_index_size)
+                .map_err(LogError::io(format!(
+                    "writing the time index of {}",
+                    self.segment.name()
+                )))?;
+            self.time_index_size += bytes.len() as u64;
+            self.segment.indexes_mut().times.push(entry);
+        }
+        Ok(())
+    }
+
+    /// Writes the final time entry and syncs the segment and its indexes; returns
+    /// the offset after the segment.
+    fn seal(&mut self) -> Result<u64> {
+        let final_entry = self.rule.time_entry();
+        self.add_time_entry(final_entry)?;
+        let name = self.segment.name();
+        for storage in [&self.segment.log, &self.index_file, &self.time_index_file] {
+            storage
+                .sync()
+                .map_err(LogError::io(format!("syncing {name}")))?;
+        }
+        Ok(self.next_offset)
+    }
+}
+
+/// The background thread of the interval policy.
+#[derive(Debug)]
+struct Flusher {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Flusher {
+    fn start(inner: Arc<Inner>, interval: Duration) -> Flusher {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let signal = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("sinew-log-flusher".into())
+            .spawn(move || {
+                let (stopped, wake) = &*signal;
+                loop {
+                    let guard = lock(stopped);
+                    let (guard, _) = wake
+                        .wait_timeout_while(guard, interval, |stopped| !*stopped)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if *guard {
+                        return;
+                    }
+                    drop(guard);
+                    let end = inner.shared.snapshot().end_offset;
+                    if let Err(error) = inner.make_durable(end) {
+                        tracing::error!(%error, "the interval sync failed");
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Flusher { stop, thread }
+    }
+
+    fn stop(mut self) {
+        let (stopped, wake) = &*self.stop;
+        *lock(stopped) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
