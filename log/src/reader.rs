@@ -162,7 +162,15 @@ impl Reader {
     /// Waits until `offset` can be read (the log ends after it), the writer goes
     /// away, or `deadline` passes. Returns whether `offset` can be read.
     pub fn wait_for(&self, offset: u64, deadline: Instant) -> bool {
-        self.shared.wait_for(offset, deadline)
+        self.shared
+            .wait_until(deadline, |published| published.end_offset > offset)
+    }
+
+    /// Waits until every offset below `offset` is durable, the writer goes away,
+    /// or `deadline` passes. Returns whether they are durable.
+    pub fn wait_for_durable(&self, offset: u64, deadline: Instant) -> bool {
+        self.shared
+            .wait_until(deadline, |published| published.durable_offset >= offset)
     }
 }
 

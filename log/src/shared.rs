@@ -82,12 +82,12 @@ impl Shared {
         }
     }
 
-    /// Waits until the log ends after `offset`, the writer goes away, or the
-    /// deadline passes. Returns whether `offset` is readable.
-    pub(crate) fn wait_for(&self, offset: u64, deadline: Instant) -> bool {
+    /// Waits until `ready` holds, the writer goes away, or the deadline passes.
+    /// Returns whether `ready` holds.
+    pub(crate) fn wait_until(&self, deadline: Instant, ready: impl Fn(&Published) -> bool) -> bool {
         let mut state = self.lock();
         let readable = loop {
-            if state.end_offset > offset {
+            if ready(&state) {
                 break true;
             }
             if !state.writable {
