@@ -6,6 +6,8 @@
 //! and dispatches. It must never print anything but what a subcommand asks for:
 //! scripts read its output.
 
+mod log;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -18,9 +20,14 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Look inside a log directory, or append to it.
+    Log(log::LogCommand),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Log(command) => log::run(command),
+    }
 }

@@ -177,10 +177,10 @@ pub(crate) fn parse(
     time_bytes: &[u8],
     segment_size: u64,
 ) -> Result<Indexes, &'static str> {
-    if offset_bytes.len() % OFFSET_ENTRY_SIZE != 0 {
+    if !offset_bytes.len().is_multiple_of(OFFSET_ENTRY_SIZE) {
         return Err("the offset index ends in a partial entry");
     }
-    if time_bytes.len() % TIME_ENTRY_SIZE != 0 {
+    if !time_bytes.len().is_multiple_of(TIME_ENTRY_SIZE) {
         return Err("the time index ends in a partial entry");
     }
     let mut indexes = Indexes::default();

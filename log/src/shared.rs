@@ -86,7 +86,7 @@ impl Shared {
     /// Returns whether `ready` holds.
     pub(crate) fn wait_until(&self, deadline: Instant, ready: impl Fn(&Published) -> bool) -> bool {
         let mut state = self.lock();
-        let readable = loop {
+        loop {
             if ready(&state) {
                 break true;
             }
@@ -104,7 +104,6 @@ impl Shared {
                 .map(|(state, _)| state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner().0);
             state.waiters -= 1;
-        };
-        readable
+        }
     }
 }

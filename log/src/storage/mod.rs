@@ -31,6 +31,10 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn sync(&self) -> io::Result<()>;
     /// The file's current length in bytes.
     fn len(&self) -> io::Result<u64>;
+    /// Whether the file holds no bytes.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
 }
 
 /// A flat directory of named files: one log.
