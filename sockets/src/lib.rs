@@ -1,12 +1,52 @@
 //! Sinew: a ZeroMQ-compatible, brokerless socket toolkit that speaks ZMTP 3.x byte
 //! for byte, so libzmq peers in any language interoperate with it.
 //!
-//! The wire protocol lives in [`zmtp`], a sans-IO state machine. Sockets, the
-//! reactor and the transports are built on it.
+//! # A five-minute tour
+//!
+//! ```
+//! use sinew::{Context, SocketType};
+//!
+//! let context = Context::new();
+//! let pull = context.socket(SocketType::Pull)?;
+//! pull.bind("tcp://127.0.0.1:0")?;
+//! let endpoint = pull.last_endpoint().expect("bound");
+//!
+//! let push = context.socket(SocketType::Push)?;
+//! push.connect(&endpoint)?;
+//! push.send("hello")?;
+//! assert_eq!(pull.recv()?.frames()[0], "hello");
+//! # Ok::<(), sinew::Error>(())
+//! ```
+//!
+//! - A [`Context`] owns the I/O threads; a [`Socket`] belongs to one thread at a
+//!   time; a [`Message`] is one or more frames, sent and received whole.
+//! - Endpoints are `tcp://host:port`, `ipc://path` (or `ipc://@abstract`) and
+//!   `inproc://name`; connecting before the peer binds works and reconnects.
+//! - Options are typed methods on `Socket`, each naming its libzmq option.
+//! - The wire protocol lives in [`zmtp`], a sans-IO state machine.
 #![forbid(unsafe_code)]
+// A failed send hands the message back by value, as libzmq leaves it with its
+// caller; boxing it would allocate on every "would block".
+#![allow(clippy::result_large_err)]
 
+pub mod context;
+mod engine;
+pub mod error;
 pub mod message;
+pub mod options;
+pub mod pipe;
+pub mod poll;
+mod reactor;
+pub mod routing;
+mod session;
+pub mod socket;
+pub mod transport;
 pub mod zmtp;
 
+pub use context::Context;
+pub use error::{Error, Result, SendError};
 pub use message::Message;
+pub use options::TypeOption;
+pub use poll::{PollEvents, PollItem, poll};
+pub use socket::Socket;
 pub use zmtp::SocketType;

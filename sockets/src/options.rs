@@ -1,0 +1,140 @@
+//! Socket options shared by every socket type, with libzmq's defaults.
+//!
+//! Each field's doc names the libzmq option it stands for. Options apply to binds
+//! and connects made after they are set, as in libzmq; a snapshot travels with each
+//! connection to its I/O thread. Options particular to one socket type (SUBSCRIBE,
+//! ROUTER_MANDATORY, ...) are `TypeOption`s handled by that type. This file must
+//! never hold state that changes while a connection runs.
+
+use bytes::Bytes;
+use std::time::Duration;
+
+/// libzmq's default high-water mark, in messages.
+pub const DEFAULT_HIGH_WATER_MARK: u32 = 1000;
+/// libzmq's default ZMQ_RECONNECT_IVL.
+pub const DEFAULT_RECONNECT_INTERVAL: Duration = Duration::from_millis(100);
+/// Sinew's default ZMQ_LINGER: libzmq waits forever; a dropped context waiting
+/// forever on a peer that never comes is a common hang, so Sinew waits 30 seconds.
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(30);
+
+/// Options common to every socket type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// ZMQ_SNDHWM: messages queued per peer for sending; 0 means no limit.
+    pub send_high_water_mark: u32,
+    /// ZMQ_RCVHWM: messages queued per peer after receiving; 0 means no limit.
+    pub receive_high_water_mark: u32,
+    /// ZMQ_LINGER: how long a closed socket keeps sending what is queued
+    /// (`None`: until everything is sent).
+    pub linger: Option<Duration>,
+    /// ZMQ_SNDTIMEO: how long a blocking send waits (`None`: forever).
+    pub send_timeout: Option<Duration>,
+    /// ZMQ_RCVTIMEO: how long a blocking receive waits (`None`: forever).
+    pub receive_timeout: Option<Duration>,
+    /// ZMQ_IMMEDIATE: queue messages only for completed connections.
+    pub immediate: bool,
+    /// ZMQ_RECONNECT_IVL: the first wait before reconnecting.
+    pub reconnect_interval: Duration,
+    /// ZMQ_RECONNECT_IVL_MAX: the wait doubles after each failure up to this
+    /// (`None`: it stays at the reconnect interval).
+    pub reconnect_interval_max: Option<Duration>,
+    /// ZMQ_ROUTING_ID: the id sent to peers (REQ, DEALER, ROUTER send it).
+    pub routing_id: Option<Bytes>,
+    /// ZMQ_MAXMSGSIZE: the most bytes a received multipart message may carry
+    /// (`None`: unlimited, libzmq's -1).
+    pub max_message_size: Option<u64>,
+    /// ZMQ_HANDSHAKE_IVL: how long a handshake may take (`None`: forever).
+    pub handshake_interval: Option<Duration>,
+    /// ZMQ_HEARTBEAT_IVL: send a PING this often (`None`: no heartbeats).
+    pub heartbeat_interval: Option<Duration>,
+    /// ZMQ_HEARTBEAT_TIMEOUT: close a connection silent this long after a PING
+    /// (`None`: the heartbeat interval).
+    pub heartbeat_timeout: Option<Duration>,
+    /// ZMQ_HEARTBEAT_TTL: ask peers to close if they hear nothing for this long.
+    pub heartbeat_ttl: Option<Duration>,
+    /// ZMQ_IPV6: `*` binds to every IPv6 and IPv4 address, and names may resolve
+    /// to IPv6 addresses.
+    pub ipv6: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            send_high_water_mark: DEFAULT_HIGH_WATER_MARK,
+            receive_high_water_mark: DEFAULT_HIGH_WATER_MARK,
+            linger: Some(DEFAULT_LINGER),
+            send_timeout: None,
+            receive_timeout: None,
+            immediate: false,
+            reconnect_interval: DEFAULT_RECONNECT_INTERVAL,
+            reconnect_interval_max: None,
+            routing_id: None,
+            max_message_size: None,
+            handshake_interval: Some(crate::zmtp::connection::DEFAULT_HANDSHAKE_TIMEOUT),
+            heartbeat_interval: None,
+            heartbeat_timeout: None,
+            heartbeat_ttl: None,
+            ipv6: false,
+        }
+    }
+}
+
+impl Options {
+    /// The protocol settings for one connection of a socket of type `socket_type`.
+    pub(crate) fn connection_config(
+        &self,
+        socket_type: crate::zmtp::SocketType,
+    ) -> crate::zmtp::Config {
+        let mut config = crate::zmtp::Config::new(socket_type);
+        config.routing_id = self.routing_id.clone();
+        config.max_message_size = self.max_message_size;
+        config.handshake_timeout = self.handshake_interval;
+        config.heartbeat = crate::zmtp::Heartbeat {
+            interval: self.heartbeat_interval,
+            timeout: self.heartbeat_timeout,
+            ttl: self.heartbeat_ttl,
+        };
+        config
+    }
+}
+
+/// An option that only some socket types understand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TypeOption {
+    /// ZMQ_SUBSCRIBE (SUB): receive messages starting with this prefix.
+    Subscribe(Bytes),
+    /// ZMQ_UNSUBSCRIBE (SUB): drop one subscription to this prefix.
+    Unsubscribe(Bytes),
+    /// ZMQ_CONFLATE (SUB, PULL, DEALER, PUSH, PAIR): keep only the newest message.
+    Conflate(bool),
+    /// ZMQ_ROUTER_MANDATORY (ROUTER): report unroutable messages instead of
+    /// dropping them.
+    RouterMandatory(bool),
+    /// ZMQ_ROUTER_HANDOVER (ROUTER): a new connection with a known routing id takes
+    /// over from the old one.
+    RouterHandover(bool),
+    /// ZMQ_PROBE_ROUTER (ROUTER, DEALER, REQ): send an empty message on connect.
+    ProbeRouter(bool),
+    /// ZMQ_CONNECT_ROUTING_ID (ROUTER): the routing id to give the next connected
+    /// peer.
+    ConnectRoutingId(Bytes),
+    /// ZMQ_REQ_CORRELATE (REQ): prefix requests with an id and match replies to it.
+    RequestCorrelate(bool),
+    /// ZMQ_REQ_RELAXED (REQ): allow a new request before the reply, abandoning the
+    /// old one.
+    RequestRelaxed(bool),
+    /// ZMQ_XPUB_VERBOSE (XPUB): pass every subscribe to the application.
+    PublishVerbose(bool),
+    /// ZMQ_XPUB_VERBOSER (XPUB): pass every subscribe and cancel.
+    PublishVerboser(bool),
+    /// ZMQ_XPUB_MANUAL (XPUB): the application decides what is subscribed.
+    PublishManual(bool),
+    /// ZMQ_XPUB_WELCOME_MSG (XPUB): send this to each new subscriber.
+    PublishWelcomeMessage(Option<Bytes>),
+    /// ZMQ_XPUB_NODROP (XPUB, PUB): block instead of dropping at the mark.
+    PublishNoDrop(bool),
+    /// ZMQ_INVERT_MATCHING (PUB, SUB, XPUB): deliver messages that match no
+    /// subscription instead.
+    InvertMatching(bool),
+}

@@ -1,0 +1,543 @@
+//! The pipe: a pair of bounded queues between a socket and one peer (a connection's
+//! session, or another socket over inproc).
+//!
+//! Each direction is a lock-free queue of items (messages, subscribe and cancel
+//! items) with a high-water mark counted in whole messages, as libzmq counts them:
+//! the writer counts a message when it writes it, the reader publishes its count
+//! every (mark + 1) / 2 messages and whenever it runs dry. Wake-ups are sent only on
+//! transitions: to the reader when the queue goes from empty (and the reader asleep)
+//! to non-empty, to the writer when it was stopped at the mark and the reader has
+//! drained to the low-water mark. Either end may close; the other end still reads
+//! what was queued before the close. This file must never block, never lock on the
+//! per-message path, and never let a writer pass the mark.
+
+use crate::message::Message;
+use bytes::Bytes;
+use crossbeam_queue::SegQueue;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Mutex};
+
+/// A pipe's identity, unique within the process; both ends share it.
+pub type PipeId = u64;
+
+static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What travels through a pipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A whole message: counts against the high-water mark.
+    Message(Message),
+    /// A subscription to a prefix (PUB/SUB families); never counted.
+    Subscribe(Bytes),
+    /// A cancelled subscription; never counted.
+    Cancel(Bytes),
+}
+
+impl Item {
+    fn is_message(&self) -> bool {
+        matches!(self, Item::Message(_))
+    }
+}
+
+/// Why an end is being woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipeEvent {
+    /// Items arrived in a pipe its reader had found empty.
+    Readable,
+    /// A pipe its writer had found full drained to the low-water mark.
+    Writable,
+    /// The other end closed the pipe.
+    Closed,
+}
+
+/// Whoever owns an end and must be woken: a socket's mailbox or an I/O thread.
+pub trait Activate: Send + Sync + fmt::Debug {
+    /// Wakes the owner of `pipe`'s end about `event`.
+    fn activate(&self, pipe: PipeId, event: PipeEvent);
+}
+
+/// A write that did not happen, with the item handed back.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The pipe is at its high-water mark.
+    Full(Item),
+    /// The reader closed the pipe.
+    Closed(Item),
+}
+
+/// What a read found.
+#[derive(Debug)]
+pub enum Read {
+    /// The next item.
+    Item(Item),
+    /// Nothing now; the reader will be woken when something arrives.
+    Empty,
+    /// Nothing, ever again: the writer closed the pipe and it is drained.
+    Closed,
+}
+
+/// One direction of a pipe.
+struct Queue {
+    items: SegQueue<Item>,
+    /// The high-water mark in messages; 0 means no limit.
+    capacity: AtomicU64,
+    /// Messages read, as last published by the reader.
+    read_count: AtomicU64,
+    reader_sleeping: AtomicBool,
+    writer_sleeping: AtomicBool,
+    writer_closed: AtomicBool,
+    reader_closed: AtomicBool,
+    /// Who reads this queue, to wake when it becomes readable or closed.
+    reader: Mutex<Option<Arc<dyn Activate>>>,
+    /// Who writes this queue, to wake when it becomes writable or closed.
+    writer: Mutex<Option<Arc<dyn Activate>>>,
+}
+
+impl Queue {
+    fn new(capacity: u32) -> Queue {
+        Queue {
+            items: SegQueue::new(),
+            capacity: AtomicU64::new(u64::from(capacity)),
+            read_count: AtomicU64::new(0),
+            reader_sleeping: AtomicBool::new(false),
+            writer_sleeping: AtomicBool::new(false),
+            writer_closed: AtomicBool::new(false),
+            reader_closed: AtomicBool::new(false),
+            reader: Mutex::new(None),
+            writer: Mutex::new(None),
+        }
+    }
+
+    fn wake(slot: &Mutex<Option<Arc<dyn Activate>>>, pipe: PipeId, event: PipeEvent) {
+        let activator = match slot.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some(activator) = activator {
+            activator.activate(pipe, event);
+        }
+    }
+
+    fn set(slot: &Mutex<Option<Arc<dyn Activate>>>, activator: Option<Arc<dyn Activate>>) {
+        match slot.lock() {
+            Ok(mut guard) => *guard = activator,
+            Err(poisoned) => *poisoned.into_inner() = activator,
+        }
+    }
+}
+
+impl fmt::Debug for Queue {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Queue")
+            .field("items", &self.items.len())
+            .field("capacity", &self.capacity.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// One end of a pipe: it reads one queue and writes the other.
+pub struct PipeEnd {
+    id: PipeId,
+    inbound: Arc<Queue>,
+    outbound: Arc<Queue>,
+    /// Messages written to `outbound`.
+    written: u64,
+    /// Messages read from `inbound`.
+    read: u64,
+    /// Items written since the last flush.
+    unflushed: bool,
+    closed: bool,
+}
+
+/// A new pipe: the first end writes to the second with mark `first_to_second` and
+/// reads from it with mark `second_to_first`.
+pub fn pipe_pair(first_to_second: u32, second_to_first: u32) -> (PipeEnd, PipeEnd) {
+    let id = NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed);
+    let forward = Arc::new(Queue::new(first_to_second));
+    let backward = Arc::new(Queue::new(second_to_first));
+    let first = PipeEnd::new(id, Arc::clone(&backward), Arc::clone(&forward));
+    let second = PipeEnd::new(id, forward, backward);
+    (first, second)
+}
+
+impl PipeEnd {
+    fn new(id: PipeId, inbound: Arc<Queue>, outbound: Arc<Queue>) -> PipeEnd {
+        PipeEnd {
+            id,
+            inbound,
+            outbound,
+            written: 0,
+            read: 0,
+            unflushed: false,
+            closed: false,
+        }
+    }
+
+    /// The pipe's identity.
+    pub fn id(&self) -> PipeId {
+        self.id
+    }
+
+    /// Names who owns this end: it is woken when the inbound queue becomes
+    /// readable, when the outbound queue drains, and when the other end closes.
+    pub fn set_activator(&self, activator: Arc<dyn Activate>) {
+        Queue::set(&self.inbound.reader, Some(Arc::clone(&activator)));
+        Queue::set(&self.outbound.writer, Some(activator));
+    }
+
+    /// Raises the outbound high-water mark (inproc adds the binder's receive mark).
+    pub fn set_outbound_capacity(&self, capacity: u32) {
+        self.outbound
+            .capacity
+            .store(u64::from(capacity), Ordering::Release);
+    }
+
+    /// Raises the inbound high-water mark (inproc adds the binder's send mark).
+    pub fn set_inbound_capacity(&self, capacity: u32) {
+        self.inbound
+            .capacity
+            .store(u64::from(capacity), Ordering::Release);
+    }
+
+    /// Queues an item for the other end; call `flush` to wake it.
+    pub fn write(&mut self, item: Item) -> Result<(), WriteError> {
+        let queue = &self.outbound;
+        if queue.reader_closed.load(Ordering::Acquire) {
+            return Err(WriteError::Closed(item));
+        }
+        if item.is_message() {
+            if !self.has_room() {
+                return Err(WriteError::Full(item));
+            }
+            self.written += 1;
+        }
+        queue.items.push(item);
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Whether a message would fit now; if not, the writer is woken when one will.
+    pub fn has_room(&self) -> bool {
+        let queue = &self.outbound;
+        let capacity = queue.capacity.load(Ordering::Relaxed);
+        if capacity == 0 || self.written - queue.read_count.load(Ordering::Acquire) < capacity {
+            return true;
+        }
+        queue.writer_sleeping.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if self.written - queue.read_count.load(Ordering::Acquire) < capacity {
+            queue.writer_sleeping.store(false, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    /// Wakes the reader if it found the pipe empty and went to sleep.
+    pub fn flush(&mut self) {
+        if !self.unflushed {
+            return;
+        }
+        self.unflushed = false;
+        let queue = &self.outbound;
+        fence(Ordering::SeqCst);
+        if queue.reader_sleeping.load(Ordering::Relaxed)
+            && queue.reader_sleeping.swap(false, Ordering::SeqCst)
+        {
+            Queue::wake(&queue.reader, self.id, PipeEvent::Readable);
+        }
+    }
+
+    /// Takes the next item, or says why there is none.
+    pub fn read(&mut self) -> Read {
+        let queue = &self.inbound;
+        let item = match queue.items.pop() {
+            Some(item) => item,
+            None => {
+                queue.reader_sleeping.store(true, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                self.publish_read();
+                match queue.items.pop() {
+                    Some(item) => {
+                        queue.reader_sleeping.store(false, Ordering::Relaxed);
+                        item
+                    }
+                    None if queue.writer_closed.load(Ordering::Acquire) => {
+                        // Items pushed before the close are visible now.
+                        match queue.items.pop() {
+                            Some(item) => item,
+                            None => return Read::Closed,
+                        }
+                    }
+                    None => return Read::Empty,
+                }
+            }
+        };
+        if item.is_message() {
+            self.read += 1;
+            let capacity = queue.capacity.load(Ordering::Relaxed);
+            let low_water_mark = capacity.div_ceil(2).max(1);
+            if capacity > 0 && self.read % low_water_mark == 0 {
+                self.publish_read();
+            }
+        }
+        Read::Item(item)
+    }
+
+    /// Whether an item is waiting (without taking it).
+    pub fn has_items(&self) -> bool {
+        !self.inbound.items.is_empty()
+    }
+
+    /// Whether an item is waiting; if not, the reader is woken when one arrives
+    /// (as after a read that found the pipe empty).
+    pub fn check_readable(&self) -> bool {
+        let queue = &self.inbound;
+        if !queue.items.is_empty() {
+            return true;
+        }
+        queue.reader_sleeping.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.publish_read();
+        if queue.items.is_empty() {
+            false
+        } else {
+            queue.reader_sleeping.store(false, Ordering::Relaxed);
+            true
+        }
+    }
+
+    /// Whether the other end closed the pipe.
+    pub fn is_peer_closed(&self) -> bool {
+        self.inbound.writer_closed.load(Ordering::Acquire)
+            || self.outbound.reader_closed.load(Ordering::Acquire)
+    }
+
+    /// Messages queued outbound and not yet read by the other end.
+    pub fn outbound_messages(&self) -> u64 {
+        self.written
+            .saturating_sub(self.outbound.read_count.load(Ordering::Acquire))
+    }
+
+    /// Whether every item written outbound has been taken by the other end.
+    pub fn is_outbound_empty(&self) -> bool {
+        self.outbound.items.is_empty()
+    }
+
+    /// Closes both directions: the other end still reads what was queued.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.inbound.reader_closed.store(true, Ordering::Release);
+        self.outbound.writer_closed.store(true, Ordering::Release);
+        fence(Ordering::SeqCst);
+        Queue::set(&self.inbound.reader, None);
+        Queue::set(&self.outbound.writer, None);
+        Queue::wake(&self.outbound.reader, self.id, PipeEvent::Closed);
+    }
+
+    fn publish_read(&self) {
+        let queue = &self.inbound;
+        queue.read_count.store(self.read, Ordering::Release);
+        fence(Ordering::SeqCst);
+        if queue.writer_sleeping.load(Ordering::Relaxed)
+            && queue.writer_sleeping.swap(false, Ordering::SeqCst)
+        {
+            Queue::wake(&queue.writer, self.id, PipeEvent::Writable);
+        }
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl fmt::Debug for PipeEnd {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("PipeEnd")
+            .field("id", &self.id)
+            .field("written", &self.written)
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    #[derive(Debug, Default)]
+    struct Recorder(StdMutex<Vec<(PipeId, PipeEvent)>>);
+
+    impl Activate for Recorder {
+        fn activate(&self, pipe: PipeId, event: PipeEvent) {
+            self.0.lock().unwrap().push((pipe, event));
+        }
+    }
+
+    impl Recorder {
+        fn take(&self) -> Vec<PipeEvent> {
+            self.0
+                .lock()
+                .unwrap()
+                .drain(..)
+                .map(|(_, event)| event)
+                .collect()
+        }
+    }
+
+    fn message(text: &str) -> Item {
+        Item::Message(Message::from(text))
+    }
+
+    #[test]
+    fn wakes_the_reader_only_on_empty_to_non_empty() {
+        let (mut writer, mut reader) = pipe_pair(10, 10);
+        let woken = Arc::new(Recorder::default());
+        reader.set_activator(woken.clone());
+        assert!(matches!(reader.read(), Read::Empty));
+        writer.write(message("a")).unwrap();
+        writer.write(message("b")).unwrap();
+        writer.flush();
+        writer.write(message("c")).unwrap();
+        writer.flush();
+        assert_eq!(
+            woken.take(),
+            vec![PipeEvent::Readable],
+            "one wake for three"
+        );
+        for expected in ["a", "b", "c"] {
+            let Read::Item(item) = reader.read() else {
+                panic!()
+            };
+            assert_eq!(item, message(expected));
+        }
+    }
+
+    #[test]
+    fn writer_stops_at_the_mark_and_is_woken_at_the_low_water_mark() {
+        let (mut writer, mut reader) = pipe_pair(4, 4);
+        let woken = Arc::new(Recorder::default());
+        writer.set_activator(woken.clone());
+        for index in 0..4 {
+            writer.write(message(&index.to_string())).unwrap();
+        }
+        // Subscriptions never count against the mark.
+        writer
+            .write(Item::Subscribe(Bytes::from_static(b"x")))
+            .unwrap();
+        assert!(matches!(
+            writer.write(message("over")),
+            Err(WriteError::Full(_))
+        ));
+        assert!(matches!(reader.read(), Read::Item(_)));
+        assert!(
+            woken.take().is_empty(),
+            "one read is above the low-water mark"
+        );
+        assert!(matches!(reader.read(), Read::Item(_)));
+        assert_eq!(woken.take(), vec![PipeEvent::Writable]);
+        writer.write(message("4")).unwrap();
+        writer.write(message("5")).unwrap();
+        assert!(matches!(
+            writer.write(message("6")),
+            Err(WriteError::Full(_))
+        ));
+    }
+
+    #[test]
+    fn closing_keeps_queued_items_for_the_reader() {
+        let (mut writer, mut reader) = pipe_pair(0, 0);
+        let woken = Arc::new(Recorder::default());
+        reader.set_activator(woken.clone());
+        writer.write(message("last")).unwrap();
+        writer.flush();
+        drop(writer);
+        assert_eq!(woken.take(), vec![PipeEvent::Closed]);
+        assert!(reader.is_peer_closed());
+        assert!(matches!(reader.read(), Read::Item(_)));
+        assert!(matches!(reader.read(), Read::Closed));
+        let (mut writer, reader) = pipe_pair(0, 0);
+        drop(reader);
+        assert!(matches!(
+            writer.write(message("x")),
+            Err(WriteError::Closed(_))
+        ));
+    }
+
+    #[test]
+    fn threads_pass_many_messages_in_order_without_passing_the_mark() {
+        const COUNT: u64 = 200_000;
+        const MARK: u32 = 100;
+        let (mut writer, mut reader) = pipe_pair(MARK, MARK);
+        let parked = Arc::new(ThreadWaker::default());
+        reader.set_activator(parked.clone());
+        let writer_waker = Arc::new(ThreadWaker::default());
+        writer.set_activator(writer_waker.clone());
+        let (writer_thread, reader_thread) = (writer_waker.clone(), parked.clone());
+        let sender = std::thread::spawn(move || {
+            writer_thread.register();
+            let mut next = 0u64;
+            while next < COUNT {
+                match writer.write(Item::Message(Message::from(next.to_be_bytes().to_vec()))) {
+                    Ok(()) => {
+                        writer.flush();
+                        assert!(writer.outbound_messages() <= u64::from(MARK));
+                        next += 1;
+                    }
+                    Err(WriteError::Full(_)) => writer_thread.wait(),
+                    Err(WriteError::Closed(_)) => panic!("closed"),
+                }
+            }
+        });
+        reader_thread.register();
+        let mut expected = 0u64;
+        while expected < COUNT {
+            match reader.read() {
+                Read::Item(Item::Message(message)) => {
+                    let bytes: [u8; 8] = message.frames()[0][..].try_into().unwrap();
+                    assert_eq!(u64::from_be_bytes(bytes), expected);
+                    expected += 1;
+                }
+                Read::Item(_) => panic!("unexpected item"),
+                Read::Empty => reader_thread.wait(),
+                Read::Closed => panic!("closed early"),
+            }
+        }
+        sender.join().unwrap();
+    }
+
+    /// Parks a thread until its pipe wakes it.
+    #[derive(Debug, Default)]
+    struct ThreadWaker(StdMutex<Option<std::thread::Thread>>);
+
+    impl ThreadWaker {
+        fn register(&self) {
+            *self.0.lock().unwrap() = Some(std::thread::current());
+        }
+        /// Parks until woken; a wake-up that never comes fails the test.
+        fn wait(&self) {
+            let start = std::time::Instant::now();
+            std::thread::park_timeout(std::time::Duration::from_secs(10));
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "lost wake-up"
+            );
+        }
+    }
+
+    impl Activate for ThreadWaker {
+        fn activate(&self, _: PipeId, _: PipeEvent) {
+            if let Some(thread) = &*self.0.lock().unwrap() {
+                thread.unpark();
+            }
+        }
+    }
+}

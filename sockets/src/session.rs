@@ -1,0 +1,498 @@
+//! `Session`: one connection's life on an I/O thread, across reconnects.
+//!
+//! A session owns the I/O side of its pipe and, while connected, an engine. It
+//! moves decoded messages into the pipe until the pipe reaches its high-water mark
+//! (then stops reading, so TCP pushes back on the sender), and moves messages from
+//! the pipe into the engine while the engine's output is below a batch size.
+//!
+//! Accepted sessions create their pipe when the handshake completes and end with
+//! their connection. Connecting sessions get their pipe at `connect()` (unless
+//! ZMQ_IMMEDIATE), keep it across reconnects, and reconnect after I/O errors and
+//! timeouts with backoff; a protocol error ends them for good, as in libzmq. A
+//! closing session flushes what the socket queued for up to the linger time. This
+//! file must never block and never drop a message it took from the pipe while the
+//! connection that should carry it is alive.
+
+use crate::context::{IoCommand, SocketId};
+use crate::engine::{Engine, EngineError};
+use crate::pipe::{Activate, Item, PipeEnd, Read, WriteError, pipe_pair};
+use crate::reactor::mailbox::{IoMailbox, SessionActivator, SocketCommand};
+use crate::socket::SocketLink;
+use crate::transport::reconnect::Backoff;
+use crate::transport::{self, Endpoint, Stream};
+use crate::zmtp::{Event, PeerInfo, ProtocolError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Stop pulling messages from the pipe when this much output is waiting.
+const OUTPUT_BATCH: usize = 64 * 1024;
+/// Reads per turn before other sessions get theirs.
+const READ_BUDGET: usize = 16;
+
+/// Where the session came from.
+#[derive(Debug)]
+enum Origin {
+    /// Accepted by a listener; ends with its connection.
+    Accepted,
+    /// Made by `connect()`; reconnects.
+    Connecting { target: Endpoint, backoff: Backoff },
+}
+
+#[derive(Debug)]
+enum State {
+    /// Waiting to (re)connect at this time.
+    Waiting(Instant),
+    /// A non-blocking connect is in progress.
+    Connecting(Stream),
+    /// Connected: handshaking or carrying traffic.
+    Active(Box<Engine>),
+    /// Done; the I/O thread removes it.
+    Finished,
+}
+
+/// What the I/O thread should do with a session after running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Keep it; `more` if it stopped with work left (run it again soon).
+    Keep { more: bool },
+    /// Remove it.
+    Remove,
+}
+
+/// One connection, or one connect endpoint, of a socket.
+#[derive(Debug)]
+pub(crate) struct Session {
+    link: Arc<SocketLink>,
+    endpoint: String,
+    origin: Origin,
+    pipe: Option<PipeEnd>,
+    state: State,
+    /// An item decoded while the pipe was full.
+    stalled: Option<Item>,
+    /// Closing: flush until this time (`Some(None)`: until done).
+    closing: Option<Option<Instant>>,
+    /// The socket closed its end of the pipe.
+    pipe_closed: bool,
+    /// The socket was told a handshake completed on this pipe.
+    peer_announced: bool,
+    token: usize,
+    activator: Option<Arc<dyn Activate>>,
+}
+
+impl Session {
+    /// A session for a connection a listener accepted.
+    pub(crate) fn accepted(
+        link: Arc<SocketLink>,
+        endpoint: String,
+        stream: Stream,
+        now: Instant,
+    ) -> Session {
+        let config = link.options.connection_config(link.kind);
+        Session {
+            endpoint,
+            origin: Origin::Accepted,
+            pipe: None,
+            state: State::Active(Box::new(Engine::new(stream, config, now))),
+            stalled: None,
+            closing: None,
+            pipe_closed: false,
+            peer_announced: false,
+            token: usize::MAX,
+            activator: None,
+            link,
+        }
+    }
+
+    /// A session that connects to `target` and reconnects when the connection drops.
+    pub(crate) fn connecting(
+        link: Arc<SocketLink>,
+        endpoint: String,
+        target: Endpoint,
+        pipe: Option<PipeEnd>,
+    ) -> Session {
+        let seed = pipe.as_ref().map_or(link.id, PipeEnd::id) ^ 0x9E37_79B9_7F4A_7C15;
+        let backoff = Backoff::new(
+            link.options.reconnect_interval,
+            link.options.reconnect_interval_max,
+            seed,
+        );
+        Session {
+            endpoint,
+            origin: Origin::Connecting { target, backoff },
+            pipe,
+            state: State::Waiting(Instant::now()),
+            stalled: None,
+            closing: None,
+            pipe_closed: false,
+            peer_announced: false,
+            token: usize::MAX,
+            activator: None,
+            link,
+        }
+    }
+
+    /// The socket this session serves.
+    pub(crate) fn socket(&self) -> SocketId {
+        self.link.id
+    }
+
+    /// The endpoint it was bound or connected through.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Whether a listener accepted it.
+    pub(crate) fn is_accepted(&self) -> bool {
+        matches!(self.origin, Origin::Accepted)
+    }
+
+    /// The socket's link.
+    pub(crate) fn link(&self) -> &Arc<SocketLink> {
+        &self.link
+    }
+
+    /// Joins the I/O thread: takes its token and registers its stream.
+    pub(crate) fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: usize,
+        mailbox: &Arc<IoMailbox<IoCommand>>,
+    ) {
+        self.token = token;
+        let activator: Arc<dyn Activate> = Arc::new(SessionActivator::new(
+            Arc::clone(mailbox),
+            IoCommand::Activate,
+            token,
+        ));
+        if let Some(pipe) = &self.pipe {
+            pipe.set_activator(Arc::clone(&activator));
+        }
+        self.activator = Some(activator);
+        if let State::Active(engine) = &mut self.state {
+            register_stream(registry, &mut engine.stream, token);
+        }
+    }
+
+    /// Records readiness reported by mio.
+    pub(crate) fn set_ready(&mut self, readable: bool, writable: bool) {
+        if let State::Active(engine) = &mut self.state {
+            engine.readable |= readable;
+            engine.writable |= writable;
+        }
+    }
+
+    /// The next time this session must run.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let own = match &self.state {
+            State::Waiting(at) => Some(*at),
+            State::Active(engine) => engine.connection.poll_timeout(),
+            State::Connecting(_) | State::Finished => None,
+        };
+        let linger = self.closing.flatten();
+        match (own, linger) {
+            (Some(own), Some(linger)) => Some(own.min(linger)),
+            (own, linger) => own.or(linger),
+        }
+    }
+
+    /// Starts closing: flush what is queued for up to `linger`, then end.
+    pub(crate) fn close(&mut self, linger: Option<Duration>, now: Instant) {
+        self.closing = Some(linger.map(|linger| now + linger));
+        if linger == Some(Duration::ZERO) {
+            self.state = State::Finished;
+        }
+    }
+
+    /// Deregisters the stream, if any (before the session is dropped).
+    pub(crate) fn deregister(&mut self, registry: &mio::Registry) {
+        match &mut self.state {
+            State::Active(engine) => {
+                let _ = registry.deregister(&mut engine.stream);
+            }
+            State::Connecting(stream) => {
+                let _ = registry.deregister(stream);
+            }
+            State::Waiting(_) | State::Finished => {}
+        }
+    }
+
+    /// Runs the session: connects, moves bytes and messages, handles timers.
+    pub(crate) fn run(&mut self, registry: &mio::Registry, now: Instant) -> Status {
+        loop {
+            if self.linger_expired(now) {
+                self.deregister(registry);
+                self.state = State::Finished;
+            }
+            match std::mem::replace(&mut self.state, State::Finished) {
+                State::Finished => return Status::Remove,
+                State::Waiting(at) => {
+                    if self.closing.is_some() && !self.has_queued_output() {
+                        return Status::Remove;
+                    }
+                    if now < at {
+                        self.state = State::Waiting(at);
+                        return Status::Keep { more: false };
+                    }
+                    self.start_connect(registry, now);
+                    if matches!(self.state, State::Waiting(_)) {
+                        return Status::Keep { more: false };
+                    }
+                }
+                State::Connecting(stream) => match stream.take_error() {
+                    Ok(None) if stream.is_connected() => {
+                        stream.set_nodelay();
+                        let config = self.link.options.connection_config(self.link.kind);
+                        self.state = State::Active(Box::new(Engine::new(stream, config, now)));
+                    }
+                    Ok(None) => {
+                        self.state = State::Connecting(stream);
+                        return Status::Keep { more: false };
+                    }
+                    Ok(Some(error)) | Err(error) => {
+                        let mut stream = stream;
+                        let _ = registry.deregister(&mut stream);
+                        tracing::debug!(endpoint = %self.endpoint, %error, "connect failed");
+                        self.schedule_reconnect(now);
+                    }
+                },
+                State::Active(mut engine) => match self.run_engine(&mut engine, now) {
+                    Ok(more) => {
+                        let flushed = engine.connection.pending_output() == 0;
+                        self.state = State::Active(engine);
+                        if self.should_finish(flushed) {
+                            self.deregister(registry);
+                            return Status::Remove;
+                        }
+                        return Status::Keep { more };
+                    }
+                    Err(error) => {
+                        let _ = engine.write();
+                        let _ = registry.deregister(&mut engine.stream);
+                        drop(engine);
+                        if !self.engine_failed(error, now) {
+                            return Status::Remove;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn linger_expired(&self, now: Instant) -> bool {
+        matches!(self.closing, Some(Some(deadline)) if now >= deadline)
+    }
+
+    /// Whether a closing (or orphaned) session is done.
+    fn should_finish(&self, flushed: bool) -> bool {
+        if self.pipe_closed {
+            // The socket is gone or dropped this pipe: nothing more will come.
+            return flushed && !self.has_queued_output();
+        }
+        if self.closing.is_some() {
+            return self.pipe.is_none() || (flushed && !self.has_queued_output());
+        }
+        false
+    }
+
+    fn has_queued_output(&self) -> bool {
+        self.pipe.as_ref().is_some_and(PipeEnd::has_items)
+    }
+
+    fn start_connect(&mut self, registry: &mio::Registry, now: Instant) {
+        let Origin::Connecting { target, .. } = &self.origin else {
+            return;
+        };
+        match transport::connect(target, self.link.options.ipv6) {
+            Ok(mut stream) => {
+                register_stream(registry, &mut stream, self.token);
+                self.state = State::Connecting(stream);
+            }
+            Err(error) => {
+                tracing::debug!(endpoint = %self.endpoint, %error, "connect failed");
+                self.schedule_reconnect(now);
+            }
+        }
+    }
+
+    fn schedule_reconnect(&mut self, now: Instant) {
+        if let Origin::Connecting { backoff, .. } = &mut self.origin {
+            self.state = State::Waiting(now + backoff.next_delay());
+        } else {
+            self.state = State::Finished;
+        }
+    }
+
+    /// Handles the end of a connection; false if the session is done.
+    fn engine_failed(&mut self, error: EngineError, now: Instant) -> bool {
+        let reconnectable = match &error {
+            EngineError::Closed | EngineError::Io(_) => {
+                tracing::debug!(endpoint = %self.endpoint, %error, "connection closed");
+                true
+            }
+            EngineError::Protocol(
+                protocol @ (ProtocolError::HandshakeTimeout | ProtocolError::HeartbeatTimeout),
+            ) => {
+                tracing::debug!(endpoint = %self.endpoint, %protocol, "connection timed out");
+                true
+            }
+            EngineError::Protocol(protocol) => {
+                tracing::warn!(endpoint = %self.endpoint, %protocol, "peer broke the protocol; connection closed");
+                false
+            }
+        };
+        if self.is_accepted()
+            || !reconnectable
+            || self.closing.is_some() && !self.has_queued_output()
+        {
+            self.state = State::Finished;
+            return false;
+        }
+        if self.link.options.immediate {
+            self.pipe = None;
+            self.stalled = None;
+        } else if self.peer_announced
+            && let Some(pipe) = &self.pipe
+        {
+            self.link
+                .mailbox
+                .send(SocketCommand::PeerLost { pipe: pipe.id() });
+        }
+        self.peer_announced = false;
+        self.schedule_reconnect(now);
+        true
+    }
+
+    /// Moves input to the pipe and pipe output to the engine until neither moves.
+    /// Returns true if it stopped with reading left to do.
+    fn run_engine(&mut self, engine: &mut Engine, now: Instant) -> Result<bool, EngineError> {
+        engine.connection.handle_timeout(now)?;
+        let mut budget = READ_BUDGET;
+        loop {
+            let (input_progress, more) = self.pump_input(engine, now, &mut budget)?;
+            if let Some(pipe) = &mut self.pipe {
+                pipe.flush();
+            }
+            let output_progress = self.pump_output(engine);
+            engine.write()?;
+            if more {
+                return Ok(true);
+            }
+            if !input_progress && !output_progress {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Delivers decoded events to the pipe; returns (progress, out of budget).
+    fn pump_input(
+        &mut self,
+        engine: &mut Engine,
+        now: Instant,
+        budget: &mut usize,
+    ) -> Result<(bool, bool), EngineError> {
+        let mut progress = false;
+        loop {
+            if let Some(item) = self.stalled.take() {
+                // With no pipe (the socket is gone), input is discarded.
+                if let Some(pipe) = self.pipe.as_mut() {
+                    match pipe.write(item) {
+                        Ok(()) => progress = true,
+                        Err(WriteError::Full(item)) => {
+                            self.stalled = Some(item);
+                            return Ok((progress, false));
+                        }
+                        Err(WriteError::Closed(_)) => self.pipe_closed = true,
+                    }
+                }
+            }
+            match engine.connection.poll_event(now)? {
+                Some(Event::Ready(peer)) => {
+                    self.on_ready(peer);
+                    progress = true;
+                }
+                Some(Event::Message(message)) => self.stalled = Some(Item::Message(message)),
+                Some(Event::Subscribe(topic)) => self.stalled = Some(Item::Subscribe(topic)),
+                Some(Event::Cancel(topic)) => self.stalled = Some(Item::Cancel(topic)),
+                None => {
+                    if *budget == 0 {
+                        return Ok((progress, engine.readable));
+                    }
+                    *budget -= 1;
+                    if !engine.read_once(now)? {
+                        return Ok((progress, false));
+                    }
+                    progress = true;
+                }
+            }
+        }
+    }
+
+    /// Moves messages from the pipe into the engine's output; true if any moved.
+    fn pump_output(&mut self, engine: &mut Engine) -> bool {
+        if !engine.connection.is_ready() {
+            return false;
+        }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return false;
+        };
+        let mut progress = false;
+        while engine.connection.pending_output() < OUTPUT_BATCH {
+            let sent = match pipe.read() {
+                Read::Item(Item::Message(message)) => engine.connection.send_message(&message),
+                Read::Item(Item::Subscribe(topic)) => engine.connection.send_subscribe(&topic),
+                Read::Item(Item::Cancel(topic)) => engine.connection.send_cancel(&topic),
+                Read::Empty => break,
+                Read::Closed => {
+                    self.pipe_closed = true;
+                    break;
+                }
+            };
+            if sent.is_err() {
+                break;
+            }
+            progress = true;
+        }
+        progress
+    }
+
+    /// The handshake completed: create the pipe, or tell the socket its peer is back.
+    fn on_ready(&mut self, peer: PeerInfo) {
+        if let Origin::Connecting { backoff, .. } = &mut self.origin {
+            backoff.reset();
+        }
+        if self.closing.is_some() && self.pipe.is_none() {
+            return;
+        }
+        match &self.pipe {
+            Some(pipe) => {
+                self.link.mailbox.send(SocketCommand::PeerReady {
+                    pipe: pipe.id(),
+                    peer,
+                });
+            }
+            None => {
+                let options = &self.link.options;
+                let (socket_end, session_end) = pipe_pair(
+                    options.send_high_water_mark,
+                    options.receive_high_water_mark,
+                );
+                if let Some(activator) = &self.activator {
+                    session_end.set_activator(Arc::clone(activator));
+                }
+                self.pipe = Some(session_end);
+                self.link.mailbox.send(SocketCommand::Attach {
+                    pipe: socket_end,
+                    peer: Some(peer),
+                });
+            }
+        }
+        self.peer_announced = true;
+    }
+}
+
+fn register_stream(registry: &mio::Registry, stream: &mut Stream, token: usize) {
+    let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+    if let Err(error) = registry.register(stream, mio::Token(token), interest) {
+        tracing::error!(%error, "could not register a connection with the I/O thread");
+    }
+}

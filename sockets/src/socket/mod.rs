@@ -1,0 +1,264 @@
+//! `Socket`: the handle an application uses, and the `Routing` trait every socket
+//! type implements.
+//!
+//! A socket belongs to one thread at a time (`Send`, not `Sync`). Its calls first
+//! apply what the mailbox brought (new pipes, peers ready, pipes readable or
+//! writable), then ask the socket type's routing to send or receive; if that would
+//! block, the call parks the thread on the mailbox until something changes, the
+//! timeout passes, or the context is shut down. Nothing here is per-connection: the
+//! I/O threads own connections, and inproc peers share pipes directly. This file
+//! must never block except in those explicit waits.
+
+mod core;
+mod pair;
+mod pull;
+mod push;
+
+pub(crate) use self::core::{SocketCore, SocketLink};
+
+use crate::context::Context;
+use crate::error::{Error, Result, SendError};
+use crate::message::Message;
+use crate::options::TypeOption;
+use crate::pipe::{PipeEnd, PipeEvent, PipeId};
+use crate::zmtp::{PeerInfo, SocketType};
+use std::cell::RefCell;
+use std::fmt;
+use std::time::Duration;
+
+/// What every socket type implements: how messages are routed among its pipes.
+pub(crate) trait Routing: Send + fmt::Debug {
+    /// A new pipe to a peer; `peer` is `None` until its handshake completes.
+    fn attach(&mut self, pipe: PipeEnd, peer: Option<&PeerInfo>);
+
+    /// The handshake on an attached pipe completed (again, after a reconnect).
+    fn peer_ready(&mut self, _pipe: PipeId, _peer: &PeerInfo) {}
+
+    /// The connection behind a pipe ended; the pipe stays and will reconnect.
+    fn peer_lost(&mut self, _pipe: PipeId) {}
+
+    /// Removes a pipe and closes it (disconnect).
+    fn detach(&mut self, pipe: PipeId);
+
+    /// A pipe became readable or writable, or its other end closed it.
+    fn pipe_event(&mut self, pipe: PipeId, event: PipeEvent);
+
+    /// Sends a message, or hands it back with `WouldBlock`.
+    fn send(&mut self, message: Message) -> Result<(), SendError>;
+
+    /// Receives a message, or `WouldBlock`.
+    fn receive(&mut self) -> Result<Message>;
+
+    /// Whether a receive would succeed now.
+    fn has_input(&mut self) -> bool;
+
+    /// Whether a send would succeed now.
+    fn has_room(&mut self) -> bool;
+
+    /// Applies an option only some socket types understand.
+    fn set_option(&mut self, _option: TypeOption) -> Result<()> {
+        Err(Error::InvalidOption("not supported by this socket type"))
+    }
+}
+
+/// Builds the routing for a socket type.
+pub(crate) fn routing_for(kind: SocketType) -> Result<Box<dyn Routing>> {
+    match kind {
+        SocketType::Pair => Ok(Box::new(pair::Pair::new())),
+        SocketType::Push => Ok(Box::new(push::Push::new())),
+        SocketType::Pull => Ok(Box::new(pull::Pull::new())),
+        _ => Err(Error::NotSupported),
+    }
+}
+
+/// A ZeroMQ socket.
+///
+/// Created by [`Context::socket`]. Calls take `&self`; a socket may move between
+/// threads but is used by one at a time.
+pub struct Socket {
+    core: RefCell<SocketCore>,
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.core.try_borrow() {
+            Ok(core) => formatter
+                .debug_struct("Socket")
+                .field("type", &core.kind())
+                .finish_non_exhaustive(),
+            Err(_) => formatter.write_str("Socket { .. }"),
+        }
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(context: Context, kind: SocketType) -> Result<Socket> {
+        Ok(Socket {
+            core: RefCell::new(SocketCore::new(context, kind)?),
+        })
+    }
+
+    pub(crate) fn core(&self) -> std::cell::RefMut<'_, SocketCore> {
+        self.core.borrow_mut()
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.core().kind()
+    }
+
+    /// Accepts connections on `endpoint` (`tcp://`, `ipc://`, `inproc://`), like
+    /// `zmq_bind`.
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        self.core().bind(endpoint)
+    }
+
+    /// Connects to `endpoint`, reconnecting whenever the connection drops, like
+    /// `zmq_connect`. Succeeds before the peer exists.
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.core().connect(endpoint)
+    }
+
+    /// Stops accepting on an endpoint given to `bind` (or as `last_endpoint`
+    /// reported it), closing the connections it accepted, like `zmq_unbind`.
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.core().unbind(endpoint)
+    }
+
+    /// Drops a connection made with `connect`, like `zmq_disconnect`.
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.core().disconnect(endpoint)
+    }
+
+    /// The endpoint of the last bind, with any wildcard port filled in
+    /// (ZMQ_LAST_ENDPOINT).
+    pub fn last_endpoint(&self) -> Option<String> {
+        self.core().last_endpoint()
+    }
+
+    /// Sends a message, waiting up to the send timeout (ZMQ_SNDTIMEO) while no peer
+    /// can take it. A failed send hands the message back.
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        let mut core = self.core();
+        let timeout = core.options().send_timeout;
+        core.send(message.into(), timeout)
+    }
+
+    /// Sends a message without waiting (ZMQ_DONTWAIT): `WouldBlock` if no peer can
+    /// take it now.
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.core().send(message.into(), Some(Duration::ZERO))
+    }
+
+    /// Sends a message, waiting at most `timeout` (`None`: forever).
+    pub fn send_with_timeout(
+        &self,
+        message: impl Into<Message>,
+        timeout: Option<Duration>,
+    ) -> Result<(), SendError> {
+        self.core().send(message.into(), timeout)
+    }
+
+    /// Receives a message, waiting up to the receive timeout (ZMQ_RCVTIMEO).
+    pub fn recv(&self) -> Result<Message> {
+        let mut core = self.core();
+        let timeout = core.options().receive_timeout;
+        core.receive(timeout)
+    }
+
+    /// Receives a message without waiting (ZMQ_DONTWAIT): `WouldBlock` if none is
+    /// here.
+    pub fn try_recv(&self) -> Result<Message> {
+        self.core().receive(Some(Duration::ZERO))
+    }
+
+    /// Receives a message, waiting at most `timeout` (`None`: forever).
+    pub fn recv_with_timeout(&self, timeout: Option<Duration>) -> Result<Message> {
+        self.core().receive(timeout)
+    }
+
+    /// Whether a receive would succeed now (ZMQ_EVENTS & ZMQ_POLLIN).
+    pub fn is_readable(&self) -> bool {
+        self.core().is_readable()
+    }
+
+    /// Whether a send would succeed now (ZMQ_EVENTS & ZMQ_POLLOUT).
+    pub fn is_writable(&self) -> bool {
+        self.core().is_writable()
+    }
+
+    /// Applies an option particular to some socket types.
+    pub fn set_type_option(&self, option: TypeOption) -> Result<()> {
+        self.core().set_type_option(option)
+    }
+
+    /// Subscribes to messages starting with `prefix` (ZMQ_SUBSCRIBE; SUB).
+    pub fn subscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
+        self.set_type_option(TypeOption::Subscribe(bytes::Bytes::copy_from_slice(
+            prefix.as_ref(),
+        )))
+    }
+
+    /// Drops one subscription to `prefix` (ZMQ_UNSUBSCRIBE; SUB).
+    pub fn unsubscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
+        self.set_type_option(TypeOption::Unsubscribe(bytes::Bytes::copy_from_slice(
+            prefix.as_ref(),
+        )))
+    }
+}
+
+macro_rules! option_accessors {
+    ($( $(#[$doc:meta])* $field:ident: $type:ty, $setter:ident; )*) => {
+        impl Socket {
+            $(
+                $(#[$doc])*
+                pub fn $field(&self) -> $type {
+                    self.core().options().$field.clone()
+                }
+
+                $(#[$doc])*
+                ///
+                /// Applies to binds and connects made after it is set.
+                pub fn $setter(&self, value: $type) -> Result<()> {
+                    self.core().update_options(|options| options.$field = value)
+                }
+            )*
+        }
+    };
+}
+
+option_accessors! {
+    /// ZMQ_SNDHWM: messages queued per peer for sending (0: no limit; default 1000).
+    send_high_water_mark: u32, set_send_high_water_mark;
+    /// ZMQ_RCVHWM: messages queued per peer after receiving (0: no limit; default 1000).
+    receive_high_water_mark: u32, set_receive_high_water_mark;
+    /// ZMQ_LINGER: how long a closed socket keeps sending what is queued
+    /// (`None`: until all is sent; default 30 s, where libzmq waits forever).
+    linger: Option<Duration>, set_linger;
+    /// ZMQ_SNDTIMEO: how long `send` waits (`None`: forever, the default).
+    send_timeout: Option<Duration>, set_send_timeout;
+    /// ZMQ_RCVTIMEO: how long `recv` waits (`None`: forever, the default).
+    receive_timeout: Option<Duration>, set_receive_timeout;
+    /// ZMQ_IMMEDIATE: queue messages only for completed connections (default off).
+    immediate: bool, set_immediate;
+    /// ZMQ_RECONNECT_IVL: the first wait before reconnecting (default 100 ms).
+    reconnect_interval: Duration, set_reconnect_interval;
+    /// ZMQ_RECONNECT_IVL_MAX: the wait doubles up to this after each failure
+    /// (`None`, the default: it stays at the reconnect interval).
+    reconnect_interval_max: Option<Duration>, set_reconnect_interval_max;
+    /// ZMQ_ROUTING_ID: the id this socket gives its peers.
+    routing_id: Option<bytes::Bytes>, set_routing_id;
+    /// ZMQ_MAXMSGSIZE: the most bytes a received message may carry (`None`: no
+    /// limit, the default); a peer sending more is disconnected.
+    max_message_size: Option<u64>, set_max_message_size;
+    /// ZMQ_HANDSHAKE_IVL: how long a handshake may take (default 30 s).
+    handshake_interval: Option<Duration>, set_handshake_interval;
+    /// ZMQ_HEARTBEAT_IVL: send a PING this often (`None`, the default: never).
+    heartbeat_interval: Option<Duration>, set_heartbeat_interval;
+    /// ZMQ_HEARTBEAT_TIMEOUT: close a connection silent this long after a PING.
+    heartbeat_timeout: Option<Duration>, set_heartbeat_timeout;
+    /// ZMQ_HEARTBEAT_TTL: ask peers to close if they hear nothing for this long.
+    heartbeat_ttl: Option<Duration>, set_heartbeat_ttl;
+    /// ZMQ_IPV6: bind `*` to IPv6 and IPv4, and resolve names to IPv6 too.
+    ipv6: bool, set_ipv6;
+}

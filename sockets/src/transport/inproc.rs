@@ -1,0 +1,177 @@
+//! inproc://: two sockets of one context joined by a pipe, with no I/O thread.
+//!
+//! The registry maps names to binders. Connecting to a bound name creates the pipe
+//! at once and hands the binder its end through its mailbox; connecting before the
+//! bind works, as in libzmq 4.x: the pipe is created with the connector's marks and
+//! waits in the registry until the bind. Each direction's high-water mark is the
+//! sender's send mark plus the receiver's receive mark (0 if either is 0), as
+//! libzmq sums them. This file must never deliver a pipe to an incompatible socket
+//! type.
+
+use crate::error::{Error, Result};
+use crate::pipe::{PipeEnd, pipe_pair};
+use crate::reactor::mailbox::SocketCommand;
+use crate::socket::SocketLink;
+use crate::zmtp::{Metadata, PeerInfo, Revision};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A connection made before its bind.
+#[derive(Debug)]
+struct Pending {
+    /// The end the binder will get.
+    binder_end: PipeEnd,
+    connector: Arc<SocketLink>,
+}
+
+#[derive(Debug)]
+enum Entry {
+    Bound(Arc<SocketLink>),
+    Pending(Vec<Pending>),
+}
+
+/// Every inproc name of a context.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    entries: HashMap<String, Entry>,
+}
+
+/// What a socket's inproc peer learns about it.
+pub(crate) fn peer_info(link: &SocketLink) -> PeerInfo {
+    PeerInfo {
+        socket_type: link.kind,
+        routing_id: link.options.routing_id.clone(),
+        metadata: Metadata::new(),
+        revision: Revision::V3_1,
+    }
+}
+
+fn summed(send: u32, receive: u32) -> u32 {
+    if send == 0 || receive == 0 {
+        0
+    } else {
+        send.saturating_add(receive)
+    }
+}
+
+impl Registry {
+    /// Binds `name`; returns the pipes of connections that were waiting for it.
+    pub(crate) fn bind(
+        &mut self,
+        name: &str,
+        binder: Arc<SocketLink>,
+    ) -> Result<Vec<(PipeEnd, PeerInfo)>> {
+        let waiting = match self.entries.remove(name) {
+            Some(Entry::Bound(existing)) => {
+                self.entries.insert(name.to_owned(), Entry::Bound(existing));
+                return Err(Error::AddressInUse(format!("inproc://{name}")));
+            }
+            Some(Entry::Pending(waiting)) => waiting,
+            None => Vec::new(),
+        };
+        let mut attached = Vec::new();
+        for pending in waiting {
+            let connector = &pending.connector;
+            if !binder.kind.is_compatible(connector.kind) {
+                tracing::warn!(name, binder = %binder.kind, connector = %connector.kind,
+                    "inproc connection refused: incompatible socket types");
+                continue;
+            }
+            let binder_end = pending.binder_end;
+            binder_end.set_outbound_capacity(summed(
+                binder.options.send_high_water_mark,
+                connector.options.receive_high_water_mark,
+            ));
+            binder_end.set_inbound_capacity(summed(
+                connector.options.send_high_water_mark,
+                binder.options.receive_high_water_mark,
+            ));
+            connector.mailbox.send(SocketCommand::PeerReady {
+                pipe: binder_end.id(),
+                peer: peer_info(&binder),
+            });
+            attached.push((binder_end, peer_info(connector)));
+        }
+        self.entries.insert(name.to_owned(), Entry::Bound(binder));
+        Ok(attached)
+    }
+
+    /// Connects to `name`; returns the connector's end and, if bound, the binder.
+    pub(crate) fn connect(
+        &mut self,
+        name: &str,
+        connector: Arc<SocketLink>,
+    ) -> Result<(PipeEnd, Option<PeerInfo>)> {
+        match self.entries.get_mut(name) {
+            Some(Entry::Bound(binder)) => {
+                if !connector.kind.is_compatible(binder.kind) {
+                    return Err(Error::InvalidEndpoint {
+                        endpoint: format!("inproc://{name}"),
+                        reason: format!(
+                            "a {} socket cannot talk to the {} socket bound there",
+                            connector.kind, binder.kind
+                        ),
+                    });
+                }
+                let (ours, theirs) = pipe_pair(
+                    summed(
+                        connector.options.send_high_water_mark,
+                        binder.options.receive_high_water_mark,
+                    ),
+                    summed(
+                        binder.options.send_high_water_mark,
+                        connector.options.receive_high_water_mark,
+                    ),
+                );
+                binder.mailbox.send(SocketCommand::Attach {
+                    pipe: theirs,
+                    peer: Some(peer_info(&connector)),
+                });
+                Ok((ours, Some(peer_info(binder))))
+            }
+            Some(Entry::Pending(waiting)) => {
+                let (ours, theirs) = pipe_pair(
+                    connector.options.send_high_water_mark,
+                    connector.options.receive_high_water_mark,
+                );
+                waiting.push(Pending {
+                    binder_end: theirs,
+                    connector,
+                });
+                Ok((ours, None))
+            }
+            None => {
+                let (ours, theirs) = pipe_pair(
+                    connector.options.send_high_water_mark,
+                    connector.options.receive_high_water_mark,
+                );
+                self.entries.insert(
+                    name.to_owned(),
+                    Entry::Pending(vec![Pending {
+                        binder_end: theirs,
+                        connector,
+                    }]),
+                );
+                Ok((ours, None))
+            }
+        }
+    }
+
+    /// Removes `name` if `socket` bound it.
+    pub(crate) fn unbind(&mut self, name: &str, socket: crate::context::SocketId) {
+        if matches!(self.entries.get(name), Some(Entry::Bound(binder)) if binder.id == socket) {
+            self.entries.remove(name);
+        }
+    }
+
+    /// Removes every name `socket` bound, and its connections still waiting.
+    pub(crate) fn remove_socket(&mut self, socket: crate::context::SocketId) {
+        self.entries.retain(|_, entry| match entry {
+            Entry::Bound(binder) => binder.id != socket,
+            Entry::Pending(waiting) => {
+                waiting.retain(|pending| pending.connector.id != socket);
+                !waiting.is_empty()
+            }
+        });
+    }
+}

@@ -1,0 +1,198 @@
+//! Transports: endpoint parsing, and the byte streams and listeners of tcp:// and
+//! ipc:// that engines and the I/O thread use. inproc:// has no stream at all: it
+//! joins two sockets' pipes directly (see `inproc`).
+//!
+//! This layer only opens, accepts and moves bytes; it knows nothing of ZMTP. It must
+//! never block: every stream and listener is non-blocking and driven by mio.
+
+pub mod endpoint;
+pub mod inproc;
+pub mod ipc;
+pub mod reconnect;
+pub mod tcp;
+
+use std::io::{self, IoSlice, Read, Write};
+use std::path::PathBuf;
+
+pub use endpoint::{Endpoint, IpcAddress, TcpAddress};
+
+/// A connected byte stream.
+#[derive(Debug)]
+pub enum Stream {
+    /// A TCP connection (TCP_NODELAY on).
+    Tcp(mio::net::TcpStream),
+    /// A Unix domain socket connection.
+    Unix(mio::net::UnixStream),
+}
+
+impl Stream {
+    /// Reads into `buffer`.
+    pub fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(stream) => stream.read(buffer),
+            Stream::Unix(stream) => stream.read(buffer),
+        }
+    }
+
+    /// Writes from `buffers`, gathered.
+    pub fn write_vectored(&mut self, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(stream) => stream.write_vectored(buffers),
+            Stream::Unix(stream) => stream.write_vectored(buffers),
+        }
+    }
+
+    /// The pending socket error, if any (how a failed non-blocking connect shows).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Stream::Tcp(stream) => stream.take_error(),
+            Stream::Unix(stream) => stream.take_error(),
+        }
+    }
+
+    /// Whether a non-blocking connect has completed.
+    pub fn is_connected(&self) -> bool {
+        match self {
+            Stream::Tcp(stream) => stream.peer_addr().is_ok(),
+            Stream::Unix(stream) => stream.peer_addr().is_ok(),
+        }
+    }
+
+    /// Sets TCP_NODELAY on TCP streams; libzmq always does.
+    pub fn set_nodelay(&self) {
+        if let Stream::Tcp(stream) = self
+            && let Err(error) = stream.set_nodelay(true)
+        {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    }
+
+    /// The peer's address, for logs.
+    pub fn peer_description(&self) -> String {
+        match self {
+            Stream::Tcp(stream) => stream
+                .peer_addr()
+                .map(|address| address.to_string())
+                .unwrap_or_default(),
+            Stream::Unix(_) => "unix peer".to_owned(),
+        }
+    }
+}
+
+impl mio::event::Source for Stream {
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.register(registry, token, interests),
+            Stream::Unix(stream) => stream.register(registry, token, interests),
+        }
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.reregister(registry, token, interests),
+            Stream::Unix(stream) => stream.reregister(registry, token, interests),
+        }
+    }
+
+    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.deregister(registry),
+            Stream::Unix(stream) => stream.deregister(registry),
+        }
+    }
+}
+
+/// A listening socket.
+#[derive(Debug)]
+pub enum Acceptor {
+    /// A TCP listener.
+    Tcp(mio::net::TcpListener),
+    /// A Unix domain socket listener, with the path to remove when it closes.
+    Unix(mio::net::UnixListener, Option<PathBuf>),
+}
+
+impl Acceptor {
+    /// Accepts one pending connection.
+    pub fn accept(&self) -> io::Result<Stream> {
+        match self {
+            Acceptor::Tcp(listener) => {
+                let (stream, _) = listener.accept()?;
+                let stream = Stream::Tcp(stream);
+                stream.set_nodelay();
+                Ok(stream)
+            }
+            Acceptor::Unix(listener, _) => {
+                let (stream, _) = listener.accept()?;
+                Ok(Stream::Unix(stream))
+            }
+        }
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        if let Acceptor::Unix(_, Some(path)) = self {
+            // libzmq removes the socket file it created when the listener closes.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl mio::event::Source for Acceptor {
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Acceptor::Tcp(listener) => listener.register(registry, token, interests),
+            Acceptor::Unix(listener, _) => listener.register(registry, token, interests),
+        }
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Acceptor::Tcp(listener) => listener.reregister(registry, token, interests),
+            Acceptor::Unix(listener, _) => listener.reregister(registry, token, interests),
+        }
+    }
+
+    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
+        match self {
+            Acceptor::Tcp(listener) => listener.deregister(registry),
+            Acceptor::Unix(listener, _) => listener.deregister(registry),
+        }
+    }
+}
+
+/// Opens a non-blocking connection to a tcp:// or ipc:// endpoint.
+pub fn connect(endpoint: &Endpoint, ipv6: bool) -> io::Result<Stream> {
+    match endpoint {
+        Endpoint::Tcp(address) => {
+            let target = tcp::resolve(address, ipv6)?;
+            let stream = mio::net::TcpStream::connect(target)?;
+            Ok(Stream::Tcp(stream))
+        }
+        Endpoint::Ipc(address) => ipc::connect(address).map(Stream::Unix),
+        Endpoint::Inproc(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "inproc has no stream",
+        )),
+    }
+}

@@ -1,0 +1,198 @@
+//! PUSH/PULL between Sinew sockets over tcp, ipc and inproc: delivery, order,
+//! round-robin, fair queuing, high-water marks, reconnects and linger.
+//!
+//! Every wait has a deadline (a receive timeout); no test sleeps to wait for an
+//! event, and every TCP test binds 127.0.0.1 port 0.
+
+mod util;
+
+use sinew::{Context, Error, Message, SocketType};
+use std::time::Duration;
+use util::{TIMEOUT, endpoints, recv_text};
+
+#[test]
+fn push_to_pull_on_every_transport() {
+    for endpoint in endpoints("push-pull") {
+        let context = Context::new();
+        let pull = context.socket(SocketType::Pull).unwrap();
+        pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+        pull.bind(&endpoint).unwrap();
+        let bound = pull.last_endpoint().unwrap();
+        let push = context.socket(SocketType::Push).unwrap();
+        push.connect(&bound).unwrap();
+        for index in 0..100 {
+            push.send(format!("message {index}")).unwrap();
+        }
+        for index in 0..100 {
+            assert_eq!(recv_text(&pull), format!("message {index}"), "{endpoint}");
+        }
+        let multipart = Message::from_frames(["a", "", "c"]);
+        push.send(multipart.clone()).unwrap();
+        assert_eq!(pull.recv().unwrap(), multipart);
+    }
+}
+
+#[test]
+fn connect_before_bind_queues_then_delivers() {
+    for endpoint in endpoints("connect-first") {
+        let context = Context::new();
+        let push = context.socket(SocketType::Push).unwrap();
+        if endpoint.contains(":0") {
+            // A TCP port must be known before connecting: reserve one first.
+            continue;
+        }
+        push.connect(&endpoint).unwrap();
+        push.send("early").unwrap();
+        let pull = context.socket(SocketType::Pull).unwrap();
+        pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+        pull.bind(&endpoint).unwrap();
+        assert_eq!(recv_text(&pull), "early", "{endpoint}");
+    }
+}
+
+#[test]
+fn push_round_robins_and_pull_fair_queues() {
+    let context = Context::new();
+    let push = context.socket(SocketType::Push).unwrap();
+    push.bind("tcp://127.0.0.1:0").unwrap();
+    let endpoint = push.last_endpoint().unwrap();
+    let pulls: Vec<_> = (0..2)
+        .map(|_| {
+            let pull = context.socket(SocketType::Pull).unwrap();
+            pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+            pull.connect(&endpoint).unwrap();
+            pull
+        })
+        .collect();
+    // Wait until both peers are attached: each gets a message.
+    util::wait_until(|| push.is_writable());
+    let mut received = [0usize; 2];
+    for round in 0..20 {
+        push.send(format!("{round}")).unwrap();
+    }
+    let mut total = 0;
+    while total < 20 {
+        for (index, pull) in pulls.iter().enumerate() {
+            if let Ok(_message) = pull.recv_with_timeout(Some(Duration::from_millis(50))) {
+                received[index] += 1;
+                total += 1;
+            }
+        }
+    }
+    assert!(received.iter().all(|&count| count > 0), "{received:?}");
+}
+
+#[test]
+fn send_blocks_at_the_high_water_mark_and_times_out() {
+    let context = Context::new();
+    let push = context.socket(SocketType::Push).unwrap();
+    push.set_send_high_water_mark(5).unwrap();
+    push.connect("inproc://nobody-reads").unwrap();
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.set_receive_high_water_mark(5).unwrap();
+    pull.bind("inproc://nobody-reads").unwrap();
+    let mut sent = 0;
+    loop {
+        match push.try_send("x") {
+            Ok(()) => sent += 1,
+            Err(failed) => {
+                assert!(matches!(failed.error, Error::WouldBlock));
+                assert_eq!(failed.message, Message::from("x"), "handed back");
+                break;
+            }
+        }
+        assert!(sent <= 10, "passed the mark");
+    }
+    assert_eq!(sent, 10, "inproc sums the send and receive marks");
+    let failed = push
+        .send_with_timeout("y", Some(Duration::from_millis(20)))
+        .unwrap_err();
+    assert!(matches!(failed.error, Error::TimedOut));
+    pull.recv().unwrap();
+    // One read is not yet the low-water mark: drain to it and a send goes through.
+    for _ in 0..5 {
+        pull.recv().unwrap();
+    }
+    push.send_with_timeout("z", Some(TIMEOUT)).unwrap();
+}
+
+#[test]
+fn pair_talks_both_ways_and_refuses_a_second_peer() {
+    for endpoint in endpoints("pair") {
+        let context = Context::new();
+        let left = context.socket(SocketType::Pair).unwrap();
+        left.set_receive_timeout(Some(TIMEOUT)).unwrap();
+        left.bind(&endpoint).unwrap();
+        let bound = left.last_endpoint().unwrap();
+        let right = context.socket(SocketType::Pair).unwrap();
+        right.set_receive_timeout(Some(TIMEOUT)).unwrap();
+        right.connect(&bound).unwrap();
+        right.send("ping").unwrap();
+        assert_eq!(recv_text(&left), "ping");
+        left.send("pong").unwrap();
+        assert_eq!(recv_text(&right), "pong");
+        let third = context.socket(SocketType::Pair).unwrap();
+        // Its message can never be delivered: do not linger on it at exit.
+        third.set_linger(Some(Duration::ZERO)).unwrap();
+        third.connect(&bound).unwrap();
+        third.try_send("intruder").ok();
+        right.send("still here").unwrap();
+        assert_eq!(recv_text(&left), "still here", "{endpoint}");
+    }
+}
+
+#[test]
+fn shutdown_ends_a_receive_whether_or_not_it_blocked_yet() {
+    let context = Context::new();
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.bind("inproc://shutdown").unwrap();
+    let stopper = context.clone();
+    let waiter = std::thread::spawn(move || pull.recv().map(|_| ()));
+    // Whether the receive is already parked or not, it must end with Terminated.
+    stopper.shutdown();
+    let result = waiter.join().unwrap();
+    assert!(matches!(result, Err(Error::Terminated)), "{result:?}");
+}
+
+#[test]
+fn linger_flushes_queued_messages_after_close() {
+    let receiver_context = Context::new();
+    let pull = receiver_context.socket(SocketType::Pull).unwrap();
+    pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+    pull.bind("tcp://127.0.0.1:0").unwrap();
+    let endpoint = pull.last_endpoint().unwrap();
+    {
+        let context = Context::new();
+        let push = context.socket(SocketType::Push).unwrap();
+        push.set_linger(None).unwrap();
+        push.connect(&endpoint).unwrap();
+        for index in 0..1000 {
+            push.send(format!("{index}")).unwrap();
+        }
+        // Dropping the socket and the context waits until everything is sent.
+    }
+    for index in 0..1000 {
+        assert_eq!(recv_text(&pull), format!("{index}"));
+    }
+}
+
+#[test]
+fn reconnects_after_the_peer_comes_back() {
+    let context = Context::new();
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+    pull.bind("tcp://127.0.0.1:0").unwrap();
+    let endpoint = pull.last_endpoint().unwrap();
+    let push = context.socket(SocketType::Push).unwrap();
+    push.set_reconnect_interval(Duration::from_millis(10))
+        .unwrap();
+    push.connect(&endpoint).unwrap();
+    push.send("before").unwrap();
+    assert_eq!(recv_text(&pull), "before");
+    drop(pull);
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+    util::bind_retrying(&pull, &endpoint);
+    push.send("after").unwrap();
+    assert_eq!(recv_text(&pull), "after");
+}
