@@ -111,7 +111,7 @@ impl Segment {
         let mut position = self.indexes().position_for(relative);
         let mut expected: Option<u64> = None;
         // Skip batches before the one holding `offset`, reading headers only.
-        loop {
+        let first = loop {
             if position >= limit {
                 return Ok((Vec::new(), Vec::new()));
             }
@@ -125,12 +125,13 @@ impl Segment {
                 return Err(self.corrupt(position, "the index points past the offset"));
             }
             if header.last_offset() >= offset {
-                break;
+                break header;
             }
             expected = Some(header.next_offset());
             position += header.size();
-        }
-        let wanted = max_bytes.min(limit - position);
+        };
+        // At least the first batch, whatever `max_bytes` says.
+        let wanted = max_bytes.max(first.size()).min(limit - position);
         let mut bytes = self.read_bytes(position, wanted)?;
         let mut headers = Vec::new();
         let mut used = 0usize;

@@ -184,7 +184,10 @@ impl Log {
             _lock: writer_lock,
         });
         let flusher = match inner.config.fsync {
-            FsyncPolicy::Interval(interval) => Some(Flusher::start(inner.clone(), interval)),
+            FsyncPolicy::Interval(interval) => Some(
+                Flusher::start(inner.clone(), interval)
+                    .map_err(LogError::io("starting the interval flusher"))?,
+            ),
             FsyncPolicy::Always | FsyncPolicy::Never => None,
         };
         Ok((Log { inner, flusher }, report))
@@ -473,9 +476,10 @@ impl Inner {
                 result.and_then(|()| self.advance_durable(snapshot.end_offset, start_offset));
             commit = lock(&self.commit);
             commit.syncing = false;
+            // Waiters whose offsets this sync did not cover lead the next one.
+            self.committed.notify_all();
             if let Err(error) = result {
                 self.failed.store(true, Ordering::Release);
-                self.committed.notify_all();
                 return Err(error);
             }
         }
@@ -610,7 +614,7 @@ struct Flusher {
 }
 
 impl Flusher {
-    fn start(inner: Arc<Inner>, interval: Duration) -> Flusher {
+    fn start(inner: Arc<Inner>, interval: Duration) -> io::Result<Flusher> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
         let thread = std::thread::Builder::new()
@@ -632,9 +636,11 @@ impl Flusher {
                         return;
                     }
                 }
-            })
-            .ok();
-        Flusher { stop, thread }
+            })?;
+        Ok(Flusher {
+            stop,
+            thread: Some(thread),
+        })
     }
 
     fn stop(mut self) {
