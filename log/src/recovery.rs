@@ -308,7 +308,11 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
                 .log
                 .len()
                 .map_err(io_error(directory, "measuring a segment"))?;
-            if segment.next_offset < recovery_point {
+            // The next segment starting right where the good batches end means the
+            // bad bytes hold no records (a roll only follows a complete segment):
+            // cut them and go on.
+            let only_garbage = next_base == Some(segment.next_offset);
+            if segment.next_offset < recovery_point && !only_garbage {
                 report.damage.push(Damage {
                     segment: Some(name),
                     position: Some(problem.position),
@@ -325,7 +329,7 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
                 });
                 segment.cut = true;
             }
-            stopped = true;
+            stopped = !only_garbage;
         }
         loaded.segments.push(segment);
     }

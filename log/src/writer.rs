@@ -272,7 +272,10 @@ impl Log {
         if writer.active.size == 0 {
             return Ok(());
         }
-        let result = self.inner.roll(&mut writer);
+        let result = self
+            .inner
+            .remove_marker(&mut writer)
+            .and_then(|()| self.inner.roll(&mut writer));
         self.inner.fail_on_error(result)
     }
 
@@ -344,15 +347,21 @@ impl Inner {
     }
 
     /// Writes one batch; returns the offset after it.
-    fn write(&self, writer: &mut Writer, batch: &mut [u8], header: &BatchHeader) -> Result<u64> {
+    /// Removes the clean-shutdown marker, durably, before the first change to the
+    /// log, so that a crash from then on is always noticed.
+    fn remove_marker(&self, writer: &mut Writer) -> Result<()> {
         if writer.marker_present {
-            // A crash from now on must be noticed: the marker goes first, durably.
             self.directory
                 .remove(CLEAN_SHUTDOWN_FILE)
                 .and_then(|()| self.directory.sync())
                 .map_err(LogError::io("removing the clean-shutdown marker"))?;
             writer.marker_present = false;
         }
+        Ok(())
+    }
+
+    fn write(&self, writer: &mut Writer, batch: &mut [u8], header: &BatchHeader) -> Result<u64> {
+        self.remove_marker(writer)?;
         let size = batch.len() as u64;
         let active = &writer.active;
         let relative_last =

@@ -299,3 +299,24 @@ fn a_missing_segment_is_damage() {
     std::fs::remove_file(first).expect("remove");
     assert_damaged(&temporary, 0, "missing");
 }
+
+#[test]
+fn garbage_after_the_last_batch_of_a_sealed_segment_is_cut_and_the_log_goes_on() {
+    // Whether or not the shutdown was clean, the next segment starts where the good
+    // batches end, so the bad bytes hold no records.
+    for clean in [false, true] {
+        let temporary = TempDirectory::new("sealed-garbage");
+        let segments = build_with(&temporary, FsyncPolicy::Always, clean);
+        let sealed = &segments[segments.len() - 2];
+        let size = file_size(sealed);
+        cut(sealed, size + 1000);
+        let (log, report) = Log::open(temporary.log(), small_config()).expect("open");
+        assert!(report.is_whole(), "{report}");
+        assert_eq!(report.truncations.len(), 1, "{report}");
+        assert_eq!(report.truncations[0].bytes, 1000);
+        assert_eq!(file_size(sealed), size);
+        let records = read_all(&log.reader());
+        assert_eq!(records.len() as u64, RECORDS);
+        assert_expected_prefix(&records, "after cutting the garbage");
+    }
+}

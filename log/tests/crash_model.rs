@@ -6,13 +6,18 @@
 mod common;
 
 use common::{Random, assert_expected_prefix, read_all, record_for};
-use sinew_log::{Durability, Log, LogConfig, MemoryDirectory};
+use sinew_log::{Durability, FsyncPolicy, Log, LogConfig, MemoryDirectory};
 use std::sync::Arc;
 
 fn config() -> LogConfig {
+    config_with(FsyncPolicy::Always)
+}
+
+fn config_with(fsync: FsyncPolicy) -> LogConfig {
     LogConfig {
         segment_bytes: 1500,
         index_interval_bytes: 200,
+        fsync,
         ..LogConfig::default()
     }
 }
@@ -29,9 +34,15 @@ struct Outcome {
 /// Opens the log, appends batches of one to three records, closes cleanly halfway
 /// and reopens, then appends more. Stops at the first error (the power is gone).
 fn workload(directory: &MemoryDirectory, outcome: &mut Outcome) {
+    workload_with(directory, outcome, FsyncPolicy::Always);
+}
+
+/// `workload` under any policy; with `Never` it calls `Log::sync` after every
+/// third append, and what that sync covered counts as durable.
+fn workload_with(directory: &MemoryDirectory, outcome: &mut Outcome, policy: FsyncPolicy) {
     let mut random = Random(7);
     for phase in 0..2 {
-        let Ok((log, _)) = Log::open_in(Arc::new(directory.clone()), config()) else {
+        let Ok((log, _)) = Log::open_in(Arc::new(directory.clone()), config_with(policy)) else {
             return;
         };
         for _ in 0..8 {
@@ -41,10 +52,18 @@ fn workload(directory: &MemoryDirectory, outcome: &mut Outcome) {
                 .collect();
             outcome.attempted += count;
             match log.append(&records) {
-                Ok(ack) => {
-                    assert_eq!(ack.durability, Durability::Durable);
+                Ok(ack) if ack.durability == Durability::Durable => {
                     assert_eq!(ack.last_offset + 1, outcome.attempted);
                     outcome.durable = outcome.attempted;
+                }
+                Ok(ack) => {
+                    assert_eq!(ack.last_offset + 1, outcome.attempted);
+                    if random.below(3) == 0 {
+                        match log.sync() {
+                            Ok(end) => outcome.durable = end,
+                            Err(_) => return,
+                        }
+                    }
                 }
                 Err(_) => return,
             }
@@ -99,6 +118,25 @@ fn every_durable_record_survives_a_crash_at_every_write() {
             workload(&directory, &mut outcome);
             let crashed = directory.crash(cut * 1000 + seed);
             check_recovery(&crashed, &outcome, &format!("cut {cut} seed {seed}"));
+        }
+    }
+}
+
+#[test]
+fn explicitly_synced_records_survive_a_crash_at_every_write() {
+    let full = MemoryDirectory::new();
+    let mut outcome = Outcome::default();
+    workload_with(&full, &mut outcome, FsyncPolicy::Never);
+    let total = full.operations();
+    assert!(outcome.durable > 10, "the workload synced {outcome:?}");
+    for cut in 0..=total {
+        for seed in 0..4 {
+            let directory = MemoryDirectory::new();
+            directory.cut_power_after(cut);
+            let mut outcome = Outcome::default();
+            workload_with(&directory, &mut outcome, FsyncPolicy::Never);
+            let crashed = directory.crash(cut * 1000 + seed);
+            check_recovery(&crashed, &outcome, &format!("never: cut {cut} seed {seed}"));
         }
     }
 }
