@@ -126,13 +126,18 @@ impl Reader {
         let mut records = Vec::new();
         let mut next = offset;
         while records.len() < max_records {
-            let batches = self.read(next, 1 << 20)?;
+            let batches = self.read(next, 64 * 1024)?;
             let Some(after) = batches.next_offset() else {
                 break;
             };
-            for record in batches.records()? {
-                if record.offset >= next && records.len() < max_records {
-                    records.push(record);
+            for (_, bytes) in batches.iter() {
+                if records.len() >= max_records {
+                    break;
+                }
+                for record in record::decode_records(bytes)? {
+                    if record.offset >= next && records.len() < max_records {
+                        records.push(record);
+                    }
                 }
             }
             next = after;

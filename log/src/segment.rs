@@ -23,6 +23,8 @@ pub(crate) const TIME_INDEX_EXTENSION: &str = "timeindex";
 
 /// How much a scan reads at a time.
 const SCAN_CHUNK: usize = 1 << 20;
+/// How much a read looking for its first batch reads at a time.
+const SKIP_WINDOW: u64 = 16 * 1024;
 
 /// A segment's file name: the base offset in 20 digits, then the extension.
 pub(crate) fn file_name(base_offset: u64, extension: &str) -> String {
@@ -110,12 +112,30 @@ impl Segment {
         let relative = index::relative(self.base_offset, offset);
         let mut position = self.indexes().position_for(relative);
         let mut expected: Option<u64> = None;
-        // Skip batches before the one holding `offset`, reading headers only.
+        // Skip batches before the one holding `offset`, reading their headers a
+        // window at a time (the index leaves at most an interval to skip).
+        let mut window: Vec<u8> = Vec::new();
+        let mut window_start = position;
         let first = loop {
             if position >= limit {
                 return Ok((Vec::new(), Vec::new()));
             }
-            let header = self.header_at(position, limit)?;
+            let in_window = window
+                .get((position - window_start) as usize..)
+                .filter(|rest| rest.len() >= batch::HEADER_SIZE);
+            let header = match in_window {
+                Some(rest) => BatchHeader::parse(rest)
+                    .map_err(|error| self.corrupt(position, error.to_string()))?,
+                None if limit - position >= batch::HEADER_SIZE as u64 => {
+                    window = self.read_bytes(position, SKIP_WINDOW.min(limit - position))?;
+                    window_start = position;
+                    continue;
+                }
+                None => self.header_at(position, limit)?,
+            };
+            if position + header.size() > limit {
+                return Err(self.corrupt(position, "batch runs past the end"));
+            }
             if let Some(expected) = expected
                 && header.base_offset != expected
             {

@@ -197,13 +197,14 @@ impl Log {
     pub fn append(&self, records: &[NewRecord]) -> Result<Acknowledgement> {
         let batch = record::encode_batch(records).map_err(|error| match error {
             BatchError::RecordTooLarge => LogError::BatchTooLarge {
-                size_bytes: u64::MAX,
+                size_bytes: records.iter().map(payload_size).sum(),
                 limit_bytes: self.inner.config.max_batch_bytes,
             },
             other => LogError::InvalidBatch(other),
         })?;
         self.check_size(batch.len())?;
-        let header = batch::check(&batch)?;
+        // Built here, so the CRC is right: only the header needs reading back.
+        let header = BatchHeader::parse(&batch)?;
         self.inner.append(batch, &header)
     }
 
@@ -287,6 +288,17 @@ impl Log {
         }
         self.inner.close()
     }
+}
+
+/// The bytes of a record's key, value and headers.
+fn payload_size(record: &NewRecord) -> u64 {
+    let field = |bytes: &Option<Vec<u8>>| bytes.as_ref().map_or(0, |bytes| bytes.len() as u64);
+    let headers: u64 = record
+        .headers
+        .iter()
+        .map(|header| header.key.len() as u64 + field(&header.value))
+        .sum();
+    field(&record.key) + field(&record.value) + headers
 }
 
 impl Drop for Log {

@@ -336,3 +336,30 @@ fn read_only_views_never_change_the_directory() {
     assert!(!verification.is_ok(), "the zero tail is reported");
     assert_eq!(snapshot(&temporary.log()), before);
 }
+
+#[test]
+fn every_offset_reads_back_with_a_sparse_index() {
+    // A sparse index leaves long stretches to skip, across many read windows.
+    let temporary = TempDirectory::new("sparse");
+    let config = LogConfig {
+        index_interval_bytes: 100_000,
+        fsync: FsyncPolicy::Never,
+        ..LogConfig::default()
+    };
+    let (log, _) = Log::open(temporary.log(), config).expect("open");
+    for offset in (0..1500).step_by(3) {
+        log.append(&[
+            record_for(offset),
+            record_for(offset + 1),
+            record_for(offset + 2),
+        ])
+        .expect("append");
+    }
+    let reader = log.reader();
+    for offset in 0..1500 {
+        let records = reader.read_records(offset, 1).expect("read");
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].offset, offset);
+        assert_eq!(records[0].value, Some(common::value_for(offset)));
+    }
+}
