@@ -6,6 +6,7 @@
 //! and dispatches. It must never print anything but what a subcommand asks for:
 //! scripts read its output.
 
+mod cat;
 mod log;
 
 use clap::{Parser, Subcommand};
@@ -21,13 +22,35 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// A command-line peer for any socket type.
+    Cat(cat::CatArgs),
     /// Look inside a log directory, or append to it.
     Log(log::LogCommand),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = error.print();
+                return ExitCode::SUCCESS;
+            }
+            // Scripts get one line and exit status 1 for bad arguments.
+            let rendered = error.to_string();
+            let line = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("sinew: {}", line.trim_start_matches("error: "));
+            return ExitCode::from(1);
+        }
+    };
     match cli.command {
+        Command::Cat(args) => cat::run(args),
         Command::Log(command) => log::run(command),
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Engine {
     pub readable: bool,
     /// The stream may take bytes.
     pub writable: bool,
+    /// The peer closed its side: what was read is still to be decoded.
+    pub peer_closed: bool,
 }
 
 impl Engine {
@@ -47,12 +49,15 @@ impl Engine {
             connection: Connection::new(config, now),
             readable: true,
             writable: true,
+            peer_closed: false,
         }
     }
 
-    /// Reads once if the stream may be readable; true if bytes arrived.
+    /// Reads once if the stream may be readable; true if bytes arrived. At the end
+    /// of the stream it sets `peer_closed` (the caller decodes what is buffered
+    /// before closing, so no message the peer sent is lost).
     pub(crate) fn read_once(&mut self, now: Instant) -> Result<bool, EngineError> {
-        if !self.readable {
+        if !self.readable || self.peer_closed {
             return Ok(false);
         }
         loop {
@@ -61,7 +66,11 @@ impl Engine {
                 return Ok(false);
             }
             match self.stream.read(buffer) {
-                Ok(0) => return Err(EngineError::Closed),
+                Ok(0) => {
+                    self.peer_closed = true;
+                    self.readable = false;
+                    return Ok(true);
+                }
                 Ok(count) => {
                     self.connection.handle_read(count, now)?;
                     return Ok(true);

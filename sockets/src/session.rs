@@ -368,10 +368,12 @@ impl Session {
         engine.connection.handle_timeout(now)?;
         let mut budget = READ_BUDGET;
         loop {
-            let (input_progress, more) = self.pump_input(engine, now, &mut budget)?;
+            let input = self.pump_input(engine, now, &mut budget);
+            // Wake the socket for what was delivered, even if the connection ended.
             if let Some(pipe) = &mut self.pipe {
                 pipe.flush();
             }
+            let (input_progress, more) = input?;
             let output_progress = self.pump_output(engine);
             engine.write()?;
             if more {
@@ -414,6 +416,10 @@ impl Session {
                 Some(Event::Subscribe(topic)) => self.stalled = Some(Item::Subscribe(topic)),
                 Some(Event::Cancel(topic)) => self.stalled = Some(Item::Cancel(topic)),
                 None => {
+                    // Everything the peer sent before closing has been delivered.
+                    if engine.peer_closed {
+                        return Err(EngineError::Closed);
+                    }
                     if *budget == 0 {
                         return Ok((progress, engine.readable));
                     }

@@ -196,3 +196,69 @@ fn reconnects_after_the_peer_comes_back() {
     push.send("after").unwrap();
     assert_eq!(recv_text(&pull), "after");
 }
+
+#[test]
+fn every_message_sent_before_a_close_arrives() {
+    // Regression: the last messages before the sender closed were decoded but the
+    // receiver was never woken, or bytes read before end-of-stream were dropped.
+    for round in 0..5 {
+        let context = Context::new();
+        let push = context.socket(SocketType::Push).unwrap();
+        push.bind("tcp://127.0.0.1:0").unwrap();
+        let endpoint = push.last_endpoint().unwrap();
+        let pull = context.socket(SocketType::Pull).unwrap();
+        pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+        pull.connect(&endpoint).unwrap();
+        util::wait_until(|| push.is_writable());
+        for index in 0..5000u32 {
+            push.send(index.to_string()).unwrap();
+        }
+        drop(push);
+        for index in 0..5000u32 {
+            assert_eq!(recv_text(&pull), index.to_string(), "round {round}");
+        }
+    }
+}
+
+#[test]
+fn workers_share_a_ventilator_that_closes_early() {
+    let context = Context::new();
+    let sink = context.socket(SocketType::Pull).unwrap();
+    sink.set_receive_timeout(Some(TIMEOUT)).unwrap();
+    sink.bind("tcp://127.0.0.1:0").unwrap();
+    let results = sink.last_endpoint().unwrap();
+    let push = context.socket(SocketType::Push).unwrap();
+    push.bind("tcp://127.0.0.1:0").unwrap();
+    let tasks = push.last_endpoint().unwrap();
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (context, tasks, results) = (context.clone(), tasks.clone(), results.clone());
+            std::thread::spawn(move || {
+                let pull = context.socket(SocketType::Pull).unwrap();
+                pull.set_receive_timeout(Some(Duration::from_millis(500)))
+                    .unwrap();
+                pull.connect(&tasks).unwrap();
+                let out = context.socket(SocketType::Push).unwrap();
+                out.connect(&results).unwrap();
+                while let Ok(message) = pull.recv() {
+                    out.send(message).unwrap();
+                }
+            })
+        })
+        .collect();
+    let sender = std::thread::spawn(move || {
+        for index in 0..6000u32 {
+            push.send(index.to_string()).unwrap();
+        }
+    });
+    let mut seen = vec![false; 6000];
+    for _ in 0..6000 {
+        let index: usize = recv_text(&sink).parse().unwrap();
+        assert!(!seen[index], "duplicate {index}");
+        seen[index] = true;
+    }
+    sender.join().unwrap();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
