@@ -85,8 +85,10 @@ impl Engine {
         }
     }
 
-    /// Writes pending output until it is all written or the stream is full.
-    pub(crate) fn write(&mut self) -> Result<(), EngineError> {
+    /// Writes pending output until it is all written or the stream is full; true
+    /// if any byte was written.
+    pub(crate) fn write(&mut self) -> Result<bool, EngineError> {
+        let mut written_any = false;
         while self.writable && self.connection.pending_output() > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let count = self.connection.io_slices(&mut slices);
@@ -95,12 +97,15 @@ impl Engine {
                 .write_vectored(slices.get(..count).unwrap_or(&[]));
             match written {
                 Ok(0) => return Err(EngineError::Closed),
-                Ok(count) => self.connection.handle_written(count),
+                Ok(count) => {
+                    self.connection.handle_written(count);
+                    written_any = true;
+                }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.writable = false,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => return Err(EngineError::Io(error)),
             }
         }
-        Ok(())
+        Ok(written_any)
     }
 }

@@ -26,8 +26,10 @@ use std::time::{Duration, Instant};
 
 /// Stop pulling messages from the pipe when this much output is waiting.
 const OUTPUT_BATCH: usize = 64 * 1024;
-/// Reads per turn before other sessions get theirs.
-const READ_BUDGET: usize = 16;
+/// Reads per turn before other sessions get theirs: one, so busy connections on
+/// one I/O thread take strict turns (fair queuing depends on it); a session with
+/// more to read goes to the back of the thread's ready queue.
+const READ_BUDGET: usize = 1;
 
 /// Where the session came from.
 #[derive(Debug)]
@@ -375,11 +377,13 @@ impl Session {
             }
             let (input_progress, more) = input?;
             let output_progress = self.pump_output(engine);
-            engine.write()?;
+            // Writing frees room in the output batch, so more can be taken from the
+            // pipe: that counts as progress too.
+            let written = engine.write()?;
             if more {
                 return Ok(true);
             }
-            if !input_progress && !output_progress {
+            if !input_progress && !output_progress && !written {
                 return Ok(false);
             }
         }

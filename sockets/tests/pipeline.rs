@@ -262,3 +262,36 @@ fn workers_share_a_ventilator_that_closes_early() {
         worker.join().unwrap();
     }
 }
+
+#[test]
+fn large_messages_flow_through_small_marks() {
+    // Regression: after a write emptied a full output batch, the session did not go
+    // back to the pipe for more, and the sender stalled.
+    for endpoint in endpoints("large") {
+        for size in [60_000usize, 65_536, 200_000] {
+            let context = Context::new();
+            let pull = context.socket(SocketType::Pull).unwrap();
+            pull.set_receive_high_water_mark(4).unwrap();
+            pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+            pull.bind(&endpoint).unwrap();
+            let bound = pull.last_endpoint().unwrap();
+            let push = context.socket(SocketType::Push).unwrap();
+            push.set_send_high_water_mark(4).unwrap();
+            push.connect(&bound).unwrap();
+            let sender = std::thread::spawn(move || {
+                for index in 0..100u32 {
+                    let mut frame = vec![0u8; size];
+                    frame[..4].copy_from_slice(&index.to_be_bytes());
+                    push.send(frame).unwrap();
+                }
+                push
+            });
+            for index in 0..100u32 {
+                let message = pull.recv().unwrap();
+                assert_eq!(message.frames()[0].len(), size, "{endpoint}");
+                assert_eq!(message.frames()[0][..4], index.to_be_bytes(), "{endpoint}");
+            }
+            drop(sender.join().unwrap());
+        }
+    }
+}
