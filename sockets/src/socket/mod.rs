@@ -76,7 +76,8 @@ pub(crate) fn routing_for(kind: SocketType) -> Result<Box<dyn Routing>> {
 /// Created by [`Context::socket`]. Calls take `&self`; a socket may move between
 /// threads but is used by one at a time.
 pub struct Socket {
-    core: RefCell<SocketCore>,
+    /// Boxed, so a socket is one pointer wide to move around.
+    core: Box<RefCell<SocketCore>>,
 }
 
 impl fmt::Debug for Socket {
@@ -94,7 +95,7 @@ impl fmt::Debug for Socket {
 impl Socket {
     pub(crate) fn new(context: Context, kind: SocketType) -> Result<Socket> {
         Ok(Socket {
-            core: RefCell::new(SocketCore::new(context, kind)?),
+            core: Box::new(RefCell::new(SocketCore::new(context, kind)?)),
         })
     }
 
