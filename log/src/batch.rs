@@ -16,6 +16,11 @@ pub const HEADER_SIZE: usize = 61;
 /// The only batch format this log stores.
 pub const MAGIC: i8 = 2;
 
+/// Attribute bits 0-2: the compression codec.
+pub(crate) const COMPRESSION_MASK: i16 = 0x07;
+/// Attribute bit 6: the base timestamp holds the delete horizon (KIP-534).
+pub(crate) const DELETE_HORIZON_FLAG: i16 = 0x40;
+
 const LENGTH_POSITION: usize = 8;
 const LEADER_EPOCH_POSITION: usize = 12;
 const MAGIC_POSITION: usize = 16;
@@ -39,6 +44,26 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// Every codec, `None` first.
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    /// The codec's value in attributes bits 0-2.
+    pub fn attribute_bits(self) -> i16 {
+        match self {
+            Compression::None => 0,
+            Compression::Gzip => 1,
+            Compression::Snappy => 2,
+            Compression::Lz4 => 3,
+            Compression::Zstd => 4,
+        }
+    }
+
     fn from_attributes(attributes: i16) -> Result<Self, BatchError> {
         match attributes & 0x07 {
             0 => Ok(Compression::None),
@@ -168,6 +193,12 @@ impl BatchHeader {
     /// Whether the batch is a control batch (transaction markers).
     pub fn control(&self) -> bool {
         self.attributes & 0x20 != 0
+    }
+
+    /// When the cleaner may drop this batch's tombstones, if it has set that time
+    /// (KIP-534: the base timestamp then holds it, in milliseconds since the epoch).
+    pub fn delete_horizon(&self) -> Option<i64> {
+        (self.attributes & DELETE_HORIZON_FLAG != 0).then_some(self.base_timestamp)
     }
 }
 

@@ -1,10 +1,13 @@
-//! How a log is tuned: segment size and age, index spacing, the largest batch, and
-//! the durability policy; and what an append's acknowledgement promises.
+//! How a log is tuned: segment size and age, index spacing, the largest batch, the
+//! durability policy, retention and compaction; and what an append's
+//! acknowledgement promises.
 //!
 //! Defaults follow Kafka's (1 GiB segments, 7-day roll, 4 KiB index interval,
-//! 1 MiB batches) except durability, which defaults to an fsync per append. Nothing
-//! here may allow a configuration the on-disk format cannot hold (segments are
-//! addressed with 32-bit positions).
+//! 1 MiB batches, tombstones kept a day) except durability, which defaults to an
+//! fsync per append, and retention, which defaults to keeping everything (an embedded
+//! log should not delete data nobody asked it to). Nothing here may allow a
+//! configuration the on-disk format cannot hold (segments are addressed with 32-bit
+//! positions).
 
 use crate::error::{LogError, Result};
 use std::time::Duration;
@@ -45,6 +48,47 @@ pub struct LogConfig {
     pub max_batch_bytes: u64,
     /// When appends are fsynced.
     pub fsync: FsyncPolicy,
+    /// Whole segments whose newest record is older than this are deleted (Kafka's
+    /// `retention.ms`); `None` keeps them by age.
+    pub retention_age: Option<Duration>,
+    /// The oldest segments are deleted while the log would still hold at least this
+    /// many bytes without them (Kafka's `retention.bytes`); `None` sets no limit.
+    pub retention_bytes: Option<u64>,
+    /// Keep only the newest record per key (Kafka's `cleanup.policy=compact`);
+    /// records without a key are then refused. `None` keeps every record.
+    pub compaction: Option<Compaction>,
+    /// How often the background cleaner applies retention and compaction (and it
+    /// also runs after every roll); `None` runs them only when asked
+    /// (`Log::apply_retention`, `Log::compact`). No thread is started for a log with
+    /// neither retention nor compaction.
+    pub cleaner_interval: Option<Duration>,
+}
+
+/// How a compacted log is cleaned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compaction {
+    /// How long a tombstone (a key with a null value) stays after the cleaner first
+    /// keeps it as its key's newest record (Kafka's `delete.retention.ms`). A reader
+    /// that reads from the start to the end within this time sees every delete.
+    pub tombstone_retention: Duration,
+    /// Memory for the key map of one cleaning pass (Kafka's
+    /// `log.cleaner.dedupe.buffer.size`). A pass maps as many keys as fit, cleans up
+    /// to there, and the next pass goes on; it may go over by one batch's keys.
+    pub memory_bytes: u64,
+    /// The background cleaner starts a pass only when at least this percentage of
+    /// the sealed log has not been cleaned yet (Kafka's
+    /// `min.cleanable.dirty.ratio`, as a percentage). `Log::compact` ignores it.
+    pub min_dirty_percent: u8,
+}
+
+impl Default for Compaction {
+    fn default() -> Self {
+        Compaction {
+            tombstone_retention: Duration::from_secs(24 * 60 * 60),
+            memory_bytes: 32 << 20,
+            min_dirty_percent: 50,
+        }
+    }
 }
 
 impl Default for LogConfig {
@@ -55,6 +99,10 @@ impl Default for LogConfig {
             index_interval_bytes: 4096,
             max_batch_bytes: 1 << 20,
             fsync: FsyncPolicy::Always,
+            retention_age: None,
+            retention_bytes: None,
+            compaction: None,
+            cleaner_interval: Some(Duration::from_secs(15)),
         }
     }
 }
@@ -86,6 +134,33 @@ impl LogConfig {
         {
             return Err(LogError::Config("the fsync interval must be positive"));
         }
+        if let Some(interval) = self.cleaner_interval
+            && interval.is_zero()
+        {
+            return Err(LogError::Config("the cleaner interval must be positive"));
+        }
+        if let Some(compaction) = &self.compaction {
+            if compaction.memory_bytes < 1024 {
+                return Err(LogError::Config(
+                    "the compaction memory must be at least 1 KiB",
+                ));
+            }
+            if compaction.min_dirty_percent > 100 {
+                return Err(LogError::Config(
+                    "min_dirty_percent must be between 0 and 100",
+                ));
+            }
+            if i64::try_from(compaction.tombstone_retention.as_millis()).is_err() {
+                return Err(LogError::Config("the tombstone retention is too long"));
+            }
+        }
         Ok(())
+    }
+}
+
+impl LogConfig {
+    /// Whether the cleaner has anything to do: retention or compaction.
+    pub(crate) fn needs_cleaning(&self) -> bool {
+        self.retention_age.is_some() || self.retention_bytes.is_some() || self.compaction.is_some()
     }
 }

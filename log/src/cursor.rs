@@ -31,6 +31,11 @@ impl<'a> Cursor<'a> {
         self.bytes.len().saturating_sub(self.position)
     }
 
+    /// Every byte not yet read (the position does not move).
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.position..).unwrap_or_default()
+    }
+
     /// The next `length` bytes.
     pub(crate) fn take(&mut self, length: usize) -> Result<&'a [u8], CursorError> {
         let end = self

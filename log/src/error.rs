@@ -50,9 +50,23 @@ pub enum BatchError {
     /// The compression bits name no codec.
     #[error("unknown compression codec {0}")]
     UnknownCompression(u8),
-    /// The codec is valid but this version cannot decode it.
-    #[error("records compressed with {0:?} cannot be decoded yet")]
-    UnsupportedCompression(Compression),
+    /// The records could not be decompressed (or would decompress to more than the
+    /// limit).
+    #[error("records compressed with {codec:?} cannot be decompressed: {reason}")]
+    Decompression {
+        /// The batch's codec.
+        codec: Compression,
+        /// What the decoder reported.
+        reason: String,
+    },
+    /// The records could not be compressed.
+    #[error("records cannot be compressed with {codec:?}: {reason}")]
+    Compression {
+        /// The codec asked for.
+        codec: Compression,
+        /// What the encoder reported.
+        reason: String,
+    },
     /// A record inside the batch is malformed.
     #[error("malformed record: {0}")]
     BadRecord(&'static str),
@@ -84,8 +98,11 @@ pub enum LogError {
         /// The configured maximum.
         limit_bytes: u64,
     },
-    /// The offset is not in the log.
-    #[error("offset {requested} is out of range: the log holds offsets {start}..{end}")]
+    /// The offset is not in the log (before its start, perhaps because retention
+    /// deleted it, or past its end).
+    #[error(
+        "offset {requested} is out of range: the log holds offsets {start}..{end} (the earliest available is {start})"
+    )]
     OffsetOutOfRange {
         /// The offset asked for.
         requested: u64,
@@ -108,6 +125,13 @@ pub enum LogError {
     /// open for writing. `sinew log verify` shows the details.
     #[error("the log is damaged before its recovery point: {0}")]
     Damaged(Box<RecoveryReport>),
+    /// A compacted log keeps only the newest record per key, so it refuses records
+    /// without one; nothing of the batch was appended.
+    #[error("the log is compacted and record {position} of the batch has no key")]
+    KeyRequired {
+        /// The record's position in the batch, from 0.
+        position: usize,
+    },
     /// Another writer holds the directory's lock.
     #[error("{0} is locked by another writer")]
     Locked(String),

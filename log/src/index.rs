@@ -36,14 +36,22 @@ pub(crate) struct Indexes {
 }
 
 impl Indexes {
-    /// Where to start scanning for the batch holding `relative_offset`.
-    pub(crate) fn position_for(&self, relative_offset: u32) -> u64 {
+    /// The last entry at or before `relative_offset`: where to start scanning for the
+    /// batch holding it (the segment's start if there is none).
+    pub(crate) fn entry_for(&self, relative_offset: u32) -> Option<OffsetEntry> {
         let index = self
             .offsets
             .partition_point(|entry| entry.relative_offset <= relative_offset);
         index
             .checked_sub(1)
             .and_then(|index| self.offsets.get(index))
+            .copied()
+    }
+
+    /// Where to start scanning for the batch holding `relative_offset`.
+    #[cfg(test)]
+    pub(crate) fn position_for(&self, relative_offset: u32) -> u64 {
+        self.entry_for(relative_offset)
             .map_or(0, |entry| u64::from(entry.position))
     }
 

@@ -40,6 +40,9 @@
 
 pub mod batch;
 mod checkpoint;
+mod cleaner;
+mod compaction;
+mod compression;
 mod config;
 mod cursor;
 mod error;
@@ -48,16 +51,20 @@ pub mod inspect;
 mod reader;
 mod record;
 mod recovery;
+mod retention;
 mod segment;
 mod shared;
 pub mod storage;
 mod writer;
 
 pub use checkpoint::Checkpoint;
-pub use config::{Durability, FsyncPolicy, LogConfig};
+pub use compaction::CompactionReport;
+pub use compression::MAX_DECOMPRESSED_BYTES;
+pub use config::{Compaction, Durability, FsyncPolicy, LogConfig};
 pub use error::{BatchError, LogError, Result};
 pub use reader::{Batches, Reader, open_read_only, open_read_only_in};
-pub use record::{Header, NewRecord, Record, decode_records, encode_batch};
+pub use record::{Header, NewRecord, Record, decode_records, encode_batch, encode_batch_with};
 pub use recovery::{Damage, RebuiltIndex, RecoveryReport, Truncation};
+pub use retention::RetentionReport;
 pub use storage::{Directory, FileDirectory, MemoryDirectory, Storage};
 pub use writer::{Acknowledgement, Log};

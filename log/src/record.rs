@@ -1,13 +1,20 @@
 //! Records inside a batch (Kafka's Record v2: zig-zag varint lengths, offset and
-//! timestamp deltas, key, value, headers), the encoder the log uses to build
-//! batches, and the decoder readers use to get records back out.
+//! timestamp deltas, key, value, headers): the encoder that builds batches (in any
+//! codec), a walker that checks records in place without copying them, the decoder
+//! readers use to get records back out, and the rebuild the cleaner uses to write a
+//! batch with some of its records removed.
 //!
 //! It must never allocate for a length it read before the bytes are there, and never
-//! return a record from a batch whose CRC has not been checked.
+//! return a record from a batch whose CRC has not been checked. Offsets within a
+//! batch must always increase: a rebuilt batch keeps every record's offset.
 
-use crate::batch::{self, BatchHeader, Compression, HEADER_SIZE, MAGIC};
+use crate::batch::{
+    self, BatchHeader, COMPRESSION_MASK, Compression, DELETE_HORIZON_FLAG, HEADER_SIZE, MAGIC,
+};
+use crate::compression::{self, MAX_DECOMPRESSED_BYTES};
 use crate::cursor::{Cursor, put_varint, put_varlong, varint_size, varlong_size};
 use crate::error::BatchError;
+use std::borrow::Cow;
 
 /// One header of a record: a name and an optional value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +65,8 @@ pub struct Record {
     pub headers: Vec<Header>,
 }
 
-fn length_of(field: &Option<Vec<u8>>) -> i32 {
-    field.as_ref().map_or(-1, |bytes| bytes.len() as i32)
+fn length_of(field: Option<&[u8]>) -> i32 {
+    field.map_or(-1, |bytes| bytes.len() as i32)
 }
 
 fn check_length(length: usize) -> Result<i32, BatchError> {
@@ -69,6 +76,16 @@ fn check_length(length: usize) -> Result<i32, BatchError> {
 /// Encodes records into one uncompressed batch with base offset 0 (the log patches
 /// it on append), producer id -1 and create-time timestamps.
 pub fn encode_batch(records: &[NewRecord]) -> Result<Vec<u8>, BatchError> {
+    encode_batch_with(records, Compression::None)
+}
+
+/// Encodes records into one batch whose records section is compressed with
+/// `compression`, as a Kafka producer would send it: base offset 0, producer id -1,
+/// create-time timestamps.
+pub fn encode_batch_with(
+    records: &[NewRecord],
+    compression: Compression,
+) -> Result<Vec<u8>, BatchError> {
     let first = records.first().ok_or(BatchError::BadRecordCount(0))?;
     let count = i32::try_from(records.len()).map_err(|_| BatchError::RecordTooLarge)?;
     let base_timestamp = first.timestamp;
@@ -77,50 +94,138 @@ pub fn encode_batch(records: &[NewRecord]) -> Result<Vec<u8>, BatchError> {
         .map(|record| record.timestamp)
         .max()
         .unwrap_or(base_timestamp);
-    let mut out = Vec::with_capacity(HEADER_SIZE + records.len() * 16);
-    out.extend_from_slice(&0i64.to_be_bytes()); // base offset, patched on append
+    let header = BatchHeader {
+        base_offset: 0,
+        batch_length: 0,
+        partition_leader_epoch: -1,
+        crc: 0,
+        attributes: compression.attribute_bits(),
+        last_offset_delta: (count - 1) as u32,
+        base_timestamp,
+        max_timestamp,
+        producer_id: -1,
+        producer_epoch: -1,
+        base_sequence: -1,
+        record_count: count as u32,
+    };
+    assemble(&header, |out| {
+        for (delta, record) in records.iter().enumerate() {
+            encode_record(
+                out,
+                delta as i32,
+                record.timestamp.wrapping_sub(base_timestamp),
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &record.headers,
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Builds a whole batch: the header's fields (its CRC and length are computed), then
+/// the records `write_records` writes, compressed with the header's codec.
+fn assemble(
+    header: &BatchHeader,
+    write_records: impl FnOnce(&mut Vec<u8>) -> Result<(), BatchError>,
+) -> Result<Vec<u8>, BatchError> {
+    let base_offset = i64::try_from(header.base_offset).map_err(|_| BatchError::BadOffset)?;
+    let last_offset_delta =
+        i32::try_from(header.last_offset_delta).map_err(|_| BatchError::BadOffset)?;
+    let count =
+        i32::try_from(header.record_count).map_err(|_| BatchError::BadRecordCount(i32::MAX))?;
+    let mut out = Vec::with_capacity(HEADER_SIZE + header.record_count as usize * 16);
+    out.extend_from_slice(&base_offset.to_be_bytes());
     out.extend_from_slice(&0i32.to_be_bytes()); // batch length, sealed below
-    out.extend_from_slice(&(-1i32).to_be_bytes()); // partition leader epoch
+    out.extend_from_slice(&header.partition_leader_epoch.to_be_bytes());
     out.push(MAGIC as u8);
     out.extend_from_slice(&0u32.to_be_bytes()); // CRC, sealed below
-    out.extend_from_slice(&0i16.to_be_bytes()); // attributes: no compression, create time
-    out.extend_from_slice(&(count - 1).to_be_bytes()); // last offset delta
-    out.extend_from_slice(&base_timestamp.to_be_bytes());
-    out.extend_from_slice(&max_timestamp.to_be_bytes());
-    out.extend_from_slice(&(-1i64).to_be_bytes()); // producer id
-    out.extend_from_slice(&(-1i16).to_be_bytes()); // producer epoch
-    out.extend_from_slice(&(-1i32).to_be_bytes()); // base sequence
+    out.extend_from_slice(&header.attributes.to_be_bytes());
+    out.extend_from_slice(&last_offset_delta.to_be_bytes());
+    out.extend_from_slice(&header.base_timestamp.to_be_bytes());
+    out.extend_from_slice(&header.max_timestamp.to_be_bytes());
+    out.extend_from_slice(&header.producer_id.to_be_bytes());
+    out.extend_from_slice(&header.producer_epoch.to_be_bytes());
+    out.extend_from_slice(&header.base_sequence.to_be_bytes());
     out.extend_from_slice(&count.to_be_bytes());
-    for (delta, record) in records.iter().enumerate() {
-        encode_record(&mut out, record, delta as i32, base_timestamp)?;
+    match header.compression()? {
+        Compression::None => write_records(&mut out)?,
+        codec => {
+            let mut plain = Vec::new();
+            write_records(&mut plain)?;
+            out.extend_from_slice(&compression::compress(codec, &plain)?);
+        }
     }
     batch::seal(&mut out)?;
     Ok(out)
 }
 
+/// Rebuilds a stored batch keeping only `records` (a subset of its records, in
+/// order): every header field stays but the record count, and the CRC and length.
+/// With `delete_horizon`, the batch records when its tombstones may go (KIP-534: the
+/// flag is set and the base timestamp holds the horizon). A batch left empty is
+/// written uncompressed with no records, keeping its offsets (the cleaner keeps such
+/// a batch where a segment must still end at its last offset).
+pub(crate) fn rebuild_batch(
+    original: &BatchHeader,
+    records: &[Record],
+    delete_horizon: Option<i64>,
+) -> Result<Vec<u8>, BatchError> {
+    let mut header = *original;
+    header.record_count =
+        u32::try_from(records.len()).map_err(|_| BatchError::BadRecordCount(i32::MAX))?;
+    if let Some(horizon) = delete_horizon {
+        header.attributes |= DELETE_HORIZON_FLAG;
+        header.base_timestamp = horizon;
+    }
+    if records.is_empty() {
+        header.attributes &= !COMPRESSION_MASK;
+    }
+    let base_offset = header.base_offset;
+    let last_offset = header.last_offset();
+    let base_timestamp = header.base_timestamp;
+    assemble(&header, |out| {
+        for record in records {
+            if record.offset < base_offset || record.offset > last_offset {
+                return Err(BatchError::BadOffset);
+            }
+            encode_record(
+                out,
+                (record.offset - base_offset) as i32,
+                record.timestamp.wrapping_sub(base_timestamp),
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &record.headers,
+            )?;
+        }
+        Ok(())
+    })
+}
+
 fn encode_record(
     out: &mut Vec<u8>,
-    record: &NewRecord,
     offset_delta: i32,
-    base_timestamp: i64,
+    timestamp_delta: i64,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[Header],
 ) -> Result<(), BatchError> {
-    let timestamp_delta = record.timestamp.wrapping_sub(base_timestamp);
-    let key_length = length_of(&record.key);
-    let value_length = length_of(&record.value);
-    check_length(record.key.as_ref().map_or(0, Vec::len))?;
-    check_length(record.value.as_ref().map_or(0, Vec::len))?;
-    let header_count = check_length(record.headers.len())?;
+    let key_length = length_of(key);
+    let value_length = length_of(value);
+    check_length(key.map_or(0, <[u8]>::len))?;
+    check_length(value.map_or(0, <[u8]>::len))?;
+    let header_count = check_length(headers.len())?;
     let mut body_size = 1
         + varlong_size(timestamp_delta)
         + varint_size(offset_delta)
         + varint_size(key_length)
-        + record.key.as_ref().map_or(0, Vec::len)
+        + key.map_or(0, <[u8]>::len)
         + varint_size(value_length)
-        + record.value.as_ref().map_or(0, Vec::len)
+        + value.map_or(0, <[u8]>::len)
         + varint_size(header_count);
-    for header in &record.headers {
+    for header in headers {
         let key_length = check_length(header.key.len())?;
-        let value_length = length_of(&header.value);
+        let value_length = length_of(header.value.as_deref());
         body_size += varint_size(key_length)
             + header.key.len()
             + varint_size(value_length)
@@ -131,18 +236,18 @@ fn encode_record(
     put_varlong(out, timestamp_delta);
     put_varint(out, offset_delta);
     put_varint(out, key_length);
-    if let Some(key) = &record.key {
+    if let Some(key) = key {
         out.extend_from_slice(key);
     }
     put_varint(out, value_length);
-    if let Some(value) = &record.value {
+    if let Some(value) = value {
         out.extend_from_slice(value);
     }
     put_varint(out, header_count);
-    for header in &record.headers {
+    for header in headers {
         put_varint(out, header.key.len() as i32);
         out.extend_from_slice(header.key.as_bytes());
-        put_varint(out, length_of(&header.value));
+        put_varint(out, length_of(header.value.as_deref()));
         if let Some(value) = &header.value {
             out.extend_from_slice(value);
         }
@@ -150,43 +255,116 @@ fn encode_record(
     Ok(())
 }
 
-/// Decodes the records of one batch whose CRC has already been checked.
-///
-/// Checks that the records fill the batch exactly, that their count matches the
-/// header and that offset deltas run 0, 1, 2... up to the last offset delta.
-pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
-    let header = BatchHeader::parse(batch)?;
-    if header.compression()? != Compression::None {
-        return Err(BatchError::UnsupportedCompression(header.compression()?));
+/// One record of a batch, borrowed from the (decompressed) records section.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordView<'a> {
+    /// The record's offset in the log.
+    pub offset: u64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The key; `None` is Kafka's null key.
+    pub key: Option<&'a [u8]>,
+    /// The value; `None` is a tombstone.
+    pub value: Option<&'a [u8]>,
+    headers: &'a [u8],
+    header_count: usize,
+}
+
+impl RecordView<'_> {
+    /// An owned copy.
+    pub(crate) fn to_record(self) -> Record {
+        let mut headers = Vec::with_capacity(self.header_count);
+        let mut cursor = Cursor::new(self.headers);
+        // The headers were checked when the view was made.
+        let _ = walk_headers(&mut cursor, self.header_count, |name, value| {
+            headers.push(Header {
+                key: String::from_utf8_lossy(name).into_owned(),
+                value: value.map(<[u8]>::to_vec),
+            });
+        });
+        Record {
+            offset: self.offset,
+            timestamp: self.timestamp,
+            key: self.key.map(<[u8]>::to_vec),
+            value: self.value.map(<[u8]>::to_vec),
+            headers,
+        }
     }
-    let body = batch.get(HEADER_SIZE..).ok_or(BatchError::Truncated {
+}
+
+/// Calls `visit` for every record of one batch whose CRC has already been checked,
+/// decompressing the records section if the codec says so.
+///
+/// Checks that the records fill the batch exactly, that there are as many as the
+/// header says and no more than its offsets allow, and that offsets increase and
+/// stay within the batch's range. (A batch as a producer sent it has offset deltas
+/// 0, 1, 2...; one the cleaner rebuilt may skip some.)
+pub(crate) fn for_each_record(
+    batch: &[u8],
+    header: &BatchHeader,
+    mut visit: impl FnMut(RecordView<'_>) -> Result<(), BatchError>,
+) -> Result<(), BatchError> {
+    if header.record_count > header.last_offset_delta.saturating_add(1) {
+        return Err(BatchError::BadRecordCount(
+            i32::try_from(header.record_count).unwrap_or(i32::MAX),
+        ));
+    }
+    let stored = batch.get(HEADER_SIZE..).ok_or(BatchError::Truncated {
         needed: HEADER_SIZE,
         available: batch.len(),
     })?;
-    let mut cursor = Cursor::new(body);
-    // Each record takes at least 7 bytes, so the count cannot ask for more room than
-    // the bytes that are really there.
-    let mut records = Vec::with_capacity((header.record_count as usize).min(body.len() / 7));
-    for expected_delta in 0..header.record_count {
-        let record = decode_record(&mut cursor, &header)?;
-        if record.offset != header.base_offset + u64::from(expected_delta) {
-            return Err(BatchError::BadRecord("offset deltas are not 0, 1, 2..."));
+    if header.record_count == 0 {
+        if !stored.is_empty() {
+            return Err(BatchError::BadRecord("an empty batch holds bytes"));
         }
-        records.push(record);
+        return Ok(());
+    }
+    let body: Cow<'_, [u8]> = match header.compression()? {
+        Compression::None => Cow::Borrowed(stored),
+        codec => Cow::Owned(compression::decompress(
+            codec,
+            stored,
+            MAX_DECOMPRESSED_BYTES,
+        )?),
+    };
+    let mut cursor = Cursor::new(&body);
+    let mut next_delta = 0u64;
+    for _ in 0..header.record_count {
+        let view = decode_record(&mut cursor, header)?;
+        let delta = view.offset - header.base_offset;
+        if delta < next_delta || delta > u64::from(header.last_offset_delta) {
+            return Err(BatchError::BadRecord(
+                "record offsets do not increase within the batch",
+            ));
+        }
+        next_delta = delta + 1;
+        visit(view)?;
     }
     if cursor.remaining() != 0 {
         return Err(BatchError::BadRecord("bytes left after the last record"));
     }
-    let last = records.last().map(|record| record.offset);
-    if last != Some(header.last_offset()) {
-        return Err(BatchError::BadRecord(
-            "the last offset delta does not match the records",
-        ));
-    }
+    Ok(())
+}
+
+/// Decodes the records of one batch whose CRC has already been checked (see
+/// `for_each_record` for what is checked).
+pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
+    let header = BatchHeader::parse(batch)?;
+    // Each record takes at least 7 bytes, so the count cannot ask for more room than
+    // the bytes that are really there.
+    let room = batch.len().saturating_sub(HEADER_SIZE) / 7;
+    let mut records = Vec::with_capacity((header.record_count as usize).min(room));
+    for_each_record(batch, &header, |view| {
+        records.push(view.to_record());
+        Ok(())
+    })?;
     Ok(records)
 }
 
-fn decode_record(cursor: &mut Cursor<'_>, header: &BatchHeader) -> Result<Record, BatchError> {
+fn decode_record<'a>(
+    cursor: &mut Cursor<'a>,
+    header: &BatchHeader,
+) -> Result<RecordView<'a>, BatchError> {
     let bad = |_| BatchError::BadRecord("a record is truncated or malformed");
     let length = cursor.varint().map_err(bad)?;
     let length = usize::try_from(length).map_err(|_| BatchError::BadRecord("negative length"))?;
@@ -202,15 +380,8 @@ fn decode_record(cursor: &mut Cursor<'_>, header: &BatchHeader) -> Result<Record
     let header_count = fields.varint().map_err(bad)?;
     let header_count = usize::try_from(header_count)
         .map_err(|_| BatchError::BadRecord("negative header count"))?;
-    let mut headers = Vec::with_capacity(header_count.min(fields.remaining() / 2));
-    for _ in 0..header_count {
-        let name =
-            nullable_bytes(&mut fields)?.ok_or(BatchError::BadRecord("a header name is null"))?;
-        let key = String::from_utf8(name)
-            .map_err(|_| BatchError::BadRecord("a header name is not UTF-8"))?;
-        let value = nullable_bytes(&mut fields)?;
-        headers.push(Header { key, value });
-    }
+    let header_bytes = fields.rest();
+    walk_headers(&mut fields, header_count, |_, _| {})?;
     if fields.remaining() != 0 {
         return Err(BatchError::BadRecord("a record is longer than its fields"));
     }
@@ -219,7 +390,7 @@ fn decode_record(cursor: &mut Cursor<'_>, header: &BatchHeader) -> Result<Record
     } else {
         header.base_timestamp.wrapping_add(timestamp_delta)
     };
-    Ok(Record {
+    Ok(RecordView {
         offset: header
             .base_offset
             .checked_add(offset_delta)
@@ -227,17 +398,35 @@ fn decode_record(cursor: &mut Cursor<'_>, header: &BatchHeader) -> Result<Record
         timestamp,
         key,
         value,
-        headers,
+        headers: header_bytes,
+        header_count,
     })
 }
 
-fn nullable_bytes(cursor: &mut Cursor<'_>) -> Result<Option<Vec<u8>>, BatchError> {
+/// Walks `count` headers, checking each (a UTF-8 name that is not null).
+fn walk_headers<'a>(
+    cursor: &mut Cursor<'a>,
+    count: usize,
+    mut visit: impl FnMut(&'a [u8], Option<&'a [u8]>),
+) -> Result<(), BatchError> {
+    for _ in 0..count {
+        let name = nullable_bytes(cursor)?.ok_or(BatchError::BadRecord("a header name is null"))?;
+        if std::str::from_utf8(name).is_err() {
+            return Err(BatchError::BadRecord("a header name is not UTF-8"));
+        }
+        let value = nullable_bytes(cursor)?;
+        visit(name, value);
+    }
+    Ok(())
+}
+
+fn nullable_bytes<'a>(cursor: &mut Cursor<'a>) -> Result<Option<&'a [u8]>, BatchError> {
     let bad = |_| BatchError::BadRecord("a key, value or header is truncated");
     let length = cursor.varint().map_err(bad)?;
     if length < 0 {
         return Ok(None);
     }
-    Ok(Some(cursor.take(length as usize).map_err(bad)?.to_vec()))
+    Ok(Some(cursor.take(length as usize).map_err(bad)?))
 }
 
 #[cfg(test)]

@@ -168,13 +168,18 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
         .list()
         .map_err(io_error(directory, "listing files"))?;
     let mut files: BTreeMap<u64, Files> = BTreeMap::new();
+    // Files of a swap the cleaner did not finish: the segment they would have
+    // replaced is still whole.
+    let mut unfinished: Vec<String> = Vec::new();
     for name in &names {
         if let Some((base, extension)) = segment::parse_file_name(name) {
-            let entry = files.entry(base).or_default();
             match extension {
-                LOG_EXTENSION => entry.log = true,
-                INDEX_EXTENSION => entry.index = true,
-                TIME_INDEX_EXTENSION => entry.time_index = true,
+                LOG_EXTENSION => files.entry(base).or_default().log = true,
+                INDEX_EXTENSION => files.entry(base).or_default().index = true,
+                TIME_INDEX_EXTENSION => files.entry(base).or_default().time_index = true,
+                other if other.ends_with(segment::CLEANED_SUFFIX) => {
+                    unfinished.push(name.clone());
+                }
                 _ => {}
             }
         }
@@ -183,11 +188,30 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
         .map_err(io_error(directory, "looking for the clean-shutdown marker"))?;
     let stored =
         CheckpointFile::read(directory).map_err(io_error(directory, "reading the checkpoint"))?;
+    let checkpoint = stored.map(|(checkpoint, _)| checkpoint);
+    let names_of = |base| {
+        [LOG_EXTENSION, INDEX_EXTENSION, TIME_INDEX_EXTENSION]
+            .iter()
+            .map(move |extension| segment::file_name(base, extension))
+    };
+    // Segments wholly before the log start offset are what retention was deleting
+    // when it stopped (it records the new start durably before removing files).
+    let mut retired: Vec<String> = Vec::new();
+    if let Some(start) = checkpoint.map(|checkpoint| checkpoint.start_offset) {
+        let bases: Vec<u64> = files.keys().copied().collect();
+        for pair in bases.windows(2) {
+            if let [base, next] = *pair
+                && next <= start
+            {
+                files.remove(&base);
+                retired.extend(names_of(base));
+            }
+        }
+    }
     let first_base = files
         .iter()
         .find(|(_, files)| files.log)
         .map(|(base, _)| *base);
-    let checkpoint = stored.map(|(checkpoint, _)| checkpoint);
     let start_offset = checkpoint
         .map(|checkpoint| checkpoint.start_offset)
         .or(first_base)
@@ -204,8 +228,9 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
         segments: Vec::new(),
         start_offset,
         report: RecoveryReport::default(),
-        remove: Vec::new(),
+        remove: unfinished,
     };
+    loaded.remove.append(&mut retired);
     let bases: Vec<u64> = files.keys().copied().collect();
     let mut expected = first_base.unwrap_or(start_offset);
     if first_base.is_some_and(|base| base > start_offset) {
@@ -224,11 +249,6 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
     for (index, base) in bases.iter().copied().enumerate() {
         let Some(present) = files.get(&base) else {
             continue;
-        };
-        let names_of = |base| {
-            [LOG_EXTENSION, INDEX_EXTENSION, TIME_INDEX_EXTENSION]
-                .iter()
-                .map(move |extension| segment::file_name(base, extension))
         };
         if !present.log {
             if base < recovery_point && !stopped {
@@ -298,8 +318,17 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
         // full after an unclean shutdown.
         let beyond_recovery_point = next_base.is_none_or(|next| next > recovery_point);
         let full = !clean && beyond_recovery_point;
-        let (mut segment, problem) =
-            load_segment(directory, base, present, config, full, &mut report)?;
+        // Only sealed segments are compacted, so the last one's offsets never skip.
+        let contiguous = next_base.is_none();
+        let (mut segment, problem) = load_segment(
+            directory,
+            base,
+            present,
+            config,
+            full,
+            contiguous,
+            &mut report,
+        )?;
         segment.sync = full;
         expected = segment.next_offset;
         if let Some(problem) = problem {
@@ -356,6 +385,7 @@ fn load_segment(
     present: &Files,
     config: &LogConfig,
     full: bool,
+    contiguous: bool,
     report: &mut RecoveryReport,
 ) -> Result<(LoadedSegment, Option<Problem>)> {
     let name = segment::file_name(base, LOG_EXTENSION);
@@ -375,10 +405,17 @@ fn load_segment(
             )
         });
         let mut short = false;
-        let tail = segment::scan(log.as_ref(), start, length, expected, |position, header| {
-            let (offset_entry, _) = rule.observe(position, header);
-            short |= offset_entry.is_some();
-        })
+        let tail = segment::scan(
+            log.as_ref(),
+            start,
+            length,
+            expected,
+            contiguous,
+            |position, header| {
+                let (offset_entry, _) = rule.observe(position, header);
+                short |= offset_entry.is_some();
+            },
+        )
         .map_err(io_error(directory, "reading a segment"))?;
         if tail.problem.is_none() && !short {
             let segment = Arc::new(Segment::new(
@@ -408,6 +445,7 @@ fn load_segment(
         0,
         length,
         base,
+        contiguous,
         |position, header: &BatchHeader| {
             let (offset_entry, time_entry) = rule.observe(position, header);
             fresh.offsets.extend(offset_entry);

@@ -2,9 +2,11 @@
 //! the scan that walks and checks its batches, and the positioned reads that find a
 //! batch by offset.
 //!
-//! A segment never hands out bytes that have not passed the batch checks (length,
-//! magic, CRC, offsets in sequence), and never reads past the limit its caller says
-//! is complete.
+//! Offsets increase from batch to batch; in a segment the cleaner has compacted they
+//! may skip (the records in between were removed), elsewhere each batch starts right
+//! after the previous one. A segment never hands out bytes that have not passed the
+//! batch checks (length, magic, CRC, offsets in sequence), and never reads past the
+//! limit its caller says is complete.
 
 use crate::batch::{self, BatchHeader, LOG_OVERHEAD};
 use crate::error::{LogError, Result};
@@ -20,6 +22,10 @@ pub(crate) const LOG_EXTENSION: &str = "log";
 pub(crate) const INDEX_EXTENSION: &str = "index";
 /// The file-name extension of the time index.
 pub(crate) const TIME_INDEX_EXTENSION: &str = "timeindex";
+
+/// What the cleaner appends to a segment's file names while it writes their
+/// replacements (`00000000000000000042.log.cleaned`); such files are deleted on open.
+pub(crate) const CLEANED_SUFFIX: &str = ".cleaned";
 
 /// How much a scan reads at a time.
 const SCAN_CHUNK: usize = 1 << 20;
@@ -110,7 +116,9 @@ impl Segment {
         max_bytes: u64,
     ) -> Result<(Vec<u8>, Vec<BatchHeader>)> {
         let relative = index::relative(self.base_offset, offset);
-        let mut position = self.indexes().position_for(relative);
+        let indexed = self.indexes().entry_for(relative);
+        let mut position = indexed.map_or(0, |entry| u64::from(entry.position));
+        // The offset the next batch must start at or after.
         let mut expected: Option<u64> = None;
         // Skip batches before the one holding `offset`, reading their headers a
         // window at a time (the index leaves at most an interval to skip).
@@ -136,13 +144,20 @@ impl Segment {
             if position + header.size() > limit {
                 return Err(self.corrupt(position, "batch runs past the end"));
             }
-            if let Some(expected) = expected
-                && header.base_offset != expected
-            {
-                return Err(self.corrupt(position, "offsets out of sequence"));
-            }
-            if header.base_offset > offset {
-                return Err(self.corrupt(position, "the index points past the offset"));
+            match (expected, indexed) {
+                (Some(expected), _) if header.base_offset < expected => {
+                    return Err(self.corrupt(position, "offsets out of sequence"));
+                }
+                (None, Some(entry))
+                    if header.base_offset
+                        != self.base_offset + u64::from(entry.relative_offset) =>
+                {
+                    return Err(self.corrupt(position, "the index does not match the segment"));
+                }
+                (None, None) if header.base_offset < self.base_offset => {
+                    return Err(self.corrupt(position, "a batch before the segment's base"));
+                }
+                _ => {}
             }
             if header.last_offset() >= offset {
                 break header;
@@ -181,7 +196,7 @@ impl Segment {
             let header = batch::check(rest.get(..size).unwrap_or_default())
                 .map_err(|error| self.corrupt(batch_position, error.to_string()))?;
             if let Some(expected) = expected
-                && header.base_offset != expected
+                && header.base_offset < expected
             {
                 return Err(self.corrupt(batch_position, "offsets out of sequence"));
             }
@@ -236,13 +251,14 @@ pub(crate) struct Scan {
 
 /// Walks the batches of `storage` from `start` to `limit`, checking each one (length,
 /// magic, CRC, base offset equal to `expected_offset` and then to the previous
-/// batch's next offset) and calling `visit` for each good one. Stops at the first bad
-/// batch.
+/// batch's next offset, or with `contiguous` false at or after it, as in a compacted
+/// segment) and calling `visit` for each good one. Stops at the first bad batch.
 pub(crate) fn scan(
     storage: &dyn Storage,
     start: u64,
     limit: u64,
     expected_offset: u64,
+    contiguous: bool,
     mut visit: impl FnMut(u64, &BatchHeader),
 ) -> io::Result<Scan> {
     let mut position = start;
@@ -308,9 +324,10 @@ pub(crate) fn scan(
             Ok(header) => header,
             Err(error) => return Ok(stop(position, next_offset, error.to_string())),
         };
-        if header.base_offset != next_offset {
+        if header.base_offset < next_offset || (contiguous && header.base_offset != next_offset) {
             let reason = format!(
-                "offset out of sequence: expected {next_offset}, found {}",
+                "offset out of sequence: expected {}{next_offset}, found {}",
+                if contiguous { "" } else { "at least " },
                 header.base_offset
             );
             return Ok(stop(position, next_offset, reason));
@@ -373,6 +390,7 @@ mod tests {
             0,
             bytes.len() as u64,
             0,
+            true,
             |position, header| {
                 seen.push((position, header.base_offset));
             },
@@ -391,7 +409,8 @@ mod tests {
         let storage = directory.create("s").expect("create");
         let bytes = [batch_at(0, b"one"), batch_at(5, b"two")].concat();
         storage.write_at(&bytes, 0).expect("write");
-        let result = scan(storage.as_ref(), 0, bytes.len() as u64, 0, |_, _| {}).expect("scan");
+        let result =
+            scan(storage.as_ref(), 0, bytes.len() as u64, 0, true, |_, _| {}).expect("scan");
         assert!(
             result
                 .problem

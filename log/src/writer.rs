@@ -1,6 +1,7 @@
 //! `Log`: the single writer of a log directory. It opens (and recovers) the log,
 //! appends batches with offsets assigned, rolls segments, syncs under the
-//! durability policy with group commit, and closes cleanly.
+//! durability policy with group commit, publishes what retention and the cleaner
+//! change, and closes cleanly.
 //!
 //! The writer must never acknowledge a batch as durable before an fsync covered it,
 //! never publish bytes to readers before they are completely written, and never
@@ -9,12 +10,15 @@
 
 use crate::batch::{self, BatchHeader, Compression};
 use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, CheckpointFile};
+use crate::cleaner::{Cleaner, Signal};
+use crate::compaction::{self, CleaningState, CompactionReport};
 use crate::config::{Durability, FsyncPolicy, LogConfig};
 use crate::error::{BatchError, LogError, Result};
 use crate::index::{self, IndexRule, Indexes, OffsetEntry, TimeEntry};
 use crate::reader::Reader;
 use crate::record::{self, NewRecord};
 use crate::recovery::{self, LoadedSegment, RecoveryReport};
+use crate::retention::{self, RetentionReport};
 use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
 use crate::shared::{Published, SegmentView, Shared};
 use crate::storage::{Directory, FileDirectory, Storage, WriterLock};
@@ -23,7 +27,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What an append did: the offsets it was given and what is promised about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,18 +46,24 @@ pub struct Acknowledgement {
 pub struct Log {
     inner: Arc<Inner>,
     flusher: Option<Flusher>,
+    cleaner: Option<Cleaner>,
 }
 
+/// What the writer, the flusher and the cleaner share.
 #[derive(Debug)]
-struct Inner {
-    directory: Arc<dyn Directory>,
-    config: LogConfig,
+pub(crate) struct Inner {
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) config: LogConfig,
     writer: Mutex<Writer>,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     commit: Mutex<Commit>,
     committed: Condvar,
     checkpoint: Mutex<CheckpointFile>,
     failed: AtomicBool,
+    /// Held by retention and compaction, so only one of them changes sealed
+    /// segments at a time.
+    cleaning: Mutex<CleaningState>,
+    pub(crate) cleaner_signal: Arc<Signal>,
     _lock: Box<dyn WriterLock>,
 }
 
@@ -90,6 +100,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Milliseconds since the Unix epoch (the unit of record timestamps).
+pub(crate) fn milliseconds_since_epoch(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+    }
+}
+
+/// The current time in milliseconds since the Unix epoch.
+pub(crate) fn now_milliseconds() -> i64 {
+    milliseconds_since_epoch(SystemTime::now())
 }
 
 impl Log {
@@ -181,6 +204,11 @@ impl Log {
             committed: Condvar::new(),
             checkpoint: Mutex::new(checkpoint),
             failed: AtomicBool::new(false),
+            cleaning: Mutex::new(CleaningState {
+                first_dirty: loaded.start_offset,
+                earliest_horizon: None,
+            }),
+            cleaner_signal: Arc::new(Signal::new()),
             _lock: writer_lock,
         });
         let flusher = match inner.config.fsync {
@@ -190,11 +218,31 @@ impl Log {
             ),
             FsyncPolicy::Always | FsyncPolicy::Never => None,
         };
-        Ok((Log { inner, flusher }, report))
+        let cleaner = match inner.config.cleaner_interval {
+            Some(interval) if inner.config.needs_cleaning() => Some(
+                Cleaner::start(inner.clone(), interval)
+                    .map_err(LogError::io("starting the cleaner"))?,
+            ),
+            _ => None,
+        };
+        Ok((
+            Log {
+                inner,
+                flusher,
+                cleaner,
+            },
+            report,
+        ))
     }
 
-    /// Appends records as one batch, timestamps as given.
+    /// Appends records as one batch, timestamps as given. A compacted log refuses
+    /// records without a key.
     pub fn append(&self, records: &[NewRecord]) -> Result<Acknowledgement> {
+        if self.inner.config.compaction.is_some()
+            && let Some(position) = records.iter().position(|record| record.key.is_none())
+        {
+            return Err(LogError::KeyRequired { position });
+        }
         let batch = record::encode_batch(records).map_err(|error| match error {
             BatchError::RecordTooLarge => LogError::BatchTooLarge {
                 size_bytes: records.iter().map(payload_size).sum(),
@@ -210,7 +258,9 @@ impl Log {
 
     /// Appends an encoded RecordBatch v2 as it is, after checking it (length,
     /// magic, CRC, record count, and the records themselves when uncompressed). Only
-    /// the base offset is rewritten, outside the CRC.
+    /// the base offset is rewritten, outside the CRC. Compressed records are not
+    /// looked at, except on a compacted log, which must refuse records without a
+    /// key (as a Kafka broker does, it decompresses them to check).
     pub fn append_batch(&self, batch: &[u8]) -> Result<Acknowledgement> {
         self.check_size(batch.len())?;
         let header = batch::check(batch)?;
@@ -218,8 +268,20 @@ impl Log {
         if header.record_count == 0 || header.last_offset_delta + 1 != header.record_count {
             return Err(BatchError::BadRecordCount(count).into());
         }
-        if header.compression()? == Compression::None {
-            record::decode_records(batch)?;
+        let compacted = self.inner.config.compaction.is_some();
+        if compacted || header.compression()? == Compression::None {
+            let mut keyless: Option<usize> = None;
+            let mut position = 0usize;
+            record::for_each_record(batch, &header, |record| {
+                if record.key.is_none() && keyless.is_none() {
+                    keyless = Some(position);
+                }
+                position += 1;
+                Ok(())
+            })?;
+            if compacted && let Some(position) = keyless {
+                return Err(LogError::KeyRequired { position });
+            }
         }
         self.inner.append(batch.to_vec(), &header)
     }
@@ -280,13 +342,44 @@ impl Log {
         self.inner.fail_on_error(result)
     }
 
-    /// Shuts down cleanly: syncs everything, records the recovery point and leaves
-    /// the clean-shutdown marker, so the next open checks nothing.
+    /// Deletes whole segments, oldest first, that the retention settings no longer
+    /// keep at time `now` (never the active segment). Readers asking for an offset
+    /// before the new start get `LogError::OffsetOutOfRange`, which names it.
+    pub fn apply_retention(&self, now: SystemTime) -> Result<RetentionReport> {
+        retention::apply(&self.inner, milliseconds_since_epoch(now))
+    }
+
+    /// Compacts every sealed segment at time `now`: keeps only the newest record of
+    /// each key, and drops tombstones whose horizon has passed (a tombstone's
+    /// horizon is set, `tombstone_retention` after `now`, by the first compaction
+    /// that keeps it). The active segment is left alone: `roll` first to compact
+    /// everything. Uses `LogConfig::compaction`, or its defaults on a log that is not
+    /// compacted (records without a key are then kept as they are).
+    pub fn compact(&self, now: SystemTime) -> Result<CompactionReport> {
+        if self.inner.has_failed() {
+            return Err(LogError::Failed);
+        }
+        compaction::compact(
+            &self.inner,
+            milliseconds_since_epoch(now),
+            &AtomicBool::new(false),
+        )
+    }
+
+    /// Shuts down cleanly: stops the cleaner, syncs everything, records the recovery
+    /// point and leaves the clean-shutdown marker, so the next open checks nothing.
     pub fn close(mut self) -> Result<()> {
+        self.stop_threads();
+        self.inner.close()
+    }
+
+    fn stop_threads(&mut self) {
+        if let Some(cleaner) = self.cleaner.take() {
+            cleaner.stop();
+        }
         if let Some(flusher) = self.flusher.take() {
             flusher.stop();
         }
-        self.inner.close()
     }
 }
 
@@ -303,9 +396,7 @@ fn payload_size(record: &NewRecord) -> u64 {
 
 impl Drop for Log {
     fn drop(&mut self) {
-        if let Some(flusher) = self.flusher.take() {
-            flusher.stop();
-        }
+        self.stop_threads();
         self.inner
             .shared
             .update(|published| published.writable = false);
@@ -313,6 +404,76 @@ impl Drop for Log {
 }
 
 impl Inner {
+    /// Whether an earlier write or sync failed (appends are refused).
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// The lock retention and compaction hold while they change sealed segments.
+    pub(crate) fn lock_cleaning(&self) -> MutexGuard<'_, CleaningState> {
+        lock(&self.cleaning)
+    }
+
+    /// Prepares for a change to the directory outside appends (a cleaned segment's
+    /// swap): the clean-shutdown marker goes first, durably.
+    pub(crate) fn begin_change(&self) -> Result<()> {
+        let mut writer = self.lock_writer()?;
+        let result = self.remove_marker(&mut writer);
+        self.fail_on_error(result)
+    }
+
+    /// Retention: moves the log start to `new_start` (the base of the segment after
+    /// `doomed`, which must be the oldest segments), durably in the checkpoint, and
+    /// publishes the shorter segment list. The caller deletes the files afterwards.
+    pub(crate) fn retire(&self, doomed: &[Arc<Segment>], new_start: u64) -> Result<()> {
+        let mut writer = self.lock_writer()?;
+        let current = writer.segments.clone();
+        let is_prefix = doomed.len() < current.len()
+            && doomed
+                .iter()
+                .zip(current.iter())
+                .all(|(doomed, view)| Arc::ptr_eq(doomed, &view.segment));
+        if !is_prefix {
+            return Err(LogError::Config(
+                "retention raced with another change to the segments",
+            ));
+        }
+        let result = (|| {
+            self.remove_marker(&mut writer)?;
+            let mut checkpoint = lock(&self.checkpoint);
+            checkpoint
+                .advance(0, new_start)
+                .and_then(|()| checkpoint.sync())
+                .map_err(LogError::io("recording the new log start offset"))
+        })();
+        self.fail_on_error(result)?;
+        let views = Arc::new(current.get(doomed.len()..).unwrap_or_default().to_vec());
+        writer.start_offset = new_start;
+        writer.segments = views.clone();
+        self.shared.update(|published| {
+            published.segments = views;
+            published.start_offset = new_start;
+        });
+        Ok(())
+    }
+
+    /// Compaction: publishes a cleaned segment in place of `old`.
+    pub(crate) fn replace_segment(&self, old: &Arc<Segment>, new: SegmentView) {
+        let mut writer = lock(&self.writer);
+        let mut views = writer.segments.as_ref().clone();
+        let Some(slot) = views
+            .iter_mut()
+            .find(|view| Arc::ptr_eq(&view.segment, old))
+        else {
+            tracing::error!(segment = %old.name(), "a cleaned segment is no longer in the log");
+            return;
+        };
+        *slot = new;
+        let views = Arc::new(views);
+        writer.segments = views.clone();
+        self.shared.update(|published| published.segments = views);
+    }
+
     fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
         if self.failed.load(Ordering::Acquire) {
             return Err(LogError::Failed);
@@ -326,7 +487,7 @@ impl Inner {
 
     /// Marks the log failed if `result` is an error: after a failed write or sync
     /// the log cannot know what the disk holds.
-    fn fail_on_error<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn fail_on_error<T>(&self, result: Result<T>) -> Result<T> {
         if result.is_err() {
             self.failed.store(true, Ordering::Release);
             // Take the lock so no waiter misses the wake-up between its check and
@@ -442,6 +603,9 @@ impl Inner {
             published.end_offset = end;
         });
         tracing::debug!(base_offset = end, "rolled a new segment");
+        if self.config.needs_cleaning() {
+            self.cleaner_signal.wake();
+        }
         Ok(())
     }
 
