@@ -2,11 +2,14 @@
 //! kafka-dump-log, and a way for scripts to append to one.
 //!
 //! `append` reads records from standard input and prints each offset once the
-//! record is acknowledged; `read`, `verify` and `info` must never modify the
+//! record is acknowledged (applying retention settings as it goes); `compact` keeps
+//! only the newest record per key; `read`, `verify` and `info` must never modify the
 //! directory (they open it read-only, without even taking the writer's lock).
 
 use clap::{Args, Subcommand, ValueEnum};
-use sinew_log::{FsyncPolicy, Log, LogConfig, LogError, NewRecord, inspect, open_read_only};
+use sinew_log::{
+    Compaction, FsyncPolicy, Log, LogConfig, LogError, NewRecord, inspect, open_read_only,
+};
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +37,10 @@ enum Action {
     /// Print records as "OFFSET<TAB>VALUE" (or "OFFSET<TAB>KEY<TAB>VALUE"), up to
     /// the end of the log.
     Read(ReadArguments),
+    /// Keep only the newest record of each key (tombstones expire after
+    /// --tombstone-retention-ms): rolls the active segment first, so every record
+    /// up to the end of the log is compacted. Offsets never change.
+    Compact(CompactArguments),
     /// Check every batch and index; print a summary; exit 1 on damage.
     Verify(DirectoryArgument),
     /// Show segments, offsets, sizes and whether the last shutdown was clean.
@@ -71,6 +78,28 @@ struct AppendArguments {
     /// Split each line at the first occurrence of this string: key before, value after.
     #[arg(long)]
     key_delimiter: Option<String>,
+    /// Delete whole segments whose newest record is older than this many
+    /// milliseconds (never the active segment).
+    #[arg(long)]
+    retention_ms: Option<u64>,
+    /// Delete the oldest segments while the log would still hold this many bytes
+    /// without them (never the active segment).
+    #[arg(long)]
+    retention_bytes: Option<u64>,
+    /// Start a new segment when the active one would grow past this many bytes.
+    #[arg(long)]
+    segment_bytes: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct CompactArguments {
+    /// The log directory.
+    #[arg(long)]
+    dir: PathBuf,
+    /// How long a tombstone (a key with no value) is kept after the first
+    /// compaction that keeps it, in milliseconds.
+    #[arg(long, default_value_t = 24 * 60 * 60 * 1000)]
+    tombstone_retention_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +123,7 @@ pub fn run(command: LogCommand) -> ExitCode {
     let result = match command.action {
         Action::Append(arguments) => append(arguments),
         Action::Read(arguments) => read(arguments),
+        Action::Compact(arguments) => compact(arguments),
         Action::Verify(arguments) => verify(arguments),
         Action::Info(arguments) => info(arguments),
     };
@@ -170,10 +200,15 @@ fn append(arguments: AppendArguments) -> Result<ExitCode, Failure> {
         }
         Fsync::Never => FsyncPolicy::Never,
     };
+    let defaults = LogConfig::default();
     let config = LogConfig {
         fsync,
-        ..LogConfig::default()
+        retention_age: arguments.retention_ms.map(Duration::from_millis),
+        retention_bytes: arguments.retention_bytes,
+        segment_bytes: arguments.segment_bytes.unwrap_or(defaults.segment_bytes),
+        ..defaults
     };
+    let retention = config.retention_age.is_some() || config.retention_bytes.is_some();
     let (log, report) = Log::open(&arguments.dir, config)?;
     if !report.truncations.is_empty() || !report.rebuilt_indexes.is_empty() {
         eprintln!("sinew log: recovered {report}");
@@ -225,7 +260,32 @@ fn append(arguments: AppendArguments) -> Result<ExitCode, Failure> {
         }
         stdout.flush()?;
     }
+    // The background cleaner applies retention as segments roll; once more at the
+    // end, so the log a script finds afterwards is as short as the settings say.
+    if retention {
+        log.apply_retention(SystemTime::now())?;
+    }
     log.close()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compact(arguments: CompactArguments) -> Result<ExitCode, Failure> {
+    let config = LogConfig {
+        compaction: Some(Compaction {
+            tombstone_retention: Duration::from_millis(arguments.tombstone_retention_ms),
+            ..Compaction::default()
+        }),
+        cleaner_interval: None,
+        ..LogConfig::default()
+    };
+    let (log, report) = Log::open(&arguments.dir, config)?;
+    if !report.truncations.is_empty() || !report.rebuilt_indexes.is_empty() {
+        eprintln!("sinew log: recovered {report}");
+    }
+    log.roll()?;
+    let report = log.compact(SystemTime::now())?;
+    log.close()?;
+    writeln!(io::stdout().lock(), "{report}")?;
     Ok(ExitCode::SUCCESS)
 }
 

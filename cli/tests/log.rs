@@ -1,6 +1,7 @@
 //! `sinew log` as scripts use it: append from standard input, read, verify and
 //! info, their exit codes, that the read-only commands leave the directory exactly
-//! as it was, and that offsets printed by `append` survive SIGKILL.
+//! as it was, that offsets printed by `append` survive SIGKILL, that `compact`
+//! keeps the newest record per key and that `append` applies retention settings.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -233,4 +234,141 @@ fn printed_offsets_survive_sigkill() {
     let output = run(&["append"], &directory, "last\n");
     assert!(output.status.success(), "{output:?}");
     assert!(run(&["verify"], &directory, "").status.success());
+}
+
+fn info_field(directory: &Path, field: &str) -> u64 {
+    let output = run(&["info"], directory, "");
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    text.lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {text}"))
+}
+
+#[test]
+fn compact_keeps_the_newest_record_per_key() {
+    let temporary = TempDirectory::new("compact");
+    let directory = temporary.log();
+    let output = run(
+        &["append", "--key-delimiter", ":"],
+        &directory,
+        "a:1\nb:1\na:2\nc:1\nb:2\n",
+    );
+    assert_eq!(stdout(&output), "0\n1\n2\n3\n4\n");
+    let output = run(&["compact"], &directory, "");
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout(&output).contains("removed 2 superseded records"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(&["read", "--keys"], &directory, "");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(stdout(&output), "2\ta\t2\n3\tc\t1\n4\tb\t2\n");
+    assert!(run(&["verify"], &directory, "").status.success());
+    // Offsets never change: the next record follows the old end.
+    let output = run(&["append", "--key-delimiter", ":"], &directory, "a:3\n");
+    assert_eq!(stdout(&output), "5\n");
+    let output = run(&["compact"], &directory, "");
+    assert!(output.status.success(), "{output:?}");
+    let output = run(&["read", "--keys"], &directory, "");
+    assert_eq!(stdout(&output), "3\tc\t1\n4\tb\t2\n5\ta\t3\n");
+    // Compacting an empty or missing log is harmless.
+    let empty = temporary.0.join("empty");
+    assert!(run(&["compact"], &empty, "").status.success());
+}
+
+#[test]
+fn append_applies_retention_by_size() {
+    let temporary = TempDirectory::new("retention-bytes");
+    let directory = temporary.log();
+    // Each run appends its lines as one batch; runs of 25 lines roll segments.
+    for run_number in 0..12 {
+        let lines: String = (run_number * 25..run_number * 25 + 25)
+            .map(|line| format!("line {line:05}\n"))
+            .collect();
+        let output = run(
+            &[
+                "append",
+                "--segment-bytes",
+                "1000",
+                "--retention-bytes",
+                "3000",
+                "--fsync",
+                "never",
+            ],
+            &directory,
+            &lines,
+        );
+        assert!(output.status.success(), "{output:?}");
+    }
+    let start = info_field(&directory, "start offset:");
+    assert!(start > 0, "nothing was deleted");
+    let segments = std::fs::read_dir(&directory)
+        .expect("list")
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".log")
+        })
+        .count();
+    assert!(segments >= 3, "{segments} segments left");
+    // Reading before the start says where the log starts now.
+    let output = run(&["read", "--from", "0"], &directory, "");
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains(&format!("earliest available is {start}")),
+        "{error}"
+    );
+    let output = run(&["read"], &directory, "");
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert_eq!(
+        text.lines().next(),
+        Some(format!("{start}\tline {start:05}").as_str())
+    );
+    assert_eq!(text.lines().count() as u64, 300 - start);
+    assert!(run(&["verify"], &directory, "").status.success());
+}
+
+#[test]
+fn append_applies_retention_by_age() {
+    let temporary = TempDirectory::new("retention-ms");
+    let directory = temporary.log();
+    for run_number in 0..4 {
+        let lines: String = (run_number * 25..run_number * 25 + 25)
+            .map(|line| format!("line {line:05}\n"))
+            .collect();
+        let output = run(
+            &["append", "--segment-bytes", "500", "--fsync", "never"],
+            &directory,
+            &lines,
+        );
+        assert!(output.status.success(), "{output:?}");
+    }
+    // An hour keeps everything.
+    let output = run(&["append", "--retention-ms", "3600000"], &directory, "");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(info_field(&directory, "start offset:"), 0);
+    // Zero deletes every sealed segment as soon as the clock has moved past the
+    // records' timestamps (a millisecond at most; the loop only covers that).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let output = run(&["append", "--retention-ms", "0"], &directory, "");
+        assert!(output.status.success(), "{output:?}");
+        if info_field(&directory, "start offset:") == 75 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "retention never deleted");
+    }
+    // Only the active segment, the last run's batch, is left.
+    let output = run(&["read"], &directory, "");
+    assert_eq!(stdout(&output).lines().count(), 25);
+    let output = run(&["append"], &directory, "next\n");
+    assert_eq!(stdout(&output), "100\n");
 }
