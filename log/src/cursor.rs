@@ -27,6 +27,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// How many bytes are left.
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.bytes.len().saturating_sub(self.position)
     }
@@ -37,6 +38,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `length` bytes.
+    #[inline]
     pub(crate) fn take(&mut self, length: usize) -> Result<&'a [u8], CursorError> {
         let end = self
             .position
@@ -57,6 +59,7 @@ impl<'a> Cursor<'a> {
         Ok(array)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, CursorError> {
         Ok(u8::from_be_bytes(self.array()?))
     }
@@ -82,6 +85,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An unsigned LEB128 integer of at most `max_bytes` bytes.
+    #[inline]
     fn unsigned_varint(&mut self, max_bytes: u32) -> Result<u64, CursorError> {
         let mut value: u64 = 0;
         for index in 0..max_bytes {
@@ -95,6 +99,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A zig-zag varint (Kafka's `varint`, at most 5 bytes).
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<i32, CursorError> {
         let raw = self.unsigned_varint(5)?;
         let raw = u32::try_from(raw).map_err(|_| CursorError::VarintTooLong)?;
@@ -102,6 +107,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A zig-zag varlong (Kafka's `varlong`, at most 10 bytes).
+    #[inline]
     pub(crate) fn varlong(&mut self) -> Result<i64, CursorError> {
         let raw = self.unsigned_varint(10)?;
         Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
@@ -109,17 +115,20 @@ impl<'a> Cursor<'a> {
 }
 
 /// Appends a zig-zag varint (Kafka's `varint`).
+#[inline]
 pub(crate) fn put_varint(out: &mut Vec<u8>, value: i32) {
     let zigzag = ((value << 1) ^ (value >> 31)) as u32;
     put_unsigned(out, u64::from(zigzag));
 }
 
 /// Appends a zig-zag varlong (Kafka's `varlong`).
+#[inline]
 pub(crate) fn put_varlong(out: &mut Vec<u8>, value: i64) {
     let zigzag = ((value << 1) ^ (value >> 63)) as u64;
     put_unsigned(out, zigzag);
 }
 
+#[inline]
 fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8 & 0x7f) | 0x80);
@@ -129,17 +138,20 @@ fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
 }
 
 /// How many bytes `put_varint` writes for `value`.
+#[inline]
 pub(crate) fn varint_size(value: i32) -> usize {
     let zigzag = ((value << 1) ^ (value >> 31)) as u32;
     unsigned_size(u64::from(zigzag))
 }
 
 /// How many bytes `put_varlong` writes for `value`.
+#[inline]
 pub(crate) fn varlong_size(value: i64) -> usize {
     let zigzag = ((value << 1) ^ (value >> 63)) as u64;
     unsigned_size(zigzag)
 }
 
+#[inline]
 fn unsigned_size(value: u64) -> usize {
     let bits = 64 - value.leading_zeros() as usize;
     bits.div_ceil(7).max(1)

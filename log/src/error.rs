@@ -157,6 +157,14 @@ impl LogError {
         let context = context.into();
         move |source| LogError::Io { context, source }
     }
+
+    /// `io` for hot paths: the context is only formatted if there is an error.
+    pub(crate) fn io_with(context: impl FnOnce() -> String) -> impl FnOnce(io::Error) -> LogError {
+        move |source| LogError::Io {
+            context: context(),
+            source,
+        }
+    }
 }
 
 /// The log's result type.

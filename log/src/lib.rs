@@ -10,6 +10,15 @@
 //! torn tail and refuses to serve damage ([`RecoveryReport`]). [`inspect`] looks into
 //! a directory without changing it.
 //!
+//! Batches may come compressed with any of Kafka's codecs (gzip, Snappy raw or in
+//! xerial framing, LZ4, Zstandard); they are stored and served as they came and
+//! decompressed only where records are looked at. Retention
+//! ([`LogConfig::retention_age`], [`LogConfig::retention_bytes`]) deletes whole
+//! segments from the front; compaction ([`LogConfig::compaction`]) keeps the newest
+//! record per key without changing offsets. Both run on a background cleaner thread
+//! and on demand ([`Log::apply_retention`], [`Log::compact`]), and a crash at any
+//! point of either loses nothing that should survive.
+//!
 //! ```
 //! use sinew_log::{Log, LogConfig, MemoryDirectory, NewRecord};
 //! use std::sync::Arc;

@@ -108,7 +108,22 @@ pub fn encode_batch_with(
         base_sequence: -1,
         record_count: count as u32,
     };
-    assemble(&header, |out| {
+    // Room for every record: its bytes and at most 21 bytes of lengths and deltas.
+    let room: usize = records
+        .iter()
+        .map(|record| {
+            let headers: usize = record
+                .headers
+                .iter()
+                .map(|header| header.key.len() + header.value.as_ref().map_or(0, Vec::len) + 10)
+                .sum();
+            record.key.as_ref().map_or(0, Vec::len)
+                + record.value.as_ref().map_or(0, Vec::len)
+                + headers
+                + 21
+        })
+        .sum();
+    assemble(&header, room, |out| {
         for (delta, record) in records.iter().enumerate() {
             encode_record(
                 out,
@@ -124,9 +139,11 @@ pub fn encode_batch_with(
 }
 
 /// Builds a whole batch: the header's fields (its CRC and length are computed), then
-/// the records `write_records` writes, compressed with the header's codec.
+/// the records `write_records` writes (about `room` bytes), compressed with the
+/// header's codec.
 fn assemble(
     header: &BatchHeader,
+    room: usize,
     write_records: impl FnOnce(&mut Vec<u8>) -> Result<(), BatchError>,
 ) -> Result<Vec<u8>, BatchError> {
     let base_offset = i64::try_from(header.base_offset).map_err(|_| BatchError::BadOffset)?;
@@ -134,7 +151,9 @@ fn assemble(
         i32::try_from(header.last_offset_delta).map_err(|_| BatchError::BadOffset)?;
     let count =
         i32::try_from(header.record_count).map_err(|_| BatchError::BadRecordCount(i32::MAX))?;
-    let mut out = Vec::with_capacity(HEADER_SIZE + header.record_count as usize * 16);
+    let codec = header.compression()?;
+    let mut out =
+        Vec::with_capacity(HEADER_SIZE + if codec == Compression::None { room } else { 0 });
     out.extend_from_slice(&base_offset.to_be_bytes());
     out.extend_from_slice(&0i32.to_be_bytes()); // batch length, sealed below
     out.extend_from_slice(&header.partition_leader_epoch.to_be_bytes());
@@ -148,10 +167,10 @@ fn assemble(
     out.extend_from_slice(&header.producer_epoch.to_be_bytes());
     out.extend_from_slice(&header.base_sequence.to_be_bytes());
     out.extend_from_slice(&count.to_be_bytes());
-    match header.compression()? {
+    match codec {
         Compression::None => write_records(&mut out)?,
         codec => {
-            let mut plain = Vec::new();
+            let mut plain = Vec::with_capacity(room);
             write_records(&mut plain)?;
             out.extend_from_slice(&compression::compress(codec, &plain)?);
         }
@@ -184,7 +203,7 @@ pub(crate) fn rebuild_batch(
     let base_offset = header.base_offset;
     let last_offset = header.last_offset();
     let base_timestamp = header.base_timestamp;
-    assemble(&header, |out| {
+    assemble(&header, 0, |out| {
         for record in records {
             if record.offset < base_offset || record.offset > last_offset {
                 return Err(BatchError::BadOffset);
@@ -231,7 +250,9 @@ fn encode_record(
             + varint_size(value_length)
             + header.value.as_ref().map_or(0, Vec::len);
     }
-    put_varint(out, check_length(body_size)?);
+    let body_length = check_length(body_size)?;
+    out.reserve(body_size + 5);
+    put_varint(out, body_length);
     out.push(0); // record attributes: unused
     put_varlong(out, timestamp_delta);
     put_varint(out, offset_delta);

@@ -224,7 +224,7 @@ impl Segment {
         let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(0)];
         self.log
             .read_at(&mut bytes, position)
-            .map_err(LogError::io(format!("reading {}", self.name())))?;
+            .map_err(LogError::io_with(|| format!("reading {}", self.name())))?;
         Ok(bytes)
     }
 }

@@ -558,10 +558,9 @@ impl Inner {
             .segment
             .log
             .write_at(batch, position)
-            .map_err(LogError::io(format!(
-                "appending to {}",
-                active.segment.name()
-            )))?;
+            .map_err(LogError::io_with(|| {
+                format!("appending to {}", active.segment.name())
+            }))?;
         let mut stored = *header;
         stored.base_offset = base_offset;
         let (offset_entry, time_entry) = active.rule.observe(position, &stored);
@@ -649,11 +648,9 @@ impl Inner {
             // last one covers everything published.
             let snapshot = self.shared.snapshot();
             let result = match snapshot.segments.last() {
-                Some(view) => view
-                    .segment
-                    .log
-                    .sync()
-                    .map_err(LogError::io(format!("syncing {}", view.segment.name()))),
+                Some(view) => view.segment.log.sync().map_err(LogError::io_with(|| {
+                    format!("syncing {}", view.segment.name())
+                })),
                 None => Ok(()),
             };
             let start_offset = snapshot.start_offset;
@@ -749,12 +746,13 @@ impl Active {
         offset_entry: Option<OffsetEntry>,
         time_entry: Option<TimeEntry>,
     ) -> Result<()> {
-        let failed = LogError::io(format!("writing the index of {}", self.segment.name()));
         if let Some(entry) = offset_entry {
             let bytes = index::encode_offset_entry(&entry);
-            if let Err(error) = self.index_file.write_at(&bytes, self.index_size) {
-                return Err(failed(error));
-            }
+            self.index_file
+                .write_at(&bytes, self.index_size)
+                .map_err(LogError::io_with(|| {
+                    format!("writing the index of {}", self.segment.name())
+                }))?;
             self.index_size += bytes.len() as u64;
             self.segment.indexes_mut().offsets.push(entry);
         }
@@ -766,10 +764,9 @@ impl Active {
             let bytes = index::encode_time_entry(&entry);
             self.time_index_file
                 .write_at(&bytes, self.time_index_size)
-                .map_err(LogError::io(format!(
-                    "writing the time index of {}",
-                    self.segment.name()
-                )))?;
+                .map_err(LogError::io_with(|| {
+                    format!("writing the time index of {}", self.segment.name())
+                }))?;
             self.time_index_size += bytes.len() as u64;
             self.segment.indexes_mut().times.push(entry);
         }

@@ -1,0 +1,371 @@
+//! Measures the log against the raw disk in one run, so the ratios mean something
+//! on whatever machine it runs on. A benchmark, not a test: it prints figures for
+//! BENCHMARKS.md and must never be part of `cargo test`.
+//!
+//! For 100-byte and 1 KiB records in batches of about `--batch-bytes`:
+//! - appends with an fsync per batch and with no fsync: plain file writes of the
+//!   same bytes with the same fsync cadence, then `Log::append` (the log encodes the
+//!   records) and `Log::append_batch` (a producer's encoded batch, checked and
+//!   stored), in MB/s of bytes on disk and records/s, with the appending thread's CPU
+//!   time per record;
+//! - reads from the start of a log written without fsync, with the page cache
+//!   dropped (`/proc/sys/vm/drop_caches`, which needs root; the program says whether
+//!   it worked) and then from the page cache: `Reader::read` (CRC-checked batches, as
+//!   a broker serves them) against plain 1 MiB file reads, and decoding every record.
+//!
+//! cargo run --release -p sinew-log --example log_vs_disk -- \
+//!     [--megabytes 512] [--fsync-batches 1000] [--batch-bytes 65536] [--rounds 3]
+//!     [--dir PATH] [--record-bytes N (one size only)] [--reads yes|no]
+
+use sinew_log::{FsyncPolicy, Log, LogConfig, NewRecord, encode_batch, open_read_only};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+type Failure = Box<dyn std::error::Error>;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    megabytes: u64,
+    fsync_batches: u64,
+    batch_bytes: usize,
+    rounds: usize,
+    directory: PathBuf,
+    reads: bool,
+    sizes: Vec<usize>,
+}
+
+fn parse() -> Result<Settings, Failure> {
+    let mut settings = Settings {
+        megabytes: 512,
+        fsync_batches: 1000,
+        batch_bytes: 64 * 1024,
+        rounds: 3,
+        directory: std::env::temp_dir().join(format!("sinew-log-bench-{}", std::process::id())),
+        reads: true,
+        sizes: vec![100, 1024],
+    };
+    let mut arguments = std::env::args().skip(1);
+    while let Some(argument) = arguments.next() {
+        let value = arguments.next().ok_or("every option takes a value")?;
+        match argument.as_str() {
+            "--megabytes" => settings.megabytes = value.parse()?,
+            "--fsync-batches" => settings.fsync_batches = value.parse()?,
+            "--batch-bytes" => settings.batch_bytes = value.parse()?,
+            "--rounds" => settings.rounds = value.parse()?,
+            "--dir" => settings.directory = PathBuf::from(value),
+            "--reads" => settings.reads = value == "yes",
+            "--record-bytes" => settings.sizes = vec![value.parse()?],
+            _ => return Err(format!("unknown option {argument}").into()),
+        }
+    }
+    Ok(settings)
+}
+
+/// CPU time of the calling thread (Linux: `/proc/thread-self/schedstat`).
+fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+/// Writes back every dirty page, so one run's writeback does not slow the next.
+fn sync_all() -> bool {
+    std::process::Command::new("sync")
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Drops the page cache; false if that is not allowed here.
+fn drop_caches() -> bool {
+    sync_all()
+        && OpenOptions::new()
+            .write(true)
+            .open("/proc/sys/vm/drop_caches")
+            .and_then(|mut file| file.write_all(b"3\n"))
+            .is_ok()
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    bytes: u64,
+    records: u64,
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Measure {
+    fn megabytes_per_second(&self) -> f64 {
+        self.bytes as f64 / self.wall.as_secs_f64() / 1e6
+    }
+
+    fn records_per_second(&self) -> f64 {
+        self.records as f64 / self.wall.as_secs_f64()
+    }
+
+    fn cpu_per_record(&self) -> Duration {
+        self.cpu / u32::try_from(self.records.max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+/// The median measure by wall time.
+fn median(mut measures: Vec<Measure>) -> Measure {
+    measures.sort_by_key(|measure| measure.wall);
+    measures[measures.len() / 2]
+}
+
+fn records(record_bytes: usize, count: usize) -> Vec<NewRecord> {
+    (0..count)
+        .map(|index| {
+            let value: Vec<u8> = (0..record_bytes)
+                .map(|byte| (byte * 31 + index * 7) as u8)
+                .collect();
+            NewRecord::new(None, value, 1_700_000_000_000 + index as i64)
+        })
+        .collect()
+}
+
+/// Plain writes of `batch_bytes` bytes, `batches` times, each fsynced or not.
+fn raw_writes(
+    path: &Path,
+    batch_bytes: usize,
+    batches: u64,
+    fsync: bool,
+) -> Result<Measure, Failure> {
+    let _ = std::fs::remove_file(path);
+    sync_all();
+    let mut file = File::create(path)?;
+    let buffer: Vec<u8> = (0..batch_bytes).map(|byte| byte as u8).collect();
+    let cpu = thread_cpu();
+    let started = Instant::now();
+    for _ in 0..batches {
+        file.write_all(&buffer)?;
+        if fsync {
+            file.sync_data()?;
+        }
+    }
+    let measure = Measure {
+        bytes: batch_bytes as u64 * batches,
+        records: 0,
+        wall: started.elapsed(),
+        cpu: thread_cpu() - cpu,
+    };
+    drop(file);
+    Ok(measure)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AppendPath {
+    /// `Log::append`: the log encodes the records.
+    Encode,
+    /// `Log::append_batch`: an encoded batch is checked and stored.
+    Batch,
+}
+
+fn log_appends(
+    directory: &Path,
+    batch: &[NewRecord],
+    batches: u64,
+    fsync: bool,
+    path: AppendPath,
+) -> Result<Measure, Failure> {
+    let _ = std::fs::remove_dir_all(directory);
+    let config = LogConfig {
+        segment_bytes: u64::from(u32::MAX),
+        fsync: if fsync {
+            FsyncPolicy::Always
+        } else {
+            FsyncPolicy::Never
+        },
+        cleaner_interval: None,
+        ..LogConfig::default()
+    };
+    sync_all();
+    let (log, _) = Log::open(directory, config)?;
+    let encoded = encode_batch(batch)?;
+    let cpu = thread_cpu();
+    let started = Instant::now();
+    for _ in 0..batches {
+        match path {
+            AppendPath::Encode => log.append(batch)?,
+            AppendPath::Batch => log.append_batch(&encoded)?,
+        };
+    }
+    let measure = Measure {
+        bytes: encoded.len() as u64 * batches,
+        records: batch.len() as u64 * batches,
+        wall: started.elapsed(),
+        cpu: thread_cpu() - cpu,
+    };
+    log.close()?;
+    Ok(measure)
+}
+
+fn read_raw(path: &Path) -> Result<Measure, Failure> {
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let cpu = thread_cpu();
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        bytes += read as u64;
+    }
+    Ok(Measure {
+        bytes,
+        records: 0,
+        wall: started.elapsed(),
+        cpu: thread_cpu() - cpu,
+    })
+}
+
+/// Reads every batch from the start (checked, as served); with `decode`, decodes
+/// every record too.
+fn read_log(directory: &Path, decode: bool) -> Result<Measure, Failure> {
+    let (reader, _) = open_read_only(directory)?;
+    let cpu = thread_cpu();
+    let started = Instant::now();
+    let (mut bytes, mut records) = (0u64, 0u64);
+    let mut next = reader.start_offset();
+    loop {
+        let batches = reader.read(next, 1 << 20)?;
+        let Some(after) = batches.next_offset() else {
+            break;
+        };
+        bytes += batches.bytes().len() as u64;
+        if decode {
+            records += batches.records()?.len() as u64;
+        } else {
+            records += batches
+                .headers()
+                .iter()
+                .map(|header| u64::from(header.record_count))
+                .sum::<u64>();
+        }
+        next = after;
+    }
+    Ok(Measure {
+        bytes,
+        records,
+        wall: started.elapsed(),
+        cpu: thread_cpu() - cpu,
+    })
+}
+
+fn line(label: &str, measure: &Measure, raw: Option<&Measure>) {
+    let ratio = raw.map_or(String::new(), |raw| {
+        format!(
+            "  {:5.1}% of raw",
+            100.0 * measure.megabytes_per_second() / raw.megabytes_per_second()
+        )
+    });
+    let records = if measure.records > 0 {
+        format!(
+            "  {:>10.0} records/s  {:>6.0} ns CPU/record",
+            measure.records_per_second(),
+            measure.cpu_per_record().as_nanos()
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "  {label:<34} {:>9.1} MB/s{records}{ratio}",
+        measure.megabytes_per_second()
+    );
+}
+
+fn main() -> Result<(), Failure> {
+    let settings = parse()?;
+    std::fs::create_dir_all(&settings.directory)?;
+    let raw_path = settings.directory.join("raw.bin");
+    let log_directory = settings.directory.join("log");
+    println!(
+        "sinew-log vs raw disk in {}: {} MiB per no-fsync run, {} batches per fsync run, batches of about {} bytes, median of {} rounds",
+        settings.directory.display(),
+        settings.megabytes,
+        settings.fsync_batches,
+        settings.batch_bytes,
+        settings.rounds
+    );
+    let mut cold_read_done = false;
+    for record_bytes in settings.sizes.clone() {
+        // Records per batch so the encoded batch is about batch_bytes.
+        let probe = encode_batch(&records(record_bytes, 100))?;
+        let per_record = probe.len() / 100;
+        let count = (settings.batch_bytes / per_record).max(1);
+        let batch = records(record_bytes, count);
+        let batch_size = encode_batch(&batch)?.len();
+        for fsync in [true, false] {
+            let batches = if fsync {
+                settings.fsync_batches
+            } else {
+                (settings.megabytes << 20) / batch_size as u64
+            };
+            println!(
+                "\n{record_bytes}-byte records, {count} per batch ({batch_size} bytes), {batches} batches, {}:",
+                if fsync { "fsync per batch" } else { "no fsync" }
+            );
+            let (mut raw, mut encode, mut stored) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..settings.rounds {
+                raw.push(raw_writes(&raw_path, batch_size, batches, fsync)?);
+                encode.push(log_appends(
+                    &log_directory,
+                    &batch,
+                    batches,
+                    fsync,
+                    AppendPath::Encode,
+                )?);
+                stored.push(log_appends(
+                    &log_directory,
+                    &batch,
+                    batches,
+                    fsync,
+                    AppendPath::Batch,
+                )?);
+            }
+            let raw = median(raw);
+            line("raw file writes", &raw, None);
+            line("Log::append (encodes)", &median(encode), Some(&raw));
+            line("Log::append_batch (checks)", &median(stored), Some(&raw));
+            if !fsync && settings.reads && !cold_read_done {
+                cold_read_done = true;
+                // The last log written holds the same bytes as the raw file.
+                println!(
+                    "\nreads from the start of that log ({} MiB):",
+                    settings.megabytes
+                );
+                let dropped = drop_caches();
+                let raw_cold = read_raw(&raw_path)?;
+                let dropped_again = drop_caches();
+                let log_cold = read_log(&log_directory, false)?;
+                if dropped && dropped_again {
+                    line("raw file, cold cache", &raw_cold, None);
+                    line("Reader::read, cold cache", &log_cold, Some(&raw_cold));
+                } else {
+                    println!("  (the page cache could not be dropped here: no cold figures)");
+                }
+                let raw_warm = median(
+                    (0..3)
+                        .map(|_| read_raw(&raw_path))
+                        .collect::<Result<_, _>>()?,
+                );
+                let log_warm = median(
+                    (0..3)
+                        .map(|_| read_log(&log_directory, false))
+                        .collect::<Result<_, _>>()?,
+                );
+                let decoded = read_log(&log_directory, true)?;
+                line("raw file, page cache", &raw_warm, None);
+                line("Reader::read, page cache", &log_warm, Some(&raw_warm));
+                line("read + decode every record", &decoded, None);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&settings.directory);
+    Ok(())
+}
