@@ -263,3 +263,36 @@ fn bind_retrying(peer: &sinew_interop_tests::Peer, endpoint: &str) {
         std::thread::yield_now();
     }
 }
+
+#[test]
+fn a_closing_sinew_push_loses_nothing_a_slow_libzmq_pull_has_not_read() {
+    // Regression: Sinew closed the connection as soon as everything was in the
+    // kernel; a libzmq PULL stopped at its high-water mark then dropped the ipc
+    // connection on the hang-up, unread bytes and all. Sinew now shuts down its
+    // side for writing and waits for the peer to close first.
+    for transport in Transport::BOTH {
+        for attempt in 0..3 {
+            let contexts = Contexts::new();
+            let pull = contexts.socket(Side::Libzmq, SocketType::Pull);
+            let endpoint = pull.bind(&transport.bind_endpoint());
+            let sender = std::thread::spawn(move || {
+                let context = sinew::Context::new();
+                let push = context.socket(SocketType::Push).expect("push");
+                push.set_linger(None).expect("linger");
+                push.connect(&endpoint).expect("connect");
+                for index in 0..50_000u32 {
+                    push.send(index.to_be_bytes().to_vec()).expect("send");
+                }
+                // Dropping the socket and the context flushes and closes.
+            });
+            for index in 0..50_000u32 {
+                assert_eq!(
+                    pull.recv(),
+                    vec![index.to_be_bytes().to_vec()],
+                    "{transport:?} attempt {attempt}"
+                );
+            }
+            sender.join().expect("sender");
+        }
+    }
+}

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 /// Stop pulling messages from the pipe when this much output is waiting.
 const OUTPUT_BATCH: usize = 64 * 1024;
+/// How long a finished session waits for its peer to close after a graceful
+/// shutdown, when the linger time sets no earlier limit.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 /// Reads per turn before other sessions get theirs: one, so busy connections on
 /// one I/O thread take strict turns (fair queuing depends on it); a session with
 /// more to read goes to the back of the thread's ready queue.
@@ -48,6 +51,12 @@ enum State {
     Connecting(Stream),
     /// Connected: handshaking or carrying traffic.
     Active(Box<Engine>),
+    /// Everything was handed to the kernel and our side is shut down for writing:
+    /// waiting (until the deadline) for the peer to read it all and close. Closing
+    /// at once could lose what the peer has not read yet: a libzmq peer whose input
+    /// is stopped at its high-water mark drops an ipc connection the moment the
+    /// other end is gone, unread bytes and all.
+    Draining(Stream, Instant),
     /// Done; the I/O thread removes it.
     Finished,
 }
@@ -175,7 +184,7 @@ impl Session {
         }
     }
 
-    /// Records readiness reported by mio.
+    /// Records readiness reported by mio (a draining session just reads again).
     pub(crate) fn set_ready(&mut self, readable: bool, writable: bool) {
         if let State::Active(engine) = &mut self.state {
             engine.readable |= readable;
@@ -188,6 +197,7 @@ impl Session {
         let own = match &self.state {
             State::Waiting(at) => Some(*at),
             State::Active(engine) => engine.connection.poll_timeout(),
+            State::Draining(_, until) => Some(*until),
             State::Connecting(_) | State::Finished => None,
         };
         let linger = self.closing.flatten();
@@ -211,7 +221,7 @@ impl Session {
             State::Active(engine) => {
                 let _ = registry.deregister(&mut engine.stream);
             }
-            State::Connecting(stream) => {
+            State::Connecting(stream) | State::Draining(stream, _) => {
                 let _ = registry.deregister(stream);
             }
             State::Waiting(_) | State::Finished => {}
@@ -257,14 +267,29 @@ impl Session {
                         self.schedule_reconnect(now);
                     }
                 },
+                State::Draining(mut stream, until) => {
+                    if now >= until || peer_has_closed(&mut stream) {
+                        let _ = registry.deregister(&mut stream);
+                        return Status::Remove;
+                    }
+                    self.state = State::Draining(stream, until);
+                    return Status::Keep { more: false };
+                }
                 State::Active(mut engine) => match self.run_engine(&mut engine, now) {
                     Ok(more) => {
                         let flushed = engine.connection.pending_output() == 0;
-                        self.state = State::Active(engine);
                         if self.should_finish(flushed) {
-                            self.deregister(registry);
-                            return Status::Remove;
+                            let Engine { stream, .. } = *engine;
+                            let _ = stream.shutdown_write();
+                            let limit = now + DRAIN_LIMIT;
+                            let until = self
+                                .closing
+                                .flatten()
+                                .map_or(limit, |linger| linger.min(limit));
+                            self.state = State::Draining(stream, until);
+                            continue;
                         }
+                        self.state = State::Active(engine);
                         return Status::Keep { more };
                     }
                     Err(error) => {
@@ -497,6 +522,20 @@ impl Session {
             }
         }
         self.peer_announced = true;
+    }
+}
+
+/// Reads and discards what the peer sends; true once it has closed (or failed).
+fn peer_has_closed(stream: &mut Stream) -> bool {
+    let mut discard = [0u8; 4096];
+    loop {
+        match stream.read(&mut discard) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
     }
 }
 

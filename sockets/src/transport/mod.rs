@@ -42,6 +42,14 @@ impl Stream {
         }
     }
 
+    /// Shuts our side down for writing: the peer reads what was sent, then EOF.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.shutdown(std::net::Shutdown::Write),
+            Stream::Unix(stream) => stream.shutdown(std::net::Shutdown::Write),
+        }
+    }
+
     /// The pending socket error, if any (how a failed non-blocking connect shows).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         match self {
