@@ -3,7 +3,9 @@
 //! their horizon and then dropped; across appends in every codec, rolls, reopens and
 //! key maps too small for one pass. Also: tombstones expire on the time passed in,
 //! keyless records are refused, readers see a consistent log while the cleaner runs,
-//! and the background cleaner does its work without being asked.
+//! and the background cleaner does its work without being asked. Nothing here
+//! sleeps: time is passed in, and the background test waits on its result with a
+//! deadline.
 
 mod common;
 

@@ -2,7 +2,8 @@
 //! for byte as sent, read back record for record); Snappy without framing, as
 //! librdkafka sends it; batches encoded by a Kafka client library (the
 //! `kafka-protocol` crate) in every codec it supports are accepted and read back;
-//! and its decoder reads what the log stores, before and after compaction.
+//! and its decoder reads what the log stores, before and after compaction. It never
+//! needs a Kafka broker: the library's encoder and decoder are called directly.
 
 mod common;
 

@@ -4,7 +4,8 @@
 //! must still hold every record that should survive: each key's newest record after
 //! a compaction; every record from the start offset on after retention, with the
 //! start offset either the old one or the new one. A crash while recovering from
-//! such a crash is tested the same way.
+//! such a crash is tested the same way. It never touches the file system: the disk
+//! is the in-memory model.
 
 mod common;
 

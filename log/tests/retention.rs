@@ -1,7 +1,8 @@
 //! Retention on real files: by size and by age (the segment's newest timestamp,
 //! with the time passed in), whole segments only, oldest first, never the active
 //! one; readers before the new start are told the earliest offset; the start
-//! survives a reopen; the background cleaner applies it after rolls.
+//! survives a reopen; the background cleaner applies it after rolls. Time is passed
+//! in; nothing sleeps.
 
 mod common;
 
