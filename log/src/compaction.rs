@@ -73,16 +73,27 @@ pub struct CompactionReport {
 
 impl fmt::Display for CompactionReport {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |count: u64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         write!(
             formatter,
-            "compacted up to offset {} in {} passes: rewrote {} segments ({} -> {} bytes), removed {} superseded records and {} expired tombstones",
+            "compacted up to offset {} in {}: rewrote {} ({} -> {} bytes), removed {} and {}",
             self.cleaned_to,
-            self.passes,
-            self.segments_rewritten,
+            plural(self.passes, "pass", "passes"),
+            plural(self.segments_rewritten, "segment", "segments"),
             self.bytes_before,
             self.bytes_after,
-            self.records_removed,
-            self.tombstones_removed
+            plural(
+                self.records_removed,
+                "superseded record",
+                "superseded records"
+            ),
+            plural(
+                self.tombstones_removed,
+                "expired tombstone",
+                "expired tombstones"
+            ),
         )?;
         if self.undecodable_batches > 0 {
             write!(
