@@ -88,6 +88,8 @@ struct Queue {
     writer_sleeping: AtomicBool,
     writer_closed: AtomicBool,
     reader_closed: AtomicBool,
+    /// ZMQ_CONFLATE: each message written replaces whatever is still queued.
+    conflate: AtomicBool,
     /// Who reads this queue, to wake when it becomes readable or closed.
     reader: Mutex<Option<Arc<dyn Activate>>>,
     /// Who writes this queue, to wake when it becomes writable or closed.
@@ -104,6 +106,7 @@ impl Queue {
             writer_sleeping: AtomicBool::new(false),
             writer_closed: AtomicBool::new(false),
             reader_closed: AtomicBool::new(false),
+            conflate: AtomicBool::new(false),
             reader: Mutex::new(None),
             writer: Mutex::new(None),
         }
@@ -201,6 +204,13 @@ impl PipeEnd {
             .store(u64::from(capacity), Ordering::Release);
     }
 
+    /// From now on the inbound queue keeps only the newest item (ZMQ_CONFLATE):
+    /// each message written replaces what the reader has not taken yet, and the
+    /// writer never stops at the mark.
+    pub fn set_inbound_conflate(&self) {
+        self.inbound.conflate.store(true, Ordering::Release);
+    }
+
     /// Queues an item for the other end; call `flush` to wake it.
     pub fn write(&mut self, item: Item) -> Result<(), WriteError> {
         let queue = &self.outbound;
@@ -208,7 +218,9 @@ impl PipeEnd {
             return Err(WriteError::Closed(item));
         }
         if item.is_message() {
-            if !self.has_room() {
+            if queue.conflate.load(Ordering::Acquire) {
+                while queue.items.pop().is_some() {}
+            } else if !self.has_room() {
                 return Err(WriteError::Full(item));
             }
             self.written += 1;
@@ -222,7 +234,10 @@ impl PipeEnd {
     pub fn has_room(&self) -> bool {
         let queue = &self.outbound;
         let capacity = queue.capacity.load(Ordering::Relaxed);
-        if capacity == 0 || self.written - queue.read_count.load(Ordering::Acquire) < capacity {
+        if capacity == 0
+            || queue.conflate.load(Ordering::Relaxed)
+            || self.written - queue.read_count.load(Ordering::Acquire) < capacity
+        {
             return true;
         }
         queue.writer_sleeping.store(true, Ordering::SeqCst);
@@ -450,6 +465,21 @@ mod tests {
             writer.write(message("6")),
             Err(WriteError::Full(_))
         ));
+    }
+
+    #[test]
+    fn a_conflating_queue_keeps_only_the_newest_message() {
+        let (mut writer, mut reader) = pipe_pair(2, 2);
+        reader.set_inbound_conflate();
+        for index in 0..10 {
+            writer.write(message(&index.to_string())).unwrap();
+        }
+        assert!(writer.has_room(), "never stops at the mark");
+        let Read::Item(item) = reader.read() else {
+            panic!("one message")
+        };
+        assert_eq!(item, message("9"));
+        assert!(matches!(reader.read(), Read::Empty));
     }
 
     #[test]

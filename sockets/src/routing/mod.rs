@@ -5,8 +5,11 @@
 //! ahead of the ones waiting for a wake-up, so a call never scans idle pipes. None of
 //! them blocks: they answer "nothing now" and the socket decides whether to wait.
 
+pub mod distribute;
 pub mod fair_queue;
 pub mod load_balance;
+pub mod prefix_trie;
+pub mod subscriptions;
 
 pub use fair_queue::FairQueue;
 pub use load_balance::LoadBalance;

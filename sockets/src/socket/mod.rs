@@ -11,8 +11,12 @@
 
 mod core;
 mod pair;
+mod publish;
 mod pull;
 mod push;
+mod subscribe;
+mod xpub;
+mod xsub;
 
 pub(crate) use self::core::{SocketCore, SocketLink};
 
@@ -67,6 +71,14 @@ pub(crate) fn routing_for(kind: SocketType) -> Result<Box<dyn Routing>> {
         SocketType::Pair => Ok(Box::new(pair::Pair::new())),
         SocketType::Push => Ok(Box::new(push::Push::new())),
         SocketType::Pull => Ok(Box::new(pull::Pull::new())),
+        SocketType::Publish => Ok(Box::new(publish::new())),
+        SocketType::Subscribe => Ok(Box::new(subscribe::new())),
+        SocketType::ExtendedPublish => {
+            Ok(Box::new(xpub::ExtendedPublish::new(xpub::Flavor::Extended)))
+        }
+        SocketType::ExtendedSubscribe => Ok(Box::new(xsub::ExtendedSubscribe::new(
+            xsub::Flavor::Extended,
+        ))),
         _ => Err(Error::NotSupported),
     }
 }
