@@ -40,6 +40,9 @@ pub struct Options {
     pub reconnect_interval_max: Option<Duration>,
     /// ZMQ_ROUTING_ID: the id sent to peers (REQ, DEALER, ROUTER send it).
     pub routing_id: Option<Bytes>,
+    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER gives the peer of its next
+    /// `connect` (used by one connect, then cleared).
+    pub connect_routing_id: Option<Bytes>,
     /// ZMQ_MAXMSGSIZE: the most bytes a received multipart message may carry
     /// (`None`: unlimited, libzmq's -1).
     pub max_message_size: Option<u64>,
@@ -69,6 +72,7 @@ impl Default for Options {
             reconnect_interval: DEFAULT_RECONNECT_INTERVAL,
             reconnect_interval_max: None,
             routing_id: None,
+            connect_routing_id: None,
             max_message_size: None,
             handshake_interval: Some(crate::zmtp::connection::DEFAULT_HANDSHAKE_TIMEOUT),
             heartbeat_interval: None,
@@ -116,9 +120,6 @@ pub enum TypeOption {
     RouterHandover(bool),
     /// ZMQ_PROBE_ROUTER (ROUTER, DEALER, REQ): send an empty message on connect.
     ProbeRouter(bool),
-    /// ZMQ_CONNECT_ROUTING_ID (ROUTER): the routing id to give the next connected
-    /// peer.
-    ConnectRoutingId(Bytes),
     /// ZMQ_REQ_CORRELATE (REQ): prefix requests with an id and match replies to it.
     RequestCorrelate(bool),
     /// ZMQ_REQ_RELAXED (REQ): allow a new request before the reply, abandoning the

@@ -491,9 +491,13 @@ impl Session {
     }
 
     /// The handshake completed: create the pipe, or tell the socket its peer is back.
-    fn on_ready(&mut self, peer: PeerInfo) {
+    fn on_ready(&mut self, mut peer: PeerInfo) {
         if let Origin::Connecting { backoff, .. } = &mut self.origin {
             backoff.reset();
+            // ZMQ_CONNECT_ROUTING_ID: the application names this connection's peer.
+            if let Some(id) = &self.link.options.connect_routing_id {
+                peer.routing_id = Some(id.clone());
+            }
         }
         if self.closing.is_some() && self.pipe.is_none() {
             return;

@@ -7,12 +7,15 @@
 
 use crate::message::Message;
 use crate::pipe::{Item, PipeEnd, PipeId, Read};
+use std::collections::HashMap;
 
 /// Fair-queued input from many pipes.
 #[derive(Debug, Default)]
 pub struct FairQueue {
     /// The first `active` pipes may have input; the rest wait for a wake-up.
     pipes: Vec<PipeEnd>,
+    /// Where each pipe is in `pipes`, so lookups by id cost the same for any count.
+    index: HashMap<PipeId, usize>,
     active: usize,
     /// The active pipe to read next.
     current: usize,
@@ -35,9 +38,10 @@ impl FairQueue {
 
     /// Adds a pipe, active.
     pub fn attach(&mut self, pipe: PipeEnd) {
+        self.index.insert(pipe.id(), self.pipes.len());
         self.pipes.push(pipe);
         let last = self.pipes.len() - 1;
-        self.pipes.swap(self.active, last);
+        self.swap(self.active, last);
         self.active += 1;
     }
 
@@ -46,24 +50,39 @@ impl FairQueue {
         if let Some(index) = self.position(pipe)
             && index >= self.active
         {
-            self.pipes.swap(index, self.active);
+            self.swap(index, self.active);
             self.active += 1;
         }
     }
 
     /// Removes a pipe (its messages are lost), returning it.
     pub fn detach(&mut self, pipe: PipeId) -> Option<PipeEnd> {
-        let index = self.position(pipe)?;
+        let mut index = self.position(pipe)?;
         if index < self.active {
             self.active -= 1;
-            self.pipes.swap(index, self.active);
-            let removed = self.pipes.swap_remove(self.active);
+            self.swap(index, self.active);
+            index = self.active;
             if self.current >= self.active {
                 self.current = 0;
             }
-            Some(removed)
-        } else {
-            Some(self.pipes.swap_remove(index))
+        }
+        let last = self.pipes.len() - 1;
+        self.swap(index, last);
+        let removed = self.pipes.pop()?;
+        self.index.remove(&removed.id());
+        Some(removed)
+    }
+
+    /// Swaps two slots, keeping the index right.
+    fn swap(&mut self, first: usize, second: usize) {
+        if first == second {
+            return;
+        }
+        self.pipes.swap(first, second);
+        for slot in [first, second] {
+            if let Some(pipe) = self.pipes.get(slot) {
+                self.index.insert(pipe.id(), slot);
+            }
         }
     }
 
@@ -117,12 +136,17 @@ impl FairQueue {
                 return true;
             }
             self.active -= 1;
-            self.pipes.swap(0, self.active);
+            self.swap(0, self.active);
             if self.current >= self.active {
                 self.current = 0;
             }
         }
         false
+    }
+
+    /// Whether a pipe with this id is attached.
+    pub fn contains(&self, pipe: PipeId) -> bool {
+        self.index.contains_key(&pipe)
     }
 
     /// The pipe with this id.
@@ -148,14 +172,20 @@ impl FairQueue {
 
     fn deactivate_current(&mut self) {
         self.active -= 1;
-        self.pipes.swap(self.current, self.active);
+        self.swap(self.current, self.active);
         if self.current >= self.active {
             self.current = 0;
         }
     }
 
     fn position(&self, pipe: PipeId) -> Option<usize> {
-        self.pipes.iter().position(|end| end.id() == pipe)
+        self.index.get(&pipe).copied()
+    }
+}
+
+impl super::round_robin::PipeStore for FairQueue {
+    fn pipe_mut(&mut self, pipe: PipeId) -> Option<&mut PipeEnd> {
+        FairQueue::pipe_mut(self, pipe)
     }
 }
 

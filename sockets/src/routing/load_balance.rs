@@ -1,21 +1,18 @@
-//! `LoadBalance`: sends each message to the next pipe that can take it.
+//! `LoadBalance`: PUSH's output: a set of pipes and a round-robin over them.
 //!
-//! Round-robin over the pipes below their high-water mark; a pipe at the mark waits
-//! behind the others until its reader drains it (`activate`); a closed pipe is
-//! dropped. When no pipe can take the message it is handed back, and the socket
-//! blocks or reports "would block", as libzmq's PUSH and DEALER do. This file must
-//! never drop a message it was given.
+//! Each message goes to the next pipe below its high-water mark; when none has
+//! room the message is handed back and the socket blocks or reports "would
+//! block", as libzmq's PUSH does. This file must never drop a message it was given.
 
+use super::round_robin::{PipeSet, PipeStore, RoundRobin};
 use crate::message::Message;
-use crate::pipe::{Item, PipeEnd, PipeId, WriteError};
+use crate::pipe::{PipeEnd, PipeId};
 
-/// Round-robin output to many pipes.
+/// Round-robin output to many pipes it owns.
 #[derive(Debug, Default)]
 pub struct LoadBalance {
-    /// The first `active` pipes may have room; the rest wait for a wake-up.
-    pipes: Vec<PipeEnd>,
-    active: usize,
-    current: usize,
+    pipes: PipeSet,
+    rotation: RoundRobin,
 }
 
 impl LoadBalance {
@@ -26,90 +23,40 @@ impl LoadBalance {
 
     /// Adds a pipe, active.
     pub fn attach(&mut self, pipe: PipeEnd) {
-        self.pipes.push(pipe);
-        let last = self.pipes.len() - 1;
-        self.pipes.swap(self.active, last);
-        self.active += 1;
+        self.rotation.attach(pipe.id());
+        self.pipes.insert(pipe);
     }
 
     /// Marks a pipe as possibly writable again.
     pub fn activate(&mut self, pipe: PipeId) {
-        if let Some(index) = self.position(pipe)
-            && index >= self.active
-        {
-            self.pipes.swap(index, self.active);
-            self.active += 1;
-        }
+        self.rotation.activate(pipe);
     }
 
     /// Removes a pipe, returning it.
     pub fn detach(&mut self, pipe: PipeId) -> Option<PipeEnd> {
-        let index = self.position(pipe)?;
-        if index < self.active {
-            self.active -= 1;
-            self.pipes.swap(index, self.active);
-            let removed = self.pipes.swap_remove(self.active);
-            if self.current >= self.active {
-                self.current = 0;
-            }
-            Some(removed)
-        } else {
-            Some(self.pipes.swap_remove(index))
-        }
+        self.rotation.detach(pipe);
+        self.pipes.remove(pipe)
     }
 
     /// Sends to the next pipe with room; hands the message back if none has room.
     /// Returns the pipe it went to.
-    pub fn send(&mut self, mut message: Message) -> Result<PipeId, Message> {
-        while self.active > 0 {
-            let Some(pipe) = self.pipes.get_mut(self.current) else {
-                self.current = 0;
-                continue;
-            };
-            match pipe.write(Item::Message(message)) {
-                Ok(()) => {
-                    pipe.flush();
-                    let id = pipe.id();
-                    self.current = (self.current + 1) % self.active;
-                    return Ok(id);
-                }
-                Err(WriteError::Full(item)) => {
-                    message = into_message(item);
-                    self.deactivate_current();
-                }
-                Err(WriteError::Closed(item)) => {
-                    message = into_message(item);
-                    let id = pipe.id();
-                    self.detach(id);
-                }
-            }
+    pub fn send(&mut self, message: Message) -> Result<PipeId, Message> {
+        let result = self.rotation.send(&mut self.pipes, message);
+        // Pipes whose reader went away left the rotation: drop them too.
+        for closed in self.rotation.take_closed() {
+            self.pipes.remove(closed);
         }
-        Err(message)
+        result
     }
 
     /// Whether some pipe can take a message now.
     pub fn has_room(&mut self) -> bool {
-        // Each idle pipe found is swapped out, bringing the next one to the front.
-        while self.active > 0 {
-            let Some(pipe) = self.pipes.first() else {
-                break;
-            };
-            if pipe.has_room() {
-                return true;
-            }
-            self.active -= 1;
-            self.pipes.swap(0, self.active);
-            if self.current >= self.active {
-                self.current = 0;
-            }
-        }
-        false
+        self.rotation.has_room(&mut self.pipes)
     }
 
     /// The pipe with this id.
     pub fn pipe_mut(&mut self, pipe: PipeId) -> Option<&mut PipeEnd> {
-        let index = self.position(pipe)?;
-        self.pipes.get_mut(index)
+        self.pipes.pipe_mut(pipe)
     }
 
     /// Every pipe.
@@ -125,26 +72,6 @@ impl LoadBalance {
     /// Whether no pipe is attached.
     pub fn is_empty(&self) -> bool {
         self.pipes.is_empty()
-    }
-
-    fn deactivate_current(&mut self) {
-        self.active -= 1;
-        self.pipes.swap(self.current, self.active);
-        if self.current >= self.active {
-            self.current = 0;
-        }
-    }
-
-    fn position(&self, pipe: PipeId) -> Option<usize> {
-        self.pipes.iter().position(|end| end.id() == pipe)
-    }
-}
-
-/// The message a failed write handed back (only messages are written here).
-fn into_message(item: Item) -> Message {
-    match item {
-        Item::Message(message) => message,
-        Item::Subscribe(_) | Item::Cancel(_) => Message::new(),
     }
 }
 

@@ -1,15 +1,20 @@
 //! The parts socket types are assembled from, as in libzmq: a fair queue for input,
-//! a load balancer for output (and later distribution and the subscription trie).
+//! a round-robin for output (PUSH's load balancer is a round-robin over its own set
+//! of pipes), and later distribution and the subscription trie.
 //!
-//! Each part owns the pipe ends it serves and keeps the ones that can make progress
-//! ahead of the ones waiting for a wake-up, so a call never scans idle pipes. None of
-//! them blocks: they answer "nothing now" and the socket decides whether to wait.
+//! The fair queue stores pipes; the round-robin schedules pipe ids and borrows the
+//! pipes from a store, so DEALER and REQ can read and write the same pipes. Each
+//! part keeps the pipes that can make progress ahead of those waiting for a
+//! wake-up, so a call never scans idle pipes. None of them blocks: they answer
+//! "nothing now" and the socket decides whether to wait.
 
 pub mod distribute;
 pub mod fair_queue;
 pub mod load_balance;
 pub mod prefix_trie;
+pub mod round_robin;
 pub mod subscriptions;
 
 pub use fair_queue::FairQueue;
 pub use load_balance::LoadBalance;
+pub use round_robin::{PipeSet, PipeStore, RoundRobin};

@@ -127,11 +127,18 @@ impl SocketCore {
     }
 
     fn link(&self) -> Arc<SocketLink> {
+        self.link_with(None)
+    }
+
+    /// A link whose options carry `connect_routing_id` for one connect.
+    fn link_with(&self, connect_routing_id: Option<bytes::Bytes>) -> Arc<SocketLink> {
+        let mut options = self.options.clone();
+        options.connect_routing_id = connect_routing_id;
         Arc::new(SocketLink {
             id: self.id,
             kind: self.kind,
             mailbox: Arc::clone(&self.mailbox),
-            options: self.options.clone(),
+            options,
         })
     }
 
@@ -188,9 +195,15 @@ impl SocketCore {
         self.process_commands();
         let endpoint = Endpoint::parse(text)?;
         endpoint.check_connectable(text)?;
+        // ZMQ_CONNECT_ROUTING_ID names the peer of this one connect.
+        let connect_routing_id = self.options.connect_routing_id.take();
+        let link = self.link_with(connect_routing_id.clone());
         let kind = match endpoint {
             Endpoint::Inproc(name) => {
-                let (pipe, peer) = self.context.inproc_connect(&name, self.link())?;
+                let (pipe, mut peer) = self.context.inproc_connect(&name, Arc::clone(&link))?;
+                if let (Some(peer), Some(id)) = (&mut peer, connect_routing_id) {
+                    peer.routing_id = Some(id);
+                }
                 let id = pipe.id();
                 self.attach(pipe, peer);
                 EndpointKind::InprocConnected { pipe: id }
@@ -207,7 +220,7 @@ impl SocketCore {
                     Some(theirs)
                 };
                 let io_thread = self.context.choose_io_thread();
-                let session = Session::connecting(self.link(), text.to_owned(), endpoint, pipe);
+                let session = Session::connecting(link, text.to_owned(), endpoint, pipe);
                 self.context
                     .send_to_io_thread(io_thread, IoCommand::Connect(Box::new(session)));
                 EndpointKind::Connected { io_thread }

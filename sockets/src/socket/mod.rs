@@ -10,10 +10,14 @@
 //! must never block except in those explicit waits.
 
 mod core;
+mod dealer;
 mod pair;
 mod publish;
 mod pull;
 mod push;
+mod reply;
+mod request;
+mod router;
 mod subscribe;
 mod xpub;
 mod xsub;
@@ -71,6 +75,10 @@ pub(crate) fn routing_for(kind: SocketType) -> Result<Box<dyn Routing>> {
         SocketType::Pair => Ok(Box::new(pair::Pair::new())),
         SocketType::Push => Ok(Box::new(push::Push::new())),
         SocketType::Pull => Ok(Box::new(pull::Pull::new())),
+        SocketType::Request => Ok(Box::new(request::Request::new())),
+        SocketType::Reply => Ok(Box::new(reply::Reply::new())),
+        SocketType::Dealer => Ok(Box::new(dealer::Dealer::new())),
+        SocketType::Router => Ok(Box::new(router::Router::new())),
         SocketType::Publish => Ok(Box::new(publish::new())),
         SocketType::Subscribe => Ok(Box::new(subscribe::new())),
         SocketType::ExtendedPublish => {
@@ -79,7 +87,6 @@ pub(crate) fn routing_for(kind: SocketType) -> Result<Box<dyn Routing>> {
         SocketType::ExtendedSubscribe => Ok(Box::new(xsub::ExtendedSubscribe::new(
             xsub::Flavor::Extended,
         ))),
-        _ => Err(Error::NotSupported),
     }
 }
 
@@ -212,6 +219,36 @@ impl Socket {
         )))
     }
 
+    /// Reports unroutable messages instead of dropping them (ZMQ_ROUTER_MANDATORY;
+    /// ROUTER): `HostUnreachable` for an unknown peer, "would block" at its mark.
+    pub fn set_router_mandatory(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::RouterMandatory(on))
+    }
+
+    /// Lets a new connection with a known routing id take over from the old one
+    /// (ZMQ_ROUTER_HANDOVER; ROUTER).
+    pub fn set_router_handover(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::RouterHandover(on))
+    }
+
+    /// Sends an empty message to each new peer (ZMQ_PROBE_ROUTER; ROUTER, DEALER,
+    /// REQ).
+    pub fn set_probe_router(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::ProbeRouter(on))
+    }
+
+    /// Prefixes requests with an id and accepts only the matching reply
+    /// (ZMQ_REQ_CORRELATE; REQ).
+    pub fn set_request_correlate(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::RequestCorrelate(on))
+    }
+
+    /// Allows a new request before the reply, abandoning the old one
+    /// (ZMQ_REQ_RELAXED; REQ).
+    pub fn set_request_relaxed(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::RequestRelaxed(on))
+    }
+
     /// Drops one subscription to `prefix` (ZMQ_UNSUBSCRIBE; SUB).
     pub fn unsubscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
         self.set_type_option(TypeOption::Unsubscribe(bytes::Bytes::copy_from_slice(
@@ -261,6 +298,9 @@ option_accessors! {
     reconnect_interval_max: Option<Duration>, set_reconnect_interval_max;
     /// ZMQ_ROUTING_ID: the id this socket gives its peers.
     routing_id: Option<bytes::Bytes>, set_routing_id;
+    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER gives the peer of its next
+    /// `connect` (used once, then cleared).
+    connect_routing_id: Option<bytes::Bytes>, set_connect_routing_id;
     /// ZMQ_MAXMSGSIZE: the most bytes a received message may carry (`None`: no
     /// limit, the default); a peer sending more is disconnected.
     max_message_size: Option<u64>, set_max_message_size;

@@ -1,0 +1,221 @@
+//! ROUTER (RFC 28): prefixes each incoming message with its peer's routing id and
+//! routes each outgoing message by its first frame.
+//!
+//! A peer's routing id is the one it announced (`Identity` in READY), the
+//! application's ZMQ_CONNECT_ROUTING_ID for a connection it made, or a generated
+//! 5-byte id in libzmq's format (a zero byte, then a 32-bit counter that starts at
+//! a random value). A second peer announcing a known id is ignored, unless
+//! ZMQ_ROUTER_HANDOVER, where it takes over and the old connection is closed.
+//! Unroutable messages are dropped, or rejected with `HostUnreachable` under
+//! ZMQ_ROUTER_MANDATORY; at a peer's high-water mark messages are dropped, or the
+//! send would block under ZMQ_ROUTER_MANDATORY; a message with nothing after its
+//! routing frame is dropped. This file must never deliver a message without the
+//! routing id of the peer that sent it.
+
+use super::Routing;
+use crate::error::{Error, Result, SendError};
+use crate::message::Message;
+use crate::options::TypeOption;
+use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, WriteError};
+use crate::routing::FairQueue;
+use crate::zmtp::PeerInfo;
+use bytes::{BufMut, Bytes, BytesMut};
+use std::collections::HashMap;
+
+/// A random 32-bit value from the standard library's hasher seed (no dependency).
+pub(crate) fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos() as u64)
+            .unwrap_or(0),
+    );
+    hasher.finish() as u32
+}
+
+/// The ROUTER socket type.
+#[derive(Debug)]
+pub(crate) struct Router {
+    input: FairQueue,
+    /// Routing id to pipe, for output.
+    routes: HashMap<Bytes, PipeId>,
+    /// Pipe to routing id, for input; pipes absent here are not routable.
+    ids: HashMap<PipeId, Bytes>,
+    next_generated: u32,
+    mandatory: bool,
+    handover: bool,
+    probe_router: bool,
+}
+
+impl Router {
+    pub(crate) fn new() -> Router {
+        Router {
+            input: FairQueue::new(),
+            routes: HashMap::new(),
+            ids: HashMap::new(),
+            next_generated: random_u32(),
+            mandatory: false,
+            handover: false,
+            probe_router: false,
+        }
+    }
+
+    fn generate(&mut self) -> Bytes {
+        let mut id = BytesMut::with_capacity(5);
+        id.put_u8(0);
+        id.put_u32(self.next_generated);
+        self.next_generated = self.next_generated.wrapping_add(1);
+        id.freeze()
+    }
+
+    /// Gives `pipe` its routing id, as libzmq's `identify_peer` does.
+    fn identify(&mut self, pipe: PipeId, peer: &PeerInfo) {
+        self.forget(pipe);
+        let id = match &peer.routing_id {
+            Some(id) => id.clone(),
+            None => self.generate(),
+        };
+        if let Some(&existing) = self.routes.get(&id) {
+            if !self.handover {
+                // libzmq ignores a peer with a duplicate id: its messages are not
+                // read and nothing is routed to it.
+                tracing::debug!(?id, "ignored a peer with a duplicate routing id");
+                return;
+            }
+            // Handover: the new connection takes the id; the old one is closed.
+            self.forget(existing);
+            self.input.detach(existing);
+        }
+        self.routes.insert(id.clone(), pipe);
+        self.ids.insert(pipe, id);
+    }
+
+    fn forget(&mut self, pipe: PipeId) {
+        if let Some(id) = self.ids.remove(&pipe)
+            && self.routes.get(&id) == Some(&pipe)
+        {
+            self.routes.remove(&id);
+        }
+    }
+}
+
+impl Routing for Router {
+    fn attach(&mut self, mut pipe: PipeEnd, peer: Option<&PeerInfo>) {
+        if self.probe_router {
+            super::dealer::send_probe(&mut pipe);
+        }
+        let id = pipe.id();
+        self.input.attach(pipe);
+        if let Some(peer) = peer {
+            self.identify(id, peer);
+        }
+    }
+
+    fn peer_ready(&mut self, pipe: PipeId, peer: &PeerInfo) {
+        if self.input.contains(pipe) {
+            self.identify(pipe, peer);
+        }
+    }
+
+    fn detach(&mut self, pipe: PipeId) {
+        self.forget(pipe);
+        self.input.detach(pipe);
+    }
+
+    fn pipe_event(&mut self, pipe: PipeId, event: PipeEvent) {
+        match event {
+            PipeEvent::Readable => self.input.activate(pipe),
+            PipeEvent::Writable => {}
+            PipeEvent::Closed => {
+                // Nothing more can be routed to it; what it sent is still read.
+                if let Some(id) = self.ids.get(&pipe)
+                    && self.routes.get(id) == Some(&pipe)
+                {
+                    let id = id.clone();
+                    self.routes.remove(&id);
+                }
+                self.input.activate(pipe);
+                let input = &self.input;
+                self.ids.retain(|pipe, _| input.contains(*pipe));
+            }
+        }
+    }
+
+    fn send(&mut self, mut message: Message) -> Result<(), SendError> {
+        let Some(id) = message.pop_front() else {
+            return Ok(());
+        };
+        if message.is_empty() {
+            // Nothing after the routing frame: dropped, as libzmq drops it.
+            return Ok(());
+        }
+        let pipe = self
+            .routes
+            .get(&id)
+            .copied()
+            .and_then(|pipe| self.input.pipe_mut(pipe));
+        let Some(pipe) = pipe else {
+            if self.mandatory {
+                message.push_front(id);
+                return Err(SendError::new(Error::HostUnreachable, message));
+            }
+            return Ok(());
+        };
+        match pipe.write(Item::Message(message)) {
+            Ok(()) => {
+                pipe.flush();
+                Ok(())
+            }
+            Err(WriteError::Full(Item::Message(mut message))) if self.mandatory => {
+                message.push_front(id);
+                Err(SendError::new(Error::WouldBlock, message))
+            }
+            Err(WriteError::Closed(Item::Message(mut message))) if self.mandatory => {
+                message.push_front(id);
+                Err(SendError::new(Error::HostUnreachable, message))
+            }
+            // At the mark, or to a peer that just left: dropped, as libzmq drops it.
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn receive(&mut self) -> Result<Message> {
+        loop {
+            let (pipe, mut message) = self.input.receive_message().ok_or(Error::WouldBlock)?;
+            if let Some(id) = self.ids.get(&pipe) {
+                message.push_front(id.clone());
+                return Ok(message);
+            }
+            // From a peer that has no routing id (a duplicate): ignored.
+        }
+    }
+
+    fn has_input(&mut self) -> bool {
+        self.input.has_input()
+    }
+
+    fn has_room(&mut self) -> bool {
+        // As libzmq: always writable, unless MANDATORY, when some peer must have room.
+        if !self.mandatory {
+            return true;
+        }
+        let pipes: Vec<PipeId> = self.routes.values().copied().collect();
+        pipes.into_iter().any(|pipe| {
+            self.input
+                .pipe_mut(pipe)
+                .is_some_and(|pipe| pipe.has_room())
+        })
+    }
+
+    fn set_option(&mut self, option: TypeOption) -> Result<()> {
+        match option {
+            TypeOption::RouterMandatory(on) => self.mandatory = on,
+            TypeOption::RouterHandover(on) => self.handover = on,
+            TypeOption::ProbeRouter(on) => self.probe_router = on,
+            _ => return Err(Error::InvalidOption("not a ROUTER option")),
+        }
+        Ok(())
+    }
+}
