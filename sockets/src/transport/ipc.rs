@@ -2,13 +2,16 @@
 //!
 //! As libzmq does, binding removes a file left at the path by an earlier run, and
 //! the listener removes its file when it closes; `ipc://*` binds a fresh path in
-//! the temporary directory. This file must never remove a path it did not bind.
+//! the temporary directory. This file must never remove a path it did not bind: the
+//! file is removed only if it is still the one this listener created (same device
+//! and inode), since a new socket may have bound the path meanwhile.
 
 use super::endpoint::IpcAddress;
 use crate::error::Error;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{SocketAddr, UnixListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_ANY: AtomicU64 = AtomicU64::new(0);
@@ -41,12 +44,40 @@ fn abstract_address(_name: &[u8]) -> io::Result<SocketAddr> {
     ))
 }
 
+/// The socket file a listener created, to remove when it closes.
+#[derive(Debug)]
+pub struct SocketFile {
+    path: PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+impl SocketFile {
+    fn created_at(path: &Path) -> Option<SocketFile> {
+        let metadata = std::fs::symlink_metadata(path).ok()?;
+        Some(SocketFile {
+            path: path.to_owned(),
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+
+    /// Removes the file, if it is still the one this listener created.
+    pub fn remove(&self) {
+        let still_ours = std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|metadata| metadata.dev() == self.device && metadata.ino() == self.inode);
+        if still_ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Binds a listener; returns it, the endpoint it is bound to, and the file to
 /// remove when it closes.
 pub fn bind(
     address: &IpcAddress,
     text: &str,
-) -> Result<(mio::net::UnixListener, String, Option<PathBuf>), Error> {
+) -> Result<(mio::net::UnixListener, String, Option<SocketFile>), Error> {
     let (address, endpoint, owned_path) = match address {
         IpcAddress::Any => {
             let path = std::env::temp_dir().join(format!(
@@ -77,10 +108,11 @@ pub fn bind(
             _ => Error::Io(error),
         })?;
     listener.set_nonblocking(true)?;
+    let socket_file = owned_path.as_deref().and_then(SocketFile::created_at);
     Ok((
         mio::net::UnixListener::from_std(listener),
         endpoint,
-        owned_path,
+        socket_file,
     ))
 }
 

@@ -12,7 +12,6 @@ pub mod reconnect;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};
-use std::path::PathBuf;
 
 pub use endpoint::{Endpoint, IpcAddress, TcpAddress};
 
@@ -125,8 +124,8 @@ impl mio::event::Source for Stream {
 pub enum Acceptor {
     /// A TCP listener.
     Tcp(mio::net::TcpListener),
-    /// A Unix domain socket listener, with the path to remove when it closes.
-    Unix(mio::net::UnixListener, Option<PathBuf>),
+    /// A Unix domain socket listener, with the file to remove when it closes.
+    Unix(mio::net::UnixListener, Option<ipc::SocketFile>),
 }
 
 impl Acceptor {
@@ -149,9 +148,9 @@ impl Acceptor {
 
 impl Drop for Acceptor {
     fn drop(&mut self) {
-        if let Acceptor::Unix(_, Some(path)) = self {
+        if let Acceptor::Unix(_, Some(file)) = self {
             // libzmq removes the socket file it created when the listener closes.
-            let _ = std::fs::remove_file(path);
+            file.remove();
         }
     }
 }
