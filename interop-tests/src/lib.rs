@@ -243,6 +243,59 @@ impl Peer {
         }
     }
 
+    /// Subscribes to `prefix` (ZMQ_SUBSCRIBE; SUB).
+    pub fn subscribe(&self, prefix: &[u8]) {
+        match self {
+            Peer::Sinew(socket) => socket.subscribe(prefix).expect("sinew subscribe"),
+            Peer::Libzmq(socket) => socket.set_subscribe(prefix).expect("zmq subscribe"),
+        }
+    }
+
+    /// Drops one subscription to `prefix` (ZMQ_UNSUBSCRIBE; SUB).
+    pub fn unsubscribe(&self, prefix: &[u8]) {
+        match self {
+            Peer::Sinew(socket) => socket.unsubscribe(prefix).expect("sinew unsubscribe"),
+            Peer::Libzmq(socket) => socket.set_unsubscribe(prefix).expect("zmq unsubscribe"),
+        }
+    }
+
+    /// Sends without waiting; false if the socket would have had to wait.
+    pub fn try_send(&self, frames: &[&[u8]]) -> bool {
+        match self {
+            Peer::Sinew(socket) => {
+                let message = sinew::Message::from_frames(
+                    frames
+                        .iter()
+                        .map(|frame| bytes::Bytes::copy_from_slice(frame)),
+                );
+                socket.try_send(message).is_ok()
+            }
+            Peer::Libzmq(socket) => socket.send_multipart(frames, zmq::DONTWAIT).is_ok(),
+        }
+    }
+
+    /// Sets how long a closed socket keeps sending (ZMQ_LINGER).
+    pub fn set_linger(&self, linger: Duration) {
+        match self {
+            Peer::Sinew(socket) => socket.set_linger(Some(linger)).expect("sinew linger"),
+            Peer::Libzmq(socket) => socket
+                .set_linger(linger.as_millis() as i32)
+                .expect("zmq linger"),
+        }
+    }
+
+    /// Sets the first wait before reconnecting (ZMQ_RECONNECT_IVL).
+    pub fn set_reconnect_interval(&self, interval: Duration) {
+        match self {
+            Peer::Sinew(socket) => socket
+                .set_reconnect_interval(interval)
+                .expect("sinew reconnect interval"),
+            Peer::Libzmq(socket) => socket
+                .set_reconnect_ivl(interval.as_millis() as i32)
+                .expect("zmq reconnect interval"),
+        }
+    }
+
     /// The Sinew socket, for Sinew-only calls.
     pub fn sinew(&self) -> &sinew::Socket {
         match self {
