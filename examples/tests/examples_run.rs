@@ -1,0 +1,50 @@
+//! Every example runs as written, with its default arguments, and exits 0 within
+//! a deadline: the topologies in `src/bin/` stay runnable with one command.
+
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn run(binary: &str, arguments: &[&str]) {
+    let child = Command::new(binary)
+        .args(arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the example");
+    // A watchdog kills the example if it outlives the deadline.
+    let pid = child.id().to_string();
+    let (finished, watched) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if watched.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            return true;
+        }
+        false
+    });
+    let output = child.wait_with_output().expect("wait for the example");
+    let _ = finished.send(());
+    let killed = watchdog.join().expect("watchdog");
+    assert!(!killed, "{binary} did not finish within a minute");
+    assert!(
+        output.status.success(),
+        "{binary} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn pipeline_runs() {
+    run(env!("CARGO_BIN_EXE_pipeline"), &["--tasks", "2000"]);
+}
+
+#[test]
+fn request_reply_broker_runs() {
+    run(env!("CARGO_BIN_EXE_request_reply_broker"), &[]);
+}
+
+#[test]
+fn load_balancing_broker_runs() {
+    run(env!("CARGO_BIN_EXE_load_balancing_broker"), &[]);
+}
