@@ -408,3 +408,40 @@ fn dealer_to_dealer_and_router_to_router() {
         );
     }
 }
+
+#[test]
+fn req_drops_malformed_replies_and_takes_the_next_good_one() {
+    let context = Context::new();
+    let router = socket(&context, SocketType::Router);
+    router.bind("inproc://malformed-reply").unwrap();
+    let req = socket(&context, SocketType::Request);
+    req.connect("inproc://malformed-reply").unwrap();
+    req.send("question").unwrap();
+    let request = router.recv().unwrap(); // [peer, "", question]
+    let peer = request.frames()[0].clone();
+    // No delimiter, a non-empty "delimiter", nothing after the delimiter: dropped.
+    router
+        .send(Message::from_frames([
+            peer.clone(),
+            Bytes::from_static(b"no delimiter"),
+        ]))
+        .unwrap();
+    router
+        .send(Message::from_frames([
+            peer.clone(),
+            Bytes::from_static(b"x"),
+            Bytes::from_static(b"y"),
+        ]))
+        .unwrap();
+    router
+        .send(Message::from_frames([peer.clone(), Bytes::new()]))
+        .unwrap();
+    router
+        .send(Message::from_frames([
+            peer,
+            Bytes::new(),
+            Bytes::from_static(b"answer"),
+        ]))
+        .unwrap();
+    assert_eq!(req.recv().unwrap(), Message::from("answer"));
+}
