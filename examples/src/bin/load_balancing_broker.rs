@@ -15,27 +15,13 @@
 //! backend message is [worker, "", client, "", body].
 
 use sinew::{Context, Error, Message, PollEvents, PollItem, SocketType, poll};
+use sinew_examples::number_option;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-fn number(name: &str, default: usize) -> usize {
-    let arguments: Vec<String> = std::env::args().collect();
-    arguments
-        .iter()
-        .position(|argument| argument == name)
-        .and_then(|index| arguments.get(index + 1))
-        .map(|value| {
-            value.parse().unwrap_or_else(|_| {
-                eprintln!("load_balancing_broker: {name} takes a number");
-                std::process::exit(1)
-            })
-        })
-        .unwrap_or(default)
-}
-
 fn main() -> sinew::Result<()> {
-    let clients = number("--clients", 10);
-    let workers = number("--workers", 3);
+    let clients = number_option("--clients", 10);
+    let workers = number_option("--workers", 3);
     let context = Context::new();
     let frontend = context.socket(SocketType::Router)?;
     frontend.bind("tcp://127.0.0.1:0")?;

@@ -14,27 +14,13 @@
 //! is `sinew_patterns::proxy` and nothing else.
 
 use sinew::{Context, Error, Message, SocketType};
+use sinew_examples::number_option;
 use std::time::{Duration, Instant};
 
-fn number(name: &str, default: usize) -> usize {
-    let arguments: Vec<String> = std::env::args().collect();
-    arguments
-        .iter()
-        .position(|argument| argument == name)
-        .and_then(|index| arguments.get(index + 1))
-        .map(|value| {
-            value.parse().unwrap_or_else(|_| {
-                eprintln!("request_reply_broker: {name} takes a number");
-                std::process::exit(1)
-            })
-        })
-        .unwrap_or(default)
-}
-
 fn main() -> sinew::Result<()> {
-    let clients = number("--clients", 4);
-    let workers = number("--workers", 2);
-    let requests = number("--requests", 25);
+    let clients = number_option("--clients", 4);
+    let workers = number_option("--workers", 2);
+    let requests = number_option("--requests", 25);
     let context = Context::new();
 
     // The broker: ROUTER frontend for clients, DEALER backend for workers.

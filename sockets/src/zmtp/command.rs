@@ -255,12 +255,7 @@ mod tests {
     use super::*;
 
     fn hex(text: &str) -> Bytes {
-        let digits: String = text.split_whitespace().collect();
-        (0..digits.len())
-            .step_by(2)
-            .map(|index| u8::from_str_radix(&digits[index..index + 2], 16).unwrap())
-            .collect::<Vec<u8>>()
-            .into()
+        crate::zmtp::harness::hex(text).into()
     }
 
     fn encoded(command: &Command) -> Bytes {

@@ -495,16 +495,8 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zmtp::harness::{Pair, Side, take_output};
+    use crate::zmtp::harness::{Pair, Side, hex, take_output};
     use proptest::prelude::*;
-
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: String = text.split_whitespace().collect();
-        (0..digits.len())
-            .step_by(2)
-            .map(|index| u8::from_str_radix(&digits[index..index + 2], 16).unwrap())
-            .collect()
-    }
 
     /// The signature libzmq 4.3 sends first: routing id length 0, plus one.
     const LIBZMQ_SIGNATURE: &str = "ff 00 00 00 00 00 00 00 01 7f";

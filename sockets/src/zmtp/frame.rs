@@ -237,14 +237,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: String = text.split_whitespace().collect();
-        (0..digits.len())
-            .step_by(2)
-            .map(|index| u8::from_str_radix(&digits[index..index + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::zmtp::harness::hex;
 
     fn decode_all(decoder: &mut Decoder, bytes: &[u8]) -> Result<Vec<Frame>, ProtocolError> {
         let mut input = ReceiveBuffer::new();

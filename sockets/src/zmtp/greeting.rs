@@ -174,14 +174,7 @@ impl PeerGreeting {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: String = text.split_whitespace().collect();
-        (0..digits.len())
-            .step_by(2)
-            .map(|index| u8::from_str_radix(&digits[index..index + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::zmtp::harness::hex;
 
     #[test]
     fn our_greeting_matches_rfc_23_layout() {

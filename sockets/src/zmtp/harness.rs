@@ -9,6 +9,15 @@ use super::{Config, Connection, Event, ProtocolError};
 use std::io::IoSlice;
 use std::time::{Duration, Instant};
 
+/// Bytes written as hex digits, spaces allowed (how tests spell RFC byte vectors).
+pub(crate) fn hex(text: &str) -> Vec<u8> {
+    let digits: String = text.split_whitespace().collect();
+    (0..digits.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(&digits[index..index + 2], 16).unwrap())
+        .collect()
+}
+
 /// Which of the two connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
