@@ -1,11 +1,12 @@
 //! The `sinew` command: a command-line peer for any socket type (`sinew cat`), a
-//! window into a log directory (`sinew log`), and later benchmarks and broker
-//! client commands.
+//! window into a log directory (`sinew log`), benchmarks (`sinew bench`), and later
+//! broker client commands.
 //!
 //! Each subcommand lives in its own module; this file only parses the command line
 //! and dispatches. It must never print anything but what a subcommand asks for:
 //! scripts read its output.
 
+mod bench;
 mod cat;
 mod log;
 
@@ -26,6 +27,8 @@ enum Command {
     Cat(cat::CatArgs),
     /// Look inside a log directory, or append to it.
     Log(log::LogCommand),
+    /// Measure throughput (`thr`) or round-trip latency (`lat`).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +55,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Cat(args) => cat::run(args),
         Command::Log(command) => log::run(command),
+        Command::Bench(args) => bench::run(args),
     }
 }
