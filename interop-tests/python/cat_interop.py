@@ -8,8 +8,12 @@ SINEW_BIN), or by hand:
 Every combination of the PUSH/PULL and PAIR interop matrix: both roles, tcp and
 ipc, multipart, empty frames, the 255/256-byte size boundary, 1 MiB frames,
 100 000 messages in order, round-robin over two pyzmq PULLs, fair queuing of two
-pyzmq PUSHes, and a pyzmq peer that leaves and comes back. Nothing is skipped: a
-missing pyzmq or binary is a failure.
+pyzmq PUSHes, and a pyzmq peer that leaves and comes back. For PUB/SUB, in both
+roles over tcp and ipc: `sinew cat sub --subscribe wx.` prints only the wx.
+messages of a pyzmq PUB, multipart intact; a pyzmq SUB gets only its prefix from
+`sinew cat pub`; `sinew cat xpub --hex` prints a pyzmq XSUB's subscribe and cancel
+as 01/00 followed by the topic. Nothing is skipped: a missing pyzmq or binary is a
+failure.
 """
 
 import os
@@ -77,6 +81,12 @@ def finish(process, stdin=None, timeout=30):
     stdout.close()
     stderr.close()
     return process.returncode, out, err.decode(errors="replace")
+
+
+def printed(process):
+    """What `process` (started by `cat`) has printed so far, read without moving
+    the file offset it shares with the child."""
+    return os.pread(process.output_files[0].fileno(), 1 << 20, 0)
 
 
 def pyzmq(context, kind):
@@ -307,6 +317,118 @@ class Pair(unittest.TestCase):
                 pair.close()
                 self.assertEqual(code, 0, err)
                 self.assertEqual(out, b"pong|2\n")
+
+
+class PubSub(unittest.TestCase):
+    def setUp(self):
+        self.context = zmq.Context()
+
+    def tearDown(self):
+        self.context.destroy(linger=0)
+
+    def test_sinew_sub_prints_only_its_prefix_from_a_pyzmq_pub_multipart_intact(self):
+        count = 5
+        for transport in ("tcp", "ipc"):
+            for sinew_binds in (True, False):
+                with self.subTest(transport=transport, sinew_binds=sinew_binds):
+                    ep = endpoint(transport)
+                    pub = pyzmq(self.context, zmq.PUB)
+                    arguments = ["--subscribe", "wx.", "--count", str(count), "--timeout", str(TIMEOUT_MS)]
+                    if sinew_binds:
+                        process = cat("sub", "--bind", ep, *arguments)
+                        pub.connect(ep)
+                    else:
+                        pub.bind(ep)
+                        process = cat("sub", "--connect", ep, *arguments)
+                    # A slow joiner: publish rounds until the subscriber has seen enough.
+                    deadline = time.monotonic() + TIMEOUT_MS / 1000
+                    round_number = 0
+                    while True:
+                        pub.send_multipart([b"news.%d" % round_number, b"x"])
+                        pub.send_multipart([b"wx.%d" % round_number, b"a", b""])
+                        pub.send(b"wx")
+                        pub.send(b"weather.%d" % round_number)
+                        round_number += 1
+                        try:
+                            process.wait(timeout=0.01)
+                            break
+                        except subprocess.TimeoutExpired:
+                            self.assertLess(time.monotonic(), deadline, "sinew cat sub never finished")
+                    code, out, err = finish(process)
+                    pub.close()
+                    self.assertEqual(code, 0, err)
+                    lines = out.split(b"\n")[:-1]
+                    self.assertEqual(len(lines), count, out)
+                    first = int(lines[0].split(b"|")[0][len(b"wx."):])
+                    self.assertEqual(lines, [b"wx.%d|a|" % (first + index) for index in range(count)])
+
+    def test_a_pyzmq_sub_receives_only_its_prefix_from_sinew_cat_pub(self):
+        lines = b"news.1\nwx.1|x|y\nwx\nwx.2\nsports.1\n"
+        for transport in ("tcp", "ipc"):
+            for sinew_binds in (True, False):
+                with self.subTest(transport=transport, sinew_binds=sinew_binds):
+                    ep = endpoint(transport)
+                    sub = pyzmq(self.context, zmq.SUB)
+                    sub.setsockopt(zmq.SUBSCRIBE, b"wx.")
+                    # --delay gives the subscription time to reach the publisher.
+                    if sinew_binds:
+                        process = cat("pub", "--bind", ep, "--delay", "1500", "--stdin", stdin=True)
+                        sub.setsockopt(zmq.RECONNECT_IVL, 20)
+                        sub.connect(ep)
+                    else:
+                        sub.bind(ep)
+                        process = cat("pub", "--connect", ep, "--delay", "1500", "--stdin", stdin=True)
+                    process.stdin.write(lines)
+                    process.stdin.close()
+                    process.stdin = None  # `finish` has nothing more to feed
+                    # Keep calling the SUB while `sinew cat` runs: a bound libzmq
+                    # socket takes in a new connection (and sends it the
+                    # subscription) only when its application calls it.
+                    received = []
+                    deadline = time.monotonic() + TIMEOUT_MS / 1000
+                    while process.poll() is None:
+                        self.assertLess(time.monotonic(), deadline, "sinew cat pub never finished")
+                        if sub.poll(10):
+                            received.append(sub.recv_multipart())
+                    while sub.poll(200):
+                        received.append(sub.recv_multipart())
+                    code, _, err = finish(process)
+                    sub.close()
+                    self.assertEqual(code, 0, err)
+                    self.assertEqual(received, [[b"wx.1", b"x", b"y"], [b"wx.2"]])
+
+    def test_sinew_cat_xpub_hex_prints_a_pyzmq_xsub_subscription(self):
+        for transport in ("tcp", "ipc"):
+            for sinew_binds in (True, False):
+                with self.subTest(transport=transport, sinew_binds=sinew_binds):
+                    ep = endpoint(transport)
+                    xsub = pyzmq(self.context, zmq.XSUB)
+                    arguments = ["--hex", "--count", "2", "--timeout", str(TIMEOUT_MS)]
+                    if sinew_binds:
+                        process = cat("xpub", "--bind", ep, *arguments)
+                        xsub.connect(ep)
+                    else:
+                        xsub.bind(ep)
+                        process = cat("xpub", "--connect", ep, *arguments)
+                    # Repeats from one peer are not reported again: subscribe until
+                    # the report is printed. The XSUB counts its subscriptions, so
+                    # it sends the cancel upstream after as many cancels.
+                    deadline = time.monotonic() + TIMEOUT_MS / 1000
+                    subscribed = 0
+                    while not printed(process):
+                        self.assertLess(time.monotonic(), deadline, "no subscription report")
+                        xsub.send(b"\x01wx.")
+                        subscribed += 1
+                        try:
+                            process.wait(timeout=0.01)
+                        except subprocess.TimeoutExpired:
+                            pass
+                    for _ in range(subscribed):
+                        xsub.send(b"\x00wx.")
+                    code, out, err = finish(process)
+                    xsub.close()
+                    self.assertEqual(code, 0, err)
+                    self.assertEqual(out, b"0177782e\n0077782e\n")
 
 
 class Arguments(unittest.TestCase):
