@@ -295,3 +295,36 @@ fn large_messages_flow_through_small_marks() {
         }
     }
 }
+
+#[test]
+fn immediate_queues_only_for_completed_connections() {
+    let context = Context::new();
+    // A port nobody listens on: reserve one, then free it.
+    let probe = context.socket(SocketType::Pull).unwrap();
+    probe.bind("tcp://127.0.0.1:0").unwrap();
+    let endpoint = probe.last_endpoint().unwrap();
+    drop(probe);
+    let push = context.socket(SocketType::Push).unwrap();
+    push.set_immediate(true).unwrap();
+    push.set_linger(Some(Duration::ZERO)).unwrap();
+    push.connect(&endpoint).unwrap();
+    let failed = push.try_send("nowhere to go").unwrap_err();
+    assert!(
+        matches!(failed.error, Error::WouldBlock),
+        "no pipe without a connection"
+    );
+    // Without IMMEDIATE the same connect queues the message at once.
+    let queued = context.socket(SocketType::Push).unwrap();
+    queued.set_linger(Some(Duration::ZERO)).unwrap();
+    queued.connect(&endpoint).unwrap();
+    queued.try_send("queued").unwrap();
+    // Once a peer is there, the IMMEDIATE socket gets a pipe and sends.
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
+    util::bind_retrying(&pull, &endpoint);
+    util::wait_until(|| push.is_writable());
+    push.send("arrived").unwrap();
+    let mut seen = vec![recv_text(&pull), recv_text(&pull)];
+    seen.sort();
+    assert_eq!(seen, ["arrived", "queued"]);
+}
