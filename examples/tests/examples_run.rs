@@ -48,3 +48,8 @@ fn request_reply_broker_runs() {
 fn load_balancing_broker_runs() {
     run(env!("CARGO_BIN_EXE_load_balancing_broker"), &[]);
 }
+
+#[test]
+fn forwarder_runs() {
+    run(env!("CARGO_BIN_EXE_forwarder"), &[]);
+}
