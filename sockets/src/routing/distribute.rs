@@ -163,16 +163,6 @@ impl Distribute {
         delivery
     }
 
-    /// Writes an item that never counts against the mark (a subscription or a
-    /// cancel) to every pipe.
-    pub fn send_item_to_all(&mut self, item: &Item) {
-        for pipe in &mut self.pipes {
-            if pipe.write(item.clone()).is_ok() {
-                pipe.flush();
-            }
-        }
-    }
-
     /// Every pipe.
     pub fn pipes_mut(&mut self) -> impl Iterator<Item = &mut PipeEnd> {
         self.pipes.iter_mut()
