@@ -24,7 +24,10 @@ fn run(name: &str) {
         .expect("python3 runs (install it and `pip install -r interop-tests/requirements.txt`)");
     let report = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{name} failed:\n{report}");
-    assert!(report.contains("\nOK"), "{name}: no unittest summary:\n{report}");
+    assert!(
+        report.contains("\nOK"),
+        "{name}: no unittest summary:\n{report}"
+    );
 }
 
 #[test]

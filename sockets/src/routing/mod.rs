@@ -1,6 +1,6 @@
 //! The parts socket types are assembled from, as in libzmq: a fair queue for input,
 //! a round-robin for output (PUSH's load balancer is a round-robin over its own set
-//! of pipes), and later distribution and the subscription trie.
+//! of pipes), distribution for PUB and XPUB, and the subscription trie.
 //!
 //! The fair queue stores pipes; the round-robin schedules pipe ids and borrows the
 //! pipes from a store, so DEALER and REQ can read and write the same pipes. Each

@@ -1,8 +1,9 @@
 //! ipc://: Unix domain sockets, by path or (on Linux) by abstract name.
 //!
 //! As libzmq does, binding removes a file left at the path by an earlier run, and
-//! the listener removes its file when it closes; `ipc://*` binds a fresh path in
-//! the temporary directory. This file must never remove a path it did not bind: the
+//! `ipc://*` binds a fresh path in the temporary directory. Unlike libzmq 4.3
+//! (which removes only the files of `ipc://*`), a listener removes its file when it
+//! closes, so no stale socket file is left behind. This file must never remove a path it did not bind: the
 //! file is removed only if it is still the one this listener created (same device
 //! and inode), since a new socket may have bound the path meanwhile.
 
