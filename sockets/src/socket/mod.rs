@@ -249,6 +249,43 @@ impl Socket {
         self.set_type_option(TypeOption::RequestRelaxed(on))
     }
 
+    /// Passes every subscription to the application, not only a prefix's first
+    /// (ZMQ_XPUB_VERBOSE; XPUB).
+    pub fn set_xpub_verbose(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::PublishVerbose(on))
+    }
+
+    /// Passes every subscription and every cancel (ZMQ_XPUB_VERBOSER; XPUB).
+    pub fn set_xpub_verboser(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::PublishVerboser(on))
+    }
+
+    /// Lets the application decide what is subscribed (ZMQ_XPUB_MANUAL; XPUB).
+    pub fn set_xpub_manual(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::PublishManual(on))
+    }
+
+    /// Sends this message to each new subscriber (ZMQ_XPUB_WELCOME_MSG; XPUB).
+    pub fn set_xpub_welcome_message(&self, message: Option<bytes::Bytes>) -> Result<()> {
+        self.set_type_option(TypeOption::PublishWelcomeMessage(message))
+    }
+
+    /// Waits instead of dropping at a subscriber's mark (ZMQ_XPUB_NODROP; PUB, XPUB).
+    pub fn set_xpub_nodrop(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::PublishNoDrop(on))
+    }
+
+    /// Delivers what matches no subscription instead (ZMQ_INVERT_MATCHING; PUB,
+    /// SUB, XPUB).
+    pub fn set_invert_matching(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::InvertMatching(on))
+    }
+
+    /// Keeps only the newest incoming message (ZMQ_CONFLATE; SUB).
+    pub fn set_conflate(&self, on: bool) -> Result<()> {
+        self.set_type_option(TypeOption::Conflate(on))
+    }
+
     /// Drops one subscription to `prefix` (ZMQ_UNSUBSCRIBE; SUB).
     pub fn unsubscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
         self.set_type_option(TypeOption::Unsubscribe(bytes::Bytes::copy_from_slice(
