@@ -1,5 +1,5 @@
 //! The chart in BENCHMARKS.md: payload throughput (MB/s) against message size, for
-//! Sinew and libzmq over tcp and ipc, with the raw TCP and Unix-socket bandwidth
+//! Sinew, libzmq and (when measured) zmq.rs over tcp and ipc, with the raw TCP and Unix-socket bandwidth
 //! as flat lines, drawn as SVG with plotters (SVG backend only). inproc is left
 //! out: it passes pointers, so its "bandwidth" grows with the size without bound
 //! and would flatten everything else (the table has it).
@@ -7,12 +7,39 @@
 //! This file must never compute a figure: it draws what the run measured.
 
 use crate::Results;
-use crate::measure::{Summary, Transport, Workload};
+use crate::measure::{Implementation, Summary, Transport, Workload};
 use crate::report::megabytes;
 use plotters::prelude::*;
 
 /// The transports drawn.
 const CHARTED: [Transport; 2] = [Transport::Tcp, Transport::Ipc];
+
+/// The implementations drawn, in legend order.
+const IMPLEMENTATIONS: [Implementation; 3] = [
+    Implementation::Sinew,
+    Implementation::Libzmq,
+    Implementation::ZmqRs,
+];
+
+fn display_name(implementation: Implementation) -> &'static str {
+    match implementation {
+        Implementation::Sinew => "Sinew",
+        Implementation::Libzmq => "libzmq",
+        Implementation::ZmqRs => "zmq.rs",
+    }
+}
+
+fn colour(implementation: Implementation, transport: Transport) -> RGBColor {
+    let tcp = transport == Transport::Tcp;
+    match implementation {
+        Implementation::Sinew if tcp => RGBColor(200, 30, 30),
+        Implementation::Sinew => RGBColor(240, 130, 30),
+        Implementation::Libzmq if tcp => RGBColor(30, 60, 200),
+        Implementation::Libzmq => RGBColor(40, 170, 220),
+        Implementation::ZmqRs if tcp => RGBColor(20, 120, 50),
+        Implementation::ZmqRs => RGBColor(110, 190, 90),
+    }
+}
 
 /// Width and height of the chart, in pixels.
 const DIMENSIONS: (u32, u32) = (900, 560);
@@ -31,13 +58,18 @@ pub fn draw(results: &Results) -> Result<String, String> {
 
 type Failure = DrawingAreaErrorKind<std::io::Error>;
 
-fn series(results: &Results, transport: Transport, sinew: bool) -> Vec<(f64, f64)> {
+fn series(
+    results: &Results,
+    transport: Transport,
+    implementation: Implementation,
+) -> Vec<(f64, f64)> {
     results
         .rows
         .iter()
         .filter(|row| row.transport == transport && row.workload == Workload::Throughput)
+        .filter(|row| !row.runs(implementation).throughput.is_empty())
         .map(|row| {
-            let runs = if sinew { &row.sinew } else { &row.libzmq };
+            let runs = row.runs(implementation);
             (
                 row.size as f64,
                 megabytes(runs.messages_per_second().median, row.size).max(1e-3),
@@ -66,9 +98,9 @@ fn draw_on(
         .collect();
     let mut all: Vec<f64> = floors.iter().map(|(_, value)| *value).collect();
     for transport in CHARTED {
-        for sinew in [true, false] {
+        for implementation in IMPLEMENTATIONS {
             all.extend(
-                series(results, transport, sinew)
+                series(results, transport, implementation)
                     .iter()
                     .map(|(_, value)| *value),
             );
@@ -92,44 +124,39 @@ fn draw_on(
         .x_label_formatter(&|size| format!("{}", size.round()))
         .y_label_formatter(&|value| format!("{value}"))
         .draw()?;
-    let colours = [
-        (Transport::Tcp, RGBColor(200, 30, 30), RGBColor(30, 60, 200)),
-        (
-            Transport::Ipc,
-            RGBColor(240, 130, 30),
-            RGBColor(40, 170, 220),
-        ),
-    ];
-    for (transport, sinew_colour, libzmq_colour) in colours {
-        for (sinew, colour) in [(true, sinew_colour), (false, libzmq_colour)] {
-            let points = series(results, transport, sinew);
+    // Sinew warm colours with circles, libzmq blues with triangles, zmq.rs greens
+    // with squares; tcp darker, ipc lighter.
+    for transport in CHARTED {
+        for implementation in IMPLEMENTATIONS {
+            let points = series(results, transport, implementation);
             if points.is_empty() {
                 continue;
             }
-            let label = format!(
-                "{} {}",
-                if sinew { "Sinew" } else { "libzmq" },
-                transport.name()
-            );
+            let colour = colour(implementation, transport);
+            let label = format!("{} {}", display_name(implementation), transport.name());
             chart
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
                 .label(label)
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2))
                 });
-            if sinew {
-                chart.draw_series(
+            match implementation {
+                Implementation::Sinew => chart.draw_series(
                     points
                         .iter()
                         .map(|&point| Circle::new(point, 4, colour.filled())),
-                )?;
-            } else {
-                chart.draw_series(
+                )?,
+                Implementation::Libzmq => chart.draw_series(
                     points
                         .iter()
                         .map(|&point| TriangleMarker::new(point, 5, colour.filled())),
-                )?;
-            }
+                )?,
+                Implementation::ZmqRs => chart.draw_series(
+                    points
+                        .iter()
+                        .map(|&point| Cross::new(point, 4, colour.stroke_width(2))),
+                )?,
+            };
         }
     }
     for (transport, value) in floors {
@@ -144,10 +171,10 @@ fn draw_on(
         chart
             .draw_series(LineSeries::new(
                 [(x_low, value), (x_high, value)],
-                colour.stroke_width(1),
+                colour.stroke_width(2),
             ))?
             .label(label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(1)));
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
     chart
         .configure_series_labels()

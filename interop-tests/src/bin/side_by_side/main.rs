@@ -2,11 +2,12 @@
 //! matrix tcp, ipc, inproc x 1 B, 64 B, 1 KiB, 64 KiB, 1 MiB x throughput and
 //! latency, with the Sinew/libzmq ratio per row.
 //!
-//! Each row alternates the two implementations run by run (Sinew first on even
-//! runs, libzmq first on odd ones) and reports the median of the runs and their
-//! spread. For tcp and ipc the other end is this binary re-executed as a child
+//! Each row runs the implementations in turn, each run starting with the next one,
+//! and reports the median of the runs and their spread. For tcp and ipc the other end is this binary re-executed as a child
 //! (`side_by_side child ...`), two processes per measurement as libzmq's
-//! local_thr/remote_thr are; for inproc it is a thread. `--write BENCHMARKS.md`
+//! local_thr/remote_thr are; for inproc it is a thread. Built with `--features
+//! zmq-rs`, it measures zmq.rs (the `zeromq` crate) too, over tcp and ipc. `--write
+//! BENCHMARKS.md`
 //! regenerates the report and its chart; `--json` prints one JSON object; `--quick`
 //! makes tiny runs for smoke tests. This program must never be part of a timed
 //! assertion: it reports figures, it does not judge them.
@@ -17,6 +18,8 @@ mod libzmq_end;
 mod measure;
 mod report;
 mod sinew_end;
+#[cfg(feature = "zmq-rs")]
+mod zmqrs_end;
 
 use clap::{Args, Parser, Subcommand};
 use measure::{Counts, End, Implementation, Runs, Transport, Workload};
@@ -158,6 +161,19 @@ pub struct Row {
     pub workload: Workload,
     pub sinew: Runs,
     pub libzmq: Runs,
+    /// Empty unless zmq.rs was measured on this row.
+    pub zmqrs: Runs,
+}
+
+impl Row {
+    /// The runs of one implementation.
+    pub fn runs(&self, implementation: Implementation) -> &Runs {
+        match implementation {
+            Implementation::Sinew => &self.sinew,
+            Implementation::Libzmq => &self.libzmq,
+            Implementation::ZmqRs => &self.zmqrs,
+        }
+    }
 }
 
 /// The raw floor of one transport.
@@ -215,7 +231,11 @@ fn run_child(args: ChildArgs) -> Result<(), String> {
             Some(Implementation::Libzmq) => {
                 libzmq_end::run_end(end, &args.endpoint, args.size, counts)
             }
-            None => Err(format!("unknown implementation {name}")),
+            #[cfg(feature = "zmq-rs")]
+            Some(Implementation::ZmqRs) => {
+                zmqrs_end::run_end(end, &args.endpoint, args.size, counts)
+            }
+            _ => Err(format!("unknown implementation {name}")),
         },
     }
 }
@@ -349,13 +369,13 @@ fn measure_row(
         workload,
         sinew: Runs::default(),
         libzmq: Runs::default(),
+        zmqrs: Runs::default(),
     };
+    let implementations = Implementation::measured_over(transport);
     for run in 0..runs {
-        let order = if run % 2 == 0 {
-            [Implementation::Sinew, Implementation::Libzmq]
-        } else {
-            [Implementation::Libzmq, Implementation::Sinew]
-        };
+        // Each run starts with the next implementation, so none always goes first.
+        let mut order = implementations.clone();
+        order.rotate_left(run % implementations.len());
         for implementation in order {
             let end = match workload {
                 Workload::Throughput => End::Send,
@@ -363,10 +383,6 @@ fn measure_row(
             };
             let start = |endpoint: &str| {
                 OtherEnd::start(implementation.name(), end, endpoint, size, counts)
-            };
-            let runs = match implementation {
-                Implementation::Sinew => &mut row.sinew,
-                Implementation::Libzmq => &mut row.libzmq,
             };
             let context = || {
                 format!(
@@ -376,25 +392,58 @@ fn measure_row(
                     transport.name()
                 )
             };
-            match (workload, implementation) {
-                (Workload::Throughput, Implementation::Sinew) => runs.throughput.push(
-                    sinew_end::throughput(transport, size, counts, &start)
+            let runs = match implementation {
+                Implementation::Sinew => &mut row.sinew,
+                Implementation::Libzmq => &mut row.libzmq,
+                Implementation::ZmqRs => &mut row.zmqrs,
+            };
+            match workload {
+                Workload::Throughput => runs.throughput.push(
+                    throughput(implementation, transport, size, counts, &start)
                         .map_err(|error| format!("{}: {error}", context()))?,
                 ),
-                (Workload::Throughput, Implementation::Libzmq) => runs.throughput.push(
-                    libzmq_end::throughput(transport, size, counts, &start)
-                        .map_err(|error| format!("{}: {error}", context()))?,
-                ),
-                (Workload::Latency, Implementation::Sinew) => runs.latency.push(
-                    sinew_end::latency(transport, size, counts, &start)
-                        .map_err(|error| format!("{}: {error}", context()))?,
-                ),
-                (Workload::Latency, Implementation::Libzmq) => runs.latency.push(
-                    libzmq_end::latency(transport, size, counts, &start)
+                Workload::Latency => runs.latency.push(
+                    latency(implementation, transport, size, counts, &start)
                         .map_err(|error| format!("{}: {error}", context()))?,
                 ),
             }
         }
     }
     Ok(row)
+}
+
+/// One throughput run of `implementation`.
+fn throughput(
+    implementation: Implementation,
+    transport: Transport,
+    size: usize,
+    counts: Counts,
+    start: &dyn Fn(&str) -> Result<OtherEnd, String>,
+) -> Result<f64, String> {
+    match implementation {
+        Implementation::Sinew => sinew_end::throughput(transport, size, counts, start),
+        Implementation::Libzmq => libzmq_end::throughput(transport, size, counts, start),
+        #[cfg(feature = "zmq-rs")]
+        Implementation::ZmqRs => zmqrs_end::throughput(transport, size, counts, start),
+        #[cfg(not(feature = "zmq-rs"))]
+        Implementation::ZmqRs => Err("built without the zmq-rs feature".to_owned()),
+    }
+}
+
+/// One latency run of `implementation`.
+fn latency(
+    implementation: Implementation,
+    transport: Transport,
+    size: usize,
+    counts: Counts,
+    start: &dyn Fn(&str) -> Result<OtherEnd, String>,
+) -> Result<measure::Latencies, String> {
+    match implementation {
+        Implementation::Sinew => sinew_end::latency(transport, size, counts, start),
+        Implementation::Libzmq => libzmq_end::latency(transport, size, counts, start),
+        #[cfg(feature = "zmq-rs")]
+        Implementation::ZmqRs => zmqrs_end::latency(transport, size, counts, start),
+        #[cfg(not(feature = "zmq-rs"))]
+        Implementation::ZmqRs => Err("built without the zmq-rs feature".to_owned()),
+    }
 }

@@ -67,6 +67,8 @@ impl Transport {
 pub enum Implementation {
     Sinew,
     Libzmq,
+    /// zmq.rs (the `zeromq` crate), only with the `zmq-rs` feature.
+    ZmqRs,
 }
 
 impl Implementation {
@@ -74,13 +76,30 @@ impl Implementation {
         match self {
             Implementation::Sinew => "sinew",
             Implementation::Libzmq => "libzmq",
+            Implementation::ZmqRs => "zmq.rs",
         }
     }
 
     pub fn parse(name: &str) -> Option<Implementation> {
-        [Implementation::Sinew, Implementation::Libzmq]
-            .into_iter()
-            .find(|implementation| implementation.name() == name)
+        [
+            Implementation::Sinew,
+            Implementation::Libzmq,
+            Implementation::ZmqRs,
+        ]
+        .into_iter()
+        .find(|implementation| implementation.name() == name)
+    }
+
+    /// Whether this build measures zmq.rs.
+    pub const WITH_ZMQ_RS: bool = cfg!(feature = "zmq-rs");
+
+    /// The implementations measured over `transport`, in the order of the first run.
+    pub fn measured_over(transport: Transport) -> Vec<Implementation> {
+        let mut implementations = vec![Implementation::Sinew, Implementation::Libzmq];
+        if Implementation::WITH_ZMQ_RS && transport != Transport::Inproc {
+            implementations.push(Implementation::ZmqRs);
+        }
+        implementations
     }
 }
 

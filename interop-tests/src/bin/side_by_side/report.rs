@@ -29,6 +29,8 @@ pub struct Machine {
     pub date: String,
     pub rustc: String,
     pub libzmq: String,
+    /// zmq.rs, when this build measures it.
+    pub zmqrs: Option<String>,
     pub command: String,
 }
 
@@ -52,8 +54,18 @@ impl Machine {
             date: command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
             rustc: command_output("rustc", &["--version"]),
             libzmq: format!("{major}.{minor}.{patch} (the zmq crate's vendored source)"),
+            zmqrs: Implementation::WITH_ZMQ_RS.then(|| {
+                "the zeromq crate as locked in Cargo.lock, on a multi-threaded tokio runtime; \
+                 no high-water-mark option, no inproc"
+                    .to_owned()
+            }),
             command: format!(
-                "cargo run --release -p sinew-interop-tests --bin side_by_side -- {}",
+                "cargo run --release -p sinew-interop-tests{} --bin side_by_side -- {}",
+                if Implementation::WITH_ZMQ_RS {
+                    " --features zmq-rs"
+                } else {
+                    ""
+                },
                 arguments.join(" ")
             )
             .trim_end()
@@ -77,6 +89,7 @@ impl Machine {
             "date": self.date,
             "rustc": self.rustc,
             "libzmq": self.libzmq,
+            "zmqrs": self.zmqrs,
             "command": self.command,
         })
     }
@@ -163,10 +176,7 @@ fn latency_cell(runs: &Runs) -> String {
 
 /// The figure a row is judged by, and its spread: messages per second, or p50.
 fn headline(row: &Row, implementation: Implementation) -> Summary {
-    let runs = match implementation {
-        Implementation::Sinew => &row.sinew,
-        Implementation::Libzmq => &row.libzmq,
-    };
+    let runs = row.runs(implementation);
     match row.workload {
         Workload::Throughput => runs.messages_per_second(),
         Workload::Latency => runs.microseconds(|latencies| latencies.p50),
@@ -182,20 +192,39 @@ fn ratio(row: &Row) -> f64 {
     }
 }
 
+/// One implementation's figures on a row, or "-" where it was not measured.
+fn cell(row: &Row, implementation: Implementation) -> String {
+    let runs = row.runs(implementation);
+    match row.workload {
+        Workload::Throughput if !runs.throughput.is_empty() => throughput_cell(runs, row.size),
+        Workload::Latency if !runs.latency.is_empty() => latency_cell(runs),
+        _ => "-".to_owned(),
+    }
+}
+
+/// Whether any row measured zmq.rs.
+fn has_zmqrs(results: &Results) -> bool {
+    results
+        .rows
+        .iter()
+        .any(|row| !row.zmqrs.throughput.is_empty() || !row.zmqrs.latency.is_empty())
+}
+
 /// One line on stderr as each row finishes.
 pub fn row_line(row: &Row) -> String {
-    let (sinew, libzmq) = match row.workload {
-        Workload::Throughput => (
-            throughput_cell(&row.sinew, row.size),
-            throughput_cell(&row.libzmq, row.size),
-        ),
-        Workload::Latency => (latency_cell(&row.sinew), latency_cell(&row.libzmq)),
-    };
+    let zmqrs = cell(row, Implementation::ZmqRs);
     format!(
-        "{} {} {}: sinew {sinew} | libzmq {libzmq} | ratio {:.2}",
+        "{} {} {}: sinew {} | libzmq {} |{} ratio {:.2}",
         row.workload.name(),
         row.transport.name(),
         size_label(row.size),
+        cell(row, Implementation::Sinew),
+        cell(row, Implementation::Libzmq),
+        if zmqrs == "-" {
+            String::new()
+        } else {
+            format!(" zmq.rs {zmqrs} |")
+        },
         ratio(row)
     )
 }
@@ -230,32 +259,47 @@ fn raw_name(transport: Transport) -> &'static str {
 
 /// The main table and the floor table, in Markdown.
 pub fn markdown_table(results: &Results) -> String {
+    let with_zmqrs = has_zmqrs(results);
     let mut text = String::new();
-    text.push_str(
-        "| transport | size | workload | Sinew | libzmq | Sinew/libzmq | spread Sinew / libzmq |\n",
-    );
-    text.push_str("|---|---|---|---|---|---|---|\n");
+    if with_zmqrs {
+        text.push_str("| transport | size | workload | Sinew | libzmq | zmq.rs | Sinew/libzmq | spread Sinew / libzmq / zmq.rs |\n");
+        text.push_str("|---|---|---|---|---|---|---|---|\n");
+    } else {
+        text.push_str(
+            "| transport | size | workload | Sinew | libzmq | Sinew/libzmq | spread Sinew / libzmq |\n",
+        );
+        text.push_str("|---|---|---|---|---|---|---|\n");
+    }
     for row in &results.rows {
-        let (sinew, libzmq, workload) = match row.workload {
-            Workload::Throughput => (
-                throughput_cell(&row.sinew, row.size),
-                throughput_cell(&row.libzmq, row.size),
-                "PUSH/PULL thr",
-            ),
-            Workload::Latency => (
-                latency_cell(&row.sinew),
-                latency_cell(&row.libzmq),
-                "REQ/REP lat",
-            ),
+        let workload = match row.workload {
+            Workload::Throughput => "PUSH/PULL thr",
+            Workload::Latency => "REQ/REP lat",
+        };
+        let spread = |implementation| {
+            if cell(row, implementation) == "-" {
+                "-".to_owned()
+            } else {
+                percent(headline(row, implementation).spread)
+            }
+        };
+        let (zmqrs, zmqrs_spread) = if with_zmqrs {
+            (
+                format!(" {} |", cell(row, Implementation::ZmqRs)),
+                format!(" / {}", spread(Implementation::ZmqRs)),
+            )
+        } else {
+            (String::new(), String::new())
         };
         let _ = writeln!(
             text,
-            "| {} | {} | {workload} | {sinew} | {libzmq} | {:.2}x | {} / {} |",
+            "| {} | {} | {workload} | {} | {} |{zmqrs} {:.2}x | {} / {}{zmqrs_spread} |",
             row.transport.name(),
             size_label(row.size),
+            cell(row, Implementation::Sinew),
+            cell(row, Implementation::Libzmq),
             ratio(row),
-            percent(headline(row, Implementation::Sinew).spread),
-            percent(headline(row, Implementation::Libzmq).spread),
+            spread(Implementation::Sinew),
+            spread(Implementation::Libzmq),
         );
     }
     if !results.floors.is_empty() {
@@ -301,6 +345,11 @@ pub fn json(results: &Results, machine: &Machine) -> Value {
                 "workload": row.workload.name(),
                 "sinew": runs_json(&row.sinew, row.workload, row.size),
                 "libzmq": runs_json(&row.libzmq, row.workload, row.size),
+                "zmqrs": if cell(row, Implementation::ZmqRs) == "-" {
+                    Value::Null
+                } else {
+                    runs_json(&row.zmqrs, row.workload, row.size)
+                },
                 "ratio": ratio(row),
             })
         })
@@ -380,11 +429,19 @@ fn targets(results: &Results) -> Vec<Target> {
         let row = find(results, transport, size, Workload::Throughput);
         let sinew = row.map_or(0.0, |row| row.sinew.messages_per_second().median);
         let libzmq = row.map_or(0.0, |row| row.libzmq.messages_per_second().median);
+        let zmqrs =
+            row.filter(|row| !row.zmqrs.throughput.is_empty())
+                .map_or(String::new(), |row| {
+                    format!(
+                        "; zmq.rs {}",
+                        messages_label(row.zmqrs.messages_per_second().median)
+                    )
+                });
         Target {
             workload: format!("PUSH/PULL {} {}", transport.name(), size_label(size)),
             goal: format!("at least {factor}x libzmq"),
             sinew: messages_label(sinew),
-            reference: format!("libzmq {}", messages_label(libzmq)),
+            reference: format!("libzmq {}{zmqrs}", messages_label(libzmq)),
             needed: row.filter(|_| sinew > 0.0).map(|_| factor * libzmq / sinew),
         }
     };
@@ -455,6 +512,15 @@ fn targets(results: &Results) -> Vec<Target> {
         }
         let libzmq_p50 = row.map_or(0.0, |row| figure(&row.libzmq, |latencies| latencies.p50));
         let libzmq_p99 = row.map_or(0.0, |row| figure(&row.libzmq, |latencies| latencies.p99));
+        let zmqrs = row
+            .filter(|row| !row.zmqrs.latency.is_empty())
+            .map_or(String::new(), |row| {
+                format!(
+                    "; zmq.rs p50 {:.0} / p99 {:.0} us",
+                    figure(&row.zmqrs, |latencies| latencies.p50),
+                    figure(&row.zmqrs, |latencies| latencies.p99)
+                )
+            });
         let raw = results
             .floors
             .iter()
@@ -475,7 +541,7 @@ fn targets(results: &Results) -> Vec<Target> {
             },
             sinew: format!("p50 {p50:.0} us, p99 {p99:.0} us"),
             reference: format!(
-                "libzmq p50 {libzmq_p50:.0} / p99 {libzmq_p99:.0} us; raw p50 {}",
+                "libzmq p50 {libzmq_p50:.0} / p99 {libzmq_p99:.0} us{zmqrs}; raw p50 {}",
                 raw.map_or("not measured".to_owned(), |raw| format!("{raw:.0} us"))
             ),
             needed,
@@ -528,7 +594,8 @@ pub fn write_markdown(path: &Path, results: &Results, machine: &Machine) -> Resu
          - machine: {processors} processors ({model}), Linux {kernel}; load average {load_before} before and {load_after} after the run (other engineers' builds share this machine)\n\
          - toolchain: {rustc}; release profile (thin LTO, one codegen unit)\n\
          - libzmq: {libzmq}\n\
-         - runs: {runs} per implementation and row, alternating Sinew and libzmq; each figure is the median, and \"spread\" is (max - min) / median over the runs{quick}\n\n",
+         - zmq.rs: {zmqrs}\n\
+         - runs: {runs} per implementation and row, the implementations taking turns to go first; each figure is the median, and \"spread\" is (max - min) / median over the runs{quick}\n\n",
         command = machine.command,
         date = machine.date,
         processors = machine.processors,
@@ -538,6 +605,10 @@ pub fn write_markdown(path: &Path, results: &Results, machine: &Machine) -> Resu
         load_after = machine.load_after,
         rustc = machine.rustc,
         libzmq = machine.libzmq,
+        zmqrs = machine
+            .zmqrs
+            .as_deref()
+            .unwrap_or("not measured (build with --features zmq-rs)"),
         runs = results.runs,
         quick = if results.quick {
             " (a --quick run: smoke-test counts, not a measurement)"
@@ -560,7 +631,7 @@ pub fn write_markdown(path: &Path, results: &Results, machine: &Machine) -> Resu
         "\n![Throughput against message size: Sinew, libzmq and the raw floor]({CHART_FILE})\n\n\
          ## Issue 8's targets, judged on this run\n\n\
          The targets are those the next issue chases. \"needs Nx\" is how many times faster Sinew must get on that figure. \
-         The issue's own table was measured with libzmq 4.3.5 (pyzmq's), zmq.rs and rzmq; this run measures libzmq 4.3.4 and does not build zmq.rs or rzmq.\n\n"
+         The issue's own table was measured with libzmq 4.3.5 (pyzmq's), zmq.rs and rzmq; this run measures libzmq 4.3.4 (and zmq.rs when built with `--features zmq-rs`), not rzmq.\n\n"
     );
     text.push_str(&targets_table(results));
     text.push('\n');
