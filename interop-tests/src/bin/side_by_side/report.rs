@@ -391,6 +391,8 @@ impl Target {
         match self.needed {
             None => "not measured".to_owned(),
             Some(needed) if needed <= 1.0 => "met".to_owned(),
+            // Two decimals would show a miss by under half a percent as "1.00x".
+            Some(needed) if needed < 1.01 => format!("not met: needs {needed:.3}x"),
             Some(needed) => format!("not met: needs {needed:.2}x"),
         }
     }
