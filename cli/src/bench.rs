@@ -89,10 +89,11 @@ struct Common {
     /// tcp | ipc | inproc
     #[arg(long, value_enum, default_value_t = Transport::Tcp)]
     transport: Transport,
-    /// Payload bytes per message.
+    /// Payload bytes per message (thr default 64, lat default 1).
     #[arg(long, value_name = "BYTES")]
     size: Option<usize>,
-    /// Messages (thr) or timed round trips (lat).
+    /// Messages (thr, default 1000000) or timed round trips (lat, default 10000);
+    /// with --role, give both ends the same --count and --size.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
     /// Print the result as one JSON object on one line.
