@@ -20,6 +20,9 @@
 //!
 //! - A [`Context`] owns the I/O threads; a [`Socket`] belongs to one thread at a
 //!   time; a [`Message`] is one or more frames, sent and received whole.
+//! - Every ZeroMQ socket type: PAIR, PUSH/PULL, REQ/REP, DEALER/ROUTER, PUB/SUB and
+//!   XPUB/XSUB, with libzmq 4.3's semantics (what happens at the high-water mark,
+//!   envelopes, routing ids, subscription forwarding).
 //! - Endpoints are `tcp://host:port`, `ipc://path` (or `ipc://@abstract`) and
 //!   `inproc://name`; connecting before the peer binds works and reconnects.
 //! - Options are typed methods on `Socket`, each naming its libzmq option.
