@@ -87,6 +87,13 @@ impl<'a> Cursor<'a> {
     /// An unsigned LEB128 integer of at most `max_bytes` bytes.
     #[inline]
     fn unsigned_varint(&mut self, max_bytes: u32) -> Result<u64, CursorError> {
+        // Most lengths and deltas fit in one byte.
+        if let Some(&byte) = self.bytes.get(self.position)
+            && byte < 0x80
+        {
+            self.position += 1;
+            return Ok(u64::from(byte));
+        }
         let mut value: u64 = 0;
         for index in 0..max_bytes {
             let byte = self.u8()?;

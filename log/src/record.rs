@@ -382,29 +382,59 @@ pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
     Ok(records)
 }
 
+/// Why a record could not be decoded: `Copy`, so the decoding loop carries no drop
+/// glue; turned into a `BatchError` once, at the end.
+#[derive(Debug, Clone, Copy)]
+enum Malformed {
+    Record(&'static str),
+    Offset,
+}
+
+impl From<Malformed> for BatchError {
+    fn from(malformed: Malformed) -> Self {
+        match malformed {
+            Malformed::Record(why) => BatchError::BadRecord(why),
+            Malformed::Offset => BatchError::BadOffset,
+        }
+    }
+}
+
+const TRUNCATED_RECORD: Malformed = Malformed::Record("a record is truncated or malformed");
+const TRUNCATED_FIELD: Malformed = Malformed::Record("a key, value or header is truncated");
+
+#[inline]
 fn decode_record<'a>(
     cursor: &mut Cursor<'a>,
     header: &BatchHeader,
 ) -> Result<RecordView<'a>, BatchError> {
-    let bad = |_| BatchError::BadRecord("a record is truncated or malformed");
-    let length = cursor.varint().map_err(bad)?;
-    let length = usize::try_from(length).map_err(|_| BatchError::BadRecord("negative length"))?;
-    let body = cursor.take(length).map_err(bad)?;
+    parse_record(cursor, header).map_err(BatchError::from)
+}
+
+#[inline]
+fn parse_record<'a>(
+    cursor: &mut Cursor<'a>,
+    header: &BatchHeader,
+) -> Result<RecordView<'a>, Malformed> {
+    let length = cursor.varint().map_err(|_| TRUNCATED_RECORD)?;
+    let length = usize::try_from(length).map_err(|_| Malformed::Record("negative length"))?;
+    let body = cursor.take(length).map_err(|_| TRUNCATED_RECORD)?;
     let mut fields = Cursor::new(body);
-    let _attributes = fields.u8().map_err(bad)?;
-    let timestamp_delta = fields.varlong().map_err(bad)?;
-    let offset_delta = fields.varint().map_err(bad)?;
+    let _attributes = fields.u8().map_err(|_| TRUNCATED_RECORD)?;
+    let timestamp_delta = fields.varlong().map_err(|_| TRUNCATED_RECORD)?;
+    let offset_delta = fields.varint().map_err(|_| TRUNCATED_RECORD)?;
     let offset_delta =
-        u64::try_from(offset_delta).map_err(|_| BatchError::BadRecord("negative offset delta"))?;
+        u64::try_from(offset_delta).map_err(|_| Malformed::Record("negative offset delta"))?;
     let key = nullable_bytes(&mut fields)?;
     let value = nullable_bytes(&mut fields)?;
-    let header_count = fields.varint().map_err(bad)?;
-    let header_count = usize::try_from(header_count)
-        .map_err(|_| BatchError::BadRecord("negative header count"))?;
+    let header_count = fields.varint().map_err(|_| TRUNCATED_RECORD)?;
+    let header_count =
+        usize::try_from(header_count).map_err(|_| Malformed::Record("negative header count"))?;
     let header_bytes = fields.rest();
-    walk_headers(&mut fields, header_count, |_, _| {})?;
+    if header_count > 0 {
+        walk_headers(&mut fields, header_count, |_, _| {})?;
+    }
     if fields.remaining() != 0 {
-        return Err(BatchError::BadRecord("a record is longer than its fields"));
+        return Err(Malformed::Record("a record is longer than its fields"));
     }
     let timestamp = if header.log_append_time() {
         header.max_timestamp
@@ -415,7 +445,7 @@ fn decode_record<'a>(
         offset: header
             .base_offset
             .checked_add(offset_delta)
-            .ok_or(BatchError::BadOffset)?,
+            .ok_or(Malformed::Offset)?,
         timestamp,
         key,
         value,
@@ -429,11 +459,11 @@ fn walk_headers<'a>(
     cursor: &mut Cursor<'a>,
     count: usize,
     mut visit: impl FnMut(&'a [u8], Option<&'a [u8]>),
-) -> Result<(), BatchError> {
+) -> Result<(), Malformed> {
     for _ in 0..count {
-        let name = nullable_bytes(cursor)?.ok_or(BatchError::BadRecord("a header name is null"))?;
+        let name = nullable_bytes(cursor)?.ok_or(Malformed::Record("a header name is null"))?;
         if std::str::from_utf8(name).is_err() {
-            return Err(BatchError::BadRecord("a header name is not UTF-8"));
+            return Err(Malformed::Record("a header name is not UTF-8"));
         }
         let value = nullable_bytes(cursor)?;
         visit(name, value);
@@ -441,13 +471,15 @@ fn walk_headers<'a>(
     Ok(())
 }
 
-fn nullable_bytes<'a>(cursor: &mut Cursor<'a>) -> Result<Option<&'a [u8]>, BatchError> {
-    let bad = |_| BatchError::BadRecord("a key, value or header is truncated");
-    let length = cursor.varint().map_err(bad)?;
+#[inline]
+fn nullable_bytes<'a>(cursor: &mut Cursor<'a>) -> Result<Option<&'a [u8]>, Malformed> {
+    let length = cursor.varint().map_err(|_| TRUNCATED_FIELD)?;
     if length < 0 {
         return Ok(None);
     }
-    Ok(Some(cursor.take(length as usize).map_err(bad)?))
+    Ok(Some(
+        cursor.take(length as usize).map_err(|_| TRUNCATED_FIELD)?,
+    ))
 }
 
 #[cfg(test)]

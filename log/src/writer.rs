@@ -76,6 +76,9 @@ struct Writer {
     closed: bool,
 }
 
+/// Index bytes gathered before they are written out (about 340 offset entries).
+const PENDING_INDEX_BYTES: usize = 4096;
+
 /// The segment appends go to, with its index files.
 #[derive(Debug)]
 struct Active {
@@ -84,6 +87,12 @@ struct Active {
     time_index_file: Arc<dyn Storage>,
     index_size: u64,
     time_index_size: u64,
+    /// Index entries not yet written to `index_file` (written in blocks, and on
+    /// seal: the active segment's indexes are only trusted once sealed, and
+    /// recovery rebuilds a short one).
+    pending_index: Vec<u8>,
+    /// The same for `time_index_file`.
+    pending_time_index: Vec<u8>,
     size: u64,
     next_offset: u64,
     rule: IndexRule,
@@ -707,6 +716,8 @@ impl Active {
             time_index_file,
             index_size: 0,
             time_index_size: 0,
+            pending_index: Vec::new(),
+            pending_time_index: Vec::new(),
             size: 0,
             next_offset: base_offset,
             rule: IndexRule::new(base_offset, config.index_interval_bytes),
@@ -734,6 +745,8 @@ impl Active {
             time_index_file,
             index_size,
             time_index_size,
+            pending_index: Vec::new(),
+            pending_time_index: Vec::new(),
             size: loaded.size,
             next_offset: loaded.next_offset,
             rule: loaded.rule,
@@ -747,28 +760,46 @@ impl Active {
         time_entry: Option<TimeEntry>,
     ) -> Result<()> {
         if let Some(entry) = offset_entry {
-            let bytes = index::encode_offset_entry(&entry);
-            self.index_file
-                .write_at(&bytes, self.index_size)
-                .map_err(LogError::io_with(|| {
-                    format!("writing the index of {}", self.segment.name())
-                }))?;
-            self.index_size += bytes.len() as u64;
+            self.pending_index
+                .extend_from_slice(&index::encode_offset_entry(&entry));
             self.segment.indexes_mut().offsets.push(entry);
         }
-        self.add_time_entry(time_entry)
+        if let Some(entry) = time_entry {
+            self.pending_time_index
+                .extend_from_slice(&index::encode_time_entry(&entry));
+            self.segment.indexes_mut().times.push(entry);
+        }
+        if self.pending_index.len() + self.pending_time_index.len() >= PENDING_INDEX_BYTES {
+            self.write_indexes()?;
+        }
+        Ok(())
     }
 
-    fn add_time_entry(&mut self, time_entry: Option<TimeEntry>) -> Result<()> {
-        if let Some(entry) = time_entry {
-            let bytes = index::encode_time_entry(&entry);
-            self.time_index_file
-                .write_at(&bytes, self.time_index_size)
+    /// Writes the pending index entries to the index files.
+    fn write_indexes(&mut self) -> Result<()> {
+        for (file, size, pending, what) in [
+            (
+                &self.index_file,
+                &mut self.index_size,
+                &mut self.pending_index,
+                "index",
+            ),
+            (
+                &self.time_index_file,
+                &mut self.time_index_size,
+                &mut self.pending_time_index,
+                "time index",
+            ),
+        ] {
+            if pending.is_empty() {
+                continue;
+            }
+            file.write_at(pending, *size)
                 .map_err(LogError::io_with(|| {
-                    format!("writing the time index of {}", self.segment.name())
+                    format!("writing the {what} of {}", self.segment.name())
                 }))?;
-            self.time_index_size += bytes.len() as u64;
-            self.segment.indexes_mut().times.push(entry);
+            *size += pending.len() as u64;
+            pending.clear();
         }
         Ok(())
     }
@@ -777,7 +808,8 @@ impl Active {
     /// the offset after the segment.
     fn seal(&mut self) -> Result<u64> {
         let final_entry = self.rule.time_entry();
-        self.add_time_entry(final_entry)?;
+        self.add_entries(None, final_entry)?;
+        self.write_indexes()?;
         let name = self.segment.name();
         for storage in [&self.segment.log, &self.index_file, &self.time_index_file] {
             storage

@@ -363,3 +363,41 @@ fn every_offset_reads_back_with_a_sparse_index() {
         assert_eq!(records[0].value, Some(common::value_for(offset)));
     }
 }
+
+/// The active segment's index entries are written in blocks; a log dropped without
+/// `close` (as a crash would leave it) has a short index, which the next open
+/// notices and rebuilds, so reads from every offset still find their record.
+#[test]
+fn index_entries_not_yet_written_are_rebuilt_after_a_crash() {
+    let temporary = TempDirectory::new("pending-index");
+    let config = LogConfig {
+        index_interval_bytes: 1,
+        fsync: FsyncPolicy::Never,
+        ..LogConfig::default()
+    };
+    let (log, _) = Log::open(temporary.log(), config.clone()).expect("open");
+    for offset in 0..40 {
+        log.append(&[record_for(offset)]).expect("append");
+    }
+    log.sync().expect("sync");
+    drop(log);
+    let index = temporary.log().join("00000000000000000000.index");
+    let stored = std::fs::metadata(&index).map_or(0, |metadata| metadata.len());
+    assert!(stored < 40 * 8, "the index holds {stored} bytes: nothing pending");
+    let (log, report) = Log::open(temporary.log(), config).expect("reopen");
+    assert!(!report.clean_shutdown);
+    assert_eq!(report.rebuilt_indexes.len(), 1, "{report}");
+    let reader = log.reader();
+    for offset in 0..40 {
+        let records = reader.read_records(offset, 1).expect("read");
+        assert_eq!(records[0].offset, offset);
+    }
+    log.close().expect("close");
+    let (_, report) = Log::open(temporary.log(), LogConfig::default()).expect("reopen");
+    assert!(report.clean_shutdown && report.rebuilt_indexes.is_empty());
+    assert_eq!(
+        std::fs::metadata(&index).expect("index").len(),
+        40 * 8,
+        "close writes every entry"
+    );
+}
