@@ -383,7 +383,10 @@ fn index_entries_not_yet_written_are_rebuilt_after_a_crash() {
     drop(log);
     let index = temporary.log().join("00000000000000000000.index");
     let stored = std::fs::metadata(&index).map_or(0, |metadata| metadata.len());
-    assert!(stored < 40 * 8, "the index holds {stored} bytes: nothing pending");
+    assert!(
+        stored < 40 * 8,
+        "the index holds {stored} bytes: nothing pending"
+    );
     let (log, report) = Log::open(temporary.log(), config).expect("reopen");
     assert!(!report.clean_shutdown);
     assert_eq!(report.rebuilt_indexes.len(), 1, "{report}");
