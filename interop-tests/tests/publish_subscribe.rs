@@ -642,3 +642,48 @@ fn malformed_subscriptions_are_ignored_or_drop_only_that_peer() {
     );
     assert_eq!(odd.data_frame(TIMEOUT).expect("ok.after"), b"ok.after");
 }
+
+/// A peer cannot grow a publisher's subscriptions without bound: past its limit
+/// (lowered here to three), further subscriptions are ignored, a cancel makes room,
+/// and the other subscribers are served throughout.
+#[test]
+fn a_flood_of_subscriptions_stops_at_the_peer_limit() {
+    let contexts = Contexts::new();
+    let publisher = contexts.socket(Side::Sinew, SocketType::Publish);
+    publisher
+        .sinew()
+        .set_subscription_limit(sinew::SubscriptionLimit { count: 3, bytes: 0 })
+        .expect("the limit");
+    let endpoint = publisher.bind("tcp://127.0.0.1:*");
+    let good = contexts.socket(Side::Libzmq, SocketType::Subscribe);
+    good.subscribe(b"good");
+    good.connect(&endpoint);
+    wait_for_subscription(&publisher, &good, "good.sync");
+    let mut flood = RawPeer::connect(&endpoint);
+    flood.write(&greeting(1));
+    flood.write(&ready("SUB"));
+    flood.write(&command(b"SUBSCRIBE", b"a"));
+    flood.write(&command(b"SUBSCRIBE", b"b"));
+    let mut burst = Vec::new();
+    for index in 0..10_000 {
+        burst.extend_from_slice(&command(b"SUBSCRIBE", format!("x{index:05}").as_bytes()));
+    }
+    flood.write(&burst);
+    // Processed in order: "c" fits only once "b" is cancelled, after the burst.
+    flood.write(&command(b"CANCEL", b"b"));
+    flood.write(&command(b"SUBSCRIBE", b"c"));
+    flood.greeting();
+    let sinew_publisher = publisher.sinew();
+    wait_for_raw_subscription(sinew_publisher, &mut flood, "c.sync");
+    for topic in ["x00001", "x09999", "x00000", "b.gone", "a.end"] {
+        sinew_publisher.send(topic).expect("publish");
+    }
+    assert_eq!(
+        flood.data_frame(TIMEOUT).expect("x00000"),
+        b"x00000",
+        "only the first of the burst fitted"
+    );
+    assert_eq!(flood.data_frame(TIMEOUT).expect("a.end"), b"a.end");
+    publisher.send(&[b"good.after"]);
+    assert_eq!(good.recv(), frames(&[b"good.after"]));
+}

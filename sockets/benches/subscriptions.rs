@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use sinew::routing::subscriptions::{LocalSubscriptions, PeerSubscriptions};
+use sinew::routing::subscriptions::{LocalSubscriptions, PeerSubscriptions, SubscriptionLimit};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -15,6 +15,8 @@ use std::time::Duration;
 /// short prefixes `market.` and `market.eu.` on pipe 1.
 fn peer_subscriptions(prefixes: usize, pipes: u64) -> PeerSubscriptions {
     let mut subscriptions = PeerSubscriptions::new();
+    // The trie alone: no per-peer limit.
+    subscriptions.set_limit(SubscriptionLimit::NONE);
     for index in 0..prefixes {
         let prefix = Bytes::from(format!("market.eu.{index:04}."));
         subscriptions.add(&prefix, index as u64 % pipes + 1);

@@ -15,7 +15,7 @@
 //! asserts only that both matchers agree, never a time.
 
 use bytes::Bytes;
-use sinew::routing::subscriptions::PeerSubscriptions;
+use sinew::routing::subscriptions::{PeerSubscriptions, SubscriptionLimit};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,8 @@ fn main() {
         let mut random = Random(0x9E37_79B9_7F4A_7C15);
         let started = Instant::now();
         let mut subscriptions = PeerSubscriptions::new();
+        // The trie alone: no per-peer limit.
+        subscriptions.set_limit(SubscriptionLimit::NONE);
         let mut naive: Vec<(Bytes, u64)> = Vec::with_capacity(count as usize);
         for index in 0..count {
             let prefix = Bytes::from(format!("prices.{index:07}."));

@@ -51,5 +51,6 @@ pub use error::{Error, Result, SendError};
 pub use message::Message;
 pub use options::TypeOption;
 pub use poll::{PollEvents, PollItem, poll};
+pub use routing::subscriptions::SubscriptionLimit;
 pub use socket::Socket;
 pub use zmtp::SocketType;

@@ -138,4 +138,9 @@ pub enum TypeOption {
     /// ZMQ_INVERT_MATCHING (PUB, SUB, XPUB): deliver messages that match no
     /// subscription instead.
     InvertMatching(bool),
+    /// No libzmq equivalent (PUB, XPUB): the most one peer may subscribe to
+    /// (default 100 000 prefixes and 16 MiB of prefix bytes; 0 means no limit, as
+    /// in libzmq). A subscription past the limit is ignored: it is not stored, not
+    /// passed upstream, and logged once per peer.
+    PublishSubscriptionLimit(crate::routing::subscriptions::SubscriptionLimit),
 }

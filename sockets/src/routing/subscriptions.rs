@@ -5,6 +5,8 @@
 //!   and removing a pipe removes all of its prefixes. Matching a topic visits the
 //!   pipes of every subscribed prefix of the topic, at a cost that grows with the
 //!   topic's length and the pipes found, not with the number of subscriptions.
+//!   What one peer may hold is limited (`SubscriptionLimit`), so a peer cannot grow
+//!   the publisher's memory without bound; libzmq has no such limit.
 //! - `LocalSubscriptions` (SUB, XSUB): per prefix, how many times the application
 //!   subscribed, so a cancel goes upstream only when the last reference goes.
 //!
@@ -31,29 +33,113 @@ pub enum Removed {
 /// The pipes subscribed to one prefix, sorted.
 type Pipes = SmallVec<[PipeId; 2]>;
 
-/// Per prefix, the set of pipes subscribed to it (PUB, XPUB).
+/// The most one peer may subscribe to on a PUB or XPUB socket; 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionLimit {
+    /// Distinct prefixes.
+    pub count: usize,
+    /// Bytes of those prefixes, summed.
+    pub bytes: usize,
+}
+
+impl SubscriptionLimit {
+    /// No limit at all (libzmq's behaviour).
+    pub const NONE: SubscriptionLimit = SubscriptionLimit { count: 0, bytes: 0 };
+
+    fn allows(&self, count: usize, bytes: usize) -> bool {
+        (self.count == 0 || count <= self.count) && (self.bytes == 0 || bytes <= self.bytes)
+    }
+}
+
+impl Default for SubscriptionLimit {
+    /// 100 000 prefixes and 16 MiB of prefix bytes per peer.
+    fn default() -> SubscriptionLimit {
+        SubscriptionLimit {
+            count: 100_000,
+            bytes: 16 << 20,
+        }
+    }
+}
+
+/// What `PeerSubscriptions::add` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// The pipe is the prefix's first subscriber.
+    First,
+    /// The prefix already had subscribers (or the pipe already had it).
+    Again,
+    /// The pipe is at its limit: nothing was stored.
+    Refused,
+}
+
+/// One pipe's prefixes and their total size.
 #[derive(Debug, Default)]
+struct PipePrefixes {
+    prefixes: BTreeSet<Bytes>,
+    bytes: usize,
+}
+
+/// Per prefix, the set of pipes subscribed to it (PUB, XPUB).
+#[derive(Debug)]
 pub struct PeerSubscriptions {
     trie: PrefixTrie<Pipes>,
     /// Every prefix of each pipe, so removing a pipe costs its own subscriptions.
-    by_pipe: HashMap<PipeId, BTreeSet<Bytes>>,
+    by_pipe: HashMap<PipeId, PipePrefixes>,
+    limit: SubscriptionLimit,
+}
+
+impl Default for PeerSubscriptions {
+    fn default() -> PeerSubscriptions {
+        PeerSubscriptions::new()
+    }
 }
 
 impl PeerSubscriptions {
-    /// No subscriptions.
+    /// No subscriptions, and the default limit per pipe.
     pub fn new() -> PeerSubscriptions {
-        PeerSubscriptions::default()
+        PeerSubscriptions {
+            trie: PrefixTrie::default(),
+            by_pipe: HashMap::new(),
+            limit: SubscriptionLimit::default(),
+        }
     }
 
-    /// Subscribes `pipe` to `prefix`; true if the prefix had no subscriber before.
-    pub fn add(&mut self, prefix: &Bytes, pipe: PipeId) -> bool {
+    /// Sets the limit for later subscriptions (those held stay).
+    pub fn set_limit(&mut self, limit: SubscriptionLimit) {
+        self.limit = limit;
+    }
+
+    /// Subscribes `pipe` to `prefix`, unless that would take the pipe over its
+    /// limit. A prefix the pipe already has is never refused.
+    pub fn add(&mut self, prefix: &Bytes, pipe: PipeId) -> Added {
+        let held = self.by_pipe.get(&pipe);
+        if let Some(held) = held
+            && held.prefixes.contains(prefix)
+        {
+            return Added::Again;
+        }
+        let (count, bytes) = held.map_or((0, 0), |held| (held.prefixes.len(), held.bytes));
+        if !self
+            .limit
+            .allows(count + 1, bytes.saturating_add(prefix.len()))
+        {
+            return Added::Refused;
+        }
+        self.add_unlimited(prefix, pipe)
+    }
+
+    /// Subscribes `pipe` to `prefix` whatever its limit (the application's own
+    /// choice, as with XPUB_MANUAL).
+    pub fn add_unlimited(&mut self, prefix: &Bytes, pipe: PipeId) -> Added {
         let pipes = self.trie.get_or_insert_default(prefix);
         let first = pipes.is_empty();
         if let Err(position) = pipes.binary_search(&pipe) {
             pipes.insert(position, pipe);
-            self.by_pipe.entry(pipe).or_default().insert(prefix.clone());
+            let held = self.by_pipe.entry(pipe).or_default();
+            held.prefixes.insert(prefix.clone());
+            held.bytes += prefix.len();
         }
-        first
+        if first { Added::First } else { Added::Again }
     }
 
     /// Cancels `pipe`'s subscription to `prefix`.
@@ -69,9 +155,11 @@ impl PeerSubscriptions {
         if last {
             self.trie.remove(prefix);
         }
-        if let Some(prefixes) = self.by_pipe.get_mut(&pipe) {
-            prefixes.remove(prefix);
-            if prefixes.is_empty() {
+        if let Some(held) = self.by_pipe.get_mut(&pipe) {
+            if held.prefixes.remove(prefix) {
+                held.bytes -= prefix.len();
+            }
+            if held.prefixes.is_empty() {
                 self.by_pipe.remove(&pipe);
             }
         }
@@ -85,7 +173,7 @@ impl PeerSubscriptions {
     /// Removes every subscription of `pipe`; returns each prefix it had, in byte
     /// order, with whether the pipe was its last subscriber.
     pub fn remove_pipe(&mut self, pipe: PipeId) -> Vec<(Bytes, bool)> {
-        let Some(prefixes) = self.by_pipe.remove(&pipe) else {
+        let Some(PipePrefixes { prefixes, .. }) = self.by_pipe.remove(&pipe) else {
             return Vec::new();
         };
         let mut removed = Vec::with_capacity(prefixes.len());
@@ -201,13 +289,14 @@ mod tests {
     #[test]
     fn a_prefix_keeps_a_set_of_pipes() {
         let mut subscriptions = PeerSubscriptions::new();
-        assert!(subscriptions.add(&bytes("wx."), 1), "first subscriber");
-        assert!(
-            !subscriptions.add(&bytes("wx."), 1),
+        assert_eq!(subscriptions.add(&bytes("wx."), 1), Added::First);
+        assert_eq!(
+            subscriptions.add(&bytes("wx."), 1),
+            Added::Again,
             "a repeat changes nothing"
         );
-        assert!(!subscriptions.add(&bytes("wx."), 2));
-        assert!(subscriptions.add(&bytes(""), 3));
+        assert_eq!(subscriptions.add(&bytes("wx."), 2), Added::Again);
+        assert_eq!(subscriptions.add(&bytes(""), 3), Added::First);
         assert_eq!(matches(&subscriptions, "wx.paris"), [1, 2, 3]);
         assert_eq!(matches(&subscriptions, "news"), [3]);
         assert_eq!(subscriptions.remove(b"wx.", 1), Removed::Remaining);
@@ -234,6 +323,31 @@ mod tests {
         assert!(subscriptions.remove_pipe(1).is_empty());
         assert_eq!(subscriptions.prefix_count(), 1);
         assert!(subscriptions.contains(b"b", 2));
+    }
+
+    #[test]
+    fn a_pipe_at_its_limit_is_refused_until_it_cancels() {
+        let mut subscriptions = PeerSubscriptions::new();
+        subscriptions.set_limit(SubscriptionLimit { count: 2, bytes: 5 });
+        assert_eq!(subscriptions.add(&bytes("a"), 1), Added::First);
+        assert_eq!(subscriptions.add(&bytes("bc"), 1), Added::First);
+        assert_eq!(subscriptions.add(&bytes("d"), 1), Added::Refused, "count");
+        assert_eq!(subscriptions.add(&bytes("a"), 1), Added::Again, "held");
+        assert_eq!(subscriptions.add(&bytes("d"), 2), Added::First, "per pipe");
+        assert_eq!(matches(&subscriptions, "d"), [2]);
+        assert_eq!(subscriptions.remove(b"a", 1), Removed::Last);
+        assert_eq!(
+            subscriptions.add(&bytes("efgh"), 1),
+            Added::Refused,
+            "bytes"
+        );
+        assert_eq!(subscriptions.add(&bytes("efg"), 1), Added::First);
+        assert_eq!(subscriptions.remove_pipe(1).len(), 2);
+        subscriptions.set_limit(SubscriptionLimit::NONE);
+        for index in 0..1000u32 {
+            let prefix = Bytes::from(index.to_be_bytes().to_vec());
+            assert_ne!(subscriptions.add(&prefix, 1), Added::Refused);
+        }
     }
 
     #[test]
@@ -294,7 +408,8 @@ mod tests {
                 match step {
                     Step::Add(key, pipe) => {
                         let first = model.get(&key).is_none_or(BTreeSet::is_empty);
-                        prop_assert_eq!(subscriptions.add(&Bytes::from(key.clone()), pipe), first);
+                        let added = subscriptions.add(&Bytes::from(key.clone()), pipe);
+                        prop_assert_eq!(added, if first { Added::First } else { Added::Again });
                         model.entry(key.clone()).or_default().insert(pipe);
                         let count = counts.entry(key.clone()).or_default();
                         *count += 1;

@@ -275,6 +275,12 @@ impl Socket {
         self.set_type_option(TypeOption::PublishNoDrop(on))
     }
 
+    /// The most one subscriber may subscribe to (PUB, XPUB; no libzmq equivalent,
+    /// see `TypeOption::PublishSubscriptionLimit`).
+    pub fn set_subscription_limit(&self, limit: crate::SubscriptionLimit) -> Result<()> {
+        self.set_type_option(TypeOption::PublishSubscriptionLimit(limit))
+    }
+
     /// Delivers what matches no subscription instead (ZMQ_INVERT_MATCHING; PUB,
     /// SUB, XPUB).
     pub fn set_invert_matching(&self, on: bool) -> Result<()> {

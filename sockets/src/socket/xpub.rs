@@ -13,9 +13,10 @@
 //! instead). As in libzmq, a connect-side pipe keeps its subscriptions across a
 //! reconnect (the returning peer re-sends them, and sets ignore repeats). Messages
 //! from upstream wait for the application up to a bound, then their pipe is no
-//! longer read until the application catches up. This file must never block in
-//! `send` unless XPUB_NODROP asks it to, and never trust a peer's bytes: a
-//! malformed subscription is ignored.
+//! longer read until the application catches up. What one peer may subscribe to is
+//! limited (`SubscriptionLimit`); past it, its subscriptions are ignored. This file
+//! must never block in `send` unless XPUB_NODROP asks it to, and never trust a
+//! peer's bytes: a malformed subscription is ignored.
 
 use super::Routing;
 use crate::error::{Error, Result, SendError};
@@ -23,10 +24,10 @@ use crate::message::Message;
 use crate::options::TypeOption;
 use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, Read};
 use crate::routing::distribute::Distribute;
-use crate::routing::subscriptions::{PeerSubscriptions, Removed};
+use crate::routing::subscriptions::{Added, PeerSubscriptions, Removed};
 use crate::zmtp::PeerInfo;
 use bytes::Bytes;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// Upstream messages (not subscriptions) held for the application before the
 /// pipes they come from stop being read.
@@ -73,6 +74,8 @@ pub(crate) struct ExtendedPublish {
     no_drop: bool,
     invert_matching: bool,
     welcome: Option<Bytes>,
+    /// Pipes already warned about reaching their subscription limit.
+    warned: HashSet<PipeId>,
 }
 
 impl ExtendedPublish {
@@ -92,6 +95,7 @@ impl ExtendedPublish {
             no_drop: false,
             invert_matching: false,
             welcome: None,
+            warned: HashSet::new(),
         }
     }
 
@@ -144,13 +148,23 @@ impl ExtendedPublish {
     fn apply(&mut self, id: PipeId, subscribe: bool, prefix: Bytes) {
         let report = if self.manual {
             if subscribe {
-                self.requested.add(&prefix, id);
+                if self.requested.add(&prefix, id) == Added::Refused {
+                    self.refused(id);
+                    return;
+                }
             } else {
                 self.requested.remove(&prefix, id);
             }
             true
         } else if subscribe {
-            self.subscriptions.add(&prefix, id) || self.verbose_subscribe
+            match self.subscriptions.add(&prefix, id) {
+                Added::First => true,
+                Added::Again => self.verbose_subscribe,
+                Added::Refused => {
+                    self.refused(id);
+                    return;
+                }
+            }
         } else {
             // libzmq also reports a cancel for a prefix the pipe never had
             // (KNOWN_DIFFERENCES.md); Sinew reports only real changes.
@@ -159,6 +173,16 @@ impl ExtendedPublish {
         };
         if report {
             self.report(subscribe, &prefix, Some(id));
+        }
+    }
+
+    /// A subscription past the peer's limit was ignored: says so once per peer.
+    fn refused(&mut self, id: PipeId) {
+        if self.warned.insert(id) {
+            tracing::warn!(
+                pipe = id,
+                "a subscriber reached its subscription limit; its further subscriptions are ignored"
+            );
         }
     }
 
@@ -193,6 +217,7 @@ impl ExtendedPublish {
             }
         }
         self.paused.retain(|&paused| paused != id);
+        self.warned.remove(&id);
         drop(self.output.detach(id));
     }
 
@@ -215,7 +240,7 @@ impl ExtendedPublish {
         }
         if let Some(pipe) = self.last_pipe {
             if subscribe {
-                self.subscriptions.add(prefix, pipe);
+                self.subscriptions.add_unlimited(prefix, pipe);
             } else {
                 self.subscriptions.remove(prefix, pipe);
             }
@@ -322,6 +347,10 @@ impl Routing for ExtendedPublish {
                 self.welcome = welcome.filter(|welcome| !welcome.is_empty());
             }
             TypeOption::InvertMatching(on) => self.invert_matching = on,
+            TypeOption::PublishSubscriptionLimit(limit) => {
+                self.subscriptions.set_limit(limit);
+                self.requested.set_limit(limit);
+            }
             TypeOption::Subscribe(prefix) => self.manual_change(true, &prefix)?,
             TypeOption::Unsubscribe(prefix) => self.manual_change(false, &prefix)?,
             _ => {
@@ -424,6 +453,35 @@ mod tests {
         let mut cancels = reports(&mut socket);
         cancels.sort();
         assert_eq!(cancels, [b"\x00news".to_vec(), b"\x00wx.".to_vec()]);
+    }
+
+    #[test]
+    fn subscriptions_past_a_peers_limit_are_ignored_and_not_reported() {
+        let (mut socket, mut peers) = publisher(Flavor::Extended, 2, 10);
+        socket
+            .set_option(TypeOption::PublishSubscriptionLimit(
+                crate::SubscriptionLimit { count: 2, bytes: 0 },
+            ))
+            .unwrap();
+        let (first, second) = peers.split_at_mut(1);
+        for topic in ["a", "b", "c"] {
+            subscribe(&mut socket, &mut first[0], Item::Subscribe(prefix(topic)));
+        }
+        subscribe(&mut socket, &mut second[0], Item::Subscribe(prefix("c")));
+        assert_eq!(
+            reports(&mut socket),
+            [b"\x01a".to_vec(), b"\x01b".to_vec(), b"\x01c".to_vec()],
+            "the third subscription of the first peer is ignored; the second peer's counts"
+        );
+        socket.send(Message::from("c.1")).unwrap();
+        assert!(messages(&mut first[0]).is_empty());
+        assert_eq!(messages(&mut second[0]).len(), 1);
+        // A cancel makes room again.
+        subscribe(&mut socket, &mut first[0], Item::Cancel(prefix("a")));
+        subscribe(&mut socket, &mut first[0], Item::Subscribe(prefix("c")));
+        assert_eq!(reports(&mut socket), [b"\x00a".to_vec()]);
+        socket.send(Message::from("c.2")).unwrap();
+        assert_eq!(messages(&mut first[0]).len(), 1);
     }
 
     #[test]
