@@ -9,6 +9,7 @@ mod common;
 use common::{Random, TempDirectory, assert_expected_prefix, read_all, record_for};
 use sinew_log::{FsyncPolicy, Log, LogConfig};
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -33,7 +34,7 @@ fn child_appends_until_killed() {
     let Some(directory) = std::env::var_os(CHILD_VARIABLE) else {
         return;
     };
-    let (log, _) = Log::open(&directory, config()).expect("child: open");
+    let (log, _) = common::open_for_child(Path::new(&directory), config());
     let mut random = Random(log.end_offset() + 1);
     let stdout = std::io::stdout();
     loop {
@@ -58,7 +59,7 @@ fn spawn_child(directory: &std::path::Path) -> Child {
         ])
         .env(CHILD_VARIABLE, directory)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn the child")
 }

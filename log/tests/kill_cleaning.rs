@@ -59,7 +59,7 @@ fn child_appends_and_cleans_until_killed() {
     let setting = setting.to_string_lossy().into_owned();
     let (mode, directory) = setting.split_once(':').expect("MODE:DIRECTORY");
     let compacted = mode == "compact";
-    let (log, _) = Log::open(directory, config(compacted)).expect("child: open");
+    let (log, _) = common::open_for_child(Path::new(directory), config(compacted));
     let mut random = Random(log.end_offset() + 1);
     let stdout = std::io::stdout();
     let say = |line: String| {
@@ -97,7 +97,7 @@ fn spawn_child(mode: &str, directory: &Path) -> Child {
         ])
         .env(CHILD_VARIABLE, format!("{mode}:{}", directory.display()))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn the child")
 }

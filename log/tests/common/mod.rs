@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use sinew_log::{LogConfig, NewRecord, Reader, Record};
+use sinew_log::{Log, LogConfig, LogError, NewRecord, Reader, Record, RecoveryReport};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -109,5 +109,21 @@ pub fn assert_expected_prefix(records: &[Record], context: &str) {
             "{context}: wrong value at offset {}",
             record.offset
         );
+    }
+}
+
+/// Opens a log for a child process of the crash tests, waiting out a writer lock
+/// that is only briefly held: when the parent's test threads spawn children in
+/// parallel, a fork made while the parent had the log open carries the parent's
+/// `flock` descriptor until its exec closes it, which under load can take a while.
+pub fn open_for_child(directory: &Path, config: LogConfig) -> (Log, RecoveryReport) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match Log::open(directory, config.clone()) {
+            Err(LogError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            result => return result.expect("child: open"),
+        }
     }
 }
