@@ -9,7 +9,6 @@ mod common;
 use common::{Random, TempDirectory, assert_expected_prefix, read_all, record_for};
 use sinew_log::{FsyncPolicy, Log, LogConfig};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -34,7 +33,7 @@ fn child_appends_until_killed() {
     let Some(directory) = std::env::var_os(CHILD_VARIABLE) else {
         return;
     };
-    let (log, _) = common::open_for_child(Path::new(&directory), config());
+    let (log, _) = Log::open(&directory, config()).expect("child: open");
     let mut random = Random(log.end_offset() + 1);
     let stdout = std::io::stdout();
     loop {

@@ -59,7 +59,7 @@ fn child_appends_and_cleans_until_killed() {
     let setting = setting.to_string_lossy().into_owned();
     let (mode, directory) = setting.split_once(':').expect("MODE:DIRECTORY");
     let compacted = mode == "compact";
-    let (log, _) = common::open_for_child(Path::new(directory), config(compacted));
+    let (log, _) = Log::open(directory, config(compacted)).expect("child: open");
     let mut random = Random(log.end_offset() + 1);
     let stdout = std::io::stdout();
     let say = |line: String| {
@@ -119,7 +119,10 @@ fn kill_repeatedly(mode: &str, check: impl Fn(&Log, u64, &str)) -> u64 {
     let mut highest: Option<u64> = None;
     let mut during_cleaning = 0;
     for kill in 0..KILLS {
-        let mut child = spawn_child(mode, &directory);
+        let mut child = {
+            let _guard = common::fork_guard();
+            spawn_child(mode, &directory)
+        };
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, receiver) = mpsc::channel();
         let lines = std::thread::spawn(move || {
@@ -179,6 +182,7 @@ fn kill_repeatedly(mode: &str, check: impl Fn(&Log, u64, &str)) -> u64 {
             during_cleaning += 1;
         }
         let context = format!("{mode} kill {kill}");
+        let guard = common::fork_guard();
         let (log, report) = Log::open(&directory, config(mode == "compact"))
             .unwrap_or_else(|error| panic!("{context}: reopen failed: {error}"));
         assert!(report.is_whole(), "{context}: {report}");
@@ -192,7 +196,10 @@ fn kill_repeatedly(mode: &str, check: impl Fn(&Log, u64, &str)) -> u64 {
         }
         if kill % 2 == 0 {
             log.close().expect("clean close");
+        } else {
+            drop(log);
         }
+        drop(guard);
     }
     let verification = inspect::verify(&directory).expect("verify");
     assert!(verification.is_ok(), "{mode}: {verification}");

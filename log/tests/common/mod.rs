@@ -4,9 +4,10 @@
 
 #![allow(dead_code)]
 
-use sinew_log::{Log, LogConfig, LogError, NewRecord, Reader, Record, RecoveryReport};
+use sinew_log::{LogConfig, NewRecord, Reader, Record};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// A directory under the system's temporary directory, removed on drop.
 #[derive(Debug)]
@@ -112,18 +113,14 @@ pub fn assert_expected_prefix(records: &[Record], context: &str) {
     }
 }
 
-/// Opens a log for a child process of the crash tests, waiting out a writer lock
-/// that is only briefly held: when the parent's test threads spawn children in
-/// parallel, a fork made while the parent had the log open carries the parent's
-/// `flock` descriptor until its exec closes it, which under load can take a while.
-pub fn open_for_child(directory: &Path, config: LogConfig) -> (Log, RecoveryReport) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        match Log::open(directory, config.clone()) {
-            Err(LogError::Locked(_)) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            result => return result.expect("child: open"),
-        }
-    }
+/// Serializes, within one test binary, spawning a child process and holding a log
+/// open in this process. A child is forked before its exec closes our descriptors,
+/// so a fork made while another test thread holds a log's writer lock carries that
+/// `flock` into the child until the exec, and the log's own child would find it
+/// taken. Hold the guard while spawning and for as long as a log is open here.
+pub fn fork_guard() -> MutexGuard<'static, ()> {
+    static GUARD: Mutex<()> = Mutex::new(());
+    GUARD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -4,18 +4,27 @@
 //! every split of the stream; time moves only when a test advances it, so a
 //! heartbeat timeout takes microseconds. Test-only: it must never be compiled into
 //! the library.
+#![cfg(test)]
 
 use super::{Config, Connection, Event, ProtocolError};
 use std::io::IoSlice;
 use std::time::{Duration, Instant};
 
 /// Bytes written as hex digits, spaces allowed (how tests spell RFC byte vectors).
+/// A malformed vector is a bug in the test, reported by name.
 pub(crate) fn hex(text: &str) -> Vec<u8> {
-    let digits: String = text.split_whitespace().collect();
-    (0..digits.len())
-        .step_by(2)
-        .map(|index| u8::from_str_radix(&digits[index..index + 2], 16).unwrap())
-        .collect()
+    let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes: Option<Vec<u8>> = digits
+        .chunks(2)
+        .map(|pair| match pair {
+            [high, low] => Some((high.to_digit(16)? << 4 | low.to_digit(16)?) as u8),
+            _ => None,
+        })
+        .collect();
+    match bytes {
+        Some(bytes) => bytes,
+        None => panic!("not a hex byte vector: {text:?}"),
+    }
 }
 
 /// Which of the two connections.
