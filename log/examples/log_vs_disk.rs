@@ -6,8 +6,12 @@
 //! - appends with an fsync per batch and with no fsync: plain file writes of the
 //!   same bytes with the same fsync cadence, then `Log::append` (the log encodes the
 //!   records) and `Log::append_batch` (a producer's encoded batch, checked and
-//!   stored), in MB/s of bytes on disk and records/s, with the appending thread's CPU
-//!   time per record;
+//!   stored), in MB/s of bytes on disk and records/s, with the appending threads'
+//!   CPU time per record;
+//! - with no fsync, the same again with `--producers` threads sharing the batches
+//!   (one `Log` appended to from every thread, as a broker's connections would; raw
+//!   writes from as many threads at reserved positions), compared against the
+//!   faster of the two raw figures;
 //! - reads from the start of a log written without fsync, with the page cache
 //!   dropped (`/proc/sys/vm/drop_caches`, which needs root; the program says whether
 //!   it worked) and then from the page cache: `Reader::read` (CRC-checked batches, as
@@ -16,11 +20,14 @@
 //! cargo run --release -p sinew-log --example log_vs_disk -- \
 //!     [--megabytes 512] [--fsync-batches 1000] [--batch-bytes 65536] [--rounds 3]
 //!     [--dir PATH] [--record-bytes N (one size only)] [--reads yes|no]
+//!     [--producers 2 (0: none)]
 
 use sinew_log::{FsyncPolicy, Log, LogConfig, NewRecord, encode_batch, open_read_only};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 type Failure = Box<dyn std::error::Error>;
@@ -34,6 +41,7 @@ struct Settings {
     directory: PathBuf,
     reads: bool,
     sizes: Vec<usize>,
+    producers: u64,
 }
 
 fn parse() -> Result<Settings, Failure> {
@@ -45,6 +53,7 @@ fn parse() -> Result<Settings, Failure> {
         directory: std::env::temp_dir().join(format!("sinew-log-bench-{}", std::process::id())),
         reads: true,
         sizes: vec![100, 1024],
+        producers: 2,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
@@ -57,6 +66,7 @@ fn parse() -> Result<Settings, Failure> {
             "--dir" => settings.directory = PathBuf::from(value),
             "--reads" => settings.reads = value == "yes",
             "--record-bytes" => settings.sizes = vec![value.parse()?],
+            "--producers" => settings.producers = value.parse()?,
             _ => return Err(format!("unknown option {argument}").into()),
         }
     }
@@ -127,33 +137,66 @@ fn records(record_bytes: usize, count: usize) -> Vec<NewRecord> {
         .collect()
 }
 
-/// Plain writes of `batch_bytes` bytes, `batches` times, each fsynced or not.
+/// Plain writes of `batch_bytes` bytes, `batches` times, each fsynced or not, from
+/// `threads` threads (each reserves the next position, then writes there).
 fn raw_writes(
     path: &Path,
     batch_bytes: usize,
     batches: u64,
     fsync: bool,
+    threads: u64,
 ) -> Result<Measure, Failure> {
     let _ = std::fs::remove_file(path);
     sync_all();
-    let mut file = File::create(path)?;
+    let file = File::create(path)?;
     let buffer: Vec<u8> = (0..batch_bytes).map(|byte| byte as u8).collect();
-    let cpu = thread_cpu();
+    let next = AtomicU64::new(0);
     let started = Instant::now();
-    for _ in 0..batches {
-        file.write_all(&buffer)?;
-        if fsync {
-            file.sync_data()?;
+    let cpu = in_threads(threads, batches, |share| {
+        for _ in 0..share {
+            let position = next.fetch_add(batch_bytes as u64, Ordering::Relaxed);
+            file.write_all_at(&buffer, position)?;
+            if fsync {
+                file.sync_data()?;
+            }
         }
-    }
+        Ok(())
+    })?;
     let measure = Measure {
         bytes: batch_bytes as u64 * batches,
         records: 0,
         wall: started.elapsed(),
-        cpu: thread_cpu() - cpu,
+        cpu,
     };
     drop(file);
     Ok(measure)
+}
+
+/// Runs `work` on `threads` threads that share `batches` between them; returns
+/// their CPU time added up.
+fn in_threads(
+    threads: u64,
+    batches: u64,
+    work: impl Fn(u64) -> Result<(), Failure> + Sync,
+) -> Result<Duration, Failure> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let share = batches / threads + u64::from(thread < batches % threads);
+                let work = &work;
+                scope.spawn(move || -> Result<Duration, String> {
+                    let cpu = thread_cpu();
+                    work(share).map_err(|error| error.to_string())?;
+                    Ok(thread_cpu() - cpu)
+                })
+            })
+            .collect();
+        let mut total = Duration::ZERO;
+        for handle in handles {
+            total += handle.join().map_err(|_| "a thread panicked")??;
+        }
+        Ok(total)
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +213,7 @@ fn log_appends(
     batches: u64,
     fsync: bool,
     path: AppendPath,
+    threads: u64,
 ) -> Result<Measure, Failure> {
     let _ = std::fs::remove_dir_all(directory);
     let config = LogConfig {
@@ -185,19 +229,21 @@ fn log_appends(
     sync_all();
     let (log, _) = Log::open(directory, config)?;
     let encoded = encode_batch(batch)?;
-    let cpu = thread_cpu();
     let started = Instant::now();
-    for _ in 0..batches {
-        match path {
-            AppendPath::Encode => log.append(batch)?,
-            AppendPath::Batch => log.append_batch(&encoded)?,
-        };
-    }
+    let cpu = in_threads(threads, batches, |share| {
+        for _ in 0..share {
+            match path {
+                AppendPath::Encode => log.append(batch)?,
+                AppendPath::Batch => log.append_batch(&encoded)?,
+            };
+        }
+        Ok(())
+    })?;
     let measure = Measure {
         bytes: encoded.len() as u64 * batches,
         records: batch.len() as u64 * batches,
         wall: started.elapsed(),
-        cpu: thread_cpu() - cpu,
+        cpu,
     };
     log.close()?;
     Ok(measure)
@@ -312,13 +358,14 @@ fn main() -> Result<(), Failure> {
             );
             let (mut raw, mut encode, mut stored) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..settings.rounds {
-                raw.push(raw_writes(&raw_path, batch_size, batches, fsync)?);
+                raw.push(raw_writes(&raw_path, batch_size, batches, fsync, 1)?);
                 encode.push(log_appends(
                     &log_directory,
                     &batch,
                     batches,
                     fsync,
                     AppendPath::Encode,
+                    1,
                 )?);
                 stored.push(log_appends(
                     &log_directory,
@@ -326,12 +373,57 @@ fn main() -> Result<(), Failure> {
                     batches,
                     fsync,
                     AppendPath::Batch,
+                    1,
                 )?);
             }
             let raw = median(raw);
             line("raw file writes", &raw, None);
             line("Log::append (encodes)", &median(encode), Some(&raw));
             line("Log::append_batch (checks)", &median(stored), Some(&raw));
+            let producers = settings.producers;
+            if !fsync && producers > 0 {
+                let (mut raw_many, mut encode, mut stored) = (Vec::new(), Vec::new(), Vec::new());
+                for _ in 0..settings.rounds {
+                    raw_many.push(raw_writes(
+                        &raw_path, batch_size, batches, fsync, producers,
+                    )?);
+                    for (path, measures) in [
+                        (AppendPath::Encode, &mut encode),
+                        (AppendPath::Batch, &mut stored),
+                    ] {
+                        measures.push(log_appends(
+                            &log_directory,
+                            &batch,
+                            batches,
+                            fsync,
+                            path,
+                            producers,
+                        )?);
+                    }
+                }
+                let raw_many = median(raw_many);
+                line(
+                    &format!("raw file writes, {producers} threads"),
+                    &raw_many,
+                    None,
+                );
+                // Against whichever raw figure is faster.
+                let best = if raw_many.wall < raw.wall {
+                    raw_many
+                } else {
+                    raw
+                };
+                line(
+                    &format!("Log::append, {producers} producers"),
+                    &median(encode),
+                    Some(&best),
+                );
+                line(
+                    &format!("Log::append_batch, {producers} producers"),
+                    &median(stored),
+                    Some(&best),
+                );
+            }
             if !fsync && settings.reads && !cold_read_done {
                 cold_read_done = true;
                 // The last log written holds the same bytes as the raw file.

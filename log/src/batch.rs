@@ -21,7 +21,9 @@ pub(crate) const COMPRESSION_MASK: i16 = 0x07;
 /// Attribute bit 6: the base timestamp holds the delete horizon (KIP-534).
 pub(crate) const DELETE_HORIZON_FLAG: i16 = 0x40;
 
-const LENGTH_POSITION: usize = 8;
+/// Size of the base offset, the batch's first field.
+pub(crate) const BASE_OFFSET_SIZE: usize = 8;
+const LENGTH_POSITION: usize = BASE_OFFSET_SIZE;
 const LEADER_EPOCH_POSITION: usize = 12;
 const MAGIC_POSITION: usize = 16;
 const CRC_POSITION: usize = 17;
@@ -234,8 +236,9 @@ pub fn check(batch: &[u8]) -> Result<BatchHeader, BatchError> {
     Ok(header)
 }
 
-/// Writes the base offset into a batch. The field is outside the CRC, so the
-/// stored checksum stays valid.
+/// Writes the base offset into a batch (or into the batch's first
+/// `BASE_OFFSET_SIZE` bytes). The field is outside the CRC, so the stored checksum
+/// stays valid.
 pub fn set_base_offset(batch: &mut [u8], base_offset: u64) -> Result<(), BatchError> {
     let field = batch
         .get_mut(..LENGTH_POSITION)

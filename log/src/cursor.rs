@@ -144,6 +144,109 @@ fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// A small field already encoded in a register: a varint of at most eight bytes,
+/// or one raw byte, with its length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    word: u64,
+    length: u32,
+}
+
+impl Field {
+    /// An unsigned LEB128 integer, if it takes at most eight bytes (below 2^56).
+    #[inline(always)]
+    fn unsigned(value: u64) -> Option<Field> {
+        if value < 1 << 7 {
+            return Some(Field {
+                word: value,
+                length: 1,
+            });
+        }
+        if value < 1 << 14 {
+            return Some(Field {
+                word: (value & 0x7f) | 0x80 | (value >> 7) << 8,
+                length: 2,
+            });
+        }
+        if value >= 1 << 56 {
+            return None;
+        }
+        let (mut word, mut length, mut rest) = (0u64, 0u32, value);
+        while rest >= 0x80 {
+            word |= ((rest & 0x7f) | 0x80) << (8 * length);
+            rest >>= 7;
+            length += 1;
+        }
+        Some(Field {
+            word: word | rest << (8 * length),
+            length: length + 1,
+        })
+    }
+
+    /// A zig-zag varint (Kafka's `varint`; at most five bytes, so it always fits).
+    #[inline(always)]
+    pub(crate) fn varint(value: i32) -> Field {
+        let zigzag = u64::from(((value << 1) ^ (value >> 31)) as u32);
+        Field::unsigned(zigzag).unwrap_or(Field { word: 0, length: 1 })
+    }
+
+    /// A zig-zag varlong (Kafka's `varlong`), if it takes at most eight bytes.
+    #[inline(always)]
+    pub(crate) fn varlong(value: i64) -> Option<Field> {
+        Field::unsigned(((value << 1) ^ (value >> 63)) as u64)
+    }
+
+    /// One raw byte.
+    #[inline(always)]
+    pub(crate) fn byte(byte: u8) -> Field {
+        Field {
+            word: u64::from(byte),
+            length: 1,
+        }
+    }
+
+    /// How many bytes the field takes.
+    #[inline(always)]
+    pub(crate) fn len(self) -> usize {
+        self.length as usize
+    }
+}
+
+/// Up to `SCRATCH_BYTES` bytes of small fields gathered in a register and appended
+/// to a vector in one copy of a fixed size. The encoder writes several small
+/// varints per record; pushing them one at a time checks the capacity every time,
+/// and gathering them byte by byte in memory stalls the copy that reads them back.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Scratch {
+    bits: u128,
+    length: u32,
+}
+
+/// What a `Scratch` holds at most; callers keep that much spare room in the
+/// vector they drain into, so the fixed-size copy never reallocates.
+pub(crate) const SCRATCH_BYTES: usize = 16;
+
+impl Scratch {
+    /// Adds a field, first draining into `out` what would not leave it room.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, out: &mut Vec<u8>, field: Field) {
+        if self.length + field.length > SCRATCH_BYTES as u32 {
+            self.drain_into(out);
+        }
+        self.bits |= u128::from(field.word) << (8 * self.length);
+        self.length += field.length;
+    }
+
+    /// Appends what was gathered to `out` and empties the scratch.
+    #[inline(always)]
+    pub(crate) fn drain_into(&mut self, out: &mut Vec<u8>) {
+        let end = out.len() + self.length as usize;
+        out.extend_from_slice(&self.bits.to_le_bytes());
+        out.truncate(end);
+        *self = Scratch::default();
+    }
+}
+
 /// How many bytes `put_varint` writes for `value`.
 #[inline]
 pub(crate) fn varint_size(value: i32) -> usize {
@@ -203,6 +306,33 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_scratch_writes_what_the_writers_write(values: Vec<(i32, i64, u8)>) {
+            let (mut expected, mut gathered) = (Vec::new(), Vec::new());
+            let mut scratch = Scratch::default();
+            for (value, long, byte) in values {
+                put_varint(&mut expected, value);
+                put_varlong(&mut expected, long);
+                expected.push(byte);
+                prop_assert_eq!(Field::varint(value).len(), varint_size(value));
+                scratch.push(&mut gathered, Field::varint(value));
+                match Field::varlong(long) {
+                    Some(field) => {
+                        prop_assert_eq!(field.len(), varlong_size(long));
+                        scratch.push(&mut gathered, field);
+                    }
+                    None => {
+                        prop_assert!(varlong_size(long) > 8);
+                        scratch.drain_into(&mut gathered);
+                        put_varlong(&mut gathered, long);
+                    }
+                }
+                scratch.push(&mut gathered, Field::byte(byte));
+            }
+            scratch.drain_into(&mut gathered);
+            prop_assert_eq!(expected, gathered);
+        }
+
         #[test]
         fn varints_round_trip(value: i32, long: i64) {
             let mut out = Vec::new();

@@ -12,7 +12,9 @@ use crate::batch::{
     self, BatchHeader, COMPRESSION_MASK, Compression, DELETE_HORIZON_FLAG, HEADER_SIZE, MAGIC,
 };
 use crate::compression::{self, MAX_DECOMPRESSED_BYTES};
-use crate::cursor::{Cursor, put_varint, put_varlong, varint_size, varlong_size};
+use crate::cursor::{
+    Cursor, Field, SCRATCH_BYTES, Scratch, put_varint, put_varlong, varint_size, varlong_size,
+};
 use crate::error::BatchError;
 use std::borrow::Cow;
 
@@ -108,21 +110,24 @@ pub fn encode_batch_with(
         base_sequence: -1,
         record_count: count as u32,
     };
-    // Room for every record: its bytes and at most 21 bytes of lengths and deltas.
-    let room: usize = records
-        .iter()
-        .map(|record| {
-            let headers: usize = record
-                .headers
-                .iter()
-                .map(|header| header.key.len() + header.value.as_ref().map_or(0, Vec::len) + 10)
-                .sum();
-            record.key.as_ref().map_or(0, Vec::len)
-                + record.value.as_ref().map_or(0, Vec::len)
-                + headers
-                + 21
-        })
-        .sum();
+    // Room for every record (its bytes and at most 36 bytes of lengths and deltas)
+    // and for the encoder's fixed-size copies past the last one, so the batch is
+    // allocated once.
+    let room: usize = 2 * SCRATCH_BYTES
+        + records
+            .iter()
+            .map(|record| {
+                let headers: usize = record
+                    .headers
+                    .iter()
+                    .map(|header| header.key.len() + header.value.as_ref().map_or(0, Vec::len) + 10)
+                    .sum();
+                record.key.as_ref().map_or(0, Vec::len)
+                    + record.value.as_ref().map_or(0, Vec::len)
+                    + headers
+                    + 36
+            })
+            .sum::<usize>();
     assemble(&header, room, |out| {
         for (delta, record) in records.iter().enumerate() {
             encode_record(
@@ -221,6 +226,7 @@ pub(crate) fn rebuild_batch(
     })
 }
 
+#[inline(always)]
 fn encode_record(
     out: &mut Vec<u8>,
     offset_delta: i32,
@@ -229,19 +235,31 @@ fn encode_record(
     value: Option<&[u8]>,
     headers: &[Header],
 ) -> Result<(), BatchError> {
-    let key_length = length_of(key);
-    let value_length = length_of(value);
-    check_length(key.map_or(0, <[u8]>::len))?;
-    check_length(value.map_or(0, <[u8]>::len))?;
+    let key_size = key.map_or(0, <[u8]>::len);
+    let value_size = value.map_or(0, <[u8]>::len);
+    let key_length = if key.is_some() {
+        check_length(key_size)?
+    } else {
+        -1
+    };
+    let value_length = if value.is_some() {
+        check_length(value_size)?
+    } else {
+        -1
+    };
     let header_count = check_length(headers.len())?;
+    // Every small field is encoded first: its length is then known for the body's.
+    let timestamp = Field::varlong(timestamp_delta);
+    let (delta, key_field) = (Field::varint(offset_delta), Field::varint(key_length));
+    let (value_field, count_field) = (Field::varint(value_length), Field::varint(header_count));
     let mut body_size = 1
-        + varlong_size(timestamp_delta)
-        + varint_size(offset_delta)
-        + varint_size(key_length)
-        + key.map_or(0, <[u8]>::len)
-        + varint_size(value_length)
-        + value.map_or(0, <[u8]>::len)
-        + varint_size(header_count);
+        + timestamp.map_or_else(|| varlong_size(timestamp_delta), Field::len)
+        + delta.len()
+        + key_field.len()
+        + key_size
+        + value_field.len()
+        + value_size
+        + count_field.len();
     for header in headers {
         let key_length = check_length(header.key.len())?;
         let value_length = length_of(header.value.as_deref());
@@ -251,16 +269,26 @@ fn encode_record(
             + header.value.as_ref().map_or(0, Vec::len);
     }
     let body_length = check_length(body_size)?;
-    out.reserve(body_size + 5);
-    put_varint(out, body_length);
-    out.push(0); // record attributes: unused
-    put_varlong(out, timestamp_delta);
-    put_varint(out, offset_delta);
-    put_varint(out, key_length);
+    // Room for the record and the scratch's fixed-size copies, so none reallocates.
+    out.reserve(body_size + 2 * SCRATCH_BYTES);
+    let mut fields = Scratch::default();
+    fields.push(out, Field::varint(body_length));
+    fields.push(out, Field::byte(0)); // record attributes: unused
+    match timestamp {
+        Some(timestamp) => fields.push(out, timestamp),
+        None => {
+            fields.drain_into(out);
+            put_varlong(out, timestamp_delta);
+        }
+    }
+    fields.push(out, delta);
+    fields.push(out, key_field);
     if let Some(key) = key {
+        fields.drain_into(out);
         out.extend_from_slice(key);
     }
-    put_varint(out, value_length);
+    fields.push(out, value_field);
+    fields.drain_into(out);
     if let Some(value) = value {
         out.extend_from_slice(value);
     }

@@ -8,13 +8,14 @@
 //! keep appending after a failed write or sync (it no longer knows what the disk
 //! holds; reopening recovers).
 
-use crate::batch::{self, BatchHeader, Compression};
+use crate::batch::{self, BatchHeader};
 use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, CheckpointFile};
 use crate::cleaner::{Cleaner, Signal};
 use crate::compaction::{self, CleaningState, CompactionReport};
 use crate::config::{Durability, FsyncPolicy, LogConfig};
 use crate::error::{BatchError, LogError, Result};
 use crate::index::{self, IndexRule, Indexes, OffsetEntry, TimeEntry};
+use crate::produced;
 use crate::reader::Reader;
 use crate::record::{self, NewRecord};
 use crate::recovery::{self, LoadedSegment, RecoveryReport};
@@ -262,7 +263,7 @@ impl Log {
         self.check_size(batch.len())?;
         // Built here, so the CRC is right: only the header needs reading back.
         let header = BatchHeader::parse(&batch)?;
-        self.inner.append(batch, &header)
+        self.inner.append(&batch, &header)
     }
 
     /// Appends an encoded RecordBatch v2 as it is, after checking it (length,
@@ -272,27 +273,8 @@ impl Log {
     /// key (as a Kafka broker does, it decompresses them to check).
     pub fn append_batch(&self, batch: &[u8]) -> Result<Acknowledgement> {
         self.check_size(batch.len())?;
-        let header = batch::check(batch)?;
-        let count = i32::try_from(header.record_count).unwrap_or(-1);
-        if header.record_count == 0 || header.last_offset_delta + 1 != header.record_count {
-            return Err(BatchError::BadRecordCount(count).into());
-        }
-        let compacted = self.inner.config.compaction.is_some();
-        if compacted || header.compression()? == Compression::None {
-            let mut keyless: Option<usize> = None;
-            let mut position = 0usize;
-            record::for_each_record(batch, &header, |record| {
-                if record.key.is_none() && keyless.is_none() {
-                    keyless = Some(position);
-                }
-                position += 1;
-                Ok(())
-            })?;
-            if compacted && let Some(position) = keyless {
-                return Err(LogError::KeyRequired { position });
-            }
-        }
-        self.inner.append(batch.to_vec(), &header)
+        let header = produced::check_produced_batch(batch, self.inner.config.compaction.is_some())?;
+        self.inner.append(batch, &header)
     }
 
     fn check_size(&self, size: usize) -> Result<()> {
@@ -507,10 +489,10 @@ impl Inner {
         result
     }
 
-    fn append(&self, mut batch: Vec<u8>, header: &BatchHeader) -> Result<Acknowledgement> {
+    fn append(&self, batch: &[u8], header: &BatchHeader) -> Result<Acknowledgement> {
         let next_offset = {
             let mut writer = self.lock_writer()?;
-            let result = self.write(&mut writer, &mut batch, header);
+            let result = self.write(&mut writer, batch, header);
             self.fail_on_error(result)?
         };
         let base_offset = next_offset - 1 - u64::from(header.last_offset_delta);
@@ -542,7 +524,7 @@ impl Inner {
         Ok(())
     }
 
-    fn write(&self, writer: &mut Writer, batch: &mut [u8], header: &BatchHeader) -> Result<u64> {
+    fn write(&self, writer: &mut Writer, batch: &[u8], header: &BatchHeader) -> Result<u64> {
         self.remove_marker(writer)?;
         let size = batch.len() as u64;
         let active = &writer.active;
@@ -561,12 +543,18 @@ impl Inner {
         }
         let active = &mut writer.active;
         let base_offset = active.next_offset;
-        batch::set_base_offset(batch, base_offset)?;
+        // The batch is written as it came but for its base offset (outside the
+        // CRC), which goes in front of the rest without copying it.
+        let mut head = [0u8; batch::BASE_OFFSET_SIZE];
+        batch::set_base_offset(&mut head, base_offset)?;
+        let tail = batch
+            .get(batch::BASE_OFFSET_SIZE..)
+            .ok_or(BatchError::BadLength(-1))?;
         let position = active.size;
         active
             .segment
             .log
-            .write_at(batch, position)
+            .write_two_at(&head, tail, position)
             .map_err(LogError::io_with(|| {
                 format!("appending to {}", active.segment.name())
             }))?;

@@ -6,10 +6,10 @@
 
 use super::{Directory, Storage, WriterLock, read_only_error};
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Name of the file whose `flock` marks the directory's writer.
 const LOCK_FILE: &str = "writer.lock";
@@ -90,10 +90,7 @@ impl Directory for FileDirectory {
             .read(true)
             .write(!self.read_only)
             .open(self.path.join(name))?;
-        Ok(Arc::new(FileStorage {
-            file,
-            read_only: self.read_only,
-        }))
+        Ok(Arc::new(FileStorage::new(file, self.read_only)))
     }
 
     fn create(&self, name: &str) -> io::Result<Arc<dyn Storage>> {
@@ -104,10 +101,7 @@ impl Directory for FileDirectory {
             .create(true)
             .truncate(false)
             .open(self.path.join(name))?;
-        Ok(Arc::new(FileStorage {
-            file,
-            read_only: false,
-        }))
+        Ok(Arc::new(FileStorage::new(file, false)))
     }
 
     fn remove(&self, name: &str) -> io::Result<()> {
@@ -157,9 +151,20 @@ impl WriterLock for FileLock {}
 struct FileStorage {
     file: File,
     read_only: bool,
+    /// Where the file's own position (used only by `write_two_at`, which has no
+    /// positioned form in the standard library) is known to be.
+    cursor: Mutex<Option<u64>>,
 }
 
 impl FileStorage {
+    fn new(file: File, read_only: bool) -> Self {
+        FileStorage {
+            file,
+            read_only,
+            cursor: Mutex::new(None),
+        }
+    }
+
     fn writable(&self) -> io::Result<()> {
         if self.read_only {
             Err(read_only_error())
@@ -177,6 +182,38 @@ impl Storage for FileStorage {
     fn write_at(&self, bytes: &[u8], position: u64) -> io::Result<()> {
         self.writable()?;
         self.file.write_all_at(bytes, position)
+    }
+
+    fn write_two_at(&self, head: &[u8], tail: &[u8], position: u64) -> io::Result<()> {
+        self.writable()?;
+        let mut cursor = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
+        if *cursor != Some(position) {
+            // Forgotten first, so a failed seek or write never leaves a wrong guess.
+            *cursor = None;
+            (&self.file).seek(SeekFrom::Start(position))?;
+        }
+        let mut slices = [IoSlice::new(head), IoSlice::new(tail)];
+        let mut remaining: &mut [IoSlice<'_>] = &mut slices;
+        let mut written = 0u64;
+        while !remaining.is_empty() {
+            match (&self.file).write_vectored(remaining) {
+                Ok(0) => {
+                    *cursor = None;
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                Ok(count) => {
+                    written += count as u64;
+                    IoSlice::advance_slices(&mut remaining, count);
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    *cursor = None;
+                    return Err(error);
+                }
+            }
+        }
+        *cursor = Some(position + written);
+        Ok(())
     }
 
     fn set_len(&self, length: u64) -> io::Result<()> {

@@ -25,6 +25,15 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn read_at(&self, buffer: &mut [u8], position: u64) -> io::Result<()>;
     /// Writes all of `bytes` at `position`, growing the file if needed.
     fn write_at(&self, bytes: &[u8], position: u64) -> io::Result<()>;
+    /// Writes `head` and then `tail` at `position` as if they were one slice, so a
+    /// caller can change the first bytes of what it writes without copying the
+    /// rest. The file backend makes it one system call.
+    fn write_two_at(&self, head: &[u8], tail: &[u8], position: u64) -> io::Result<()> {
+        let mut joined = Vec::with_capacity(head.len() + tail.len());
+        joined.extend_from_slice(head);
+        joined.extend_from_slice(tail);
+        self.write_at(&joined, position)
+    }
     /// Cuts or zero-extends the file to `length` bytes.
     fn set_len(&self, length: u64) -> io::Result<()>;
     /// Makes every earlier write and length change durable (fdatasync).
