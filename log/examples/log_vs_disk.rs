@@ -4,14 +4,16 @@
 //!
 //! For 100-byte and 1 KiB records in batches of about `--batch-bytes`:
 //! - appends with an fsync per batch and with no fsync: plain file writes of the
-//!   same bytes with the same fsync cadence, then `Log::append` (the log encodes the
-//!   records) and `Log::append_batch` (a producer's encoded batch, checked and
-//!   stored), in MB/s of bytes on disk and records/s, with the appending threads'
-//!   CPU time per record;
-//! - with no fsync, the same again with `--producers` threads sharing the batches
-//!   (one `Log` appended to from every thread, as a broker's connections would; raw
-//!   writes from as many threads at reserved positions), compared against the
-//!   faster of the two raw figures;
+//!   same size with the same fsync cadence, the same writes into space reserved
+//!   ahead as the log reserves it (`fallocate` with `KEEP_SIZE`, 8 MiB at a time),
+//!   then `Log::append` (the log encodes the records) and `Log::append_batch` (a
+//!   producer's encoded batch, checked and stored), in MB/s of bytes on disk and
+//!   records/s, with the appending threads' CPU time per record and each log
+//!   figure's share of the two raw ones;
+//! - with `--producers N`, the no-fsync runs again from N threads sharing the
+//!   batches (one `Log` appended to from every thread, as a broker's connections
+//!   would; raw writes from as many threads at positions each reserves);
+//! - runs of each kind take turns, after a first round that is not counted;
 //! - reads from the start of a log written without fsync, with the page cache
 //!   dropped (`/proc/sys/vm/drop_caches`, which needs root; the program says whether
 //!   it worked) and then from the page cache: `Reader::read` (CRC-checked batches, as
@@ -20,8 +22,9 @@
 //! cargo run --release -p sinew-log --example log_vs_disk -- \
 //!     [--megabytes 512] [--fsync-batches 1000] [--batch-bytes 65536] [--rounds 3]
 //!     [--dir PATH] [--record-bytes N (one size only)] [--reads yes|no]
-//!     [--producers 2 (0: none)]
+//!     [--producers N (default 0: none)]
 
+use rustix::fs::FallocateFlags;
 use sinew_log::{FsyncPolicy, Log, LogConfig, NewRecord, encode_batch, open_read_only};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -53,7 +56,7 @@ fn parse() -> Result<Settings, Failure> {
         directory: std::env::temp_dir().join(format!("sinew-log-bench-{}", std::process::id())),
         reads: true,
         sizes: vec![100, 1024],
-        producers: 2,
+        producers: 0,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
@@ -88,6 +91,16 @@ fn sync_all() -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Before a run: writes back what the last run left dirty, so its writeback does
+/// not slow this one. The caller deletes the last run's file only after this, and
+/// starts at once: the memory it frees is what this run's page cache takes next.
+/// (On a virtual machine whose free memory is handed back to the host after a
+/// moment, memory that sat free costs the first write to it a fault on the host,
+/// which made whichever run came after a long wait look slower.)
+fn settle() {
+    sync_all();
+}
+
 /// Drops the page cache; false if that is not allowed here.
 fn drop_caches() -> bool {
     sync_all()
@@ -120,6 +133,31 @@ impl Measure {
     }
 }
 
+/// Runs each kind of run (see `KINDS`) `rounds` times, turning the order every
+/// round so that no kind always follows the same other one, and returns each
+/// kind's median. A first round is not counted: it brings into use the memory the
+/// page cache will cycle through (see `settle`).
+fn rounds(
+    rounds: usize,
+    mut run: impl FnMut(usize) -> Result<Measure, Failure>,
+) -> Result<[Measure; KINDS], Failure> {
+    let mut measures: [Vec<Measure>; KINDS] = Default::default();
+    for kind in 0..KINDS {
+        run(kind)?;
+    }
+    for round in 0..rounds {
+        for step in 0..KINDS {
+            let kind = (round + step) % KINDS;
+            measures[kind].push(run(kind)?);
+        }
+    }
+    Ok(measures.map(median))
+}
+
+/// The kinds of run: plain raw writes, raw writes into reserved space,
+/// `Log::append`, `Log::append_batch`.
+const KINDS: usize = 4;
+
 /// The median measure by wall time.
 fn median(mut measures: Vec<Measure>) -> Measure {
     measures.sort_by_key(|measure| measure.wall);
@@ -145,16 +183,27 @@ fn raw_writes(
     batches: u64,
     fsync: bool,
     threads: u64,
+    reserve: bool,
 ) -> Result<Measure, Failure> {
+    settle();
     let _ = std::fs::remove_file(path);
-    sync_all();
     let file = File::create(path)?;
     let buffer: Vec<u8> = (0..batch_bytes).map(|byte| byte as u8).collect();
     let next = AtomicU64::new(0);
+    let reserved = std::sync::Mutex::new(0u64);
     let started = Instant::now();
     let cpu = in_threads(threads, batches, |share| {
         for _ in 0..share {
             let position = next.fetch_add(batch_bytes as u64, Ordering::Relaxed);
+            let end = position + batch_bytes as u64;
+            if reserve {
+                // As the log does: 8 MiB at a time ahead of the end, size unchanged.
+                let mut reserved = reserved.lock().map_err(|_| "poisoned")?;
+                if end > *reserved {
+                    *reserved = end + (8 << 20);
+                    rustix::fs::fallocate(&file, FallocateFlags::KEEP_SIZE, 0, *reserved)?;
+                }
+            }
             file.write_all_at(&buffer, position)?;
             if fsync {
                 file.sync_data()?;
@@ -215,6 +264,7 @@ fn log_appends(
     path: AppendPath,
     threads: u64,
 ) -> Result<Measure, Failure> {
+    settle();
     let _ = std::fs::remove_dir_all(directory);
     let config = LogConfig {
         segment_bytes: u64::from(u32::MAX),
@@ -226,7 +276,6 @@ fn log_appends(
         cleaner_interval: None,
         ..LogConfig::default()
     };
-    sync_all();
     let (log, _) = Log::open(directory, config)?;
     let encoded = encode_batch(batch)?;
     let started = Instant::now();
@@ -303,13 +352,18 @@ fn read_log(directory: &Path, decode: bool) -> Result<Measure, Failure> {
     })
 }
 
-fn line(label: &str, measure: &Measure, raw: Option<&Measure>) {
-    let ratio = raw.map_or(String::new(), |raw| {
-        format!(
-            "  {:5.1}% of raw",
-            100.0 * measure.megabytes_per_second() / raw.megabytes_per_second()
-        )
-    });
+/// Prints one measure, and what share it is of each reference (the raw writes,
+/// plain and into reserved space).
+fn line(label: &str, measure: &Measure, references: &[&Measure]) {
+    let ratios: String = references
+        .iter()
+        .map(|reference| {
+            format!(
+                "  {:5.1}%",
+                100.0 * measure.megabytes_per_second() / reference.megabytes_per_second()
+            )
+        })
+        .collect();
     let records = if measure.records > 0 {
         format!(
             "  {:>10.0} records/s  {:>6.0} ns CPU/record",
@@ -320,7 +374,7 @@ fn line(label: &str, measure: &Measure, raw: Option<&Measure>) {
         String::new()
     };
     println!(
-        "  {label:<34} {:>9.1} MB/s{records}{ratio}",
+        "  {label:<34} {:>9.1} MB/s{records}{ratios}",
         measure.megabytes_per_second()
     );
 }
@@ -331,7 +385,7 @@ fn main() -> Result<(), Failure> {
     let raw_path = settings.directory.join("raw.bin");
     let log_directory = settings.directory.join("log");
     println!(
-        "sinew-log vs raw disk in {}: {} MiB per no-fsync run, {} batches per fsync run, batches of about {} bytes, median of {} rounds",
+        "sinew-log vs raw disk in {}: {} MiB per no-fsync run, {} batches per fsync run, batches of about {} bytes, median of {} rounds\n(percentages: of plain raw writes, then of raw writes into reserved space)",
         settings.directory.display(),
         settings.megabytes,
         settings.fsync_batches,
@@ -356,77 +410,56 @@ fn main() -> Result<(), Failure> {
                 "\n{record_bytes}-byte records, {count} per batch ({batch_size} bytes), {batches} batches, {}:",
                 if fsync { "fsync per batch" } else { "no fsync" }
             );
-            let (mut raw, mut encode, mut stored) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..settings.rounds {
-                raw.push(raw_writes(&raw_path, batch_size, batches, fsync, 1)?);
-                encode.push(log_appends(
-                    &log_directory,
-                    &batch,
-                    batches,
-                    fsync,
-                    AppendPath::Encode,
-                    1,
-                )?);
-                stored.push(log_appends(
-                    &log_directory,
-                    &batch,
-                    batches,
-                    fsync,
-                    AppendPath::Batch,
-                    1,
-                )?);
-            }
-            let raw = median(raw);
-            line("raw file writes", &raw, None);
-            line("Log::append (encodes)", &median(encode), Some(&raw));
-            line("Log::append_batch (checks)", &median(stored), Some(&raw));
+            let run = |kind: usize, threads: u64| -> Result<Measure, Failure> {
+                match kind {
+                    0 | 1 => raw_writes(&raw_path, batch_size, batches, fsync, threads, kind == 1),
+                    2 => log_appends(
+                        &log_directory,
+                        &batch,
+                        batches,
+                        fsync,
+                        AppendPath::Encode,
+                        threads,
+                    ),
+                    _ => log_appends(
+                        &log_directory,
+                        &batch,
+                        batches,
+                        fsync,
+                        AppendPath::Batch,
+                        threads,
+                    ),
+                }
+            };
+            let [raw, reserved, encode, stored] = rounds(settings.rounds, |kind| run(kind, 1))?;
+            line("raw file writes", &raw, &[]);
+            line("raw writes, space reserved", &reserved, &[]);
+            line("Log::append (encodes)", &encode, &[&raw, &reserved]);
+            line("Log::append_batch (checks)", &stored, &[&raw, &reserved]);
             let producers = settings.producers;
             if !fsync && producers > 0 {
-                let (mut raw_many, mut encode, mut stored) = (Vec::new(), Vec::new(), Vec::new());
-                for _ in 0..settings.rounds {
-                    raw_many.push(raw_writes(
-                        &raw_path, batch_size, batches, fsync, producers,
-                    )?);
-                    for (path, measures) in [
-                        (AppendPath::Encode, &mut encode),
-                        (AppendPath::Batch, &mut stored),
-                    ] {
-                        measures.push(log_appends(
-                            &log_directory,
-                            &batch,
-                            batches,
-                            fsync,
-                            path,
-                            producers,
-                        )?);
-                    }
-                }
-                let raw_many = median(raw_many);
+                let [raw, reserved, encode, stored] =
+                    rounds(settings.rounds, |kind| run(kind, producers))?;
+                line(&format!("raw file writes, {producers} threads"), &raw, &[]);
                 line(
-                    &format!("raw file writes, {producers} threads"),
-                    &raw_many,
-                    None,
+                    &format!("raw, reserved, {producers} threads"),
+                    &reserved,
+                    &[],
                 );
-                // Against whichever raw figure is faster.
-                let best = if raw_many.wall < raw.wall {
-                    raw_many
-                } else {
-                    raw
-                };
                 line(
                     &format!("Log::append, {producers} producers"),
-                    &median(encode),
-                    Some(&best),
+                    &encode,
+                    &[&raw, &reserved],
                 );
                 line(
                     &format!("Log::append_batch, {producers} producers"),
-                    &median(stored),
-                    Some(&best),
+                    &stored,
+                    &[&raw, &reserved],
                 );
             }
             if !fsync && settings.reads && !cold_read_done {
                 cold_read_done = true;
-                // The last log written holds the same bytes as the raw file.
+                // The last log written is as large as the raw file.
                 println!(
                     "\nreads from the start of that log ({} MiB):",
                     settings.megabytes
@@ -436,8 +469,8 @@ fn main() -> Result<(), Failure> {
                 let dropped_again = drop_caches();
                 let log_cold = read_log(&log_directory, false)?;
                 if dropped && dropped_again {
-                    line("raw file, cold cache", &raw_cold, None);
-                    line("Reader::read, cold cache", &log_cold, Some(&raw_cold));
+                    line("raw file, cold cache", &raw_cold, &[]);
+                    line("Reader::read, cold cache", &log_cold, &[&raw_cold]);
                 } else {
                     println!("  (the page cache could not be dropped here: no cold figures)");
                 }
@@ -452,9 +485,9 @@ fn main() -> Result<(), Failure> {
                         .collect::<Result<_, _>>()?,
                 );
                 let decoded = read_log(&log_directory, true)?;
-                line("raw file, page cache", &raw_warm, None);
-                line("Reader::read, page cache", &log_warm, Some(&raw_warm));
-                line("read + decode every record", &decoded, None);
+                line("raw file, page cache", &raw_warm, &[]);
+                line("Reader::read, page cache", &log_warm, &[&raw_warm]);
+                line("read + decode every record", &decoded, &[]);
             }
         }
     }

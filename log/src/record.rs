@@ -88,6 +88,18 @@ pub fn encode_batch_with(
     records: &[NewRecord],
     compression: Compression,
 ) -> Result<Vec<u8>, BatchError> {
+    let mut out = Vec::new();
+    encode_batch_into(records, compression, &mut out)?;
+    Ok(out)
+}
+
+/// `encode_batch_with` into `out`, which is emptied first (a caller that encodes
+/// again and again keeps one buffer and allocates nothing).
+pub(crate) fn encode_batch_into(
+    records: &[NewRecord],
+    compression: Compression,
+    out: &mut Vec<u8>,
+) -> Result<(), BatchError> {
     let first = records.first().ok_or(BatchError::BadRecordCount(0))?;
     let count = i32::try_from(records.len()).map_err(|_| BatchError::RecordTooLarge)?;
     let base_timestamp = first.timestamp;
@@ -128,7 +140,7 @@ pub fn encode_batch_with(
                     + 36
             })
             .sum::<usize>();
-    assemble(&header, room, |out| {
+    assemble(&header, room, out, |out| {
         for (delta, record) in records.iter().enumerate() {
             encode_record(
                 out,
@@ -143,22 +155,23 @@ pub fn encode_batch_with(
     })
 }
 
-/// Builds a whole batch: the header's fields (its CRC and length are computed), then
-/// the records `write_records` writes (about `room` bytes), compressed with the
-/// header's codec.
+/// Builds a whole batch in `out` (emptied first): the header's fields (its CRC and
+/// length are computed), then the records `write_records` writes (about `room`
+/// bytes), compressed with the header's codec.
 fn assemble(
     header: &BatchHeader,
     room: usize,
+    out: &mut Vec<u8>,
     write_records: impl FnOnce(&mut Vec<u8>) -> Result<(), BatchError>,
-) -> Result<Vec<u8>, BatchError> {
+) -> Result<(), BatchError> {
     let base_offset = i64::try_from(header.base_offset).map_err(|_| BatchError::BadOffset)?;
     let last_offset_delta =
         i32::try_from(header.last_offset_delta).map_err(|_| BatchError::BadOffset)?;
     let count =
         i32::try_from(header.record_count).map_err(|_| BatchError::BadRecordCount(i32::MAX))?;
     let codec = header.compression()?;
-    let mut out =
-        Vec::with_capacity(HEADER_SIZE + if codec == Compression::None { room } else { 0 });
+    out.clear();
+    out.reserve(HEADER_SIZE + if codec == Compression::None { room } else { 0 });
     out.extend_from_slice(&base_offset.to_be_bytes());
     out.extend_from_slice(&0i32.to_be_bytes()); // batch length, sealed below
     out.extend_from_slice(&header.partition_leader_epoch.to_be_bytes());
@@ -173,15 +186,14 @@ fn assemble(
     out.extend_from_slice(&header.base_sequence.to_be_bytes());
     out.extend_from_slice(&count.to_be_bytes());
     match codec {
-        Compression::None => write_records(&mut out)?,
+        Compression::None => write_records(out)?,
         codec => {
             let mut plain = Vec::with_capacity(room);
             write_records(&mut plain)?;
             out.extend_from_slice(&compression::compress(codec, &plain)?);
         }
     }
-    batch::seal(&mut out)?;
-    Ok(out)
+    batch::seal(out)
 }
 
 /// Rebuilds a stored batch keeping only `records` (a subset of its records, in
@@ -208,7 +220,8 @@ pub(crate) fn rebuild_batch(
     let base_offset = header.base_offset;
     let last_offset = header.last_offset();
     let base_timestamp = header.base_timestamp;
-    assemble(&header, 0, |out| {
+    let mut out = Vec::new();
+    assemble(&header, 0, &mut out, |out| {
         for record in records {
             if record.offset < base_offset || record.offset > last_offset {
                 return Err(BatchError::BadOffset);
@@ -223,7 +236,8 @@ pub(crate) fn rebuild_batch(
             )?;
         }
         Ok(())
-    })
+    })?;
+    Ok(out)
 }
 
 #[inline(always)]

@@ -8,7 +8,7 @@
 //! keep appending after a failed write or sync (it no longer knows what the disk
 //! holds; reopening recovers).
 
-use crate::batch::{self, BatchHeader};
+use crate::batch::{self, BatchHeader, Compression};
 use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, CheckpointFile};
 use crate::cleaner::{Cleaner, Signal};
 use crate::compaction::{self, CleaningState, CompactionReport};
@@ -23,12 +23,22 @@ use crate::retention::{self, RetentionReport};
 use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
 use crate::shared::{Published, SegmentView, Shared};
 use crate::storage::{Directory, FileDirectory, Storage, WriterLock};
+use std::cell::RefCell;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    /// The batch `Log::append` encodes into, one per appending thread.
+    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A thread's encoding buffer is let go after a batch larger than this, so a rare
+/// huge batch does not stay allocated for the thread's life.
+const KEPT_ENCODING_BYTES: usize = 4 << 20;
 
 /// What an append did: the offsets it was given and what is promised about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +105,8 @@ struct Active {
     /// The same for `time_index_file`.
     pending_time_index: Vec<u8>,
     size: u64,
+    /// How far the segment's disk space is reserved (`Storage::preallocate`).
+    reserved: u64,
     next_offset: u64,
     rule: IndexRule,
     first_append: Option<Instant>,
@@ -253,17 +265,41 @@ impl Log {
         {
             return Err(LogError::KeyRequired { position });
         }
-        let batch = record::encode_batch(records).map_err(|error| match error {
-            BatchError::RecordTooLarge => LogError::BatchTooLarge {
-                size_bytes: records.iter().map(payload_size).sum(),
-                limit_bytes: self.inner.config.max_batch_bytes,
+        // Encoded into this thread's buffer: a steady stream of appends allocates
+        // nothing (a fresh allocation per batch costs page faults and cold copies).
+        let appended = ENCODED.try_with(|buffer| {
+            let mut buffer = buffer.try_borrow_mut().ok()?;
+            let result = self.encode_and_append(records, &mut buffer);
+            if buffer.capacity() > KEPT_ENCODING_BYTES {
+                *buffer = Vec::new();
+            }
+            Some(result)
+        });
+        match appended {
+            Ok(Some(result)) => result,
+            // The thread is ending, or this is a nested call: a buffer of its own.
+            _ => self.encode_and_append(records, &mut Vec::new()),
+        }
+    }
+
+    fn encode_and_append(
+        &self,
+        records: &[NewRecord],
+        batch: &mut Vec<u8>,
+    ) -> Result<Acknowledgement> {
+        record::encode_batch_into(records, Compression::None, batch).map_err(
+            |error| match error {
+                BatchError::RecordTooLarge => LogError::BatchTooLarge {
+                    size_bytes: records.iter().map(payload_size).sum(),
+                    limit_bytes: self.inner.config.max_batch_bytes,
+                },
+                other => LogError::InvalidBatch(other),
             },
-            other => LogError::InvalidBatch(other),
-        })?;
+        )?;
         self.check_size(batch.len())?;
         // Built here, so the CRC is right: only the header needs reading back.
-        let header = BatchHeader::parse(&batch)?;
-        self.inner.append(&batch, &header)
+        let header = BatchHeader::parse(batch)?;
+        self.inner.append(batch, &header)
     }
 
     /// Appends an encoded RecordBatch v2 as it is, after checking it (length,
@@ -551,6 +587,7 @@ impl Inner {
             .get(batch::BASE_OFFSET_SIZE..)
             .ok_or(BatchError::BadLength(-1))?;
         let position = active.size;
+        active.reserve(position + size, &self.config);
         active
             .segment
             .log
@@ -707,6 +744,7 @@ impl Active {
             pending_index: Vec::new(),
             pending_time_index: Vec::new(),
             size: 0,
+            reserved: 0,
             next_offset: base_offset,
             rule: IndexRule::new(base_offset, config.index_interval_bytes),
             first_append: None,
@@ -736,6 +774,8 @@ impl Active {
             pending_index: Vec::new(),
             pending_time_index: Vec::new(),
             size: loaded.size,
+            // Unknown after a restart: reserving again is harmless.
+            reserved: loaded.size,
             next_offset: loaded.next_offset,
             rule: loaded.rule,
             first_append: None,
@@ -792,13 +832,41 @@ impl Active {
         Ok(())
     }
 
-    /// Writes the final time entry and syncs the segment and its indexes; returns
-    /// the offset after the segment.
+    /// Reserves disk space ahead so that `end` bytes fit, a step at a time and
+    /// never far past the segment's size limit. A failure only costs speed: the
+    /// write that follows allocates as usual (and reports a full disk itself).
+    fn reserve(&mut self, end: u64, config: &LogConfig) {
+        if end <= self.reserved || config.preallocate_bytes == 0 {
+            return;
+        }
+        let target = (end + config.preallocate_bytes).min(config.segment_bytes.max(end));
+        match self.segment.log.preallocate(target) {
+            Ok(true) => self.reserved = target,
+            // Not supported here: stop asking for this segment.
+            Ok(false) => self.reserved = u64::MAX,
+            Err(error) => {
+                tracing::debug!(segment = %self.segment.name(), %error, "reserving space failed");
+                self.reserved = end;
+            }
+        }
+    }
+
+    /// Writes the final time entry, gives back reserved space it did not use, and
+    /// syncs the segment and its indexes; returns the offset after the segment.
     fn seal(&mut self) -> Result<u64> {
         let final_entry = self.rule.time_entry();
         self.add_entries(None, final_entry)?;
         self.write_indexes()?;
         let name = self.segment.name();
+        if self.reserved > self.size && self.reserved != u64::MAX {
+            self.segment
+                .log
+                .set_len(self.size)
+                .map_err(LogError::io(format!(
+                    "giving back the space reserved for {name}"
+                )))?;
+            self.reserved = self.size;
+        }
         for storage in [&self.segment.log, &self.index_file, &self.time_index_file] {
             storage
                 .sync()

@@ -404,3 +404,44 @@ fn index_entries_not_yet_written_are_rebuilt_after_a_crash() {
         "close writes every entry"
     );
 }
+
+/// Bytes of disk the file occupies (its blocks, not its length).
+fn allocated_bytes(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).expect("metadata").blocks() * 512
+}
+
+#[test]
+fn space_is_reserved_ahead_of_appends_and_given_back_on_close() {
+    let temporary = TempDirectory::new("reserve");
+    let config = LogConfig {
+        preallocate_bytes: 4 << 20,
+        fsync: FsyncPolicy::Never,
+        ..LogConfig::default()
+    };
+    let segment = temporary.log().join("00000000000000000000.log");
+    let (log, _) = Log::open(temporary.log(), config.clone()).expect("open");
+    log.append(&[record_for(0), record_for(1)]).expect("append");
+    let length = std::fs::metadata(&segment).expect("metadata").len();
+    let written = log.reader().read(0, 1 << 20).expect("read").bytes().len() as u64;
+    // The length is what was written; the space behind it is reserved.
+    assert_eq!(length, written);
+    assert!(
+        allocated_bytes(&segment) >= 4 << 20,
+        "only {} bytes allocated",
+        allocated_bytes(&segment)
+    );
+    log.close().expect("close");
+    assert_eq!(std::fs::metadata(&segment).expect("metadata").len(), length);
+    assert!(
+        allocated_bytes(&segment) < 1 << 20,
+        "{} bytes still allocated after close",
+        allocated_bytes(&segment)
+    );
+    // Nothing reserved is ever read as data.
+    let (log, report) = Log::open(temporary.log(), config).expect("reopen");
+    assert!(report.is_whole());
+    log.append(&[record_for(2)]).expect("append after reopen");
+    common::assert_expected_prefix(&read_all(&log.reader()), "after reserving");
+    assert_eq!(log.end_offset(), 3);
+}

@@ -1,10 +1,13 @@
 //! The file backend: a log directory on a real file system, with positioned I/O,
-//! fdatasync for files, fsync for the directory and `flock` for the writer's lock.
+//! fdatasync for files, fsync for the directory, `flock` for the writer's lock and
+//! `fallocate` to reserve space ahead of appends.
 //!
 //! A directory opened read-only must never modify anything: not a byte, not a name,
 //! not even the lock file.
 
 use super::{Directory, Storage, WriterLock, read_only_error};
+use rustix::fs::FallocateFlags;
+use rustix::io::Errno;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -214,6 +217,15 @@ impl Storage for FileStorage {
         }
         *cursor = Some(position + written);
         Ok(())
+    }
+
+    fn preallocate(&self, length: u64) -> io::Result<bool> {
+        self.writable()?;
+        match rustix::fs::fallocate(&self.file, FallocateFlags::KEEP_SIZE, 0, length) {
+            Ok(()) => Ok(true),
+            Err(error) if error == Errno::OPNOTSUPP || error == Errno::NOSYS => Ok(false),
+            Err(error) => Err(error.into()),
+        }
     }
 
     fn set_len(&self, length: u64) -> io::Result<()> {

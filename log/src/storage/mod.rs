@@ -34,6 +34,14 @@ pub trait Storage: Send + Sync + fmt::Debug {
         joined.extend_from_slice(tail);
         self.write_at(&joined, position)
     }
+    /// Reserves disk space for the file up to `length` bytes without changing its
+    /// length, so later writes there need no allocation; true if it did. A hint:
+    /// the default does nothing, and a file system that cannot is no error.
+    /// `set_len` to the current length gives unused space back.
+    fn preallocate(&self, length: u64) -> io::Result<bool> {
+        let _ = length;
+        Ok(false)
+    }
     /// Cuts or zero-extends the file to `length` bytes.
     fn set_len(&self, length: u64) -> io::Result<()>;
     /// Makes every earlier write and length change durable (fdatasync).
