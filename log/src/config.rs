@@ -51,7 +51,9 @@ pub struct LogConfig {
     /// `KEEP_SIZE`; ignored where the file system cannot). Appends into reserved
     /// space skip the file system's block allocation, which makes page-cache writes
     /// about a quarter faster. What is not used is given back when the segment is
-    /// sealed or the log closed. 0 reserves nothing.
+    /// sealed or the log closed. 0 reserves nothing, and neither does a log under
+    /// `FsyncPolicy::Always`: an fsync after every append into reserved space costs
+    /// more than the reservation saves.
     pub preallocate_bytes: u64,
     /// When appends are fsynced.
     pub fsync: FsyncPolicy,

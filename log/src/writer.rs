@@ -835,8 +835,15 @@ impl Active {
     /// Reserves disk space ahead so that `end` bytes fit, a step at a time and
     /// never far past the segment's size limit. A failure only costs speed: the
     /// write that follows allocates as usual (and reports a full disk itself).
+    ///
+    /// Not under `FsyncPolicy::Always`: an fsync after every append into reserved
+    /// space must also record, every time, that the space now holds data, which
+    /// costs more than the reservation saves (see BENCHMARKS.md).
     fn reserve(&mut self, end: u64, config: &LogConfig) {
-        if end <= self.reserved || config.preallocate_bytes == 0 {
+        if end <= self.reserved
+            || config.preallocate_bytes == 0
+            || config.fsync == FsyncPolicy::Always
+        {
             return;
         }
         let target = (end + config.preallocate_bytes).min(config.segment_bytes.max(end));
