@@ -103,11 +103,20 @@ pub(crate) fn encode_batch_into(
     let first = records.first().ok_or(BatchError::BadRecordCount(0))?;
     let count = i32::try_from(records.len()).map_err(|_| BatchError::RecordTooLarge)?;
     let base_timestamp = first.timestamp;
-    let max_timestamp = records
-        .iter()
-        .map(|record| record.timestamp)
-        .max()
-        .unwrap_or(base_timestamp);
+    // One pass for the newest timestamp and the room every record needs (its bytes
+    // and at most 36 bytes of lengths and deltas), plus the encoder's fixed-size
+    // copies past the last one, so the batch is allocated once.
+    let mut max_timestamp = base_timestamp;
+    let mut room = 2 * SCRATCH_BYTES;
+    for record in records {
+        max_timestamp = max_timestamp.max(record.timestamp);
+        room += record.key.as_ref().map_or(0, Vec::len)
+            + record.value.as_ref().map_or(0, Vec::len)
+            + 36;
+        for header in &record.headers {
+            room += header.key.len() + header.value.as_ref().map_or(0, Vec::len) + 10;
+        }
+    }
     let header = BatchHeader {
         base_offset: 0,
         batch_length: 0,
@@ -122,24 +131,6 @@ pub(crate) fn encode_batch_into(
         base_sequence: -1,
         record_count: count as u32,
     };
-    // Room for every record (its bytes and at most 36 bytes of lengths and deltas)
-    // and for the encoder's fixed-size copies past the last one, so the batch is
-    // allocated once.
-    let room: usize = 2 * SCRATCH_BYTES
-        + records
-            .iter()
-            .map(|record| {
-                let headers: usize = record
-                    .headers
-                    .iter()
-                    .map(|header| header.key.len() + header.value.as_ref().map_or(0, Vec::len) + 10)
-                    .sum();
-                record.key.as_ref().map_or(0, Vec::len)
-                    + record.value.as_ref().map_or(0, Vec::len)
-                    + headers
-                    + 36
-            })
-            .sum::<usize>();
     assemble(&header, room, out, |out| {
         for (delta, record) in records.iter().enumerate() {
             encode_record(
