@@ -133,17 +133,80 @@ pub(crate) fn encode_batch_into(
     };
     assemble(&header, room, out, |out| {
         for (delta, record) in records.iter().enumerate() {
-            encode_record(
-                out,
-                delta as i32,
-                record.timestamp.wrapping_sub(base_timestamp),
-                record.key.as_deref(),
-                record.value.as_deref(),
-                &record.headers,
-            )?;
+            let timestamp_delta = record.timestamp.wrapping_sub(base_timestamp);
+            let (key, value) = (record.key.as_deref(), record.value.as_deref());
+            if record.headers.is_empty() {
+                encode_plain_record(out, delta as i32, timestamp_delta, key, value)?;
+            } else {
+                encode_record(
+                    out,
+                    delta as i32,
+                    timestamp_delta,
+                    key,
+                    value,
+                    &record.headers,
+                )?;
+            }
         }
         Ok(())
     })
+}
+
+/// `encode_record` for a record without headers (the common case): the length
+/// checks and the fields gathered with no header loop in the way.
+#[inline(always)]
+fn encode_plain_record(
+    out: &mut Vec<u8>,
+    offset_delta: i32,
+    timestamp_delta: i64,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+) -> Result<(), BatchError> {
+    let Some(timestamp) = Field::varlong(timestamp_delta) else {
+        return encode_record(out, offset_delta, timestamp_delta, key, value, &[]);
+    };
+    let key_size = key.map_or(0, <[u8]>::len);
+    let value_size = value.map_or(0, <[u8]>::len);
+    let key_length = if key.is_some() {
+        check_length(key_size)?
+    } else {
+        -1
+    };
+    let value_length = if value.is_some() {
+        check_length(value_size)?
+    } else {
+        -1
+    };
+    let (delta, key_field) = (Field::varint(offset_delta), Field::varint(key_length));
+    let value_field = Field::varint(value_length);
+    // The attributes byte, the fields, the key, the value and a header count of 0.
+    let body_size = 1
+        + timestamp.len()
+        + delta.len()
+        + key_field.len()
+        + key_size
+        + value_field.len()
+        + value_size
+        + 1;
+    let body = Field::varint(check_length(body_size)?);
+    out.reserve(body_size + 2 * SCRATCH_BYTES);
+    let mut fields = Scratch::default();
+    fields.push(out, body);
+    fields.push(out, Field::byte(0));
+    fields.push(out, timestamp);
+    fields.push(out, delta);
+    fields.push(out, key_field);
+    if let Some(key) = key {
+        fields.drain_into(out);
+        out.extend_from_slice(key);
+    }
+    fields.push(out, value_field);
+    fields.drain_into(out);
+    if let Some(value) = value {
+        out.extend_from_slice(value);
+    }
+    out.push(0);
+    Ok(())
 }
 
 /// Builds a whole batch in `out` (emptied first): the header's fields (its CRC and
