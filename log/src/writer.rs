@@ -266,7 +266,7 @@ impl Log {
             return Err(LogError::KeyRequired { position });
         }
         // Encoded into this thread's buffer: a steady stream of appends allocates
-        // nothing (a fresh allocation per batch costs page faults and cold copies).
+        // nothing per batch.
         let appended = ENCODED.try_with(|buffer| {
             let mut buffer = buffer.try_borrow_mut().ok()?;
             let result = self.encode_and_append(records, &mut buffer);

@@ -1,6 +1,7 @@
 //! The file backend: a log directory on a real file system, with positioned I/O,
-//! fdatasync for files, fsync for the directory, `flock` for the writer's lock and
-//! `fallocate` to reserve space ahead of appends.
+//! `pwritev` to write a batch in two pieces, fdatasync for files, fsync for the
+//! directory, `flock` for the writer's lock and `fallocate` to reserve space ahead
+//! of appends.
 //!
 //! A directory opened read-only must never modify anything: not a byte, not a name,
 //! not even the lock file.
@@ -9,10 +10,10 @@ use super::{Directory, Storage, WriterLock, read_only_error};
 use rustix::fs::FallocateFlags;
 use rustix::io::Errno;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::io::{self, IoSlice};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// Name of the file whose `flock` marks the directory's writer.
 const LOCK_FILE: &str = "writer.lock";
@@ -154,18 +155,11 @@ impl WriterLock for FileLock {}
 struct FileStorage {
     file: File,
     read_only: bool,
-    /// Where the file's own position (used only by `write_two_at`, which has no
-    /// positioned form in the standard library) is known to be.
-    cursor: Mutex<Option<u64>>,
 }
 
 impl FileStorage {
     fn new(file: File, read_only: bool) -> Self {
-        FileStorage {
-            file,
-            read_only,
-            cursor: Mutex::new(None),
-        }
+        FileStorage { file, read_only }
     }
 
     fn writable(&self) -> io::Result<()> {
@@ -189,33 +183,20 @@ impl Storage for FileStorage {
 
     fn write_two_at(&self, head: &[u8], tail: &[u8], position: u64) -> io::Result<()> {
         self.writable()?;
-        let mut cursor = self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
-        if *cursor != Some(position) {
-            // Forgotten first, so a failed seek or write never leaves a wrong guess.
-            *cursor = None;
-            (&self.file).seek(SeekFrom::Start(position))?;
-        }
         let mut slices = [IoSlice::new(head), IoSlice::new(tail)];
         let mut remaining: &mut [IoSlice<'_>] = &mut slices;
-        let mut written = 0u64;
+        let mut position = position;
         while !remaining.is_empty() {
-            match (&self.file).write_vectored(remaining) {
-                Ok(0) => {
-                    *cursor = None;
-                    return Err(io::ErrorKind::WriteZero.into());
-                }
+            match rustix::io::pwritev(&self.file, remaining, position) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(count) => {
-                    written += count as u64;
+                    position += count as u64;
                     IoSlice::advance_slices(&mut remaining, count);
                 }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => {
-                    *cursor = None;
-                    return Err(error);
-                }
+                Err(Errno::INTR) => {}
+                Err(error) => return Err(error.into()),
             }
         }
-        *cursor = Some(position + written);
         Ok(())
     }
 

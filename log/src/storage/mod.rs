@@ -27,7 +27,7 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn write_at(&self, bytes: &[u8], position: u64) -> io::Result<()>;
     /// Writes `head` and then `tail` at `position` as if they were one slice, so a
     /// caller can change the first bytes of what it writes without copying the
-    /// rest. The file backend makes it one system call.
+    /// rest. The file backend makes it one system call (`pwritev`).
     fn write_two_at(&self, head: &[u8], tail: &[u8], position: u64) -> io::Result<()> {
         let mut joined = Vec::with_capacity(head.len() + tail.len());
         joined.extend_from_slice(head);
