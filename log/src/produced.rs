@@ -37,24 +37,28 @@ pub fn check_produced_batch(batch: &[u8], keys_required: bool) -> Result<BatchHe
             let records = batch.get(HEADER_SIZE..).unwrap_or_default();
             first_keyless(records, header.record_count).map_err(BatchError::BadRecord)?
         }
-        _ if keys_required => {
-            let mut keyless = None;
-            let mut position = 0usize;
-            record::for_each_record(batch, &header, |record| {
-                if record.key.is_none() && keyless.is_none() {
-                    keyless = Some(position);
-                }
-                position += 1;
-                Ok(())
-            })?;
-            keyless
-        }
+        _ if keys_required => walk_for_keyless(batch, &header)?,
         _ => None,
     };
     match keyless {
         Some(position) if keys_required => Err(LogError::KeyRequired { position }),
         _ => Ok(header),
     }
+}
+
+/// The general walk (any codec): every record checked, and the position of the
+/// first without a key.
+fn walk_for_keyless(batch: &[u8], header: &BatchHeader) -> Result<Option<usize>, BatchError> {
+    let mut keyless = None;
+    let mut position = 0usize;
+    record::for_each_record(batch, header, |record| {
+        if record.key.is_none() && keyless.is_none() {
+            keyless = Some(position);
+        }
+        position += 1;
+        Ok(())
+    })?;
+    Ok(keyless)
 }
 
 /// Checks the `count` uncompressed records that make up `records` exactly, with
@@ -192,23 +196,14 @@ fn skip_varlong(bytes: &[u8], position: usize) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::cursor::{put_varint, put_varlong};
-    use crate::record::{Header, NewRecord, encode_batch};
+    use crate::record::tests::arbitrary_record;
+    use crate::record::{NewRecord, encode_batch};
     use proptest::prelude::*;
 
     /// What the general walker says of the same bytes: the position of the first
     /// keyless record, or an error.
     fn general(batch: &[u8]) -> Result<Option<usize>, BatchError> {
-        let header = batch::check(batch)?;
-        let mut keyless = None;
-        let mut position = 0usize;
-        record::for_each_record(batch, &header, |record| {
-            if record.key.is_none() && keyless.is_none() {
-                keyless = Some(position);
-            }
-            position += 1;
-            Ok(())
-        })?;
-        Ok(keyless)
+        walk_for_keyless(batch, &batch::check(batch)?)
     }
 
     fn fast(batch: &[u8]) -> Result<Option<usize>, BatchError> {
@@ -223,30 +218,6 @@ mod tests {
     /// Fixes the length and CRC after a change, so only the records are wrong.
     fn reseal(batch: &mut [u8]) {
         batch::seal(batch).expect("seal");
-    }
-
-    fn arbitrary_record() -> impl Strategy<Value = NewRecord> {
-        (
-            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..4)),
-            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),
-            -1_000_000i64..1_000_000,
-            proptest::collection::vec(
-                (
-                    "[a-z]{0,3}",
-                    proptest::option::of(proptest::collection::vec(any::<u8>(), 0..3)),
-                ),
-                0..3,
-            ),
-        )
-            .prop_map(|(key, value, timestamp, headers)| NewRecord {
-                key,
-                value,
-                timestamp,
-                headers: headers
-                    .into_iter()
-                    .map(|(key, value)| Header { key, value })
-                    .collect(),
-            })
     }
 
     #[test]

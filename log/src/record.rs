@@ -165,18 +165,8 @@ fn encode_plain_record(
     let Some(timestamp) = Field::varlong(timestamp_delta) else {
         return encode_record(out, offset_delta, timestamp_delta, key, value, &[]);
     };
-    let key_size = key.map_or(0, <[u8]>::len);
-    let value_size = value.map_or(0, <[u8]>::len);
-    let key_length = if key.is_some() {
-        check_length(key_size)?
-    } else {
-        -1
-    };
-    let value_length = if value.is_some() {
-        check_length(value_size)?
-    } else {
-        -1
-    };
+    let (key_size, key_length) = declared(key)?;
+    let (value_size, value_length) = declared(value)?;
     let (delta, key_field) = (Field::varint(offset_delta), Field::varint(key_length));
     let value_field = Field::varint(value_length);
     // The attributes byte, the fields, the key, the value and a header count of 0.
@@ -195,16 +185,7 @@ fn encode_plain_record(
     fields.push(out, Field::byte(0));
     fields.push(out, timestamp);
     fields.push(out, delta);
-    fields.push(out, key_field);
-    if let Some(key) = key {
-        fields.drain_into(out);
-        out.extend_from_slice(key);
-    }
-    fields.push(out, value_field);
-    fields.drain_into(out);
-    if let Some(value) = value {
-        out.extend_from_slice(value);
-    }
+    push_key_and_value(out, &mut fields, (key_field, key), (value_field, value));
     out.push(0);
     Ok(())
 }
@@ -294,6 +275,36 @@ pub(crate) fn rebuild_batch(
     Ok(out)
 }
 
+/// Writes the key's length after the fields gathered so far, then the key, the
+/// value's length and the value.
+#[inline(always)]
+fn push_key_and_value(
+    out: &mut Vec<u8>,
+    fields: &mut Scratch,
+    (key_field, key): (Field, Option<&[u8]>),
+    (value_field, value): (Field, Option<&[u8]>),
+) {
+    fields.push(out, key_field);
+    if let Some(key) = key {
+        fields.drain_into(out);
+        out.extend_from_slice(key);
+    }
+    fields.push(out, value_field);
+    fields.drain_into(out);
+    if let Some(value) = value {
+        out.extend_from_slice(value);
+    }
+}
+
+/// A nullable field's size and the length it is declared with (-1 for null).
+#[inline(always)]
+fn declared(field: Option<&[u8]>) -> Result<(usize, i32), BatchError> {
+    match field {
+        Some(bytes) => Ok((bytes.len(), check_length(bytes.len())?)),
+        None => Ok((0, -1)),
+    }
+}
+
 #[inline(always)]
 fn encode_record(
     out: &mut Vec<u8>,
@@ -303,18 +314,8 @@ fn encode_record(
     value: Option<&[u8]>,
     headers: &[Header],
 ) -> Result<(), BatchError> {
-    let key_size = key.map_or(0, <[u8]>::len);
-    let value_size = value.map_or(0, <[u8]>::len);
-    let key_length = if key.is_some() {
-        check_length(key_size)?
-    } else {
-        -1
-    };
-    let value_length = if value.is_some() {
-        check_length(value_size)?
-    } else {
-        -1
-    };
+    let (key_size, key_length) = declared(key)?;
+    let (value_size, value_length) = declared(value)?;
     let header_count = check_length(headers.len())?;
     // Every small field is encoded first: its length is then known for the body's.
     let timestamp = Field::varlong(timestamp_delta);
@@ -350,16 +351,7 @@ fn encode_record(
         }
     }
     fields.push(out, delta);
-    fields.push(out, key_field);
-    if let Some(key) = key {
-        fields.drain_into(out);
-        out.extend_from_slice(key);
-    }
-    fields.push(out, value_field);
-    fields.drain_into(out);
-    if let Some(value) = value {
-        out.extend_from_slice(value);
-    }
+    push_key_and_value(out, &mut fields, (key_field, key), (value_field, value));
     put_varint(out, header_count);
     for header in headers {
         put_varint(out, header.key.len() as i32);
@@ -579,7 +571,7 @@ fn nullable_bytes<'a>(cursor: &mut Cursor<'a>) -> Result<Option<&'a [u8]>, Malfo
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -648,7 +640,8 @@ mod tests {
         assert_eq!(encode_batch(&[]), Err(BatchError::BadRecordCount(0)));
     }
 
-    fn arbitrary_record() -> impl Strategy<Value = NewRecord> {
+    /// A record with any key, value, timestamp and a few headers.
+    pub(crate) fn arbitrary_record() -> impl Strategy<Value = NewRecord> {
         (
             proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)),
             proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),
