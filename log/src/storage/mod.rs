@@ -1,7 +1,7 @@
 //! Where the log's bytes live: a small per-file trait (`Storage`: read at, write at,
-//! set length, sync, length) and a per-directory trait (`Directory`: create, open,
-//! list, remove, rename, sync, lock), with a file backend and an in-memory crash
-//! model.
+//! write in two pieces, reserve space, set length, sync, length) and a
+//! per-directory trait (`Directory`: create, open, list, remove, rename, sync,
+//! lock), with a file backend and an in-memory crash model.
 //!
 //! The log reaches the disk only through these traits, so the crash model sees
 //! every write. Implementations must never report a sync as done before the bytes
