@@ -8,8 +8,7 @@
 //! never wait without a deadline on the measuring end: a dead peer is an error.
 
 use crate::OtherEnd;
-use crate::measure::{Counts, End, Latencies, Transport};
-use std::time::Instant;
+use crate::measure::{Counts, End, Latencies, Transport, receive_rate, round_trip_times};
 
 /// The high-water mark at both ends.
 const HIGH_WATER_MARK: i32 = 1000;
@@ -84,6 +83,30 @@ fn serve(socket: &zmq::Socket, round_trips: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The other end: connects to `endpoint`, then sends or serves; returns the
+/// socket, still open.
+fn connect_and_run(
+    context: &zmq::Context,
+    end: End,
+    endpoint: &str,
+    size: usize,
+    counts: Counts,
+) -> Result<zmq::Socket, String> {
+    let kind = match end {
+        End::Send => zmq::PUSH,
+        End::Serve => zmq::REP,
+    };
+    let socket = open(context, kind)?;
+    socket
+        .connect(endpoint)
+        .map_err(|error| error.to_string())?;
+    match end {
+        End::Send => send_all(&socket, size, counts.messages)?,
+        End::Serve => serve(&socket, counts.warm_up + counts.round_trips)?,
+    }
+    Ok(socket)
+}
+
 /// Messages per second at a PULL receiver.
 pub fn throughput(
     transport: Transport,
@@ -95,34 +118,15 @@ pub fn throughput(
     let receiver = open(&context, zmq::PULL)?;
     let endpoint = bind(&receiver, transport)?;
     let count = counts.messages;
-    let other = match transport {
-        Transport::Inproc => {
-            let (context, endpoint) = (context.clone(), endpoint.clone());
-            OtherEnd::Thread(std::thread::spawn(move || {
-                let sender = open(&context, zmq::PUSH)?;
-                sender
-                    .connect(&endpoint)
-                    .map_err(|error| error.to_string())?;
-                send_all(&sender, size, count)
-            }))
-        }
-        Transport::Tcp | Transport::Ipc => start_other(&endpoint)?,
+    let other = {
+        let (context, connect_to) = (context.clone(), endpoint.clone());
+        OtherEnd::start_for(transport, &endpoint, start_other, move || {
+            connect_and_run(&context, End::Send, &connect_to, size, counts).map(drop)
+        })?
     };
-    let measured = (|| -> Result<_, String> {
-        let mut message = zmq::Message::new();
-        receive(&receiver, &mut message, size)?;
-        let start = Instant::now();
-        for _ in 1..count {
-            receive(&receiver, &mut message, size)?;
-        }
-        Ok((count - 1) as f64 / start.elapsed().as_secs_f64())
-    })();
-    let finished = other.finish(measured.is_ok());
-    drop(receiver);
-    Transport::clean_up(&endpoint);
-    let rate = measured?;
-    finished?;
-    Ok(rate)
+    let mut message = zmq::Message::new();
+    let measured = receive_rate(count, || receive(&receiver, &mut message, size));
+    other.conclude(measured, receiver, &endpoint)
 }
 
 /// Round trips from a REQ client.
@@ -135,61 +139,30 @@ pub fn latency(
     let context = zmq::Context::new();
     let client = open(&context, zmq::REQ)?;
     let endpoint = bind(&client, transport)?;
-    let total = counts.warm_up + counts.round_trips;
-    let other = match transport {
-        Transport::Inproc => {
-            let (context, endpoint) = (context.clone(), endpoint.clone());
-            OtherEnd::Thread(std::thread::spawn(move || {
-                let server = open(&context, zmq::REP)?;
-                server
-                    .connect(&endpoint)
-                    .map_err(|error| error.to_string())?;
-                serve(&server, total)
-            }))
-        }
-        Transport::Tcp | Transport::Ipc => start_other(&endpoint)?,
+    let other = {
+        let (context, connect_to) = (context.clone(), endpoint.clone());
+        OtherEnd::start_for(transport, &endpoint, start_other, move || {
+            connect_and_run(&context, End::Serve, &connect_to, size, counts).map(drop)
+        })?
     };
-    let measured = (|| -> Result<_, String> {
-        let mut samples = Vec::with_capacity(usize::try_from(counts.round_trips).unwrap_or(0));
-        let mut message = unfilled(size);
-        for index in 0..total {
-            let start = Instant::now();
-            client
-                .send(message, 0)
-                .map_err(|error| format!("libzmq send: {error}"))?;
-            message = zmq::Message::new();
-            receive(&client, &mut message, size)?;
-            if index >= counts.warm_up {
-                samples.push(start.elapsed());
-            }
-        }
-        Ok(Latencies::from_samples(samples))
-    })();
-    let finished = other.finish(measured.is_ok());
-    drop(client);
-    Transport::clean_up(&endpoint);
-    let latencies = measured?;
-    finished?;
-    Ok(latencies)
+    // Each request is the reply that came back: one message, no allocation.
+    let mut message = unfilled(size);
+    let measured = round_trip_times(counts, || {
+        client
+            .send(std::mem::replace(&mut message, zmq::Message::new()), 0)
+            .map_err(|error| format!("libzmq send: {error}"))?;
+        receive(&client, &mut message, size)
+    });
+    other.conclude(measured, client, &endpoint)
 }
 
 /// Runs the other end in a child process: connects to `endpoint` and sends or
 /// serves.
 pub fn run_end(end: End, endpoint: &str, size: usize, counts: Counts) -> Result<(), String> {
     let context = zmq::Context::new();
-    let kind = match end {
-        End::Send => zmq::PUSH,
-        End::Serve => zmq::REP,
-    };
-    let socket = open(&context, kind)?;
-    socket
-        .connect(endpoint)
-        .map_err(|error| error.to_string())?;
-    match end {
-        End::Send => send_all(&socket, size, counts.messages)?,
-        End::Serve => serve(&socket, counts.warm_up + counts.round_trips)?,
-    }
+    let socket = connect_and_run(&context, end, endpoint, size, counts)?;
     crate::wait_for_measuring_end();
+    drop(socket);
     Ok(())
     // Closing the socket and context waits (libzmq's linger is forever) until
     // everything is handed over.

@@ -151,6 +151,37 @@ impl OtherEnd {
             OtherEnd::Thread(_) => Ok(()),
         }
     }
+
+    /// The other end for `transport`: for inproc a thread running `thread` (it must
+    /// share the measuring end's context), otherwise a child process.
+    pub fn start_for(
+        transport: Transport,
+        endpoint: &str,
+        start_other: &dyn Fn(&str) -> Result<OtherEnd, String>,
+        thread: impl FnOnce() -> Result<(), String> + Send + 'static,
+    ) -> Result<OtherEnd, String> {
+        match transport {
+            Transport::Inproc => Ok(OtherEnd::Thread(std::thread::spawn(thread))),
+            Transport::Tcp | Transport::Ipc => start_other(endpoint),
+        }
+    }
+
+    /// Ends a measurement: lets this other end finish (told whether the measurement
+    /// worked), closes the measuring socket, removes the endpoint; then the
+    /// measurement's error if any, else the other end's.
+    pub fn conclude<T>(
+        self,
+        measured: Result<T, String>,
+        socket: impl Sized,
+        endpoint: &str,
+    ) -> Result<T, String> {
+        let finished = self.finish(measured.is_ok());
+        drop(socket);
+        Transport::clean_up(endpoint);
+        let value = measured?;
+        finished?;
+        Ok(value)
+    }
 }
 
 /// One row of the matrix, both implementations.

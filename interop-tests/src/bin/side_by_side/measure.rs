@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A transport of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,4 +271,34 @@ impl Runs {
             .collect();
         Summary::of(&values)
     }
+}
+
+/// Messages per second: `receive` is called `count` times and the clock starts
+/// after the first message, so connecting is not measured.
+pub fn receive_rate(
+    count: u64,
+    mut receive: impl FnMut() -> Result<(), String>,
+) -> Result<f64, String> {
+    receive()?;
+    let start = Instant::now();
+    for _ in 1..count {
+        receive()?;
+    }
+    Ok((count - 1) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Round-trip times: `round_trip` runs the warm-up and then the measured ones.
+pub fn round_trip_times(
+    counts: Counts,
+    mut round_trip: impl FnMut() -> Result<(), String>,
+) -> Result<Latencies, String> {
+    let mut samples = Vec::with_capacity(usize::try_from(counts.round_trips).unwrap_or(0));
+    for index in 0..counts.warm_up + counts.round_trips {
+        let start = Instant::now();
+        round_trip()?;
+        if index >= counts.warm_up {
+            samples.push(start.elapsed());
+        }
+    }
+    Ok(Latencies::from_samples(samples))
 }

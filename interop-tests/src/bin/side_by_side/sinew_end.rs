@@ -7,10 +7,10 @@
 //! never wait without a deadline on the measuring end: a dead peer is an error.
 
 use crate::OtherEnd;
-use crate::measure::{Counts, End, Latencies, Transport};
+use crate::measure::{Counts, End, Latencies, Transport, receive_rate, round_trip_times};
 use bytes::Bytes;
 use sinew::{Context, Socket, SocketType};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The high-water mark at both ends.
 const HIGH_WATER_MARK: u32 = 1000;
@@ -75,6 +75,30 @@ fn serve(socket: &Socket, round_trips: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The other end: connects to `endpoint`, then sends or serves; returns the
+/// socket, still open.
+fn connect_and_run(
+    context: &Context,
+    end: End,
+    endpoint: &str,
+    size: usize,
+    counts: Counts,
+) -> Result<Socket, String> {
+    let kind = match end {
+        End::Send => SocketType::Push,
+        End::Serve => SocketType::Reply,
+    };
+    let socket = open(context, kind)?;
+    socket
+        .connect(endpoint)
+        .map_err(|error| error.to_string())?;
+    match end {
+        End::Send => send_all(&socket, size, counts.messages)?,
+        End::Serve => serve(&socket, counts.warm_up + counts.round_trips)?,
+    }
+    Ok(socket)
+}
+
 /// Messages per second at a PULL receiver.
 pub fn throughput(
     transport: Transport,
@@ -86,33 +110,14 @@ pub fn throughput(
     let receiver = open(&context, SocketType::Pull)?;
     let endpoint = bind(&receiver, transport)?;
     let count = counts.messages;
-    let other = match transport {
-        Transport::Inproc => {
-            let (context, endpoint) = (context.clone(), endpoint.clone());
-            OtherEnd::Thread(std::thread::spawn(move || {
-                let sender = open(&context, SocketType::Push)?;
-                sender
-                    .connect(&endpoint)
-                    .map_err(|error| error.to_string())?;
-                send_all(&sender, size, count)
-            }))
-        }
-        Transport::Tcp | Transport::Ipc => start_other(&endpoint)?,
+    let other = {
+        let (context, connect_to) = (context.clone(), endpoint.clone());
+        OtherEnd::start_for(transport, &endpoint, start_other, move || {
+            connect_and_run(&context, End::Send, &connect_to, size, counts).map(drop)
+        })?
     };
-    let measured = (|| -> Result<_, String> {
-        receive(&receiver, size)?;
-        let start = Instant::now();
-        for _ in 1..count {
-            receive(&receiver, size)?;
-        }
-        Ok((count - 1) as f64 / start.elapsed().as_secs_f64())
-    })();
-    let finished = other.finish(measured.is_ok());
-    drop(receiver);
-    Transport::clean_up(&endpoint);
-    let rate = measured?;
-    finished?;
-    Ok(rate)
+    let measured = receive_rate(count, || receive(&receiver, size));
+    other.conclude(measured, receiver, &endpoint)
 }
 
 /// Round trips from a REQ client.
@@ -125,60 +130,29 @@ pub fn latency(
     let context = Context::new();
     let client = open(&context, SocketType::Request)?;
     let endpoint = bind(&client, transport)?;
-    let total = counts.warm_up + counts.round_trips;
-    let other = match transport {
-        Transport::Inproc => {
-            let (context, endpoint) = (context.clone(), endpoint.clone());
-            OtherEnd::Thread(std::thread::spawn(move || {
-                let server = open(&context, SocketType::Reply)?;
-                server
-                    .connect(&endpoint)
-                    .map_err(|error| error.to_string())?;
-                serve(&server, total)
-            }))
-        }
-        Transport::Tcp | Transport::Ipc => start_other(&endpoint)?,
+    let other = {
+        let (context, connect_to) = (context.clone(), endpoint.clone());
+        OtherEnd::start_for(transport, &endpoint, start_other, move || {
+            connect_and_run(&context, End::Serve, &connect_to, size, counts).map(drop)
+        })?
     };
     let payload = Bytes::from(vec![0u8; size]);
-    let measured = (|| -> Result<_, String> {
-        let mut samples = Vec::with_capacity(usize::try_from(counts.round_trips).unwrap_or(0));
-        for index in 0..total {
-            let start = Instant::now();
-            client
-                .send(payload.clone())
-                .map_err(|failed| format!("sinew send: {}", failed.error))?;
-            receive(&client, size)?;
-            if index >= counts.warm_up {
-                samples.push(start.elapsed());
-            }
-        }
-        Ok(Latencies::from_samples(samples))
-    })();
-    let finished = other.finish(measured.is_ok());
-    drop(client);
-    Transport::clean_up(&endpoint);
-    let latencies = measured?;
-    finished?;
-    Ok(latencies)
+    let measured = round_trip_times(counts, || {
+        client
+            .send(payload.clone())
+            .map_err(|failed| format!("sinew send: {}", failed.error))?;
+        receive(&client, size)
+    });
+    other.conclude(measured, client, &endpoint)
 }
 
 /// Runs the other end in a child process: connects to `endpoint` and sends or
 /// serves.
 pub fn run_end(end: End, endpoint: &str, size: usize, counts: Counts) -> Result<(), String> {
     let context = Context::new();
-    let kind = match end {
-        End::Send => SocketType::Push,
-        End::Serve => SocketType::Reply,
-    };
-    let socket = open(&context, kind)?;
-    socket
-        .connect(endpoint)
-        .map_err(|error| error.to_string())?;
-    match end {
-        End::Send => send_all(&socket, size, counts.messages)?,
-        End::Serve => serve(&socket, counts.warm_up + counts.round_trips)?,
-    }
+    let socket = connect_and_run(&context, end, endpoint, size, counts)?;
     crate::wait_for_measuring_end();
+    drop(socket);
     Ok(())
     // Dropping the socket waits (up to its linger) until everything is handed over.
 }

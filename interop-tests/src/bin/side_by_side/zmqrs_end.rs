@@ -88,12 +88,7 @@ pub fn throughput(
             Ok((count - 1) as f64 / start.elapsed().as_secs_f64())
         };
         let measured = measure().await;
-        let finished = other.finish(measured.is_ok());
-        drop(receiver);
-        Transport::clean_up(&endpoint);
-        let rate = measured?;
-        finished?;
-        Ok(rate)
+        other.conclude(measured, receiver, &endpoint)
     })
 }
 
@@ -128,12 +123,7 @@ pub fn latency(
             Ok(Latencies::from_samples(samples))
         };
         let measured = measure().await;
-        let finished = other.finish(measured.is_ok());
-        drop(client);
-        Transport::clean_up(&endpoint);
-        let latencies = measured?;
-        finished?;
-        Ok(latencies)
+        other.conclude(measured, client, &endpoint)
     })
 }
 
