@@ -225,38 +225,14 @@ fn throughput(args: ThroughputArgs) -> Result<(), String> {
                 ThroughputRole::Recv => receive_all(&socket, size, count, None)?,
             }
         }
-        None => {
-            refuse_endpoints(common)?;
-            let receiver = open(
-                &context,
-                SocketType::Pull,
-                &Attach::Bind(common.transport.bind_endpoint()),
-            )?;
-            let endpoint = bound_endpoint(&receiver)?;
-            match common.transport {
-                Transport::Inproc => {
-                    let sender_context = context.clone();
-                    let sender = std::thread::spawn(move || {
-                        let socket = open(
-                            &sender_context,
-                            SocketType::Push,
-                            &Attach::Connect(endpoint),
-                        )?;
-                        send_all(&socket, size, count)
-                    });
-                    let result = receive_all(&receiver, size, count, None)?;
-                    join(sender)?;
-                    result
-                }
-                Transport::Tcp | Transport::Ipc => {
-                    let mut child =
-                        spawn_other_end("thr", "send", &endpoint, common.transport, size, count)?;
-                    let result = receive_all(&receiver, size, count, Some(&mut child));
-                    finish_child(child, result.is_ok())?;
-                    result?
-                }
-            }
-        }
+        None => both_ends_here(
+            common,
+            &context,
+            (SocketType::Pull, SocketType::Push),
+            ("thr", "send", size, count),
+            move |socket| send_all(socket, size, count),
+            |receiver, child| receive_all(receiver, size, count, child),
+        )?,
     };
     print_throughput(&result, common);
     Ok(())
@@ -283,38 +259,14 @@ fn latency(args: LatencyArgs) -> Result<(), String> {
                 LatencyRole::Client => round_trips(&socket, size, count, None)?,
             }
         }
-        None => {
-            refuse_endpoints(common)?;
-            let client = open(
-                &context,
-                SocketType::Request,
-                &Attach::Bind(common.transport.bind_endpoint()),
-            )?;
-            let endpoint = bound_endpoint(&client)?;
-            match common.transport {
-                Transport::Inproc => {
-                    let server_context = context.clone();
-                    let server = std::thread::spawn(move || {
-                        let socket = open(
-                            &server_context,
-                            SocketType::Reply,
-                            &Attach::Connect(endpoint),
-                        )?;
-                        serve(&socket, WARM_UP_ROUND_TRIPS + count)
-                    });
-                    let result = round_trips(&client, size, count, None)?;
-                    join(server)?;
-                    result
-                }
-                Transport::Tcp | Transport::Ipc => {
-                    let mut child =
-                        spawn_other_end("lat", "server", &endpoint, common.transport, size, count)?;
-                    let result = round_trips(&client, size, count, Some(&mut child));
-                    finish_child(child, result.is_ok())?;
-                    result?
-                }
-            }
-        }
+        None => both_ends_here(
+            common,
+            &context,
+            (SocketType::Request, SocketType::Reply),
+            ("lat", "server", size, count),
+            move |socket| serve(socket, WARM_UP_ROUND_TRIPS + count),
+            |client, child| round_trips(client, size, count, child),
+        )?,
     };
     print_latency(&result, common);
     Ok(())
@@ -324,6 +276,46 @@ fn role_type(role: ThroughputRole) -> SocketType {
     match role {
         ThroughputRole::Send => SocketType::Push,
         ThroughputRole::Recv => SocketType::Pull,
+    }
+}
+
+/// Runs both ends from this command: the measuring socket (`kinds.0`) binds here
+/// and `measure` runs on it; the other end (`kinds.1`) is a thread running
+/// `other_end` for inproc, or a child `sinew bench <command> --role <role>` for tcp
+/// and ipc, whose exit is checked.
+fn both_ends_here<T>(
+    common: &Common,
+    context: &Context,
+    kinds: (SocketType, SocketType),
+    (command, role, size, count): (&str, &str, usize, u64),
+    other_end: impl FnOnce(&Socket) -> Result<(), String> + Send + 'static,
+    measure: impl FnOnce(&Socket, Option<&mut Child>) -> Result<T, String>,
+) -> Result<T, String> {
+    refuse_endpoints(common)?;
+    let measuring = open(
+        context,
+        kinds.0,
+        &Attach::Bind(common.transport.bind_endpoint()),
+    )?;
+    let endpoint = bound_endpoint(&measuring)?;
+    match common.transport {
+        Transport::Inproc => {
+            let other_context = context.clone();
+            let other = std::thread::spawn(move || {
+                let socket = open(&other_context, kinds.1, &Attach::Connect(endpoint))?;
+                other_end(&socket)
+            });
+            let result = measure(&measuring, None)?;
+            join(other)?;
+            Ok(result)
+        }
+        Transport::Tcp | Transport::Ipc => {
+            let mut child =
+                spawn_other_end(command, role, &endpoint, common.transport, size, count)?;
+            let result = measure(&measuring, Some(&mut child));
+            finish_child(child, result.is_ok())?;
+            result
+        }
     }
 }
 
