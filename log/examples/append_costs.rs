@@ -8,22 +8,13 @@
 //! cargo run --release -p sinew-log --example append_costs -- \
 //!     [--record-bytes 100] [--batch-bytes 65536] [--milliseconds 500]
 
-use sinew_log::{NewRecord, batch, check_produced_batch, encode_batch};
+mod common;
+
+use sinew_log::{batch, check_produced_batch, encode_batch};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 type Failure = Box<dyn std::error::Error>;
-
-fn records(record_bytes: usize, count: usize) -> Vec<NewRecord> {
-    (0..count)
-        .map(|index| {
-            let value: Vec<u8> = (0..record_bytes)
-                .map(|byte| (byte * 31 + index * 7) as u8)
-                .collect();
-            NewRecord::new(None, value, 1_700_000_000_000 + index as i64)
-        })
-        .collect()
-}
 
 /// Runs `work` for about `budget` in rounds of 100 and returns the median round's
 /// time per call.
@@ -54,9 +45,8 @@ fn main() -> Result<(), Failure> {
         }
     }
     let budget = Duration::from_millis(milliseconds);
-    let per_record = encode_batch(&records(record_bytes, 100))?.len() / 100;
-    let count = (batch_bytes / per_record).max(1);
-    let batch_records = records(record_bytes, count);
+    let batch_records = common::batch_of(record_bytes, batch_bytes)?;
+    let count = batch_records.len();
     let encoded = encode_batch(&batch_records)?;
     println!(
         "{count} records of {record_bytes} bytes, {} bytes per batch; median time per batch:",

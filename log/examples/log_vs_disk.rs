@@ -24,6 +24,8 @@
 //!     [--dir PATH] [--record-bytes N (one size only)] [--reads yes|no]
 //!     [--producers N (default 0: none)]
 
+mod common;
+
 use rustix::fs::FallocateFlags;
 use sinew_log::{FsyncPolicy, Log, LogConfig, NewRecord, encode_batch, open_read_only};
 use std::fs::{File, OpenOptions};
@@ -162,17 +164,6 @@ const KINDS: usize = 4;
 fn median(mut measures: Vec<Measure>) -> Measure {
     measures.sort_by_key(|measure| measure.wall);
     measures[measures.len() / 2]
-}
-
-fn records(record_bytes: usize, count: usize) -> Vec<NewRecord> {
-    (0..count)
-        .map(|index| {
-            let value: Vec<u8> = (0..record_bytes)
-                .map(|byte| (byte * 31 + index * 7) as u8)
-                .collect();
-            NewRecord::new(None, value, 1_700_000_000_000 + index as i64)
-        })
-        .collect()
 }
 
 /// Plain writes of `batch_bytes` bytes, `batches` times, each fsynced or not, from
@@ -394,11 +385,8 @@ fn main() -> Result<(), Failure> {
     );
     let mut cold_read_done = false;
     for record_bytes in settings.sizes.clone() {
-        // Records per batch so the encoded batch is about batch_bytes.
-        let probe = encode_batch(&records(record_bytes, 100))?;
-        let per_record = probe.len() / 100;
-        let count = (settings.batch_bytes / per_record).max(1);
-        let batch = records(record_bytes, count);
+        let batch = common::batch_of(record_bytes, settings.batch_bytes)?;
+        let count = batch.len();
         let batch_size = encode_batch(&batch)?.len();
         for fsync in [true, false] {
             let batches = if fsync {
