@@ -10,7 +10,8 @@
 
 mod common;
 
-use sinew_log::{batch, check_produced_batch, encode_batch};
+use sinew_log::batch::{self, Compression};
+use sinew_log::{BatchEncoder, check_produced_batch, encode_batch};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -52,11 +53,13 @@ fn main() -> Result<(), Failure> {
         "{count} records of {record_bytes} bytes, {} bytes per batch; median time per batch:",
         encoded.len()
     );
+    let mut encoder = BatchEncoder::new();
     let costs = [
         (
             "encode the records (Log::append)",
             time(budget, || {
-                black_box(encode_batch(black_box(&batch_records)).ok());
+                let batch = encoder.encode(black_box(&batch_records), Compression::None);
+                black_box(batch.ok());
             }),
         ),
         (

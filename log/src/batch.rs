@@ -291,7 +291,8 @@ pub(crate) fn peek_size(prefix: &[u8]) -> Result<(i64, i32), CursorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{NewRecord, encode_batch};
+    use crate::encoder::encode_batch;
+    use crate::record::NewRecord;
 
     fn sample() -> Vec<u8> {
         let records = [NewRecord::new(

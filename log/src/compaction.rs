@@ -14,6 +14,7 @@
 
 use crate::batch::BatchHeader;
 use crate::config::Compaction;
+use crate::encoder;
 use crate::error::{LogError, Result};
 use crate::index::{self, IndexRule, Indexes};
 use crate::record;
@@ -430,7 +431,7 @@ fn decide(job: &Job<'_>, header: &BatchHeader, bytes: &[u8], counts: &mut BatchC
     if kept.is_empty() && header.next_offset() != job.end {
         return Decision::Drop;
     }
-    match record::rebuild_batch(header, &kept, needs_horizon.then_some(new_horizon)) {
+    match encoder::rebuild_batch(header, &kept, needs_horizon.then_some(new_horizon)) {
         Ok(rebuilt) => Decision::Rewrite(rebuilt),
         Err(error) => {
             tracing::warn!(

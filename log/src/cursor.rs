@@ -1,5 +1,5 @@
-//! A bounds-checked reader over a byte slice and the matching writers: big-endian
-//! integers and Kafka's zig-zag varints.
+//! A bounds-checked reader over a byte slice (big-endian integers and Kafka's
+//! zig-zag varints) and `Field`, a varint encoded in a register for the encoder.
 //!
 //! Everything a file or a producer sent is read through here. It must never panic
 //! and never read past the end of its slice: a short input is an error.
@@ -121,21 +121,21 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Appends a zig-zag varint (Kafka's `varint`).
-#[inline]
+/// Appends a zig-zag varint (Kafka's `varint`); tests build batches by hand with it.
+#[cfg(test)]
 pub(crate) fn put_varint(out: &mut Vec<u8>, value: i32) {
     let zigzag = ((value << 1) ^ (value >> 31)) as u32;
     put_unsigned(out, u64::from(zigzag));
 }
 
 /// Appends a zig-zag varlong (Kafka's `varlong`).
-#[inline]
+#[cfg(test)]
 pub(crate) fn put_varlong(out: &mut Vec<u8>, value: i64) {
     let zigzag = ((value << 1) ^ (value >> 63)) as u64;
     put_unsigned(out, zigzag);
 }
 
-#[inline]
+#[cfg(test)]
 fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8 & 0x7f) | 0x80);
@@ -210,40 +210,21 @@ impl Field {
     pub(crate) fn len(self) -> usize {
         self.length as usize
     }
-}
 
-/// Up to `SCRATCH_BYTES` bytes of small fields gathered in a register and appended
-/// to a vector in one copy of a fixed size. The encoder writes several small
-/// varints per record; pushing them one at a time checks the capacity every time,
-/// and gathering them byte by byte in memory stalls the copy that reads them back.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Scratch {
-    bits: u128,
-    length: u32,
-}
-
-/// What a `Scratch` holds at most; callers keep that much spare room in the
-/// vector they drain into, so the fixed-size copy never reallocates.
-pub(crate) const SCRATCH_BYTES: usize = 16;
-
-impl Scratch {
-    /// Adds a field, first draining into `out` what would not leave it room.
+    /// This field followed by `next`, as one field; only whole when the two take at
+    /// most eight bytes (`len` says how many they take).
     #[inline(always)]
-    pub(crate) fn push(&mut self, out: &mut Vec<u8>, field: Field) {
-        if self.length + field.length > SCRATCH_BYTES as u32 {
-            self.drain_into(out);
+    pub(crate) fn then(self, next: Field) -> Field {
+        Field {
+            word: self.word | next.word.wrapping_shl(8 * self.length),
+            length: self.length + next.length,
         }
-        self.bits |= u128::from(field.word) << (8 * self.length);
-        self.length += field.length;
     }
 
-    /// Appends what was gathered to `out` and empties the scratch.
+    /// The field's bytes, first byte lowest, with zeros past its length.
     #[inline(always)]
-    pub(crate) fn drain_into(&mut self, out: &mut Vec<u8>) {
-        let end = out.len() + self.length as usize;
-        out.extend_from_slice(&self.bits.to_le_bytes());
-        out.truncate(end);
-        *self = Scratch::default();
+    pub(crate) fn word(self) -> u64 {
+        self.word
     }
 }
 
@@ -307,30 +288,22 @@ mod tests {
 
     proptest! {
         #[test]
-        fn the_scratch_writes_what_the_writers_write(values: Vec<(i32, i64, u8)>) {
-            let (mut expected, mut gathered) = (Vec::new(), Vec::new());
-            let mut scratch = Scratch::default();
-            for (value, long, byte) in values {
-                put_varint(&mut expected, value);
-                put_varlong(&mut expected, long);
-                expected.push(byte);
-                prop_assert_eq!(Field::varint(value).len(), varint_size(value));
-                scratch.push(&mut gathered, Field::varint(value));
-                match Field::varlong(long) {
-                    Some(field) => {
-                        prop_assert_eq!(field.len(), varlong_size(long));
-                        scratch.push(&mut gathered, field);
-                    }
-                    None => {
-                        prop_assert!(varlong_size(long) > 8);
-                        scratch.drain_into(&mut gathered);
-                        put_varlong(&mut gathered, long);
-                    }
+        fn fields_hold_what_the_writers_write(value: i32, long: i64, byte: u8) {
+            let field_bytes = |field: Field| field.word().to_le_bytes()[..field.len()].to_vec();
+            let mut expected = Vec::new();
+            put_varint(&mut expected, value);
+            prop_assert_eq!(field_bytes(Field::varint(value)), expected);
+            prop_assert_eq!(Field::varint(value).len(), varint_size(value));
+            let mut expected = Vec::new();
+            put_varlong(&mut expected, long);
+            match Field::varlong(long) {
+                Some(field) => {
+                    prop_assert_eq!(field.len(), varlong_size(long));
+                    prop_assert_eq!(field_bytes(field), expected);
                 }
-                scratch.push(&mut gathered, Field::byte(byte));
+                None => prop_assert!(varlong_size(long) > 8),
             }
-            scratch.drain_into(&mut gathered);
-            prop_assert_eq!(expected, gathered);
+            prop_assert_eq!(field_bytes(Field::byte(byte)), vec![byte]);
         }
 
         #[test]

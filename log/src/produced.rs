@@ -196,8 +196,9 @@ fn skip_varlong(bytes: &[u8], position: usize) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::cursor::{put_varint, put_varlong};
+    use crate::encoder::encode_batch;
+    use crate::record::NewRecord;
     use crate::record::tests::arbitrary_record;
-    use crate::record::{NewRecord, encode_batch};
     use proptest::prelude::*;
 
     /// What the general walker says of the same bytes: the position of the first

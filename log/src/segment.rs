@@ -354,7 +354,8 @@ pub(crate) fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{NewRecord, encode_batch};
+    use crate::encoder::encode_batch;
+    use crate::record::NewRecord;
     use crate::storage::{Directory, MemoryDirectory};
 
     fn batch_at(offset: u64, value: &[u8]) -> Vec<u8> {

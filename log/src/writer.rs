@@ -13,11 +13,12 @@ use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, CheckpointFile};
 use crate::cleaner::{Cleaner, Signal};
 use crate::compaction::{self, CleaningState, CompactionReport};
 use crate::config::{Durability, FsyncPolicy, LogConfig};
+use crate::encoder::BatchEncoder;
 use crate::error::{BatchError, LogError, Result};
 use crate::index::{self, IndexRule, Indexes, OffsetEntry, TimeEntry};
 use crate::produced;
 use crate::reader::Reader;
-use crate::record::{self, NewRecord};
+use crate::record::NewRecord;
 use crate::recovery::{self, LoadedSegment, RecoveryReport};
 use crate::retention::{self, RetentionReport};
 use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
@@ -32,8 +33,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 thread_local! {
-    /// The batch `Log::append` encodes into, one per appending thread.
-    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The encoder `Log::append` uses, one per appending thread.
+    static ENCODER: RefCell<BatchEncoder> = const { RefCell::new(BatchEncoder::new()) };
 }
 
 /// A thread's encoding buffer is let go after a batch larger than this, so a rare
@@ -267,35 +268,35 @@ impl Log {
         }
         // Encoded into this thread's buffer: a steady stream of appends allocates
         // nothing per batch.
-        let appended = ENCODED.try_with(|buffer| {
-            let mut buffer = buffer.try_borrow_mut().ok()?;
-            let result = self.encode_and_append(records, &mut buffer);
-            if buffer.capacity() > KEPT_ENCODING_BYTES {
-                *buffer = Vec::new();
+        let appended = ENCODER.try_with(|encoder| {
+            let mut encoder = encoder.try_borrow_mut().ok()?;
+            let result = self.encode_and_append(records, &mut encoder);
+            if encoder.buffer_size() > KEPT_ENCODING_BYTES {
+                *encoder = BatchEncoder::new();
             }
             Some(result)
         });
         match appended {
             Ok(Some(result)) => result,
-            // The thread is ending, or this is a nested call: a buffer of its own.
-            _ => self.encode_and_append(records, &mut Vec::new()),
+            // The thread is ending, or this is a nested call: an encoder of its own.
+            _ => self.encode_and_append(records, &mut BatchEncoder::new()),
         }
     }
 
     fn encode_and_append(
         &self,
         records: &[NewRecord],
-        batch: &mut Vec<u8>,
+        encoder: &mut BatchEncoder,
     ) -> Result<Acknowledgement> {
-        record::encode_batch_into(records, Compression::None, batch).map_err(
-            |error| match error {
+        let batch = encoder
+            .encode(records, Compression::None)
+            .map_err(|error| match error {
                 BatchError::RecordTooLarge => LogError::BatchTooLarge {
                     size_bytes: records.iter().map(payload_size).sum(),
                     limit_bytes: self.inner.config.max_batch_bytes,
                 },
                 other => LogError::InvalidBatch(other),
-            },
-        )?;
+            })?;
         self.check_size(batch.len())?;
         // Built here, so the CRC is right: only the header needs reading back.
         let header = BatchHeader::parse(batch)?;
