@@ -21,6 +21,10 @@ use crate::record::{Header, NewRecord, Record};
 /// How far past its start a store of one field reaches.
 const FIELD_REACH: usize = 8;
 
+/// The most a new buffer is given before the first try, on a guess from the first
+/// record's size (a larger batch grows it on the second).
+const MOST_GUESSED: usize = 1 << 20;
+
 /// Encodes records into one uncompressed batch with base offset 0 (the log patches
 /// it on append), producer id -1 and create-time timestamps.
 pub fn encode_batch(records: &[NewRecord]) -> Result<Vec<u8>, BatchError> {
@@ -34,7 +38,12 @@ pub fn encode_batch_with(
     records: &[NewRecord],
     compression: Compression,
 ) -> Result<Vec<u8>, BatchError> {
-    let mut out = Vec::new();
+    let first = records.first();
+    let mut out = new_buffer(
+        records.len(),
+        first.and_then(|first| first.key.as_deref()),
+        first.and_then(|first| first.value.as_deref()),
+    );
     let size = encode_batch_into(records, compression, &mut out)?;
     out.truncate(size);
     Ok(out)
@@ -145,7 +154,13 @@ pub(crate) fn rebuild_batch(
         header.attributes &= !COMPRESSION_MASK;
     }
     let (base_offset, last_offset) = (header.base_offset, header.last_offset());
-    let (mut out, mut plain) = (Vec::new(), Vec::new());
+    let first = records.first();
+    let mut out = new_buffer(
+        records.len(),
+        first.and_then(|first| first.key.as_deref()),
+        first.and_then(|first| first.value.as_deref()),
+    );
+    let mut plain = Vec::new();
     let (records_end, ()) = write_records(
         records_buffer(header.compression()?, &mut out, &mut plain),
         records,
@@ -167,6 +182,14 @@ pub(crate) fn rebuild_batch(
     let size = finish_batch(&header, &mut out, &plain, records_end)?;
     out.truncate(size);
     Ok(out)
+}
+
+/// A new buffer with room for a batch of `count` records if all were as large as
+/// the first (at most `MOST_GUESSED`), so that it is seldom written twice.
+fn new_buffer(count: usize, key: Option<&[u8]>, value: Option<&[u8]>) -> Vec<u8> {
+    let payload = key.map_or(0, <[u8]>::len) + value.map_or(0, <[u8]>::len);
+    let records = count.saturating_mul(payload + 36).min(MOST_GUESSED);
+    vec![0; HEADER_SIZE + records + FIELD_REACH]
 }
 
 /// Where the records go, and from where: right after the header in `out` when
@@ -236,10 +259,11 @@ fn finish_batch(
             if let Some(front) = out.get_mut(..HEADER_SIZE) {
                 front.copy_from_slice(&header_bytes);
             }
-            records_end.max(HEADER_SIZE)
+            // The records start right after the header.
+            records_end
         }
         codec => {
-            let records = plain.get(..records_end).unwrap_or_default();
+            let records = plain.get(..records_end).ok_or(BatchError::RecordTooLarge)?;
             let compressed = compression::compress(codec, records)?;
             out.clear();
             out.extend_from_slice(&header_bytes);
