@@ -13,14 +13,17 @@
 //! - with `--producers N`, the no-fsync runs again from N threads sharing the
 //!   batches (one `Log` appended to from every thread, as a broker's connections
 //!   would; raw writes from as many threads at positions each reserves);
-//! - runs of each kind take turns, after a first round that is not counted;
+//! - runs of each kind take turns, after a first round that is not counted; each
+//!   figure is the median of the rounds, with the slowest and fastest run's MB/s in
+//!   brackets (on a shared virtual machine a slow spell can last a round or two,
+//!   which is why the command in BENCHMARKS.md asks for 9 rounds);
 //! - reads from the start of a log written without fsync, with the page cache
 //!   dropped (`/proc/sys/vm/drop_caches`, which needs root; the program says whether
 //!   it worked) and then from the page cache: `Reader::read` (CRC-checked batches, as
 //!   a broker serves them) against plain 1 MiB file reads, and decoding every record.
 //!
 //! cargo run --release -p sinew-log --example log_vs_disk -- \
-//!     [--megabytes 512] [--fsync-batches 1000] [--batch-bytes 65536] [--rounds 3]
+//!     [--megabytes 512] [--fsync-batches 1000] [--batch-bytes 65536] [--rounds 9]
 //!     [--dir PATH] [--record-bytes N (one size only)] [--reads yes|no]
 //!     [--producers N (default 0: none)]
 
@@ -54,7 +57,7 @@ fn parse() -> Result<Settings, Failure> {
         megabytes: 512,
         fsync_batches: 1000,
         batch_bytes: 64 * 1024,
-        rounds: 3,
+        rounds: 9,
         directory: std::env::temp_dir().join(format!("sinew-log-bench-{}", std::process::id())),
         reads: true,
         sizes: vec![100, 1024],
@@ -119,11 +122,28 @@ struct Measure {
     records: u64,
     wall: Duration,
     cpu: Duration,
+    /// The fastest and slowest runs' wall times, when this is a median of several.
+    range: (Duration, Duration),
 }
 
 impl Measure {
+    fn new(bytes: u64, records: u64, wall: Duration, cpu: Duration) -> Self {
+        Measure {
+            bytes,
+            records,
+            wall,
+            cpu,
+            range: (wall, wall),
+        }
+    }
+
+    /// Megabytes per second at a wall time of `wall`.
+    fn rate(&self, wall: Duration) -> f64 {
+        self.bytes as f64 / wall.as_secs_f64() / 1e6
+    }
+
     fn megabytes_per_second(&self) -> f64 {
-        self.bytes as f64 / self.wall.as_secs_f64() / 1e6
+        self.rate(self.wall)
     }
 
     fn records_per_second(&self) -> f64 {
@@ -160,10 +180,18 @@ fn rounds(
 /// `Log::append`, `Log::append_batch`.
 const KINDS: usize = 4;
 
-/// The median measure by wall time.
+/// The median measure by wall time, with the range of all of them.
 fn median(mut measures: Vec<Measure>) -> Measure {
     measures.sort_by_key(|measure| measure.wall);
-    measures[measures.len() / 2]
+    let mut median = measures[measures.len() / 2];
+    median.range = (measures[0].wall, measures[measures.len() - 1].wall);
+    median
+}
+
+/// The median of three reads after one that is not counted.
+fn warm(mut read: impl FnMut() -> Result<Measure, Failure>) -> Result<Measure, Failure> {
+    read()?;
+    Ok(median((0..3).map(|_| read()).collect::<Result<_, _>>()?))
 }
 
 /// Plain writes of `batch_bytes` bytes, `batches` times, each fsynced or not, from
@@ -202,12 +230,7 @@ fn raw_writes(
         }
         Ok(())
     })?;
-    let measure = Measure {
-        bytes: batch_bytes as u64 * batches,
-        records: 0,
-        wall: started.elapsed(),
-        cpu,
-    };
+    let measure = Measure::new(batch_bytes as u64 * batches, 0, started.elapsed(), cpu);
     drop(file);
     Ok(measure)
 }
@@ -279,12 +302,12 @@ fn log_appends(
         }
         Ok(())
     })?;
-    let measure = Measure {
-        bytes: encoded.len() as u64 * batches,
-        records: batch.len() as u64 * batches,
-        wall: started.elapsed(),
+    let measure = Measure::new(
+        encoded.len() as u64 * batches,
+        batch.len() as u64 * batches,
+        started.elapsed(),
         cpu,
-    };
+    );
     log.close()?;
     Ok(measure)
 }
@@ -302,12 +325,12 @@ fn read_raw(path: &Path) -> Result<Measure, Failure> {
         }
         bytes += read as u64;
     }
-    Ok(Measure {
+    Ok(Measure::new(
         bytes,
-        records: 0,
-        wall: started.elapsed(),
-        cpu: thread_cpu() - cpu,
-    })
+        0,
+        started.elapsed(),
+        thread_cpu() - cpu,
+    ))
 }
 
 /// Reads every batch from the start (checked, as served); with `decode`, decodes
@@ -335,16 +358,17 @@ fn read_log(directory: &Path, decode: bool) -> Result<Measure, Failure> {
         }
         next = after;
     }
-    Ok(Measure {
+    Ok(Measure::new(
         bytes,
         records,
-        wall: started.elapsed(),
-        cpu: thread_cpu() - cpu,
-    })
+        started.elapsed(),
+        thread_cpu() - cpu,
+    ))
 }
 
-/// Prints one measure, and what share it is of each reference (the raw writes,
-/// plain and into reserved space).
+/// Prints one measure (for a median, with the slowest and fastest runs' MB/s), and
+/// what share it is of each reference (the raw writes, plain and into reserved
+/// space).
 fn line(label: &str, measure: &Measure, references: &[&Measure]) {
     let ratios: String = references
         .iter()
@@ -364,8 +388,18 @@ fn line(label: &str, measure: &Measure, references: &[&Measure]) {
     } else {
         String::new()
     };
+    let (fastest, slowest) = measure.range;
+    let range = if fastest == slowest {
+        " ".repeat(12)
+    } else {
+        format!(
+            " [{:>4.0}-{:<4.0}]",
+            measure.rate(slowest),
+            measure.rate(fastest)
+        )
+    };
     println!(
-        "  {label:<34} {:>9.1} MB/s{records}{ratios}",
+        "  {label:<30} {:>7.1} MB/s{range}{records}{ratios}",
         measure.megabytes_per_second()
     );
 }
@@ -462,23 +496,11 @@ fn main() -> Result<(), Failure> {
                 } else {
                     println!("  (the page cache could not be dropped here: no cold figures)");
                 }
-                let raw_warm = median(
-                    (0..3)
-                        .map(|_| read_raw(&raw_path))
-                        .collect::<Result<_, _>>()?,
-                );
-                let log_warm = median(
-                    (0..3)
-                        .map(|_| read_log(&log_directory, false))
-                        .collect::<Result<_, _>>()?,
-                );
-                // Medians of three: the first run of each also brings into use
-                // the memory the later ones reuse.
-                let decoded = median(
-                    (0..3)
-                        .map(|_| read_log(&log_directory, true))
-                        .collect::<Result<_, _>>()?,
-                );
+                // A first read of each is not counted: it brings the file back
+                // into the page cache, and into use the memory the others reuse.
+                let raw_warm = warm(|| read_raw(&raw_path))?;
+                let log_warm = warm(|| read_log(&log_directory, false))?;
+                let decoded = warm(|| read_log(&log_directory, true))?;
                 line("raw file, page cache", &raw_warm, &[]);
                 line("Reader::read, page cache", &log_warm, &[&raw_warm]);
                 line("read + decode every record", &decoded, &[]);
