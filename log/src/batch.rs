@@ -210,7 +210,7 @@ pub fn compute_crc(batch: &[u8]) -> Result<u32, BatchError> {
         needed: HEADER_SIZE,
         available: batch.len(),
     })?;
-    Ok(crc32c::crc32c(covered))
+    Ok(crate::crc::crc32c(covered))
 }
 
 /// Checks one complete batch: header, exact length, magic and CRC.

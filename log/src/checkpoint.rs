@@ -108,7 +108,7 @@ fn encode_slot(sequence: u64, checkpoint: Checkpoint) -> [u8; SLOT_SIZE] {
     slot[8..16].copy_from_slice(&checkpoint.recovery_point.to_be_bytes());
     slot[16..24].copy_from_slice(&checkpoint.start_offset.to_be_bytes());
     slot[24..28].copy_from_slice(&checkpoint.index_interval_bytes.to_be_bytes());
-    let crc = crc32c::crc32c(&slot[..28]);
+    let crc = crate::crc::crc32c(&slot[..28]);
     slot[28..32].copy_from_slice(&crc.to_be_bytes());
     slot
 }
@@ -121,7 +121,7 @@ fn decode_slot(slot: &[u8; SLOT_SIZE]) -> Option<(Checkpoint, u64)> {
     let covered = slot.get(..28)?;
     let stored: [u8; 4] = slot.get(28..32)?.try_into().ok()?;
     let interval: [u8; 4] = slot.get(24..28)?.try_into().ok()?;
-    if crc32c::crc32c(covered) != u32::from_be_bytes(stored) {
+    if crate::crc::crc32c(covered) != u32::from_be_bytes(stored) {
         return None;
     }
     let sequence = field(0..8)?;

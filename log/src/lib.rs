@@ -53,6 +53,7 @@ mod cleaner;
 mod compaction;
 mod compression;
 mod config;
+mod crc;
 mod cursor;
 mod encoder;
 mod error;
