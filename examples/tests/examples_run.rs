@@ -5,7 +5,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-fn run(binary: &str, arguments: &[&str]) {
+/// Runs the example to its end; returns what it wrote to standard error.
+fn run(binary: &str, arguments: &[&str]) -> String {
     let child = Command::new(binary)
         .args(arguments)
         .stdout(Stdio::piped())
@@ -32,11 +33,21 @@ fn run(binary: &str, arguments: &[&str]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
 fn pipeline_runs() {
-    run(env!("CARGO_BIN_EXE_pipeline"), &["--tasks", "2000"]);
+    let errors = run(env!("CARGO_BIN_EXE_pipeline"), &["--tasks", "2000"]);
+    // Every worker gets a share, not only the first to connect.
+    let shares: Vec<u64> = errors
+        .lines()
+        .filter(|line| line.starts_with("worker "))
+        .filter_map(|line| line.split_whitespace().nth(3)?.parse().ok())
+        .collect();
+    assert_eq!(shares.len(), 4, "{errors}");
+    assert!(shares.iter().all(|&share| share > 0), "{errors}");
+    assert_eq!(shares.iter().sum::<u64>(), 2000, "{errors}");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //!
 //! A ventilator PUSHes tasks to workers; each worker PULLs a task, does the work,
 //! and PUSHes the result to a sink, which PULLs every result and reports. PUSH
-//! round-robins tasks over the workers; PULL fair-queues the results.
+//! round-robins tasks over the workers; PULL fair-queues the results. Run in one
+//! process, the ventilator first sends empty probes until every worker has had one,
+//! so that the tasks are shared by all of them.
 //!
 //! Run the whole topology in one process (threads, tcp on loopback):
 //!
@@ -22,6 +24,7 @@
 //! It must stay one clear pattern: no broker, no reliability tricks.
 
 use sinew::{Context, Message, SocketType};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn argument(arguments: &[String], name: &str) -> Option<String> {
@@ -64,9 +67,16 @@ fn ventilator(context: &Context, bind: &str, tasks: u64) -> sinew::Result<()> {
     Ok(())
 }
 
-/// Takes tasks from the ventilator and pushes results to the sink, until a task
-/// is empty (the stop signal) or none comes for `idle`.
-fn worker(context: &Context, tasks: &str, results: &str, idle: Duration) -> sinew::Result<u64> {
+/// Takes tasks from the ventilator and pushes results to the sink, until none
+/// comes for `idle`. An empty task is a probe: it gets no result, and the first
+/// one is reported on `ready`.
+fn worker(
+    context: &Context,
+    tasks: &str,
+    results: &str,
+    idle: Duration,
+    mut ready: Option<mpsc::Sender<()>>,
+) -> sinew::Result<u64> {
     let pull = context.socket(SocketType::Pull)?;
     pull.set_receive_timeout(Some(idle))?;
     pull.connect(tasks)?;
@@ -80,9 +90,15 @@ fn worker(context: &Context, tasks: &str, results: &str, idle: Duration) -> sine
             Err(sinew::Error::TimedOut) => return Ok(done),
             Err(error) => return Err(error),
         };
-        let task: u64 = message
-            .first()
-            .and_then(|frame| std::str::from_utf8(frame).ok())
+        let frame = message.first().map(|frame| &frame[..]).unwrap_or_default();
+        if frame.is_empty() {
+            if let Some(ready) = ready.take() {
+                let _ = ready.send(());
+            }
+            continue;
+        }
+        let task: u64 = std::str::from_utf8(frame)
+            .ok()
             .and_then(|text| text.parse().ok())
             .unwrap_or(0);
         push.send(Message::from(work(task).to_string()))?;
@@ -123,7 +139,7 @@ fn main() -> sinew::Result<()> {
         Some("worker") => {
             let tasks = argument(&arguments, "--connect").unwrap_or_else(|| fail("--connect EP"));
             let results = argument(&arguments, "--results").unwrap_or_else(|| fail("--results EP"));
-            let done = worker(&context, &tasks, &results, idle)?;
+            let done = worker(&context, &tasks, &results, idle, None)?;
             eprintln!("worker: did {done} tasks");
             Ok(())
         }
@@ -153,18 +169,31 @@ fn run_all(
     tasks_socket.set_linger(None)?;
     tasks_socket.bind("tcp://127.0.0.1:0")?;
     let tasks_endpoint = tasks_socket.last_endpoint().unwrap_or_default();
+    let (ready, readiness) = mpsc::channel();
     let handles: Vec<_> = (0..workers)
         .map(|index| {
             let context = context.clone();
             let (tasks_endpoint, results) = (tasks_endpoint.clone(), results.clone());
+            let ready = ready.clone();
             std::thread::spawn(move || {
-                let done = worker(&context, &tasks_endpoint, &results, idle)?;
+                let done = worker(&context, &tasks_endpoint, &results, idle, Some(ready))?;
                 eprintln!("worker {index}: did {done} tasks");
                 Ok::<u64, sinew::Error>(done)
             })
         })
         .collect();
     let sender = std::thread::spawn(move || {
+        // PUSH deals only to the workers connected so far, and the first to
+        // connect could take every task before the others are there (ZeroMQ's
+        // slow joiner). So probes go out until each worker has had one.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut joined = 0;
+        while joined < workers && Instant::now() < deadline {
+            tasks_socket.send(String::new())?;
+            while readiness.recv_timeout(Duration::from_millis(1)).is_ok() {
+                joined += 1;
+            }
+        }
         for index in 0..tasks {
             tasks_socket.send(((index % 1000) + 1).to_string())?;
         }
