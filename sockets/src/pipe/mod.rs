@@ -2,9 +2,12 @@
 //! session, or another socket over inproc).
 //!
 //! Each direction is a lock-free queue of items (messages, subscribe and cancel
-//! items) with a high-water mark counted in whole messages, as libzmq counts them:
-//! the writer counts a message when it writes it, the reader publishes its count
-//! every (mark + 1) / 2 messages and whenever it runs dry. Wake-ups are sent only on
+//! items) with a high-water mark counted in items, as libzmq counts them (a
+//! subscription is a message in libzmq's pipes, so a peer's flood of SUBSCRIBE
+//! commands stops at the mark like any other input): the writer counts an item when
+//! it writes it, the reader publishes its count every (mark + 1) / 2 items and
+//! whenever it runs dry. Only `force_write`, for a socket's own subscriptions, may
+//! pass the mark; whatever a peer sends goes through `write`. Wake-ups are sent only on
 //! transitions: to the reader when the queue goes from empty (and the reader asleep)
 //! to non-empty, to the writer when it was stopped at the mark and the reader has
 //! drained to the low-water mark. Either end may close; the other end still reads
@@ -26,11 +29,11 @@ static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
 /// What travels through a pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
-    /// A whole message: counts against the high-water mark.
+    /// A whole message.
     Message(Message),
-    /// A subscription to a prefix (PUB/SUB families); never counted.
+    /// A subscription to a prefix (PUB/SUB families).
     Subscribe(Bytes),
-    /// A cancelled subscription; never counted.
+    /// A cancelled subscription.
     Cancel(Bytes),
 }
 
@@ -82,7 +85,7 @@ struct Queue {
     items: SegQueue<Item>,
     /// The high-water mark in messages; 0 means no limit.
     capacity: AtomicU64,
-    /// Messages read, as last published by the reader.
+    /// Items read, as last published by the reader.
     read_count: AtomicU64,
     reader_sleeping: AtomicBool,
     writer_sleeping: AtomicBool,
@@ -145,9 +148,9 @@ pub struct PipeEnd {
     id: PipeId,
     inbound: Arc<Queue>,
     outbound: Arc<Queue>,
-    /// Messages written to `outbound`.
+    /// Items written to `outbound`.
     written: u64,
-    /// Messages read from `inbound`.
+    /// Items read from `inbound`.
     read: u64,
     /// Items written since the last flush.
     unflushed: bool,
@@ -211,26 +214,39 @@ impl PipeEnd {
         self.inbound.conflate.store(true, Ordering::Release);
     }
 
-    /// Queues an item for the other end; call `flush` to wake it.
+    /// Queues an item for the other end, unless the pipe is at its mark; call
+    /// `flush` to wake the reader.
     pub fn write(&mut self, item: Item) -> Result<(), WriteError> {
+        self.write_item(item, false)
+    }
+
+    /// Queues an item even past the mark (it still counts). Only for what a socket
+    /// generates itself and must not lose, such as its own subscriptions, which
+    /// the application bounds; never for anything a peer sent.
+    pub fn force_write(&mut self, item: Item) -> Result<(), WriteError> {
+        self.write_item(item, true)
+    }
+
+    fn write_item(&mut self, item: Item, force: bool) -> Result<(), WriteError> {
         let queue = &self.outbound;
         if queue.reader_closed.load(Ordering::Acquire) {
             return Err(WriteError::Closed(item));
         }
-        if item.is_message() {
-            if queue.conflate.load(Ordering::Acquire) {
-                while queue.items.pop().is_some() {}
-            } else if !self.has_room() {
-                return Err(WriteError::Full(item));
-            }
-            self.written += 1;
+        if item.is_message() && queue.conflate.load(Ordering::Acquire) {
+            // A conflating queue keeps only the newest item and never stops at
+            // the mark (`has_room` ignores the count), so what is dropped here
+            // need not be counted as read.
+            while queue.items.pop().is_some() {}
+        } else if !force && !self.has_room() {
+            return Err(WriteError::Full(item));
         }
+        self.written += 1;
         queue.items.push(item);
         self.unflushed = true;
         Ok(())
     }
 
-    /// Whether a message would fit now; if not, the writer is woken when one will.
+    /// Whether an item would fit now; if not, the writer is woken when one will.
     pub fn has_room(&self) -> bool {
         let queue = &self.outbound;
         let capacity = queue.capacity.load(Ordering::Relaxed);
@@ -289,13 +305,11 @@ impl PipeEnd {
                 }
             }
         };
-        if item.is_message() {
-            self.read += 1;
-            let capacity = queue.capacity.load(Ordering::Relaxed);
-            let low_water_mark = capacity.div_ceil(2).max(1);
-            if capacity > 0 && self.read % low_water_mark == 0 {
-                self.publish_read();
-            }
+        self.read += 1;
+        let capacity = queue.capacity.load(Ordering::Relaxed);
+        let low_water_mark = capacity.div_ceil(2).max(1);
+        if capacity > 0 && self.read % low_water_mark == 0 {
+            self.publish_read();
         }
         Read::Item(item)
     }
@@ -329,7 +343,7 @@ impl PipeEnd {
             || self.outbound.reader_closed.load(Ordering::Acquire)
     }
 
-    /// Messages queued outbound and not yet read by the other end.
+    /// Items queued outbound and not yet read by the other end.
     pub fn outbound_messages(&self) -> u64 {
         self.written
             .saturating_sub(self.outbound.read_count.load(Ordering::Acquire))
@@ -338,6 +352,15 @@ impl PipeEnd {
     /// Whether every item written outbound has been taken by the other end.
     pub fn is_outbound_empty(&self) -> bool {
         self.outbound.items.is_empty()
+    }
+
+    /// Stops the other end from writing: its writes fail as closed from now on,
+    /// and it is woken to notice. This end still reads what was already queued
+    /// (a disconnect or unbind flushes it within the linger time).
+    pub fn refuse_writes(&mut self) {
+        self.inbound.reader_closed.store(true, Ordering::Release);
+        fence(Ordering::SeqCst);
+        Queue::wake(&self.inbound.writer, self.id, PipeEvent::Closed);
     }
 
     /// Closes both directions: the other end still reads what was queued.
@@ -444,10 +467,11 @@ mod tests {
         for index in 0..4 {
             writer.write(message(&index.to_string())).unwrap();
         }
-        // Subscriptions never count against the mark.
-        writer
-            .write(Item::Subscribe(Bytes::from_static(b"x")))
-            .unwrap();
+        // Subscriptions count against the mark too, as in libzmq.
+        assert!(matches!(
+            writer.write(Item::Subscribe(Bytes::from_static(b"x"))),
+            Err(WriteError::Full(_))
+        ));
         assert!(matches!(
             writer.write(message("over")),
             Err(WriteError::Full(_))
@@ -500,6 +524,43 @@ mod tests {
             writer.write(message("x")),
             Err(WriteError::Closed(_))
         ));
+    }
+
+    #[test]
+    fn forced_writes_pass_the_mark_and_still_count() {
+        let (mut writer, mut reader) = pipe_pair(2, 2);
+        writer.write(message("a")).unwrap();
+        writer.write(message("b")).unwrap();
+        assert!(matches!(
+            writer.write(Item::Cancel(Bytes::from_static(b"x"))),
+            Err(WriteError::Full(_))
+        ));
+        writer
+            .force_write(Item::Subscribe(Bytes::from_static(b"x")))
+            .unwrap();
+        assert_eq!(writer.outbound_messages(), 3);
+        for _ in 0..3 {
+            assert!(matches!(reader.read(), Read::Item(_)));
+        }
+        assert!(matches!(reader.read(), Read::Empty));
+        assert!(writer.has_room(), "all three were counted as read");
+    }
+
+    #[test]
+    fn refusing_writes_keeps_what_was_queued_for_the_reader() {
+        let (mut writer, mut reader) = pipe_pair(0, 0);
+        let woken = Arc::new(Recorder::default());
+        writer.set_activator(woken.clone());
+        writer.write(message("queued")).unwrap();
+        reader.refuse_writes();
+        assert_eq!(woken.take(), vec![PipeEvent::Closed]);
+        assert!(writer.is_peer_closed());
+        assert!(matches!(
+            writer.write(message("late")),
+            Err(WriteError::Closed(_))
+        ));
+        assert!(matches!(reader.read(), Read::Item(Item::Message(_))));
+        assert!(matches!(reader.read(), Read::Empty));
     }
 
     #[test]

@@ -2,11 +2,17 @@
 //!
 //! Each handler has at most one scheduled deadline; scheduling a different one
 //! leaves the old entry in the heap, where it is recognised as stale and skipped.
-//! Time is passed in; this file must never read a clock.
+//! Stale entries never outnumber live ones by much: when they do, the heap is
+//! rebuilt from the live deadlines (a peer's PINGs move a deadline each time, and
+//! the heap must not grow with them). Time is passed in; this file must never read
+//! a clock.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
+
+/// Stale heap entries allowed beyond twice the live ones before a rebuild.
+const COMPACTION_SLACK: usize = 64;
 
 /// Deadlines for the handlers of one I/O thread.
 #[derive(Debug, Default)]
@@ -22,12 +28,25 @@ impl TimerQueue {
             Some(deadline) => {
                 if self.scheduled.insert(token, deadline) != Some(deadline) {
                     self.heap.push(Reverse((deadline, token)));
+                    if self.heap.len() > 2 * self.scheduled.len() + COMPACTION_SLACK {
+                        self.compact();
+                    }
                 }
             }
             None => {
                 self.scheduled.remove(&token);
             }
         }
+    }
+
+    /// Rebuilds the heap from the live deadlines alone.
+    fn compact(&mut self) {
+        self.heap = self
+            .scheduled
+            .iter()
+            .map(|(&token, &deadline)| Reverse((deadline, token)))
+            .collect();
+        debug_assert_eq!(self.heap.len(), self.scheduled.len());
     }
 
     /// Forgets a token (its handler is gone).
@@ -78,5 +97,26 @@ mod tests {
         assert_eq!(timers.pop_due(now + Duration::from_secs(10)), Some(1));
         assert_eq!(timers.pop_due(now + Duration::from_secs(10)), None);
         assert_eq!(timers.next_timeout(now), None);
+    }
+
+    #[test]
+    fn moving_deadlines_do_not_grow_the_heap() {
+        let now = Instant::now();
+        let mut timers = TimerQueue::default();
+        timers.schedule(7, Some(now + Duration::from_secs(1)));
+        for step in 0..100_000u64 {
+            // Like a peer's PING with a TTL: the deadline moves every time.
+            timers.schedule(1, Some(now + Duration::from_millis(6_553_000 + step)));
+        }
+        assert!(
+            timers.heap.len() <= 2 * 2 + COMPACTION_SLACK + 1,
+            "{}",
+            timers.heap.len()
+        );
+        assert_eq!(timers.pop_due(now + Duration::from_secs(2)), Some(7));
+        assert_eq!(
+            timers.next_timeout(now),
+            Some(Duration::from_millis(6_553_000 + 99_999))
+        );
     }
 }

@@ -136,7 +136,9 @@ impl PeerSubscriptions {
         if let Err(position) = pipes.binary_search(&pipe) {
             pipes.insert(position, pipe);
             let held = self.by_pipe.entry(pipe).or_default();
-            held.prefixes.insert(prefix.clone());
+            // A copy: the prefix may be a slice of a whole receive buffer, which
+            // it would otherwise keep alive for as long as it is held.
+            held.prefixes.insert(Bytes::copy_from_slice(prefix));
             held.bytes += prefix.len();
         }
         if first { Added::First } else { Added::Again }

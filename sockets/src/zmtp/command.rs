@@ -171,8 +171,11 @@ impl Metadata {
         Metadata::default()
     }
 
-    /// Parses a run of properties.
+    /// Parses a run of properties. The values are slices of a copy of `bytes`, not
+    /// of `bytes` itself: metadata lives as long as the connection (a ROUTER keeps
+    /// the routing id), and a slice of the receive buffer would keep all of it.
     pub fn parse(bytes: &Bytes) -> Result<Metadata, ProtocolError> {
+        let bytes = &Bytes::copy_from_slice(bytes);
         let mut reader = Reader::new(bytes);
         let mut properties = Vec::new();
         while !reader.is_empty() {

@@ -43,6 +43,24 @@ pub struct Heartbeat {
     pub ttl: Option<Duration>,
 }
 
+/// The shortest heartbeat interval: libzmq's options are in milliseconds, and a
+/// shorter one would keep the I/O thread busy sending PINGs.
+pub const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(1);
+
+impl Heartbeat {
+    /// The settings as libzmq reads them: a zero interval, timeout or TTL means
+    /// "not set" (0 is libzmq's default for all three), and an interval is at
+    /// least `MIN_HEARTBEAT_INTERVAL`.
+    pub fn normalized(self) -> Heartbeat {
+        let set = |value: Option<Duration>| value.filter(|value| !value.is_zero());
+        Heartbeat {
+            interval: set(self.interval).map(|interval| interval.max(MIN_HEARTBEAT_INTERVAL)),
+            timeout: set(self.timeout),
+            ttl: set(self.ttl),
+        }
+    }
+}
+
 /// What a connection needs to know about its own side.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -56,7 +74,8 @@ pub struct Config {
     pub security: Security,
     /// ZMQ_MAXMSGSIZE: the most bytes one multipart message may carry.
     pub max_message_size: Option<u64>,
-    /// ZMQ_HANDSHAKE_IVL: how long the handshake may take.
+    /// ZMQ_HANDSHAKE_IVL: how long the handshake may take (zero: no limit, as in
+    /// libzmq).
     pub handshake_timeout: Option<Duration>,
     /// Heartbeats.
     pub heartbeat: Heartbeat,
@@ -119,6 +138,13 @@ pub struct Connection {
     heartbeat: Heartbeat,
     /// Where the last `read_buffer` started, within its target buffer.
     read_start: usize,
+    /// Bytes of output written since the connection began.
+    written_total: u64,
+    /// Where the last PONG queued ends, in the same count: while `written_total`
+    /// is short of it, a PONG waits to be written and PINGs get no other (libzmq
+    /// keeps at most one PONG waiting, so a peer that sends PINGs and never reads
+    /// cannot grow our output).
+    pong_end: u64,
 }
 
 impl Connection {
@@ -147,9 +173,13 @@ impl Connection {
         };
         let mut output = Encoder::new();
         output.raw(&greeting.first_part());
+        let heartbeat = config.heartbeat.normalized();
         let mut timers = Timers::default();
-        if let Some(timeout) = config.handshake_timeout {
-            timers.set(Timer::Handshake, now + timeout);
+        if let Some(timeout) = config
+            .handshake_timeout
+            .filter(|timeout| !timeout.is_zero())
+        {
+            timers.set_after(Timer::Handshake, now, timeout);
         }
         Connection {
             state: State::Handshake(Handshake::start()),
@@ -163,8 +193,10 @@ impl Connection {
             ready_pending: false,
             partial: Message::new(),
             timers,
-            heartbeat: config.heartbeat,
+            heartbeat,
             read_start: 0,
+            written_total: 0,
+            pong_end: 0,
         }
     }
 
@@ -336,6 +368,8 @@ impl Connection {
 
     /// Records that `count` bytes of the output were written.
     pub fn handle_written(&mut self, count: usize) {
+        let count = count.min(self.output.pending());
+        self.written_total += count as u64;
         self.output.advance(count);
     }
 
@@ -380,10 +414,11 @@ impl Connection {
         // Commands after the handshake go through the mechanism (CURVE boxes them).
         self.mechanism
             .encode_frame(false, true, &ping.body(), &mut self.output);
-        self.timers.set(Timer::HeartbeatInterval, now + interval);
+        self.timers
+            .set_after(Timer::HeartbeatInterval, now, interval);
         if !self.timers.is_set(Timer::HeartbeatTimeout) {
             let timeout = self.heartbeat.timeout.unwrap_or(interval);
-            self.timers.set(Timer::HeartbeatTimeout, now + timeout);
+            self.timers.set_after(Timer::HeartbeatTimeout, now, timeout);
         }
     }
 
@@ -413,7 +448,8 @@ impl Connection {
                 self.state = State::Traffic;
                 self.timers.cancel(Timer::Handshake);
                 if let Some(interval) = self.heartbeat.interval {
-                    self.timers.set(Timer::HeartbeatInterval, now + interval);
+                    self.timers
+                        .set_after(Timer::HeartbeatInterval, now, interval);
                 }
                 Ok(())
             }
@@ -446,12 +482,15 @@ impl Connection {
                 ttl_deciseconds,
                 context,
             } => {
-                let pong = Command::Pong { context };
-                self.mechanism
-                    .encode_frame(false, true, &pong.body(), &mut self.output);
+                if self.written_total >= self.pong_end {
+                    let pong = Command::Pong { context };
+                    self.mechanism
+                        .encode_frame(false, true, &pong.body(), &mut self.output);
+                    self.pong_end = self.written_total + self.output.pending() as u64;
+                }
                 if ttl_deciseconds > 0 {
                     let ttl = Duration::from_millis(u64::from(ttl_deciseconds) * 100);
-                    self.timers.set(Timer::HeartbeatTtl, now + ttl);
+                    self.timers.set_after(Timer::HeartbeatTtl, now, ttl);
                 }
                 Ok(None)
             }
@@ -909,6 +948,60 @@ mod tests {
         assert_eq!(
             ours.handle_timeout(now + Duration::from_secs(1)),
             Err(ProtocolError::HeartbeatTimeout)
+        );
+    }
+
+    #[test]
+    fn at_most_one_pong_waits_while_the_peer_floods_pings() {
+        let now = Instant::now();
+        let mut ours = ready_pull(now);
+        let ping = hex("04 07 04 50 49 4e 47 00 00");
+        let pong = hex("04 05 04 50 4f 4e 47");
+        for _ in 0..10_000 {
+            ours.handle_input(&ping, now).unwrap();
+            assert!(events(&mut ours, now).is_empty());
+        }
+        assert_eq!(ours.pending_output(), pong.len(), "one PONG, not 10 000");
+        assert_eq!(take_output(&mut ours), pong);
+        // Once it is written, the next PING is answered again.
+        ours.handle_input(&ping, now).unwrap();
+        assert!(events(&mut ours, now).is_empty());
+        assert_eq!(take_output(&mut ours), pong);
+    }
+
+    #[test]
+    fn zero_and_huge_settings_neither_spin_nor_panic() {
+        let mut config = Config::new(SocketType::Pair);
+        config.handshake_timeout = Some(Duration::ZERO);
+        config.heartbeat = Heartbeat {
+            interval: Some(Duration::ZERO),
+            timeout: Some(Duration::ZERO),
+            ttl: Some(Duration::ZERO),
+        };
+        let mut pair = Pair::new(config, Config::new(SocketType::Pair));
+        assert_eq!(pair.left.poll_timeout(), None, "zero means no limit");
+        pair.pump().unwrap();
+        assert_eq!(pair.left.poll_timeout(), None, "zero means no heartbeats");
+        let mut config = Config::new(SocketType::Pair);
+        config.handshake_timeout = Some(Duration::MAX);
+        config.heartbeat = Heartbeat {
+            interval: Some(Duration::MAX),
+            timeout: Some(Duration::MAX),
+            ttl: Some(Duration::MAX),
+        };
+        let mut pair = Pair::new(config, Config::new(SocketType::Pair));
+        assert_eq!(pair.left.poll_timeout(), None, "never, not a panic");
+        pair.pump().unwrap();
+        assert_eq!(pair.left.poll_timeout(), None);
+        let mut config = Config::new(SocketType::Pair);
+        config.heartbeat.interval = Some(Duration::from_nanos(1));
+        let mut pair = Pair::new(config, Config::new(SocketType::Pair));
+        pair.pump().unwrap();
+        let started = pair.now;
+        assert_eq!(
+            pair.left.poll_timeout(),
+            Some(started + MIN_HEARTBEAT_INTERVAL),
+            "a tiny interval is raised to the minimum"
         );
     }
 

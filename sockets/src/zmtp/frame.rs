@@ -117,7 +117,8 @@ pub struct Decoder {
     max_message_size: Option<u64>,
     /// Bytes of the current multipart message so far, counting announced frames.
     message_size: u64,
-    /// The most bytes a command frame may carry (bounded during the handshake).
+    /// The most bytes a command frame may carry during the handshake; after it,
+    /// the maximum message size applies to commands as well.
     max_command_size: Option<u64>,
 }
 
@@ -199,7 +200,11 @@ impl Decoder {
             return Err(ProtocolError::FrameTooLarge { size: header.size });
         }
         if header.command {
-            if let Some(limit) = self.max_command_size
+            // After the handshake ZMQ_MAXMSGSIZE covers commands too, as in
+            // libzmq (a SUBSCRIBE or an unknown command is buffered whole before
+            // it is parsed). During the handshake its own limit applies.
+            let limit = self.max_command_size.or(self.max_message_size);
+            if let Some(limit) = limit
                 && header.size > limit
             {
                 return Err(ProtocolError::CommandTooLarge {
@@ -370,5 +375,23 @@ mod tests {
             decode_all(&mut decoder, &bytes).unwrap_err(),
             ProtocolError::CommandTooLarge { size: 4, limit: 3 }
         );
+    }
+
+    #[test]
+    fn the_maximum_message_size_covers_commands_after_the_handshake() {
+        // An unknown command announcing 2^40 bytes is refused at its header.
+        let mut decoder = Decoder::new(Some(1000));
+        let bytes = hex("06 00 00 01 00 00 00 00 00 05 48 45 4c 4c 4f");
+        assert_eq!(
+            decode_all(&mut decoder, &bytes).unwrap_err(),
+            ProtocolError::CommandTooLarge {
+                size: 1 << 40,
+                limit: 1000
+            }
+        );
+        // Commands within the limit still pass.
+        let mut decoder = Decoder::new(Some(10));
+        let frames = decode_all(&mut decoder, &hex("04 04 50 49 4e 47")).unwrap();
+        assert_eq!(frames.len(), 1);
     }
 }

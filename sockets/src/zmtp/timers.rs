@@ -4,7 +4,7 @@
 //! next deadline, so tests run it on a virtual clock. Each name holds at most one
 //! deadline. This file must never read a clock.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The timers a connection can have running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,15 @@ impl Timers {
         }
     }
 
+    /// Starts (or restarts) `timer` to fire `delay` after `now`. A delay so long
+    /// that the time cannot be represented never fires: the timer is stopped.
+    pub fn set_after(&mut self, timer: Timer, now: Instant, delay: Duration) {
+        match now.checked_add(delay) {
+            Some(deadline) => self.set(timer, deadline),
+            None => self.cancel(timer),
+        }
+    }
+
     /// Stops `timer`.
     pub fn cancel(&mut self, timer: Timer) {
         if let Some(slot) = self.deadlines.get_mut(timer.slot()) {
@@ -87,7 +96,6 @@ impl Timers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn deadlines_fire_in_order_and_once() {
@@ -104,5 +112,14 @@ mod tests {
         assert!(!timers.is_set(Timer::Handshake));
         timers.cancel(Timer::HeartbeatTimeout);
         assert_eq!(timers.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_delay_past_the_end_of_time_never_fires() {
+        let start = Instant::now();
+        let mut timers = Timers::default();
+        timers.set_after(Timer::Handshake, start, Duration::from_secs(1));
+        timers.set_after(Timer::Handshake, start, Duration::MAX);
+        assert_eq!(timers.next_deadline(), None, "stopped, not panicking");
     }
 }
