@@ -35,12 +35,15 @@ pub(crate) enum IoCommand {
     Connect(Box<Session>),
     /// A session's pipe changed (the token names the session).
     Activate(usize),
-    /// Close a listener (and what it accepted) or a connecting session.
+    /// Close a listener (and what it accepted) or a connecting session; the
+    /// sessions flush what was queued for up to `linger`.
     CloseEndpoint {
         /// The socket that bound or connected.
         socket: SocketId,
         /// The endpoint as bound, or as given to connect.
         endpoint: String,
+        /// How long to keep flushing (`None`: until done).
+        linger: Option<Duration>,
     },
     /// The socket closed: flush its sessions for up to `linger`, then end them.
     CloseSocket {

@@ -77,7 +77,8 @@ impl<'a> PollItem<'a> {
 /// Waits until at least one item is ready or `timeout` passes (`None`: forever);
 /// returns how many items are ready.
 pub fn poll(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usize> {
-    let deadline = timeout.map(|timeout| Instant::now() + timeout);
+    // A timeout too long to represent waits forever.
+    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
     loop {
         let mut count = 0;
         for item in items.iter_mut() {

@@ -29,6 +29,10 @@ const OUTPUT_BATCH: usize = 64 * 1024;
 /// How long a finished session waits for its peer to close after a graceful
 /// shutdown, when the linger time sets no earlier limit.
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+/// How often a draining session checks whether its peer has taken everything.
+const DRAIN_CHECK: Duration = Duration::from_millis(5);
+/// Stands in for a reconnect interval too long to add to the current time.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// Reads per turn before other sessions get theirs: one, so busy connections on
 /// one I/O thread take strict turns (fair queuing depends on it); a session with
 /// more to read goes to the back of the thread's ready queue.
@@ -52,11 +56,12 @@ enum State {
     /// Connected: handshaking or carrying traffic.
     Active(Box<Engine>),
     /// Everything was handed to the kernel and our side is shut down for writing:
-    /// waiting (until the deadline) for the peer to read it all and close. Closing
-    /// at once could lose what the peer has not read yet: a libzmq peer whose input
-    /// is stopped at its high-water mark drops an ipc connection the moment the
-    /// other end is gone, unread bytes and all.
-    Draining(Stream, Instant),
+    /// waiting (until the first deadline) for the peer to take it all or close,
+    /// checking again at the second. Closing at once could lose what the peer has
+    /// not read yet: a libzmq peer whose input is stopped at its high-water mark
+    /// drops an ipc connection the moment the other end is gone, unread bytes and
+    /// all. Only a session that sent traffic drains.
+    Draining(Stream, Instant, Instant),
     /// Done; the I/O thread removes it.
     Finished,
 }
@@ -86,6 +91,9 @@ pub(crate) struct Session {
     pipe_closed: bool,
     /// The socket was told a handshake completed on this pipe.
     peer_announced: bool,
+    /// Traffic from the pipe went to this connection's engine: closing must give
+    /// the peer the chance to read it.
+    sent_traffic: bool,
     token: usize,
     activator: Option<Arc<dyn Activate>>,
 }
@@ -108,6 +116,7 @@ impl Session {
             closing: None,
             pipe_closed: false,
             peer_announced: false,
+            sent_traffic: false,
             token: usize::MAX,
             activator: None,
             link,
@@ -136,6 +145,7 @@ impl Session {
             closing: None,
             pipe_closed: false,
             peer_announced: false,
+            sent_traffic: false,
             token: usize::MAX,
             activator: None,
             link,
@@ -197,7 +207,7 @@ impl Session {
         let own = match &self.state {
             State::Waiting(at) => Some(*at),
             State::Active(engine) => engine.connection.poll_timeout(),
-            State::Draining(_, until) => Some(*until),
+            State::Draining(_, until, check) => Some((*until).min(*check)),
             State::Connecting(_) | State::Finished => None,
         };
         let linger = self.closing.flatten();
@@ -209,10 +219,21 @@ impl Session {
 
     /// Starts closing: flush what is queued for up to `linger`, then end.
     pub(crate) fn close(&mut self, linger: Option<Duration>, now: Instant) {
-        self.closing = Some(linger.map(|linger| now + linger));
+        // A linger too long to represent lasts until done.
+        self.closing = Some(linger.and_then(|linger| now.checked_add(linger)));
         if linger == Some(Duration::ZERO) {
             self.state = State::Finished;
         }
+    }
+
+    /// Starts closing for a disconnect or an unbind: the socket may write no more
+    /// to this session's pipe, and what it queued is flushed for up to `linger`,
+    /// as libzmq's disconnect does.
+    pub(crate) fn close_endpoint(&mut self, linger: Option<Duration>, now: Instant) {
+        if let Some(pipe) = &mut self.pipe {
+            pipe.refuse_writes();
+        }
+        self.close(linger, now);
     }
 
     /// Deregisters the stream, if any (before the session is dropped).
@@ -221,7 +242,7 @@ impl Session {
             State::Active(engine) => {
                 let _ = registry.deregister(&mut engine.stream);
             }
-            State::Connecting(stream) | State::Draining(stream, _) => {
+            State::Connecting(stream) | State::Draining(stream, ..) => {
                 let _ = registry.deregister(stream);
             }
             State::Waiting(_) | State::Finished => {}
@@ -267,26 +288,33 @@ impl Session {
                         self.schedule_reconnect(now);
                     }
                 },
-                State::Draining(mut stream, until) => {
-                    if now >= until || peer_has_closed(&mut stream) {
+                State::Draining(mut stream, until, _) => {
+                    if now >= until || drained(&mut stream) {
                         let _ = registry.deregister(&mut stream);
                         return Status::Remove;
                     }
-                    self.state = State::Draining(stream, until);
+                    self.state = State::Draining(stream, until, now + DRAIN_CHECK);
                     return Status::Keep { more: false };
                 }
                 State::Active(mut engine) => match self.run_engine(&mut engine, now) {
                     Ok(more) => {
                         let flushed = engine.connection.pending_output() == 0;
                         if self.should_finish(flushed) {
-                            let Engine { stream, .. } = *engine;
+                            let Engine { mut stream, .. } = *engine;
+                            if !self.sent_traffic {
+                                // Nothing of ours can be lost: no waiting for a peer
+                                // that was sent nothing, or never finished its
+                                // handshake.
+                                let _ = registry.deregister(&mut stream);
+                                return Status::Remove;
+                            }
                             let _ = stream.shutdown_write();
                             let limit = now + DRAIN_LIMIT;
                             let until = self
                                 .closing
                                 .flatten()
                                 .map_or(limit, |linger| linger.min(limit));
-                            self.state = State::Draining(stream, until);
+                            self.state = State::Draining(stream, until, now);
                             continue;
                         }
                         self.state = State::Active(engine);
@@ -343,7 +371,13 @@ impl Session {
 
     fn schedule_reconnect(&mut self, now: Instant) {
         if let Origin::Connecting { backoff, .. } = &mut self.origin {
-            self.state = State::Waiting(now + backoff.next_delay());
+            let delay = backoff.next_delay();
+            // A wait too long to represent is as good as a very long one.
+            let at = now
+                .checked_add(delay)
+                .or_else(|| now.checked_add(FAR_FUTURE))
+                .unwrap_or(now);
+            self.state = State::Waiting(at);
         } else {
             self.state = State::Finished;
         }
@@ -487,6 +521,7 @@ impl Session {
             }
             progress = true;
         }
+        self.sent_traffic |= progress;
         progress
     }
 
@@ -527,6 +562,14 @@ impl Session {
         }
         self.peer_announced = true;
     }
+}
+
+/// Whether a draining connection is done: its peer took everything we sent, or
+/// closed.
+fn drained(stream: &mut Stream) -> bool {
+    // Reading first also empties our receive queue, so the close that follows
+    // is a clean one rather than a reset.
+    peer_has_closed(stream) || stream.has_unacknowledged_output() == Some(false)
 }
 
 /// Reads and discards what the peer sends; true once it has closed (or failed).

@@ -196,17 +196,26 @@ impl IoThread {
                 }
                 IoCommand::Connect(session) => self.add_session(session, now),
                 IoCommand::Activate(token) => self.drive(token, now),
-                IoCommand::CloseEndpoint { socket, endpoint } => {
-                    self.close_endpoint(socket, &endpoint);
-                }
+                IoCommand::CloseEndpoint {
+                    socket,
+                    endpoint,
+                    linger,
+                } => self.close_endpoint(socket, &endpoint, linger, now),
                 IoCommand::CloseSocket { socket, linger } => self.close_socket(socket, linger, now),
                 IoCommand::Stop => self.stopping = true,
             }
         }
     }
 
-    /// Unbind (a listener and what it accepted) or disconnect (a connecting session).
-    fn close_endpoint(&mut self, socket: SocketId, endpoint: &str) {
+    /// Unbind (a listener and what it accepted) or disconnect (a connecting
+    /// session): listeners go at once, sessions flush for up to `linger`.
+    fn close_endpoint(
+        &mut self,
+        socket: SocketId,
+        endpoint: &str,
+        linger: Option<Duration>,
+        now: Instant,
+    ) {
         let doomed: Vec<usize> = self
             .handlers
             .iter()
@@ -221,7 +230,14 @@ impl IoThread {
             .map(|(token, _)| token)
             .collect();
         for token in doomed {
-            self.remove(token);
+            match self.handlers.get_mut(token) {
+                Some(Handler::Session(session)) => {
+                    session.close_endpoint(linger, now);
+                    self.drive(token, now);
+                }
+                Some(Handler::Listener(_)) => self.remove(token),
+                None => {}
+            }
         }
     }
 

@@ -37,10 +37,19 @@ pub(crate) struct SocketLink {
 
 #[derive(Debug)]
 enum EndpointKind {
-    Bound { io_thread: usize },
-    Connected { io_thread: usize },
+    Bound {
+        io_thread: usize,
+    },
+    /// `pipe`: the pipe made at `connect()` (none with ZMQ_IMMEDIATE, whose
+    /// pipes the session refuses when it closes).
+    Connected {
+        io_thread: usize,
+        pipe: Option<PipeId>,
+    },
     InprocBound,
-    InprocConnected { pipe: PipeId },
+    InprocConnected {
+        pipe: PipeId,
+    },
 }
 
 #[derive(Debug)]
@@ -219,11 +228,15 @@ impl SocketCore {
                     self.attach(ours, None);
                     Some(theirs)
                 };
+                let pipe_id = pipe.as_ref().map(PipeEnd::id);
                 let io_thread = self.context.choose_io_thread();
                 let session = Session::connecting(link, text.to_owned(), endpoint, pipe);
                 self.context
                     .send_to_io_thread(io_thread, IoCommand::Connect(Box::new(session)));
-                EndpointKind::Connected { io_thread }
+                EndpointKind::Connected {
+                    io_thread,
+                    pipe: pipe_id,
+                }
             }
         };
         self.endpoints.push(EndpointRecord {
@@ -253,6 +266,7 @@ impl SocketCore {
                 IoCommand::CloseEndpoint {
                     socket: self.id,
                     endpoint: record.resolved,
+                    linger: self.options.linger,
                 },
             ),
             _ => self.context.inproc_unbind(&record.resolved, self.id),
@@ -275,13 +289,20 @@ impl SocketCore {
             .ok_or_else(|| Error::EndpointNotFound(text.to_owned()))?;
         let record = self.endpoints.remove(index);
         match record.kind {
-            EndpointKind::Connected { io_thread } => self.context.send_to_io_thread(
-                io_thread,
-                IoCommand::CloseEndpoint {
-                    socket: self.id,
-                    endpoint: record.given,
-                },
-            ),
+            EndpointKind::Connected { io_thread, pipe } => {
+                // No later send may go to this peer; what was queued is flushed.
+                if let Some(pipe) = pipe {
+                    self.routing.detach(pipe);
+                }
+                self.context.send_to_io_thread(
+                    io_thread,
+                    IoCommand::CloseEndpoint {
+                        socket: self.id,
+                        endpoint: record.given,
+                        linger: self.options.linger,
+                    },
+                );
+            }
             EndpointKind::InprocConnected { pipe } => self.routing.detach(pipe),
             _ => {}
         }
@@ -364,7 +385,8 @@ impl SocketCore {
             return Err(Error::WouldBlock);
         }
         if deadline.is_none() {
-            *deadline = timeout.map(|timeout| Instant::now() + timeout);
+            // A timeout too long to represent waits forever.
+            *deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         }
         self.mailbox
             .register(Waiter::Thread(std::thread::current()));
@@ -413,16 +435,15 @@ impl Drop for SocketCore {
             drop(command);
         }
         self.context.inproc_unbind_socket(self.id);
-        let mut io_threads: Vec<usize> = self
-            .endpoints
-            .iter()
-            .filter_map(|record| match record.kind {
-                EndpointKind::Bound { io_thread } | EndpointKind::Connected { io_thread } => {
-                    Some(io_thread)
-                }
-                _ => None,
-            })
-            .collect();
+        let mut io_threads: Vec<usize> =
+            self.endpoints
+                .iter()
+                .filter_map(|record| match record.kind {
+                    EndpointKind::Bound { io_thread }
+                    | EndpointKind::Connected { io_thread, .. } => Some(io_thread),
+                    _ => None,
+                })
+                .collect();
         io_threads.sort_unstable();
         io_threads.dedup();
         for io_thread in io_threads {

@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod inproc;
 pub mod ipc;
 pub mod reconnect;
+mod send_queue;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};
@@ -39,6 +40,17 @@ impl Stream {
             Stream::Tcp(stream) => stream.write_vectored(buffers),
             Stream::Unix(stream) => stream.write_vectored(buffers),
         }
+    }
+
+    /// Whether bytes written are still waiting for the peer: for TCP, bytes its
+    /// kernel has not acknowledged; for a Unix socket, bytes its process has not
+    /// read. `None` if the system cannot say.
+    pub fn has_unacknowledged_output(&self) -> Option<bool> {
+        let length = match self {
+            Stream::Tcp(stream) => send_queue::length(stream),
+            Stream::Unix(stream) => send_queue::length(stream),
+        };
+        length.map(|length| length > 0)
     }
 
     /// Shuts our side down for writing: the peer reads what was sent, then EOF.
