@@ -1,14 +1,29 @@
 //! PUSH/PULL between Sinew sockets over tcp, ipc and inproc: delivery, order,
 //! round-robin, fair queuing, high-water marks, reconnects and linger.
 //!
-//! Every wait has a deadline (a receive timeout); no test sleeps to wait for an
-//! event, and every TCP test binds 127.0.0.1 port 0.
+//! Every wait has a deadline (a receive timeout, or `poll` with one); no test
+//! sleeps to wait for an event or takes a silence for an answer, and every TCP
+//! test binds 127.0.0.1 port 0 (or a port reserved that way).
 
 mod util;
 
-use sinew::{Context, Error, Message, SocketType};
-use std::time::Duration;
+use sinew::{Context, Error, Message, PollEvents, PollItem, Socket, SocketType, poll};
+use std::time::{Duration, Instant};
 use util::{TIMEOUT, endpoints, recv_text};
+
+/// How long one probe waits for an answer before the next is sent. Only paces a
+/// loop that ends on a positive answer; never taken as a sign of absence.
+const PROBE: Duration = Duration::from_millis(10);
+
+/// Waits up to `deadline` until one of `sockets` has a message; false if none has.
+fn wait_any_readable(sockets: &[&Socket], deadline: Instant) -> bool {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let mut items: Vec<_> = sockets
+        .iter()
+        .map(|socket| PollItem::new(socket, PollEvents::READABLE))
+        .collect();
+    poll(&mut items, Some(left)).unwrap() > 0
+}
 
 #[test]
 fn push_to_pull_on_every_transport() {
@@ -35,17 +50,21 @@ fn push_to_pull_on_every_transport() {
 #[test]
 fn connect_before_bind_queues_then_delivers() {
     for endpoint in endpoints("connect-first") {
+        // Port 0 cannot be connected to: reserve a real port, then connect to it
+        // while nothing listens there. The connection is refused and retried.
+        let endpoint = if endpoint.starts_with("tcp://") {
+            util::free_tcp_endpoint()
+        } else {
+            endpoint
+        };
         let context = Context::new();
         let push = context.socket(SocketType::Push).unwrap();
-        if endpoint.contains(":0") {
-            // A TCP port must be known before connecting: reserve one first.
-            continue;
-        }
         push.connect(&endpoint).unwrap();
         push.send("early").unwrap();
         let pull = context.socket(SocketType::Pull).unwrap();
         pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
-        pull.bind(&endpoint).unwrap();
+        // Another test's connection may hold the reserved port for a moment.
+        util::bind_retrying(&pull, &endpoint);
         assert_eq!(recv_text(&pull), "early", "{endpoint}");
     }
 }
@@ -64,22 +83,54 @@ fn push_round_robins_and_pull_fair_queues() {
             pull
         })
         .collect();
-    // Wait until both peers are attached: each gets a message.
-    util::wait_until(|| push.is_writable());
-    let mut received = [0usize; 2];
-    for round in 0..20 {
-        push.send(format!("{round}")).unwrap();
-    }
-    let mut total = 0;
-    while total < 20 {
+    let pulls: Vec<&Socket> = pulls.iter().collect();
+    // The PUSH round-robins over the peers attached when it sends: probe until
+    // each PULL has received one, so both are attached.
+    let deadline = Instant::now() + TIMEOUT;
+    let mut joined = [false; 2];
+    while joined.contains(&false) {
+        assert!(Instant::now() < deadline, "not both attached: {joined:?}");
+        push.send("probe").unwrap();
+        let waiting: Vec<&Socket> = (0..2)
+            .filter(|&index| !joined[index])
+            .map(|index| pulls[index])
+            .collect();
+        wait_any_readable(&waiting, Instant::now() + PROBE);
         for (index, pull) in pulls.iter().enumerate() {
-            if let Ok(_message) = pull.recv_with_timeout(Some(Duration::from_millis(50))) {
-                received[index] += 1;
-                total += 1;
+            while let Ok(message) = pull.try_recv() {
+                assert_eq!(message, Message::from("probe"));
+                joined[index] = true;
             }
         }
     }
-    assert!(received.iter().all(|&count| count > 0), "{received:?}");
+    for round in 0..20u32 {
+        push.send(format!("{round}")).unwrap();
+    }
+    // Each PULL gets its share in order, behind any probe still on its way: stop
+    // at the known count of 20.
+    let mut received: [Vec<u32>; 2] = Default::default();
+    while received.iter().map(Vec::len).sum::<usize>() < 20 {
+        assert!(
+            wait_any_readable(&pulls, deadline),
+            "only {received:?} of 20 arrived"
+        );
+        for (index, pull) in pulls.iter().enumerate() {
+            while let Ok(message) = pull.try_recv() {
+                let text = std::str::from_utf8(&message.frames()[0])
+                    .unwrap()
+                    .to_owned();
+                if text != "probe" {
+                    received[index].push(text.parse().unwrap());
+                }
+            }
+        }
+    }
+    // With both attached and far from their marks, strict alternation: one gets
+    // the even messages, the other the odd ones, each in order.
+    received.sort();
+    let evens: Vec<u32> = (0..20).step_by(2).collect();
+    let odds: Vec<u32> = (1..20).step_by(2).collect();
+    assert_eq!(received, [evens, odds]);
 }
 
 #[test]
@@ -209,7 +260,7 @@ fn every_message_sent_before_a_close_arrives() {
         let pull = context.socket(SocketType::Pull).unwrap();
         pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
         pull.connect(&endpoint).unwrap();
-        util::wait_until(|| push.is_writable());
+        util::wait_writable(&push);
         for index in 0..5000u32 {
             push.send(index.to_string()).unwrap();
         }
@@ -235,13 +286,22 @@ fn workers_share_a_ventilator_that_closes_early() {
             let (context, tasks, results) = (context.clone(), tasks.clone(), results.clone());
             std::thread::spawn(move || {
                 let pull = context.socket(SocketType::Pull).unwrap();
-                pull.set_receive_timeout(Some(Duration::from_millis(500)))
-                    .unwrap();
+                pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
                 pull.connect(&tasks).unwrap();
                 let out = context.socket(SocketType::Push).unwrap();
                 out.connect(&results).unwrap();
-                while let Ok(message) = pull.recv() {
-                    out.send(message).unwrap();
+                // Forward until the test shuts the context down, which it does
+                // once the sink has every result; running dry is no signal.
+                let mut forwarded = 0u32;
+                loop {
+                    match pull.recv() {
+                        Ok(message) => {
+                            out.send(message).unwrap();
+                            forwarded += 1;
+                        }
+                        Err(Error::Terminated) => return forwarded,
+                        Err(error) => panic!("worker, after {forwarded} tasks: {error}"),
+                    }
                 }
             })
         })
@@ -258,9 +318,13 @@ fn workers_share_a_ventilator_that_closes_early() {
         seen[index] = true;
     }
     sender.join().unwrap();
-    for worker in workers {
-        worker.join().unwrap();
-    }
+    // Every result is in: the stop signal, which ends each worker's receive.
+    context.shutdown();
+    let forwarded: u32 = workers
+        .into_iter()
+        .map(|worker| worker.join().unwrap())
+        .sum();
+    assert_eq!(forwarded, 6000, "no task forwarded twice or lost");
 }
 
 #[test]
@@ -322,7 +386,7 @@ fn immediate_queues_only_for_completed_connections() {
     let pull = context.socket(SocketType::Pull).unwrap();
     pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
     util::bind_retrying(&pull, &endpoint);
-    util::wait_until(|| push.is_writable());
+    util::wait_writable(&push);
     push.send("arrived").unwrap();
     let mut seen = vec![recv_text(&pull), recv_text(&pull)];
     seen.sort();
