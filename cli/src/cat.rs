@@ -71,6 +71,21 @@ pub struct CatArgs {
     /// How long to keep sending queued messages at exit (default: until sent).
     #[arg(long, value_name = "MS")]
     linger: Option<u64>,
+    /// The most bytes a received message may carry (ZMQ_MAXMSGSIZE); a peer
+    /// sending more is disconnected (default: no limit).
+    #[arg(long, value_name = "N")]
+    max_message_size: Option<u64>,
+    /// Send a PING this often (ZMQ_HEARTBEAT_IVL; default: never).
+    #[arg(long = "heartbeat-ivl", value_name = "MS")]
+    heartbeat_interval: Option<u64>,
+    /// Close a connection silent this long after a PING (ZMQ_HEARTBEAT_TIMEOUT;
+    /// default: the heartbeat interval).
+    #[arg(long, value_name = "MS")]
+    heartbeat_timeout: Option<u64>,
+    /// How long a handshake may take (ZMQ_HANDSHAKE_IVL; default 30000, 0: no
+    /// limit).
+    #[arg(long = "handshake-ivl", value_name = "MS")]
+    handshake_interval: Option<u64>,
 }
 
 /// How a run ended badly.
@@ -201,6 +216,18 @@ fn configure(socket: &Socket, args: &CatArgs) -> Result<(), Failure> {
     }
     if let Some(mark) = args.sndhwm {
         socket.set_send_high_water_mark(mark)?;
+    }
+    if let Some(size) = args.max_message_size {
+        socket.set_max_message_size(Some(size))?;
+    }
+    if let Some(interval) = args.heartbeat_interval {
+        socket.set_heartbeat_interval(Some(Duration::from_millis(interval)))?;
+    }
+    if let Some(timeout) = args.heartbeat_timeout {
+        socket.set_heartbeat_timeout(Some(Duration::from_millis(timeout)))?;
+    }
+    if let Some(interval) = args.handshake_interval {
+        socket.set_handshake_interval(Some(Duration::from_millis(interval)))?;
     }
     if let Some(mark) = args.rcvhwm {
         socket.set_receive_high_water_mark(mark)?;

@@ -1,4 +1,4 @@
-//! Runs the pyzmq interop scripts (`interop-tests/python/cat_*.py`) against this
+//! Runs the pyzmq interop scripts (`interop-tests/python/*.py`) against this
 //! build's `sinew` binary: libzmq 4.3.5, as bundled by pyzmq, talking to `sinew
 //! cat` from outside the Rust test suite.
 //!
@@ -38,4 +38,9 @@ fn pyzmq_against_sinew_cat_pipeline_and_pair() {
 #[test]
 fn pyzmq_against_sinew_cat_request_reply() {
     run("cat_request_reply.py");
+}
+
+#[test]
+fn hostile_raw_peers_against_sinew_cat_and_libzmq() {
+    run("hostile_memory.py");
 }
