@@ -8,7 +8,7 @@ mod util;
 
 use bytes::Bytes;
 use sinew::{Context, Error, Message, Socket, SocketType};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use util::{TIMEOUT, endpoints};
 
 fn socket(context: &Context, kind: SocketType) -> Socket {
@@ -267,11 +267,29 @@ fn handover_lets_a_new_connection_take_a_known_id() {
         .send(Message::from_frames(["worker", "to the newest"]))
         .unwrap();
     assert_eq!(second.recv().unwrap(), Message::from("to the newest"));
-    assert!(
-        first
-            .recv_with_timeout(Some(Duration::from_millis(100)))
-            .is_err()
-    );
+    // Nothing went to `first`: anything that did would be ahead of what it gets
+    // later. Close `second`, let `first` reconnect and take the id back (it
+    // resends until the router hears it under that id), then route a barrier to
+    // it: the first thing `first` receives must be the barrier.
+    drop(second);
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        assert!(Instant::now() < deadline, "first never took the id back");
+        // Sent while its old connection is going, a message can die with it.
+        first.send("back").unwrap();
+        match router.recv_with_timeout(Some(Duration::from_millis(10))) {
+            Ok(message) => {
+                assert_eq!(frames(&message), [b"worker".as_ref(), b"back"]);
+                break;
+            }
+            Err(Error::TimedOut) => {}
+            Err(error) => panic!("{error}"),
+        }
+    }
+    router
+        .send(Message::from_frames(["worker", "barrier"]))
+        .unwrap();
+    assert_eq!(first.recv().unwrap(), Message::from("barrier"));
 }
 
 #[test]
