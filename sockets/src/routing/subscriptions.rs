@@ -109,6 +109,14 @@ impl PeerSubscriptions {
         self.limit = limit;
     }
 
+    /// How many prefixes `pipe` holds, and their bytes summed (what its limit
+    /// counts).
+    pub fn held(&self, pipe: PipeId) -> (usize, usize) {
+        self.by_pipe
+            .get(&pipe)
+            .map_or((0, 0), |held| (held.prefixes.len(), held.bytes))
+    }
+
     /// Subscribes `pipe` to `prefix`, unless that would take the pipe over its
     /// limit. A prefix the pipe already has is never refused.
     pub fn add(&mut self, prefix: &Bytes, pipe: PipeId) -> Added {
