@@ -178,6 +178,14 @@ impl Peer {
         }
     }
 
+    /// Unbinds.
+    pub fn unbind(&self, endpoint: &str) {
+        match self {
+            Peer::Sinew(socket) => socket.unbind(endpoint).expect("sinew unbind"),
+            Peer::Libzmq(socket) => socket.unbind(endpoint).expect("zmq unbind"),
+        }
+    }
+
     /// Sends a multipart message, waiting up to the timeout.
     pub fn send(&self, frames: &[&[u8]]) {
         match self {
