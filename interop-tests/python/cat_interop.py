@@ -89,6 +89,29 @@ def printed(process):
     return os.pread(process.output_files[0].fileno(), 1 << 20, 0)
 
 
+def deadline_after(milliseconds=TIMEOUT_MS):
+    return time.monotonic() + milliseconds / 1000
+
+
+def left_ms(deadline):
+    """Milliseconds until `deadline` (at least 1), for a poll that must end by it."""
+    return max(1, int((deadline - time.monotonic()) * 1000))
+
+
+def poll_any(sockets, timeout_ms):
+    """Waits up to `timeout_ms` until one of `sockets` is readable."""
+    poller = zmq.Poller()
+    for sock in sockets:
+        poller.register(sock, zmq.POLLIN)
+    return bool(poller.poll(timeout_ms))
+
+
+def feed(process, line):
+    """Writes one line to the standard input of `process` (started by `cat`)."""
+    process.stdin.write(line + b"\n")
+    process.stdin.flush()
+
+
 def pyzmq(context, kind):
     sock = context.socket(kind)
     sock.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
@@ -198,19 +221,40 @@ class PushPull(unittest.TestCase):
                 for pull in pulls:
                     pull.setsockopt(zmq.RECONNECT_IVL, 20)
                     pull.connect(ep)
-                # --delay gives both pulls time to (re)connect once it binds.
-                process = cat("push", "--bind", ep, "--delay", "1500", "--stdin", stdin=True)
+                process = cat("push", "--bind", ep, "--stdin", stdin=True)
+                # A PUSH round-robins over the peers attached when it sends: feed
+                # probes until each pull has received one, so both are attached.
+                deadline = deadline_after()
+                joined = [False, False]
+                while not all(joined):
+                    self.assertLess(time.monotonic(), deadline, f"not both attached: {joined}")
+                    self.assertIsNone(process.poll(), "sinew cat push ended early")
+                    feed(process, b"probe")
+                    # Paces the probes: waits for a pull that has none yet.
+                    poll_any([pull for pull, done in zip(pulls, joined) if not done], 10)
+                    for index, pull in enumerate(pulls):
+                        while pull.poll(0):
+                            self.assertEqual(pull.recv(), b"probe")
+                            joined[index] = True
                 code, _, err = finish(process, stdin=b"".join(b"%d\n" % i for i in range(100)))
                 self.assertEqual(code, 0, err)
-                counts = []
+                # Each pull gets its share in order, behind any probe still on its
+                # way: stop at the known count of 100.
+                deadline = deadline_after()
+                received = [[], []]
+                while len(received[0]) + len(received[1]) < 100:
+                    self.assertLess(time.monotonic(), deadline, f"only {received} of 100 arrived")
+                    poll_any(pulls, left_ms(deadline))
+                    for index, pull in enumerate(pulls):
+                        while pull.poll(0):
+                            message = pull.recv()
+                            if message != b"probe":
+                                received[index].append(int(message))
                 for pull in pulls:
-                    received = []
-                    while pull.poll(300):
-                        received.append(int(pull.recv()))
-                    self.assertEqual(received, sorted(received), "each pull keeps order")
-                    counts.append(len(received))
                     pull.close()
-                self.assertEqual(counts, [50, 50])
+                # Both attached: strict alternation, each pull in order.
+                received.sort()
+                self.assertEqual(received, [list(range(0, 100, 2)), list(range(1, 100, 2))])
 
     def test_sinew_pull_fair_queues_two_pyzmq_pushes(self):
         for transport in ("tcp", "ipc"):
@@ -363,35 +407,52 @@ class PubSub(unittest.TestCase):
                     self.assertEqual(lines, [b"wx.%d|a|" % (first + index) for index in range(count)])
 
     def test_a_pyzmq_sub_receives_only_its_prefix_from_sinew_cat_pub(self):
-        lines = b"news.1\nwx.1|x|y\nwx\nwx.2\nsports.1\n"
+        # The last line is an end marker: everything before it has arrived or was
+        # filtered out by then.
+        lines = b"news.1\nwx.1|x|y\nwx\nwx.2\nsports.1\nwx.end\n"
         for transport in ("tcp", "ipc"):
             for sinew_binds in (True, False):
                 with self.subTest(transport=transport, sinew_binds=sinew_binds):
                     ep = endpoint(transport)
                     sub = pyzmq(self.context, zmq.SUB)
                     sub.setsockopt(zmq.SUBSCRIBE, b"wx.")
-                    # --delay gives the subscription time to reach the publisher.
                     if sinew_binds:
-                        process = cat("pub", "--bind", ep, "--delay", "1500", "--stdin", stdin=True)
+                        process = cat("pub", "--bind", ep, "--stdin", stdin=True)
                         sub.setsockopt(zmq.RECONNECT_IVL, 20)
                         sub.connect(ep)
                     else:
                         sub.bind(ep)
-                        process = cat("pub", "--connect", ep, "--delay", "1500", "--stdin", stdin=True)
+                        process = cat("pub", "--connect", ep, "--stdin", stdin=True)
+                    # A slow joiner: publish probes until the SUB receives one. The
+                    # polls also make a bound libzmq SUB take in the connection (and
+                    # send it the subscription), which it does only when called.
+                    deadline = deadline_after()
+                    while True:
+                        self.assertLess(time.monotonic(), deadline, "the subscription never arrived")
+                        self.assertIsNone(process.poll(), "sinew cat pub ended early")
+                        feed(process, b"wx.probe")
+                        if sub.poll(10):
+                            self.assertEqual(sub.recv_multipart(), [b"wx.probe"])
+                            break
+                    # Drain the other probes up to a marker of our own.
+                    feed(process, b"wx.synchronized")
+                    while True:
+                        self.assertTrue(sub.poll(left_ms(deadline)), "no synchronization marker")
+                        message = sub.recv_multipart()
+                        if message == [b"wx.synchronized"]:
+                            break
+                        self.assertEqual(message, [b"wx.probe"])
                     process.stdin.write(lines)
                     process.stdin.close()
                     process.stdin = None  # `finish` has nothing more to feed
-                    # Keep calling the SUB while `sinew cat` runs: a bound libzmq
-                    # socket takes in a new connection (and sends it the
-                    # subscription) only when its application calls it.
                     received = []
-                    deadline = time.monotonic() + TIMEOUT_MS / 1000
-                    while process.poll() is None:
-                        self.assertLess(time.monotonic(), deadline, "sinew cat pub never finished")
-                        if sub.poll(10):
-                            received.append(sub.recv_multipart())
-                    while sub.poll(200):
-                        received.append(sub.recv_multipart())
+                    deadline = deadline_after()
+                    while True:
+                        self.assertTrue(sub.poll(left_ms(deadline)), f"no end marker after {received}")
+                        message = sub.recv_multipart()
+                        if message == [b"wx.end"]:
+                            break
+                        received.append(message)
                     code, _, err = finish(process)
                     sub.close()
                     self.assertEqual(code, 0, err)
