@@ -2,14 +2,15 @@
 //!
 //! The engine reads into `spare()` and reports how much arrived with `commit()`;
 //! decoded frames are split off the front as `Bytes` that share the buffer, so small
-//! frames are never copied. Memory grows only as bytes arrive: each step adds as
-//! much room as has arrived (at least `GROWTH_STEP`), so a buffer holds at most
-//! twice what arrived and a large frame is copied a bounded number of times in all
-//! (geometric growth: copying stays linear in the frame's size). It never grows
-//! past `limit` (a large frame's own buffer is limited to its size, so a read never
-//! runs into the next frame). Growth is fallible, so a failed allocation is an
-//! error for this connection, not an abort. This file must never reserve memory
-//! for bytes that have not arrived beyond one growth step or what has arrived.
+//! frames are never copied. Memory is touched only as bytes arrive, one
+//! `GROWTH_STEP` ahead at most; when an allocation fills up it is replaced by one
+//! twice the size of what arrived, so a large frame moves O(log n) times and its
+//! copying stays linear in its size (the reserved, untouched part is address
+//! space, not resident memory). It never grows past `limit` (a large frame's own
+//! buffer is limited to its size, so a read never runs into the next frame).
+//! Growth is fallible, so a failed allocation is an error for this connection, not
+//! an abort. This file must never touch memory for bytes that have not arrived
+//! beyond one growth step, nor reserve more than twice what arrived plus a step.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -65,24 +66,28 @@ impl ReceiveBuffer {
         self.limit.is_some_and(|limit| self.filled >= limit)
     }
 
-    /// Room for the next read, growing the buffer by at most one step if it is full.
-    /// Empty when the buffer has reached its limit.
+    /// Room for the next read: at most one step, zeroed only when needed, so the
+    /// memory touched is what arrived plus one step. When the allocation is full
+    /// it is replaced by one twice the size of what arrived (never past the limit);
+    /// the untouched part of it costs address space, not resident memory. Empty
+    /// when the buffer has reached its limit.
     pub fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
         if self.filled == self.bytes.len() {
             let room = match self.limit {
                 Some(limit) => limit.saturating_sub(self.filled),
                 None => usize::MAX,
             };
-            // Grow by as much as has arrived (doubling, so a large frame is moved
-            // O(log n) times and copied O(n) bytes in all), at least one step, and
-            // never past the limit.
-            let step = self.filled.max(GROWTH_STEP).min(room);
+            let step = GROWTH_STEP.min(room);
             if step > 0 {
-                if self.bytes.try_reclaim(step) {
-                    self.bytes.resize(self.filled + step, 0);
-                } else {
-                    self.bytes = allocate(self.data(), self.filled + step)?;
+                if !self.bytes.try_reclaim(step) {
+                    // Doubling moves a large frame O(log n) times, so copying stays
+                    // linear in its size.
+                    let capacity = self
+                        .filled
+                        .saturating_add(self.filled.max(GROWTH_STEP).min(room));
+                    self.bytes = allocate(self.data(), capacity)?;
                 }
+                self.bytes.resize(self.filled + step, 0);
             }
         }
         Ok(self.bytes.get_mut(self.filled..).unwrap_or(&mut []))
@@ -132,15 +137,15 @@ impl ReceiveBuffer {
     }
 }
 
-/// A buffer of `length` bytes starting with `data` and zeroed after it, allocated
-/// fallibly.
-fn allocate(data: &[u8], length: usize) -> Result<BytesMut, AllocationFailed> {
+/// A buffer holding `data`, with room for `capacity` bytes in all, allocated
+/// fallibly; the room is reserved, not written.
+fn allocate(data: &[u8], capacity: usize) -> Result<BytesMut, AllocationFailed> {
     let mut vector = Vec::new();
     vector
-        .try_reserve_exact(length)
+        .try_reserve_exact(capacity.max(data.len()))
         .map_err(|_| AllocationFailed)?;
     vector.extend_from_slice(data);
-    vector.resize(length, 0);
+    // A unique `Bytes` made from a vector keeps its capacity when turned back.
     Ok(Bytes::from(vector)
         .try_into_mut()
         .unwrap_or_else(|shared| BytesMut::from(&shared[..])))
@@ -194,8 +199,12 @@ mod tests {
             spare[..count].copy_from_slice(&chunk[..count]);
             buffer.commit(count);
             assert!(
-                buffer.bytes.capacity() <= (2 * buffer.len()).max(GROWTH_STEP) + GROWTH_STEP,
+                buffer.bytes.capacity() <= 2 * buffer.len() + 2 * GROWTH_STEP,
                 "room stays in proportion to what arrived"
+            );
+            assert!(
+                buffer.bytes.len() <= buffer.len() + GROWTH_STEP,
+                "only one step ahead of what arrived is touched"
             );
             if buffer.bytes.as_ptr() != last {
                 moves += 1;
