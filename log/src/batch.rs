@@ -15,6 +15,9 @@ pub const LOG_OVERHEAD: usize = 12;
 pub const HEADER_SIZE: usize = 61;
 /// The only batch format this log stores.
 pub const MAGIC: i8 = 2;
+/// The partition leader epoch of a batch written without one (Kafka's
+/// `NO_PARTITION_LEADER_EPOCH`); epochs are otherwise at least 0.
+pub const NO_PARTITION_LEADER_EPOCH: i32 = -1;
 
 /// Attribute bits 0-2: the compression codec.
 pub(crate) const COMPRESSION_MASK: i16 = 0x07;
@@ -108,7 +111,8 @@ pub struct BatchHeader {
 }
 
 impl BatchHeader {
-    /// Parses the fixed header. Checks the length and magic, not the CRC.
+    /// Parses the fixed header. Checks the length, the magic and that the partition
+    /// leader epoch is possible (-1 or more), not the CRC.
     pub fn parse(bytes: &[u8]) -> Result<Self, BatchError> {
         let mut cursor = Cursor::new(bytes);
         let truncated = |_: CursorError| BatchError::Truncated {
@@ -125,6 +129,12 @@ impl BatchHeader {
         let magic = cursor.i8().map_err(truncated)?;
         if magic != MAGIC {
             return Err(BatchError::BadMagic(magic));
+        }
+        // Outside the CRC and read by nothing here, but served as stored: a value no
+        // Kafka leader or producer writes is damage. (This catches every flipped
+        // bit of -1 but the top one, which makes it i32::MAX.)
+        if partition_leader_epoch < NO_PARTITION_LEADER_EPOCH {
+            return Err(BatchError::BadLeaderEpoch(partition_leader_epoch));
         }
         let crc = cursor.u32().map_err(truncated)?;
         let attributes = cursor.i16().map_err(truncated)?;
@@ -340,5 +350,21 @@ mod tests {
         let mut zeros = batch.clone();
         zeros.fill(0);
         assert_eq!(check(&zeros), Err(BatchError::BadLength(0)));
+    }
+
+    #[test]
+    fn a_leader_epoch_below_minus_one_is_refused() {
+        let mut batch = sample();
+        for epoch in [-1, 0, 7, i32::MAX] {
+            set_partition_leader_epoch(&mut batch, epoch).expect("patch");
+            assert_eq!(
+                check(&batch).map(|header| header.partition_leader_epoch),
+                Ok(epoch)
+            );
+        }
+        for epoch in [-2, i32::MIN, -1 ^ 0x0040_0000] {
+            set_partition_leader_epoch(&mut batch, epoch).expect("patch");
+            assert_eq!(check(&batch), Err(BatchError::BadLeaderEpoch(epoch)));
+        }
     }
 }

@@ -33,6 +33,9 @@ pub enum BatchError {
     /// Not magic 2.
     #[error("magic byte {0}: only RecordBatch v2 (magic 2) is stored")]
     BadMagic(i8),
+    /// A partition leader epoch below -1, which no leader or producer writes.
+    #[error("impossible partition leader epoch {0}")]
+    BadLeaderEpoch(i32),
     /// The CRC-32C does not match the bytes.
     #[error("CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     Crc {
