@@ -19,7 +19,7 @@ use crate::error::{LogError, Result};
 use crate::index::{self, IndexRule, Indexes};
 use crate::record;
 use crate::segment::{
-    self, CLEANED_SUFFIX, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION,
+    self, Bounds, CLEANED_SUFFIX, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION,
 };
 use crate::shared::{Published, SegmentView};
 use crate::storage::{Directory, Storage};
@@ -250,13 +250,13 @@ pub(crate) fn compact(inner: &Inner, now_ms: i64, stop: &AtomicBool) -> Result<C
 /// returns false (then returns false) or the segment ends (then true).
 fn for_each_batch(
     segment: &Segment,
-    limit: u64,
+    bounds: Bounds,
     from: u64,
     mut visit: impl FnMut(&BatchHeader, &[u8]) -> Result<bool>,
 ) -> Result<bool> {
     let mut next = from;
     loop {
-        let (bytes, headers) = segment.read(next, limit, READ_BYTES)?;
+        let (bytes, headers) = segment.read(next, bounds, READ_BYTES)?;
         if headers.is_empty() {
             return Ok(true);
         }
@@ -295,7 +295,7 @@ fn build_map(
         let mut stopped = false;
         let whole = for_each_batch(
             &view.segment,
-            published.limit(index),
+            published.bounds(index),
             from,
             |header, bytes| {
                 if stop.load(Ordering::Relaxed) {
@@ -579,7 +579,12 @@ fn clean_segment(
     let mut input_position = 0u64;
     let mut output_position = 0u64;
     let mut output: Option<Output<'_>> = None;
-    let finished = for_each_batch(segment, job.limit, segment.base_offset, |header, bytes| {
+    let bounds = Bounds {
+        limit: job.limit,
+        end_offset: job.end,
+        contiguous: false,
+    };
+    let finished = for_each_batch(segment, bounds, segment.base_offset, |header, bytes| {
         if stop.load(Ordering::Relaxed) {
             return Ok(false);
         }
@@ -623,6 +628,7 @@ fn clean_segment(
             rule.max_timestamp(),
         )),
         sealed_size: size,
+        contiguous: false,
     };
     inner.replace_segment(segment, replacement);
     report.segments_rewritten += 1;

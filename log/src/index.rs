@@ -48,6 +48,17 @@ impl Indexes {
             .copied()
     }
 
+    /// The offset-index entries whose positions are in `start..end`.
+    pub(crate) fn entries_between(&self, start: u64, end: u64) -> Vec<OffsetEntry> {
+        let from = self
+            .offsets
+            .partition_point(|entry| u64::from(entry.position) < start);
+        let to = self
+            .offsets
+            .partition_point(|entry| u64::from(entry.position) < end);
+        self.offsets.get(from..to).unwrap_or_default().to_vec()
+    }
+
     /// Where to start scanning for the batch holding `relative_offset`.
     #[cfg(test)]
     pub(crate) fn position_for(&self, relative_offset: u32) -> u64 {

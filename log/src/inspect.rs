@@ -9,6 +9,7 @@ use crate::error::{LogError, Result};
 use crate::index::{self, IndexRule, Indexes};
 use crate::reader::read_only_config;
 use crate::recovery::{self, RecoveryReport};
+use crate::scan::{self, ScanRules};
 use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, TIME_INDEX_EXTENSION};
 use crate::storage::{Directory, FileDirectory, Storage};
 use std::collections::BTreeMap;
@@ -242,7 +243,7 @@ pub fn verify_in(directory: &dyn Directory) -> Result<Verification> {
             }
         }
     }
-    let last_base = bases.keys().next_back().copied();
+    let all: Vec<u64> = bases.keys().copied().collect();
     let mut expected: Option<u64> = None;
     if let (Some(checkpoint), Some(first)) = (result.checkpoint, bases.keys().next())
         && *first > checkpoint.start_offset
@@ -252,7 +253,7 @@ pub fn verify_in(directory: &dyn Directory) -> Result<Verification> {
             checkpoint.start_offset
         ));
     }
-    for (base, (has_log, has_index, has_time_index)) in bases {
+    for (index, (base, (has_log, has_index, has_time_index))) in bases.into_iter().enumerate() {
         let name = segment::file_name(base, LOG_EXTENSION);
         if !has_log {
             result
@@ -274,7 +275,7 @@ pub fn verify_in(directory: &dyn Directory) -> Result<Verification> {
             base,
             interval,
             has_index && has_time_index,
-            Some(base) == last_base,
+            all.get(index + 1).copied(),
             &mut result.problems,
         )?;
         expected = Some(check.next_offset);
@@ -293,18 +294,21 @@ pub fn verify_in(directory: &dyn Directory) -> Result<Verification> {
     Ok(result)
 }
 
+/// Checks one segment whose successor, if any, starts at `next_base` (the last
+/// segment is never compacted, so its offsets may have no gap).
 fn check_segment(
     directory: &dyn Directory,
     log: &dyn Storage,
     base: u64,
     interval: u64,
     has_indexes: bool,
-    contiguous: bool,
+    next_base: Option<u64>,
     problems: &mut Vec<String>,
 ) -> Result<SegmentCheck> {
     let name = segment::file_name(base, LOG_EXTENSION);
     let failed = |what: &str| LogError::io(format!("{what} {name}"));
     let size = log.len().map_err(failed("measuring"))?;
+    let contiguous = next_base.is_none();
     let stored = if has_indexes {
         let read = |extension| -> Result<Vec<u8>> {
             let storage = directory
@@ -334,7 +338,14 @@ fn check_segment(
     let mut records = 0u64;
     let mut next_entry = 0usize;
     let mut misplaced: Option<String> = None;
-    let scan = segment::scan(log, 0, size, base, contiguous, |position, header| {
+    let rules = ScanRules {
+        segment_base: base,
+        first_offset: base,
+        contiguous,
+        end_offset: next_base,
+        index: if contiguous { &[] } else { stored_offsets },
+    };
+    let scan = scan::scan(log, 0, size, &rules, |position, header| {
         batches += 1;
         records += u64::from(header.record_count);
         if rule.observe(position, header).0.is_some() {

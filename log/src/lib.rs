@@ -64,6 +64,7 @@ mod reader;
 mod record;
 mod recovery;
 mod retention;
+mod scan;
 mod segment;
 mod shared;
 pub mod storage;

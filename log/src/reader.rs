@@ -111,7 +111,9 @@ impl Reader {
             .saturating_sub(1);
         while let Some(view) = segments.get(index) {
             let from = offset.max(view.segment.base_offset);
-            let (bytes, headers) = view.segment.read(from, published.limit(index), max_bytes)?;
+            let (bytes, headers) = view
+                .segment
+                .read(from, published.bounds(index), max_bytes)?;
             if !headers.is_empty() {
                 return Ok(Batches { bytes, headers });
             }
@@ -194,10 +196,10 @@ fn find_in_segment(
         .map_or(segment.base_offset, |relative| {
             segment.base_offset + u64::from(relative)
         });
-    let limit = published.limit(index);
+    let bounds = published.bounds(index);
     let mut next = start.max(published.start_offset);
     loop {
-        let (bytes, headers) = segment.read(next, limit, 1 << 16)?;
+        let (bytes, headers) = segment.read(next, bounds, 1 << 16)?;
         if headers.is_empty() {
             return Ok(None);
         }
@@ -256,6 +258,7 @@ pub fn open_read_only_in(directory: &dyn Directory) -> Result<(Reader, RecoveryR
         views.push(SegmentView {
             segment: segment.segment,
             sealed_size: segment.size,
+            contiguous: segment.contiguous,
         });
     }
     let end_position = sizes.last().copied().unwrap_or(0);

@@ -1,7 +1,8 @@
 //! Opening a log directory: find the segments, check what must be checked, and say
 //! what was found. After an unclean shutdown every batch after the recovery point is
-//! checked (length, CRC, offsets in sequence); a bad tail beyond it is cut, damage
-//! before it is reported; indexes that are missing, short or wrong are rebuilt.
+//! checked (length, CRC, offsets in sequence and inside the segment's range); a bad
+//! tail beyond it is cut, damage before it is reported; indexes that are missing,
+//! short or wrong are rebuilt.
 //!
 //! `load` only reads. `repair` applies what `load` decided and is only called by a
 //! writer. Truncation must never reach below the recovery point, and a log with
@@ -12,9 +13,8 @@ use crate::checkpoint::{self, Checkpoint, CheckpointFile};
 use crate::config::LogConfig;
 use crate::error::{LogError, Result};
 use crate::index::{self, IndexRule, Indexes};
-use crate::segment::{
-    self, INDEX_EXTENSION, LOG_EXTENSION, Problem, Segment, TIME_INDEX_EXTENSION,
-};
+use crate::scan::{self, Problem, ScanRules};
+use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
 use crate::storage::{Directory, Storage};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -139,6 +139,8 @@ pub(crate) struct LoadedSegment {
     pub cut: bool,
     /// The segment was checked beyond the recovery point and must be synced.
     pub sync: bool,
+    /// The segment was checked as never compacted (it is the directory's last).
+    pub contiguous: bool,
 }
 
 /// What `load` found.
@@ -325,8 +327,11 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
             base,
             present,
             config,
-            full,
-            contiguous,
+            Checks {
+                full,
+                contiguous,
+                next_base,
+            },
             &mut report,
         )?;
         segment.sync = full;
@@ -377,6 +382,17 @@ pub(crate) fn load(directory: &dyn Directory, config: &LogConfig) -> Result<Load
     Ok(loaded)
 }
 
+/// How one segment is checked on open.
+#[derive(Debug, Clone, Copy)]
+struct Checks {
+    /// Every batch, not only those after the last index entry.
+    full: bool,
+    /// The segment is the directory's last, never compacted: no gaps allowed.
+    contiguous: bool,
+    /// The next segment's base, where this one's last batch must end.
+    next_base: Option<u64>,
+}
+
 /// Loads one segment: its indexes if they are plausible (checking the tail after the
 /// last entry), or a full scan that rebuilds them.
 fn load_segment(
@@ -384,10 +400,14 @@ fn load_segment(
     base: u64,
     present: &Files,
     config: &LogConfig,
-    full: bool,
-    contiguous: bool,
+    checks: Checks,
     report: &mut RecoveryReport,
 ) -> Result<(LoadedSegment, Option<Problem>)> {
+    let Checks {
+        full,
+        contiguous,
+        next_base,
+    } = checks;
     let name = segment::file_name(base, LOG_EXTENSION);
     let log = directory
         .open(&name)
@@ -395,7 +415,11 @@ fn load_segment(
     let length = log
         .len()
         .map_err(io_error(directory, "measuring a segment"))?;
-    let stored = read_indexes(directory, base, present, length)?;
+    let stored = if present.index && present.time_index {
+        read_indexes(directory, base, length)?
+    } else {
+        Err("the index file is missing".to_string())
+    };
     if !full && let Ok(indexes) = &stored {
         let mut rule = IndexRule::resume(base, config.index_interval_bytes, indexes);
         let (start, expected) = indexes.offsets.last().map_or((0, base), |entry| {
@@ -405,17 +429,18 @@ fn load_segment(
             )
         });
         let mut short = false;
-        let tail = segment::scan(
-            log.as_ref(),
-            start,
-            length,
-            expected,
+        // The batch at the last entry must have the entry's offset.
+        let rules = ScanRules {
+            segment_base: base,
+            first_offset: expected,
             contiguous,
-            |position, header| {
-                let (offset_entry, _) = rule.observe(position, header);
-                short |= offset_entry.is_some();
-            },
-        )
+            end_offset: next_base,
+            index: &indexes.offsets,
+        };
+        let tail = scan::scan(log.as_ref(), start, length, &rules, |position, header| {
+            let (offset_entry, _) = rule.observe(position, header);
+            short |= offset_entry.is_some();
+        })
         .map_err(io_error(directory, "reading a segment"))?;
         if tail.problem.is_none() && !short {
             let segment = Arc::new(Segment::new(
@@ -433,6 +458,7 @@ fn load_segment(
                     rewrite_indexes: false,
                     cut: false,
                     sync: false,
+                    contiguous,
                 },
                 None,
             ));
@@ -440,12 +466,26 @@ fn load_segment(
     }
     let mut rule = IndexRule::new(base, config.index_interval_bytes);
     let mut fresh = Indexes::default();
-    let scan = segment::scan(
+    // In a segment that may have gaps, the stored index (written when each batch
+    // was) is the only other witness of a base offset: a batch that disagrees with
+    // it is damage. A contiguous segment's offsets need no witness, and an index
+    // that disagrees with them is rebuilt.
+    let witness = match &stored {
+        Ok(indexes) if !contiguous => indexes.offsets.as_slice(),
+        _ => &[],
+    };
+    let rules = ScanRules {
+        segment_base: base,
+        first_offset: base,
+        contiguous,
+        end_offset: next_base,
+        index: witness,
+    };
+    let scan = scan::scan(
         log.as_ref(),
         0,
         length,
-        base,
-        contiguous,
+        &rules,
         |position, header: &BatchHeader| {
             let (offset_entry, time_entry) = rule.observe(position, header);
             fresh.offsets.extend(offset_entry);
@@ -477,6 +517,7 @@ fn load_segment(
             rewrite_indexes: true,
             cut: false,
             sync: false,
+            contiguous,
         },
         scan.problem,
     ))
@@ -493,12 +534,8 @@ fn read_all(storage: &dyn Storage) -> io::Result<Vec<u8>> {
 fn read_indexes(
     directory: &dyn Directory,
     base: u64,
-    present: &Files,
     segment_size: u64,
 ) -> Result<Result<Indexes, String>> {
-    if !present.index || !present.time_index {
-        return Ok(Err("the index file is missing".to_string()));
-    }
     let read = |extension| -> Result<Vec<u8>> {
         let storage = directory
             .open(&segment::file_name(base, extension))

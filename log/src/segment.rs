@@ -1,18 +1,20 @@
 //! One segment: `<20-digit base offset>.log` with its `.index` and `.timeindex`,
-//! the scan that walks and checks its batches, and the positioned reads that find a
-//! batch by offset.
+//! and the positioned reads that find a batch by offset; also the offset rules a
+//! segment's batches obey, which reads here and the scan (`scan.rs`) check.
 //!
 //! Offsets increase from batch to batch; in a segment the cleaner has compacted they
 //! may skip (the records in between were removed), elsewhere each batch starts right
-//! after the previous one. A segment never hands out bytes that have not passed the
-//! batch checks (length, magic, CRC, offsets in sequence), and never reads past the
-//! limit its caller says is complete.
+//! after the previous one. Every segment's batches stay inside its range: from its
+//! base to the next segment's base, where its last batch ends. A base offset is
+//! outside the CRC, so its neighbours, the offset index and that range are what
+//! check it. A segment never hands out bytes that have not passed the batch checks
+//! (length, magic, CRC) and these offset checks, and never reads past the limit its
+//! caller says is complete.
 
 use crate::batch::{self, BatchHeader, LOG_OVERHEAD};
 use crate::error::{LogError, Result};
-use crate::index::{self, Indexes};
+use crate::index::{self, Indexes, OffsetEntry};
 use crate::storage::Storage;
-use std::io;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -27,8 +29,6 @@ pub(crate) const TIME_INDEX_EXTENSION: &str = "timeindex";
 /// replacements (`00000000000000000042.log.cleaned`); such files are deleted on open.
 pub(crate) const CLEANED_SUFFIX: &str = ".cleaned";
 
-/// How much a scan reads at a time.
-const SCAN_CHUNK: usize = 1 << 20;
 /// How much a read looking for its first batch reads at a time.
 const SKIP_WINDOW: u64 = 16 * 1024;
 
@@ -107,23 +107,31 @@ impl Segment {
     }
 
     /// Reads whole, checked batches starting with the one that holds `offset`,
-    /// stopping before `limit` (the end of complete data) and after `max_bytes`
-    /// (but always at least one batch). Returns the bytes and each batch's range.
+    /// stopping before `bounds.limit` (the end of complete data) and after
+    /// `max_bytes` (but always at least one batch). Returns the bytes and each
+    /// batch's header. Every batch passed on the way and returned has its offsets
+    /// checked (`check_offsets`), and so does the base offset of the batch after the
+    /// last one returned: a base offset is outside the CRC, so only its neighbours,
+    /// the index and the segment's range can tell that it is wrong.
     pub(crate) fn read(
         &self,
         offset: u64,
-        limit: u64,
+        bounds: Bounds,
         max_bytes: u64,
     ) -> Result<(Vec<u8>, Vec<BatchHeader>)> {
+        let limit = bounds.limit;
         let relative = index::relative(self.base_offset, offset);
         let indexed = self.indexes().entry_for(relative);
         let mut position = indexed.map_or(0, |entry| u64::from(entry.position));
-        // The offset the next batch must start at or after.
-        let mut expected: Option<u64> = None;
+        let mut expected = match indexed {
+            Some(entry) => Expected::exactly(self.base_offset + u64::from(entry.relative_offset)),
+            None => Expected::first(self.base_offset, bounds.contiguous),
+        };
         // Skip batches before the one holding `offset`, reading their headers a
         // window at a time (the index leaves at most an interval to skip).
         let mut window: Vec<u8> = Vec::new();
         let mut window_start = position;
+        let mut entries: Vec<OffsetEntry> = Vec::new();
         let first = loop {
             if position >= limit {
                 return Ok((Vec::new(), Vec::new()));
@@ -137,6 +145,9 @@ impl Segment {
                 None if limit - position >= batch::HEADER_SIZE as u64 => {
                     window = self.read_bytes(position, SKIP_WINDOW.min(limit - position))?;
                     window_start = position;
+                    entries = self
+                        .indexes()
+                        .entries_between(position, position + window.len() as u64);
                     continue;
                 }
                 None => self.header_at(position, limit)?,
@@ -144,30 +155,20 @@ impl Segment {
             if position + header.size() > limit {
                 return Err(self.corrupt(position, "batch runs past the end"));
             }
-            match (expected, indexed) {
-                (Some(expected), _) if header.base_offset < expected => {
-                    return Err(self.corrupt(position, "offsets out of sequence"));
-                }
-                (None, Some(entry))
-                    if header.base_offset
-                        != self.base_offset + u64::from(entry.relative_offset) =>
-                {
-                    return Err(self.corrupt(position, "the index does not match the segment"));
-                }
-                (None, None) if header.base_offset < self.base_offset => {
-                    return Err(self.corrupt(position, "a batch before the segment's base"));
-                }
-                _ => {}
-            }
+            // The batch that seems to hold `offset` is checked with the others below.
             if header.last_offset() >= offset {
                 break header;
             }
-            expected = Some(header.next_offset());
+            self.check_offsets(position, &header, expected, bounds, &entries)?;
+            expected = expected.after(&header, bounds.contiguous);
             position += header.size();
         };
         // At least the first batch, whatever `max_bytes` says.
         let wanted = max_bytes.max(first.size()).min(limit - position);
         let mut bytes = self.read_bytes(position, wanted)?;
+        let mut entries = self
+            .indexes()
+            .entries_between(position, position + bytes.len() as u64);
         let mut headers = Vec::new();
         let mut used = 0usize;
         loop {
@@ -191,24 +192,98 @@ impl Segment {
                     return Err(self.corrupt(batch_position, "batch runs past the end"));
                 }
                 bytes = self.read_bytes(position, size as u64)?;
+                entries = self
+                    .indexes()
+                    .entries_between(position, position + bytes.len() as u64);
                 continue;
             }
             let header = batch::check(rest.get(..size).unwrap_or_default())
                 .map_err(|error| self.corrupt(batch_position, error.to_string()))?;
-            if let Some(expected) = expected
-                && header.base_offset < expected
-            {
-                return Err(self.corrupt(batch_position, "offsets out of sequence"));
-            }
-            expected = Some(header.next_offset());
+            self.check_offsets(batch_position, &header, expected, bounds, &entries)?;
+            expected = expected.after(&header, bounds.contiguous);
             headers.push(header);
             used += size;
+        }
+        // The batch after the last one returned must start after it: otherwise one
+        // of the two base offsets is wrong, and it may be the one returned.
+        let after = position + used as u64;
+        if after < limit {
+            let following = match bytes.get(used..).filter(|rest| rest.len() >= LOG_OVERHEAD) {
+                Some(rest) => batch::peek_size(rest),
+                None => batch::peek_size(
+                    &self.read_bytes(after, (LOG_OVERHEAD as u64).min(limit - after))?,
+                ),
+            };
+            let Ok((next_base, _)) = following else {
+                return Err(self.corrupt(after, "a partial batch header"));
+            };
+            let admitted = u64::try_from(next_base).is_ok_and(|base| expected.admits(base));
+            if !admitted {
+                return Err(self.corrupt(
+                    after,
+                    format!(
+                        "offsets out of sequence: expected {}, found {next_base}",
+                        expected.describe()
+                    ),
+                ));
+            }
         }
         bytes.truncate(used);
         Ok((bytes, headers))
     }
 
-    /// The header of the batch at `position`, checked for length and magic only.
+    /// Checks a batch's offsets against the batches before it (`expected`), the
+    /// offset-index `entries` near it, and the segment's range: it ends no later
+    /// than `bounds.end_offset`, and exactly there if it is the segment's last.
+    fn check_offsets(
+        &self,
+        position: u64,
+        header: &BatchHeader,
+        expected: Expected,
+        bounds: Bounds,
+        entries: &[OffsetEntry],
+    ) -> Result<()> {
+        let (base, next) = (header.base_offset, header.next_offset());
+        if !expected.admits(base) {
+            return Err(self.corrupt(
+                position,
+                format!(
+                    "offsets out of sequence: expected {}, found {base}",
+                    expected.describe()
+                ),
+            ));
+        }
+        let end = position + header.size();
+        let from = entries.partition_point(|entry| u64::from(entry.position) < position);
+        for entry in entries.get(from..).unwrap_or_default() {
+            let entry_position = u64::from(entry.position);
+            if entry_position >= end {
+                break;
+            }
+            let entry_offset = self.base_offset + u64::from(entry.relative_offset);
+            if entry_position != position || entry_offset != base {
+                return Err(self.corrupt(
+                    position,
+                    format!(
+                        "the index does not match the segment: it names offset {entry_offset} at byte {entry_position}, the batch there has base offset {base}"
+                    ),
+                ));
+            }
+        }
+        if next > bounds.end_offset || (end == bounds.limit && next != bounds.end_offset) {
+            return Err(self.corrupt(
+                position,
+                format!(
+                    "offsets {base}..{next} do not fit the segment, whose records end before offset {}",
+                    bounds.end_offset
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The header of the batch at `position`, checked for length, magic and leader
+    /// epoch only.
     pub(crate) fn header_at(&self, position: u64, limit: u64) -> Result<BatchHeader> {
         let available = (limit - position).min(batch::HEADER_SIZE as u64);
         let bytes = self.read_bytes(position, available)?;
@@ -229,126 +304,62 @@ impl Segment {
     }
 }
 
-/// Why a scan stopped before the end of the data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    /// Where the bad batch starts.
-    pub position: u64,
-    /// What was wrong.
-    pub reason: String,
+/// What a segment's batches must agree with when it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    /// Bytes of complete data.
+    pub limit: u64,
+    /// The offset after the segment's records: the next segment's base, or the
+    /// log's end for the last segment. The batch that ends at `limit` ends there.
+    pub end_offset: u64,
+    /// Whether the segment was never compacted, so that each batch starts right
+    /// after the previous one and the first at the segment's base.
+    pub contiguous: bool,
 }
 
-/// The outcome of walking a segment's batches.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Scan {
-    /// The position after the last good batch.
-    pub end: u64,
-    /// The offset after the last good batch (the expected one if none was found).
-    pub next_offset: u64,
-    /// Why the scan stopped early, if it did.
-    pub problem: Option<Problem>,
+/// The base offset the next batch must have: exactly, or at least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expected {
+    pub offset: u64,
+    pub exact: bool,
 }
 
-/// Walks the batches of `storage` from `start` to `limit`, checking each one (length,
-/// magic, CRC, base offset equal to `expected_offset` and then to the previous
-/// batch's next offset, or with `contiguous` false at or after it, as in a compacted
-/// segment) and calling `visit` for each good one. Stops at the first bad batch.
-pub(crate) fn scan(
-    storage: &dyn Storage,
-    start: u64,
-    limit: u64,
-    expected_offset: u64,
-    contiguous: bool,
-    mut visit: impl FnMut(u64, &BatchHeader),
-) -> io::Result<Scan> {
-    let mut position = start;
-    let mut next_offset = expected_offset;
-    let mut chunk: Vec<u8> = Vec::new();
-    let mut chunk_start = start;
-    let stop = |position: u64, next_offset: u64, reason: String| Scan {
-        end: position,
-        next_offset,
-        problem: Some(Problem { position, reason }),
-    };
-    while position < limit {
-        let in_chunk = (position - chunk_start) as usize;
-        let available = chunk.len().saturating_sub(in_chunk);
-        if available < LOG_OVERHEAD {
-            let length = (limit - position).min(SCAN_CHUNK as u64);
-            chunk = vec![0u8; length as usize];
-            storage.read_at(&mut chunk, position)?;
-            chunk_start = position;
+impl Expected {
+    pub(crate) fn exactly(offset: u64) -> Self {
+        Expected {
+            offset,
+            exact: true,
         }
-        let in_chunk = (position - chunk_start) as usize;
-        let rest = chunk.get(in_chunk..).unwrap_or_default();
-        let Ok((_, length)) = batch::peek_size(rest) else {
-            return Ok(stop(position, next_offset, "a partial batch header".into()));
-        };
-        if rest
-            .get(..LOG_OVERHEAD)
-            .is_some_and(|bytes| bytes.iter().all(|&byte| byte == 0))
-        {
-            return Ok(stop(
-                position,
-                next_offset,
-                "zeros where a batch should start".into(),
-            ));
-        }
-        let size = match usize::try_from(length) {
-            Ok(length) if length >= batch::HEADER_SIZE - LOG_OVERHEAD => length + LOG_OVERHEAD,
-            _ => {
-                return Ok(stop(
-                    position,
-                    next_offset,
-                    format!("impossible batch length {length}"),
-                ));
-            }
-        };
-        if position + size as u64 > limit {
-            let reason = format!(
-                "a batch of {size} bytes runs past the end of the data ({} bytes left)",
-                limit - position
-            );
-            return Ok(stop(position, next_offset, reason));
-        }
-        if size > rest.len() {
-            // Read the whole batch into a fresh chunk.
-            let length = (limit - position).min(size.max(SCAN_CHUNK) as u64);
-            chunk = vec![0u8; length as usize];
-            storage.read_at(&mut chunk, position)?;
-            chunk_start = position;
-            continue;
-        }
-        let bytes = rest.get(..size).unwrap_or_default();
-        let header = match batch::check(bytes) {
-            Ok(header) => header,
-            Err(error) => return Ok(stop(position, next_offset, error.to_string())),
-        };
-        if header.base_offset < next_offset || (contiguous && header.base_offset != next_offset) {
-            let reason = format!(
-                "offset out of sequence: expected {}{next_offset}, found {}",
-                if contiguous { "" } else { "at least " },
-                header.base_offset
-            );
-            return Ok(stop(position, next_offset, reason));
-        }
-        if header.last_offset_delta + 1 < header.record_count {
-            let reason = format!(
-                "{} records do not fit in {} offsets",
-                header.record_count,
-                header.last_offset_delta + 1
-            );
-            return Ok(stop(position, next_offset, reason));
-        }
-        visit(position, &header);
-        next_offset = header.next_offset();
-        position += size as u64;
     }
-    Ok(Scan {
-        end: position,
-        next_offset,
-        problem: None,
-    })
+
+    /// What a segment's first batch must start at.
+    pub(crate) fn first(segment_base: u64, contiguous: bool) -> Self {
+        Expected {
+            offset: segment_base,
+            exact: contiguous,
+        }
+    }
+
+    /// What the batch after `header` must start at.
+    pub(crate) fn after(self, header: &BatchHeader, contiguous: bool) -> Self {
+        Expected {
+            offset: header.next_offset(),
+            exact: contiguous,
+        }
+    }
+
+    pub(crate) fn admits(self, base_offset: u64) -> bool {
+        if self.exact {
+            base_offset == self.offset
+        } else {
+            base_offset >= self.offset
+        }
+    }
+
+    pub(crate) fn describe(self) -> String {
+        let at_least = if self.exact { "" } else { "at least " };
+        format!("{at_least}{}", self.offset)
+    }
 }
 
 #[cfg(test)]
@@ -376,48 +387,104 @@ mod tests {
         assert_eq!(parse_file_name("0000000000000000004x.log"), None);
     }
 
-    #[test]
-    fn a_scan_stops_at_the_first_bad_batch() {
+    /// A segment file holding one batch per offset in `offsets`, and each batch's
+    /// position.
+    fn segment_of(offsets: &[u64]) -> (Arc<dyn Storage>, Vec<u64>, u64) {
         let directory = MemoryDirectory::new();
         let storage = directory.create("s").expect("create");
-        let first = batch_at(0, b"one");
-        let second = batch_at(1, b"two");
-        let mut bytes = [first.clone(), second.clone()].concat();
-        bytes.extend_from_slice(&[0u8; 30]);
+        let mut bytes = Vec::new();
+        let mut positions = Vec::new();
+        for &offset in offsets {
+            positions.push(bytes.len() as u64);
+            bytes.extend(batch_at(offset, b"value"));
+        }
         storage.write_at(&bytes, 0).expect("write");
-        let mut seen = Vec::new();
-        let result = scan(
-            storage.as_ref(),
-            0,
-            bytes.len() as u64,
-            0,
-            true,
-            |position, header| {
-                seen.push((position, header.base_offset));
-            },
-        )
-        .expect("scan");
-        assert_eq!(seen, vec![(0, 0), (first.len() as u64, 1)]);
-        assert_eq!(result.next_offset, 2);
-        assert_eq!(result.end, (first.len() + second.len()) as u64);
-        let problem = result.problem.expect("the zeros are reported");
-        assert!(problem.reason.contains("zeros"), "{}", problem.reason);
+        (storage, positions, bytes.len() as u64)
+    }
+
+    fn segment_with(offsets: &[u64], entries: Vec<OffsetEntry>) -> (Segment, Vec<u64>, u64) {
+        let (storage, positions, size) = segment_of(offsets);
+        let indexes = Indexes {
+            offsets: entries,
+            times: Vec::new(),
+        };
+        (Segment::new(0, storage, indexes, None), positions, size)
+    }
+
+    fn first_entry() -> Vec<OffsetEntry> {
+        vec![OffsetEntry {
+            relative_offset: 0,
+            position: 0,
+        }]
     }
 
     #[test]
-    fn a_scan_reports_offsets_out_of_sequence() {
-        let directory = MemoryDirectory::new();
-        let storage = directory.create("s").expect("create");
-        let bytes = [batch_at(0, b"one"), batch_at(5, b"two")].concat();
-        storage.write_at(&bytes, 0).expect("write");
-        let result =
-            scan(storage.as_ref(), 0, bytes.len() as u64, 0, true, |_, _| {}).expect("scan");
-        assert!(
-            result
-                .problem
-                .expect("reported")
-                .reason
-                .contains("sequence")
-        );
+    fn a_read_returns_gaps_only_where_compaction_may_have_left_them() {
+        let (segment, _, size) = segment_with(&[0, 5, 9], first_entry());
+        let sealed = Bounds {
+            limit: size,
+            end_offset: 10,
+            contiguous: false,
+        };
+        let (_, headers) = segment.read(0, sealed, 1 << 20).expect("read");
+        let bases: Vec<u64> = headers.iter().map(|header| header.base_offset).collect();
+        assert_eq!(bases, vec![0, 5, 9]);
+        let (_, headers) = segment.read(3, sealed, 1).expect("read");
+        assert_eq!(headers.first().map(|header| header.base_offset), Some(5));
+        let active = Bounds {
+            contiguous: true,
+            ..sealed
+        };
+        assert!(matches!(
+            segment.read(0, active, 1 << 20),
+            Err(LogError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn a_read_refuses_a_base_offset_its_neighbours_or_the_segment_contradict() {
+        let corrupt = |result: Result<(Vec<u8>, Vec<BatchHeader>)>| {
+            matches!(result, Err(LogError::Corrupt { .. }))
+        };
+        // 0, 1, 2, 9 in a segment ending at 10, with 1 damaged to 2: the batch
+        // after it (2) gives it away, even when it is returned alone.
+        let (segment, _, size) = segment_with(&[0, 2, 2, 9], first_entry());
+        let bounds = Bounds {
+            limit: size,
+            end_offset: 10,
+            contiguous: false,
+        };
+        assert!(corrupt(segment.read(1, bounds, 1)));
+        assert!(corrupt(segment.read(0, bounds, 1 << 20)));
+        // A last batch that does not end where the segment does.
+        let (segment, _, size) = segment_with(&[0, 1, 2], first_entry());
+        let bounds = Bounds {
+            limit: size,
+            end_offset: 4,
+            contiguous: false,
+        };
+        assert!(corrupt(segment.read(2, bounds, 1)));
+        assert!(segment.read(0, bounds, 1).is_ok());
+        // Offsets past the segment's end.
+        let (segment, _, size) = segment_with(&[0, 1 << 40], first_entry());
+        let bounds = Bounds {
+            limit: size,
+            end_offset: 2,
+            contiguous: false,
+        };
+        assert!(corrupt(segment.read(1, bounds, 1)));
+        // An index entry that names another offset for the batch it points to.
+        let (segment, positions, size) = segment_with(&[0, 3, 4], first_entry());
+        segment.indexes_mut().offsets.push(OffsetEntry {
+            relative_offset: 2,
+            position: positions[1] as u32,
+        });
+        let bounds = Bounds {
+            limit: size,
+            end_offset: 5,
+            contiguous: false,
+        };
+        assert!(corrupt(segment.read(0, bounds, 1 << 20)));
+        assert!(corrupt(segment.read(4, bounds, 1)));
     }
 }

@@ -6,7 +6,7 @@
 //! a reader can never hold up the writer. Nothing is published before its bytes are
 //! completely written.
 
-use crate::segment::Segment;
+use crate::segment::{Bounds, Segment};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -16,6 +16,10 @@ pub(crate) struct SegmentView {
     pub segment: Arc<Segment>,
     /// Size in bytes for a sealed segment; the active one's is `Published::end_position`.
     pub sealed_size: u64,
+    /// Whether the segment is known never to have been compacted, so its batches
+    /// follow each other with no gap: the active segment (unless it was resumed
+    /// from a sealed one after a cut). Sealed segments say false.
+    pub contiguous: bool,
 }
 
 /// A consistent snapshot of the log for one read.
@@ -40,6 +44,19 @@ impl Published {
             self.end_position
         } else {
             self.segments.get(index).map_or(0, |view| view.sealed_size)
+        }
+    }
+
+    /// What segment `index`'s batches must agree with: its complete bytes, the
+    /// offset its records end before (the next segment's base, or the log's end),
+    /// and whether it may have gaps.
+    pub(crate) fn bounds(&self, index: usize) -> Bounds {
+        let next = self.segments.get(index + 1);
+        Bounds {
+            limit: self.limit(index),
+            end_offset: next.map_or(self.end_offset, |view| view.segment.base_offset),
+            contiguous: next.is_none()
+                && self.segments.get(index).is_some_and(|view| view.contiguous),
         }
     }
 }

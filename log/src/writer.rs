@@ -183,21 +183,26 @@ impl Log {
             .map(|loaded| SegmentView {
                 segment: loaded.segment,
                 sealed_size: loaded.size,
+                contiguous: false,
             })
             .collect();
-        let active = match last {
-            Some(last) => Active::resume(directory.as_ref(), last)?,
+        let (active, contiguous) = match last {
+            Some(last) => {
+                let contiguous = last.contiguous;
+                (Active::resume(directory.as_ref(), last)?, contiguous)
+            }
             None => {
                 let active = Active::create(directory.as_ref(), report.end_offset, &config)?;
                 directory
                     .sync()
                     .map_err(LogError::io("syncing the log directory"))?;
-                active
+                (active, true)
             }
         };
         views.push(SegmentView {
             segment: active.segment.clone(),
             sealed_size: 0,
+            contiguous,
         });
         let segments = Arc::new(views);
         let shared = Arc::new(Shared::new(Published {
@@ -623,10 +628,12 @@ impl Inner {
         let mut views = writer.segments.as_ref().clone();
         if let Some(last) = views.last_mut() {
             last.sealed_size = writer.active.size;
+            last.contiguous = false;
         }
         views.push(SegmentView {
             segment: active.segment.clone(),
             sealed_size: 0,
+            contiguous: true,
         });
         let views = Arc::new(views);
         writer.segments = views.clone();

@@ -5,8 +5,10 @@
 
 mod common;
 
-use common::{TempDirectory, assert_expected_prefix, read_all, record_for, small_config};
-use sinew_log::{FsyncPolicy, Log, LogConfig, LogError, inspect, open_read_only};
+use common::{
+    TempDirectory, assert_expected_prefix, read_all, record_for, small_config, value_for,
+};
+use sinew_log::{FsyncPolicy, Log, LogConfig, LogError, Reader, Record, inspect, open_read_only};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
@@ -319,4 +321,262 @@ fn garbage_after_the_last_batch_of_a_sealed_segment_is_cut_and_the_log_goes_on()
         assert_eq!(records.len() as u64, RECORDS);
         assert_expected_prefix(&records, "after cutting the garbage");
     }
+}
+
+// Damage outside the CRC. The CRC covers a batch from its attributes on, so the
+// base offset, the batch length, the partition leader epoch, the magic byte and the
+// CRC field itself are checked some other way: offsets against their neighbours,
+// the segment's range and the index; the length by where the CRC ends; the epoch
+// for plausibility. Whatever is flipped, no reader may return a record under an
+// offset it was not appended at, and the damage must be reported.
+
+/// Where the damaged segment is and how the log was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setting {
+    /// The active segment after a crash, beyond the recovery point: cut on open.
+    ActiveTorn,
+    /// The active segment after a crash with every append fsynced: damage.
+    ActiveDurable,
+    /// A sealed segment of a cleanly closed log, which open does not rescan.
+    SealedClean,
+    /// A sealed segment after a crash that also lost the checkpoint, so open scans
+    /// every segment in full.
+    SealedUnchecked,
+}
+
+/// Fields outside the CRC: a name, the byte in the batch and the bits flipped.
+const OUTSIDE_CRC: [(&str, usize, u8); 7] = [
+    ("base offset, lowest bit", 7, 0x01),
+    ("base offset, bit 6", 7, 0x40),
+    ("base offset, top byte", 0, 0x40),
+    ("batch length", 11, 0x01),
+    ("partition leader epoch", 13, 0x40),
+    ("magic", 16, 0x04),
+    ("crc field", 19, 0x10),
+];
+
+/// Each batch of a segment file: its position, base offset and size.
+fn batches_of(path: &Path) -> Vec<(u64, u64, u64)> {
+    let bytes = std::fs::read(path).expect("read");
+    let mut batches = Vec::new();
+    let mut position = 0usize;
+    while position + 12 <= bytes.len() {
+        let base = u64::from_be_bytes(bytes[position..position + 8].try_into().expect("8"));
+        let length = i32::from_be_bytes(bytes[position + 8..position + 12].try_into().expect("4"));
+        let size = length as usize + 12;
+        batches.push((position as u64, base, size as u64));
+        position += size;
+    }
+    batches
+}
+
+/// A log left as `setting` says, with at least three segments and at least three
+/// batches (one record each) in the segment that will be damaged. Returns that
+/// segment and how many records were appended.
+fn build_for(setting: Setting, temporary: &TempDirectory) -> (PathBuf, u64) {
+    let fsync = if setting == Setting::ActiveDurable {
+        FsyncPolicy::Always
+    } else {
+        FsyncPolicy::Never
+    };
+    let config = LogConfig {
+        fsync,
+        ..small_config()
+    };
+    let (log, _) = Log::open(temporary.log(), config).expect("open");
+    let mut offset = 0;
+    loop {
+        log.append(&[record_for(offset)]).expect("append");
+        offset += 1;
+        let segments = segments(&temporary.log());
+        if offset >= RECORDS
+            && segments.len() >= 3
+            && batches_of(segments.last().expect("active")).len() >= 3
+        {
+            break;
+        }
+    }
+    match setting {
+        Setting::SealedClean => log.close().expect("close"),
+        Setting::SealedUnchecked => {
+            drop(log);
+            std::fs::remove_file(temporary.log().join("recovery-point")).expect("remove");
+        }
+        Setting::ActiveTorn | Setting::ActiveDurable => drop(log),
+    }
+    let segments = segments(&temporary.log());
+    let target = match setting {
+        Setting::ActiveTorn | Setting::ActiveDurable => segments.last().expect("active").clone(),
+        Setting::SealedClean | Setting::SealedUnchecked => segments[1].clone(),
+    };
+    (target, offset)
+}
+
+fn copy_directory(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create");
+    for entry in std::fs::read_dir(from).expect("list") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+    }
+}
+
+/// Where the damage is: the offset of the damaged batch, and how many records were
+/// appended (every offset served must be below).
+#[derive(Debug, Clone, Copy)]
+struct Damaged {
+    offset: u64,
+    appended: u64,
+}
+
+/// Reads every offset the way callers can (one batch, many, records) and checks each
+/// record returned is the one appended at its offset, and that the damaged offset is
+/// never returned. Returns whether a read ran into the damage (a `Corrupt` error).
+fn read_every_way(reader: &Reader, damaged: Damaged, context: &str) -> bool {
+    let mut caught = false;
+    let (start, end) = (reader.start_offset(), reader.end_offset());
+    let check = |records: Vec<Record>, from: u64| {
+        for record in records {
+            assert_ne!(
+                record.offset, damaged.offset,
+                "{context}: the damaged offset was served"
+            );
+            assert!(
+                record.offset < damaged.appended && record.offset + 1 >= from,
+                "{context}: offset {} served reading from {from} ({} appended)",
+                record.offset,
+                damaged.appended
+            );
+            assert_eq!(
+                record.value.as_deref(),
+                Some(value_for(record.offset).as_slice()),
+                "{context}: a wrong record at offset {}",
+                record.offset
+            );
+        }
+    };
+    for offset in start..end {
+        for max_bytes in [1, 1 << 20] {
+            match reader
+                .read(offset, max_bytes)
+                .map(|batches| batches.records())
+            {
+                Ok(Ok(records)) => check(records, offset),
+                Ok(Err(LogError::InvalidBatch(_))) | Err(LogError::Corrupt { .. }) => caught = true,
+                Ok(Err(other)) | Err(other) => panic!("{context}: reading {offset}: {other}"),
+            }
+        }
+        match reader.read_records(offset, 3) {
+            Ok(records) => check(records, offset + 1),
+            Err(LogError::InvalidBatch(_)) | Err(LogError::Corrupt { .. }) => caught = true,
+            Err(other) => panic!("{context}: reading records from {offset}: {other}"),
+        }
+    }
+    caught
+}
+
+/// Checks one damaged directory: `verify` reports it, and both a read-only view and
+/// a writer report the damage and never serve a wrong record.
+fn assert_outside_crc_damage_handled(
+    setting: Setting,
+    directory: &Path,
+    damaged: Damaged,
+    context: &str,
+) {
+    let verification = inspect::verify(directory).expect("verify");
+    assert!(!verification.is_ok(), "{context}: verify missed it");
+    let reported = |report: &sinew_log::RecoveryReport| {
+        let from = report
+            .damage
+            .iter()
+            .map(|damage| damage.offset)
+            .chain(report.truncations.iter().map(|cut| cut.from_offset))
+            .min();
+        if let Some(from) = from {
+            assert!(
+                from <= damaged.offset,
+                "{context}: reported from {from}: {report}"
+            );
+            if matches!(setting, Setting::ActiveTorn | Setting::ActiveDurable) {
+                assert_eq!(from, damaged.offset, "{context}: {report}");
+            }
+        }
+        from.is_some()
+    };
+    let (reader, report) = open_read_only(directory).expect("read-only");
+    let caught = read_every_way(&reader, damaged, &format!("{context}, read-only"));
+    assert!(
+        reported(&report) || caught,
+        "{context}: read-only: nothing reported: {report}"
+    );
+    match Log::open(directory, small_config()) {
+        Ok((log, report)) => {
+            assert_ne!(
+                setting,
+                Setting::ActiveDurable,
+                "{context}: opened: {report}"
+            );
+            let caught = read_every_way(&log.reader(), damaged, &format!("{context}, writer"));
+            assert!(
+                reported(&report) || caught,
+                "{context}: writer: nothing reported: {report}"
+            );
+        }
+        Err(LogError::Damaged(report)) => {
+            assert!(reported(&report), "{context}: {report}");
+        }
+        Err(other) => panic!("{context}: open failed: {other}"),
+    }
+}
+
+fn outside_crc_cases(setting: Setting) {
+    let template = TempDirectory::new("outside-crc");
+    let (target, appended) = build_for(setting, &template);
+    let file_name = target.file_name().expect("name").to_owned();
+    let batches = batches_of(&target);
+    // A batch without an index entry is found only by walking from the one before.
+    let indexed = std::fs::read(target.with_extension("index")).expect("index");
+    let indexed: Vec<u64> = indexed
+        .chunks(8)
+        .map(|entry| u64::from(u32::from_be_bytes(entry[4..].try_into().expect("4"))))
+        .collect();
+    let unindexed = batches[1..batches.len() - 1]
+        .iter()
+        .find(|(position, _, _)| !indexed.contains(position))
+        .copied();
+    let mut chosen = vec![("second batch", batches[1])];
+    chosen.extend(unindexed.map(|batch| ("batch without an index entry", batch)));
+    chosen.push(("last batch", batches[batches.len() - 1]));
+    for (which, (position, offset, _)) in chosen {
+        let damaged = Damaged { offset, appended };
+        for (field, byte, bits) in OUTSIDE_CRC {
+            let context = format!("{setting:?}, {field} of the {which} (offset {offset})");
+            let case = TempDirectory::new("outside-crc-case");
+            copy_directory(&template.log(), &case.log());
+            let segment = case.log().join(&file_name);
+            let mut bytes = std::fs::read(&segment).expect("read");
+            bytes[position as usize + byte] ^= bits;
+            std::fs::write(&segment, bytes).expect("write");
+            assert_outside_crc_damage_handled(setting, &case.log(), damaged, &context);
+        }
+    }
+}
+
+#[test]
+fn damage_outside_the_crc_of_the_active_segment_after_a_crash_is_cut() {
+    outside_crc_cases(Setting::ActiveTorn);
+}
+
+#[test]
+fn damage_outside_the_crc_of_the_active_segment_below_the_recovery_point_is_damage() {
+    outside_crc_cases(Setting::ActiveDurable);
+}
+
+#[test]
+fn damage_outside_the_crc_of_a_sealed_segment_is_never_served() {
+    outside_crc_cases(Setting::SealedClean);
+}
+
+#[test]
+fn damage_outside_the_crc_of_a_sealed_segment_found_by_a_full_scan_is_cut() {
+    outside_crc_cases(Setting::SealedUnchecked);
 }
