@@ -6,7 +6,7 @@
 //! lookup only says where to start scanning. Nothing here may ever decide which
 //! record is returned: that is checked against the batch itself.
 
-use crate::batch::BatchHeader;
+use crate::batch::{self, BatchHeader};
 use crate::cursor::Cursor;
 
 /// Bytes per offset-index entry: relative offset (u32) and position (u32).
@@ -188,20 +188,49 @@ pub(crate) fn encode_time_entry(entry: &TimeEntry) -> [u8; TIME_ENTRY_SIZE] {
     bytes
 }
 
+/// The most entries either index of a segment of `segment_size` bytes can hold:
+/// one per batch at most (offset entries name distinct batches, and so do time
+/// entries, whose offsets strictly increase), and a batch takes at least a header.
+pub(crate) fn max_entries(segment_size: u64) -> u64 {
+    segment_size / batch::HEADER_SIZE as u64
+}
+
+/// The largest offset-index file a segment of `segment_size` bytes can have.
+pub(crate) fn max_offset_index_bytes(segment_size: u64) -> u64 {
+    max_entries(segment_size).saturating_mul(OFFSET_ENTRY_SIZE as u64)
+}
+
+/// The largest time-index file a segment of `segment_size` bytes can have.
+pub(crate) fn max_time_index_bytes(segment_size: u64) -> u64 {
+    max_entries(segment_size).saturating_mul(TIME_ENTRY_SIZE as u64)
+}
+
 /// Parses index files and checks they are plausible for a segment of
-/// `segment_size` bytes: whole entries, offsets and positions strictly increasing,
-/// no position at or past the end, timestamps strictly increasing.
+/// `segment_size` bytes whose offsets are below its base plus `offset_span` (when
+/// the next segment's base says so): no more entries than the segment has room
+/// for batches, whole entries, offsets and positions strictly increasing,
+/// positions at least a batch header apart and before the end, the first at 0,
+/// timestamps and their offsets strictly increasing, every offset in the span.
 pub(crate) fn parse(
     offset_bytes: &[u8],
     time_bytes: &[u8],
     segment_size: u64,
+    offset_span: Option<u64>,
 ) -> Result<Indexes, &'static str> {
+    if offset_bytes.len() as u64 > max_offset_index_bytes(segment_size) {
+        return Err("the offset index has more entries than the segment has batches");
+    }
+    if time_bytes.len() as u64 > max_time_index_bytes(segment_size) {
+        return Err("the time index has more entries than the segment has batches");
+    }
     if !offset_bytes.len().is_multiple_of(OFFSET_ENTRY_SIZE) {
         return Err("the offset index ends in a partial entry");
     }
     if !time_bytes.len().is_multiple_of(TIME_ENTRY_SIZE) {
         return Err("the time index ends in a partial entry");
     }
+    let in_span =
+        |relative_offset: u32| offset_span.is_none_or(|span| u64::from(relative_offset) < span);
     let mut indexes = Indexes::default();
     let mut cursor = Cursor::new(offset_bytes);
     while cursor.remaining() > 0 {
@@ -210,10 +239,16 @@ pub(crate) fn parse(
         if u64::from(position) >= segment_size {
             return Err("the offset index points past the end of the segment");
         }
-        if let Some(previous) = indexes.offsets.last()
-            && (previous.relative_offset >= relative_offset || previous.position >= position)
-        {
-            return Err("the offset index is not increasing");
+        if !in_span(relative_offset) {
+            return Err("the offset index names an offset past the segment's");
+        }
+        if let Some(previous) = indexes.offsets.last() {
+            if previous.relative_offset >= relative_offset || previous.position >= position {
+                return Err("the offset index is not increasing");
+            }
+            if u64::from(position - previous.position) < batch::HEADER_SIZE as u64 {
+                return Err("the offset index has entries closer than a batch header");
+            }
         }
         indexes.offsets.push(OffsetEntry {
             relative_offset,
@@ -231,8 +266,11 @@ pub(crate) fn parse(
     while cursor.remaining() > 0 {
         let timestamp = cursor.i64().map_err(|_| "short time index")?;
         let relative_offset = cursor.u32().map_err(|_| "short time index")?;
+        if !in_span(relative_offset) {
+            return Err("the time index names an offset past the segment's");
+        }
         if let Some(previous) = indexes.times.last()
-            && (previous.timestamp >= timestamp || previous.relative_offset > relative_offset)
+            && (previous.timestamp >= timestamp || previous.relative_offset >= relative_offset)
         {
             return Err("the time index is not increasing");
         }
@@ -289,11 +327,48 @@ mod tests {
                 position,
             })
         };
+        let time = |timestamp: i64, relative_offset| {
+            encode_time_entry(&TimeEntry {
+                timestamp,
+                relative_offset,
+            })
+        };
         let good = [entry(0, 0), entry(5, 100)].concat();
-        assert!(parse(&good, &[], 200).is_ok());
-        assert!(parse(&good[..12], &[], 200).is_err(), "partial entry");
-        assert!(parse(&good, &[], 100).is_err(), "past the end");
+        let times = [time(10, 0), time(20, 5)].concat();
+        assert!(parse(&good, &times, 200, Some(6)).is_ok());
+        assert!(parse(&good, &times, 200, None).is_ok());
+        assert!(parse(&good[..12], &[], 200, None).is_err(), "partial entry");
+        assert!(parse(&good, &[], 100, None).is_err(), "past the end");
         let backwards = [entry(0, 0), entry(5, 100), entry(3, 150)].concat();
-        assert!(parse(&backwards, &[], 200).is_err(), "not increasing");
+        assert!(parse(&backwards, &[], 200, None).is_err(), "not increasing");
+        let crowded = [entry(0, 0), entry(5, 60)].concat();
+        assert!(
+            parse(&crowded, &[], 200, None).is_err(),
+            "closer than a batch"
+        );
+        assert!(parse(&good, &[], 200, Some(5)).is_err(), "past the span");
+        let late = [time(10, 0), time(20, 9)].concat();
+        assert!(
+            parse(&good, &late, 200, Some(6)).is_err(),
+            "time past the span"
+        );
+        let same = [time(10, 5), time(20, 5)].concat();
+        assert!(
+            parse(&good, &same, 200, None).is_err(),
+            "time offsets repeat"
+        );
+        // 200 bytes hold at most three batches, so at most three entries.
+        let many: Vec<u8> = (0..4).flat_map(|index| entry(index, index * 61)).collect();
+        assert!(parse(&many[..24], &[], 200, None).is_ok());
+        assert!(parse(&many, &[], 250, None).is_ok());
+        assert!(
+            parse(&many, &[], 200, None).is_err(),
+            "more entries than batches"
+        );
+        let many_times: Vec<u8> = (0..4).flat_map(|index| time(index.into(), index)).collect();
+        assert!(
+            parse(&[], &many_times, 200, None).is_err(),
+            "more times than batches"
+        );
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::checkpoint::{self, Checkpoint, CheckpointFile};
 use crate::error::{LogError, Result};
-use crate::index::{self, IndexRule, Indexes};
+use crate::index::{IndexRule, Indexes};
 use crate::reader::read_only_config;
 use crate::recovery::{self, RecoveryReport};
 use crate::scan::{self, ScanRules};
@@ -310,19 +310,12 @@ fn check_segment(
     let size = log.len().map_err(failed("measuring"))?;
     let contiguous = next_base.is_none();
     let stored = if has_indexes {
-        let read = |extension| -> Result<Vec<u8>> {
-            let storage = directory
-                .open(&segment::file_name(base, extension))
-                .map_err(failed("opening the index of"))?;
-            let length = storage.len().map_err(failed("reading the index of"))?;
-            let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(0)];
-            storage
-                .read_at(&mut bytes, 0)
-                .map_err(failed("reading the index of"))?;
-            Ok(bytes)
-        };
-        index::parse(&read(INDEX_EXTENSION)?, &read(TIME_INDEX_EXTENSION)?, size)
-            .map_err(str::to_string)
+        recovery::read_indexes(
+            directory,
+            base,
+            size,
+            next_base.map(|next| next.saturating_sub(base)),
+        )?
     } else if size > 0 {
         Err("an index file is missing".to_string())
     } else {

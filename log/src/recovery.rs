@@ -2,7 +2,9 @@
 //! what was found. After an unclean shutdown every batch after the recovery point is
 //! checked (length, CRC, offsets in sequence and inside the segment's range); a bad
 //! tail beyond it is cut, damage before it is reported; indexes that are missing,
-//! short or wrong are rebuilt.
+//! implausible (larger than the segment could need, not increasing, outside the
+//! segment), short or wrong are rebuilt. Index files are never read whole before
+//! their size is known to be plausible.
 //!
 //! `load` only reads. `repair` applies what `load` decided and is only called by a
 //! writer. Truncation must never reach below the recovery point, and a log with
@@ -15,7 +17,7 @@ use crate::error::{LogError, Result};
 use crate::index::{self, IndexRule, Indexes};
 use crate::scan::{self, Problem, ScanRules};
 use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
-use crate::storage::{Directory, Storage};
+use crate::storage::Directory;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -415,8 +417,9 @@ fn load_segment(
     let length = log
         .len()
         .map_err(io_error(directory, "measuring a segment"))?;
+    let offset_span = next_base.map(|next| next.saturating_sub(base));
     let stored = if present.index && present.time_index {
-        read_indexes(directory, base, length)?
+        read_indexes(directory, base, length, offset_span)?
     } else {
         Err("the index file is missing".to_string())
     };
@@ -523,28 +526,53 @@ fn load_segment(
     ))
 }
 
-fn read_all(storage: &dyn Storage) -> io::Result<Vec<u8>> {
-    let length = storage.len()?;
-    let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(0)];
-    storage.read_at(&mut bytes, 0)?;
-    Ok(bytes)
-}
-
-/// The stored indexes, or why they cannot be used.
-fn read_indexes(
+/// The stored indexes of the segment at `base`, or why they cannot be used: a
+/// file is larger than a segment of `segment_size` bytes could need (it is then
+/// not read), or its entries are implausible (see `index::parse`). `offset_span`
+/// is how many offsets the segment covers, when the next segment says so.
+pub(crate) fn read_indexes(
     directory: &dyn Directory,
     base: u64,
     segment_size: u64,
+    offset_span: Option<u64>,
 ) -> Result<Result<Indexes, String>> {
-    let read = |extension| -> Result<Vec<u8>> {
+    let read = |extension, what: &str, max_bytes: u64| -> Result<Result<Vec<u8>, String>> {
+        let failed = || {
+            LogError::io(format!(
+                "reading the {what} of segment {base} in {}",
+                directory.describe()
+            ))
+        };
         let storage = directory
             .open(&segment::file_name(base, extension))
-            .map_err(io_error(directory, "opening an index"))?;
-        read_all(storage.as_ref()).map_err(io_error(directory, "reading an index"))
+            .map_err(failed())?;
+        let length = storage.len().map_err(failed())?;
+        if length > max_bytes {
+            return Ok(Err(format!(
+                "the {what} is {length} bytes, more than a segment of {segment_size} bytes can need ({max_bytes})"
+            )));
+        }
+        let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(0)];
+        storage.read_at(&mut bytes, 0).map_err(failed())?;
+        Ok(Ok(bytes))
     };
-    let offsets = read(INDEX_EXTENSION)?;
-    let times = read(TIME_INDEX_EXTENSION)?;
-    Ok(index::parse(&offsets, &times, segment_size).map_err(str::to_string))
+    let offsets = match read(
+        INDEX_EXTENSION,
+        "offset index",
+        index::max_offset_index_bytes(segment_size),
+    )? {
+        Ok(bytes) => bytes,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let times = match read(
+        TIME_INDEX_EXTENSION,
+        "time index",
+        index::max_time_index_bytes(segment_size),
+    )? {
+        Ok(bytes) => bytes,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    Ok(index::parse(&offsets, &times, segment_size, offset_span).map_err(str::to_string))
 }
 
 /// Applies what `load` decided: cuts tails, removes dead files, rewrites indexes,

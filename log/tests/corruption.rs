@@ -6,7 +6,7 @@
 mod common;
 
 use common::{
-    TempDirectory, assert_expected_prefix, read_all, record_for, small_config, value_for,
+    Random, TempDirectory, assert_expected_prefix, read_all, record_for, small_config, value_for,
 };
 use sinew_log::{FsyncPolicy, Log, LogConfig, LogError, Reader, Record, inspect, open_read_only};
 use std::fs::OpenOptions;
@@ -229,26 +229,58 @@ fn a_zero_filled_tail_is_cut() {
     }
 }
 
+/// Sets the last two time-index entries' offsets past the segment's (still
+/// increasing), so a timestamp lookup that trusts them starts past the segment.
+fn time_entries_past_the_segment(time_index: &Path) {
+    let mut bytes = std::fs::read(time_index).expect("read");
+    let entries = bytes.len() / 12;
+    assert!(entries >= 2, "the test needs two time entries or more");
+    let next_base = RECORDS; // past the first segment, whatever its end
+    for (entry, offset) in [(entries - 2, next_base), (entries - 1, next_base + 1)] {
+        bytes[entry * 12 + 8..entry * 12 + 12].copy_from_slice(&(offset as u32).to_be_bytes());
+    }
+    std::fs::write(time_index, bytes).expect("write");
+}
+
 #[test]
 fn broken_indexes_are_detected_and_rebuilt() {
     type Breakage = fn(&Path);
-    let breakages: [(&str, Breakage); 4] = [
-        ("a partial entry", |index| cut(index, file_size(index) - 3)),
-        ("short", |index| cut(index, 8)),
-        ("past the end", |index| {
+    let breakages: [(&str, &str, Breakage); 9] = [
+        ("a partial entry", "index", |index| {
+            cut(index, file_size(index) - 3)
+        }),
+        ("short", "index", |index| cut(index, 8)),
+        ("past the end", "index", |index| {
             let mut bytes = std::fs::read(index).expect("read");
             let length = bytes.len();
             bytes[length - 4..].copy_from_slice(&100_000u32.to_be_bytes());
             std::fs::write(index, bytes).expect("write");
         }),
-        ("missing", |index| {
+        ("missing", "index", |index| {
             std::fs::remove_file(index).expect("remove")
         }),
+        ("garbage", "index", |index| {
+            let mut random = Random(7);
+            let bytes: Vec<u8> = (0..file_size(index)).map(|_| random.next() as u8).collect();
+            std::fs::write(index, bytes).expect("write");
+        }),
+        // Sparse: 10 GiB long, no space used. Reading it whole would need 10 GiB.
+        ("10 GiB long", "index", |index| cut(index, 10 << 30)),
+        ("10 GiB long", "timeindex", |index| cut(index, 10 << 30)),
+        ("a partial entry", "timeindex", |index| {
+            cut(index, file_size(index) - 5)
+        }),
+        (
+            "offsets past the segment",
+            "timeindex",
+            time_entries_past_the_segment,
+        ),
     ];
-    for (label, breakage) in breakages {
+    for (label, extension, breakage) in breakages {
+        let label = format!("{extension}: {label}");
         let temporary = TempDirectory::new("index");
         let segments = build(&temporary, true);
-        let index = with_extension(&segments[0], "index");
+        let index = with_extension(&segments[0], extension);
         assert!(
             file_size(&index) >= 16,
             "the test needs two entries or more"
@@ -259,11 +291,16 @@ fn broken_indexes_are_detected_and_rebuilt() {
         let (log, report) = Log::open(temporary.log(), small_config()).expect("open");
         assert_eq!(report.rebuilt_indexes.len(), 1, "{label}: {report}");
         assert!(report.is_whole());
+        assert!(file_size(&index) < 1 << 20, "{label}: not rewritten");
         let reader = log.reader();
-        assert_expected_prefix(&read_all(&reader), label);
+        assert_expected_prefix(&read_all(&reader), &label);
         for offset in 0..RECORDS {
             let record = reader.read_records(offset, 1).expect("read");
             assert_eq!(record[0].offset, offset, "{label}");
+            let by_time = reader
+                .offset_for_timestamp(record[0].timestamp)
+                .expect("look up by time");
+            assert_eq!(by_time, Some(offset), "{label}: by timestamp");
         }
         log.close().expect("close");
         let verification = inspect::verify(temporary.log()).expect("verify");
