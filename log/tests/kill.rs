@@ -3,13 +3,20 @@
 //! prints each acknowledged offset; the parent kills it with SIGKILL at random
 //! moments (including during its open and recovery), reopens the log, and checks
 //! that every acknowledged record is intact and in order, with nothing else.
+//!
+//! The target has its own small runner (`harness = false`, see `harness/mod.rs`),
+//! so that the child's entry point is a plain function and not a test that passes
+//! by doing nothing.
 
 mod common;
+mod harness;
 
 use common::{Random, TempDirectory, assert_expected_prefix, read_all, record_for};
+use harness::{ChildRole, Test};
 use sinew_log::{FsyncPolicy, Log, LogConfig};
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -25,14 +32,22 @@ fn config() -> LogConfig {
     }
 }
 
-/// The child's side: appends records 1 to 4 at a time, forever, printing
-/// "ack LAST_OFFSET" after each durable acknowledgement. Does nothing in a normal
-/// test run.
-#[test]
-fn child_appends_until_killed() {
-    let Some(directory) = std::env::var_os(CHILD_VARIABLE) else {
-        return;
-    };
+fn main() -> ExitCode {
+    harness::main(
+        ChildRole {
+            variable: CHILD_VARIABLE,
+            run: child_appends_until_killed,
+        },
+        &[Test {
+            name: "acknowledged_records_survive_sigkill",
+            run: acknowledged_records_survive_sigkill,
+        }],
+    )
+}
+
+/// The child's side, in the log `directory`: appends records 1 to 4 at a time,
+/// forever, printing "ack LAST_OFFSET" after each durable acknowledgement.
+fn child_appends_until_killed(directory: OsString) {
     let (log, _) = Log::open(&directory, config()).expect("child: open");
     let mut random = Random(log.end_offset() + 1);
     let stdout = std::io::stdout();
@@ -50,12 +65,6 @@ fn child_appends_until_killed() {
 
 fn spawn_child(directory: &std::path::Path) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "child_appends_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
         .env(CHILD_VARIABLE, directory)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -63,7 +72,6 @@ fn spawn_child(directory: &std::path::Path) -> Child {
         .expect("spawn the child")
 }
 
-#[test]
 fn acknowledged_records_survive_sigkill() {
     let temporary = TempDirectory::new("kill");
     let directory = temporary.log();

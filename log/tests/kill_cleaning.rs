@@ -5,16 +5,22 @@
 //! parent kills it with SIGKILL, often right as a compaction starts, reopens the log
 //! and checks that nothing that should survive is gone: each key's newest
 //! acknowledged record (or a newer one) after compaction, every record from the
-//! start offset on after retention. The child side does nothing unless its variable
-//! is set, so a normal test run never leaves a process behind.
+//! start offset on after retention.
+//!
+//! The target has its own small runner (`harness = false`, see `harness/mod.rs`):
+//! the child's entry point is a plain function, run only when its variable is set,
+//! and not a test that passes by doing nothing.
 
 mod common;
+mod harness;
 
 use common::{Random, TempDirectory, value_for};
+use harness::{ChildRole, Test};
 use sinew_log::{Compaction, FsyncPolicy, Log, LogConfig, NewRecord, Record, inspect};
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -48,14 +54,29 @@ fn keyed_record(offset: u64) -> NewRecord {
     }
 }
 
-/// The child's side: appends, and every ten appends rolls and compacts (or applies
-/// retention), printing "ack LAST_OFFSET", "cleaning" and "cleaned". Does nothing in
-/// a normal test run.
-#[test]
-fn child_appends_and_cleans_until_killed() {
-    let Some(setting) = std::env::var_os(CHILD_VARIABLE) else {
-        return;
-    };
+fn main() -> ExitCode {
+    harness::main(
+        ChildRole {
+            variable: CHILD_VARIABLE,
+            run: child_appends_and_cleans_until_killed,
+        },
+        &[
+            Test {
+                name: "compaction_killed_at_any_moment_loses_no_newest_record",
+                run: compaction_killed_at_any_moment_loses_no_newest_record,
+            },
+            Test {
+                name: "retention_killed_at_any_moment_keeps_a_whole_suffix",
+                run: retention_killed_at_any_moment_keeps_a_whole_suffix,
+            },
+        ],
+    )
+}
+
+/// The child's side, given "MODE:DIRECTORY": appends, and every ten appends rolls
+/// and compacts (or applies retention), printing "ack LAST_OFFSET", "cleaning" and
+/// "cleaned".
+fn child_appends_and_cleans_until_killed(setting: OsString) {
     let setting = setting.to_string_lossy().into_owned();
     let (mode, directory) = setting.split_once(':').expect("MODE:DIRECTORY");
     let compacted = mode == "compact";
@@ -89,12 +110,6 @@ fn child_appends_and_cleans_until_killed() {
 
 fn spawn_child(mode: &str, directory: &Path) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "child_appends_and_cleans_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
         .env(CHILD_VARIABLE, format!("{mode}:{}", directory.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -216,7 +231,6 @@ fn read_all(log: &Log) -> Vec<Record> {
         .expect("read the whole log")
 }
 
-#[test]
 fn compaction_killed_at_any_moment_loses_no_newest_record() {
     let during = kill_repeatedly("compact", |log, highest, context| {
         let records = read_all(log);
@@ -251,7 +265,6 @@ fn compaction_killed_at_any_moment_loses_no_newest_record() {
     assert!(during > 0, "no kill landed during a compaction");
 }
 
-#[test]
 fn retention_killed_at_any_moment_keeps_a_whole_suffix() {
     let during = kill_repeatedly("retain", |log, _, context| {
         let start = log.start_offset();
