@@ -350,7 +350,7 @@ fn check_segment(
             if entry_position > position {
                 break;
             }
-            let entry_offset = base + u64::from(entry.relative_offset);
+            let entry_offset = base.saturating_add(u64::from(entry.relative_offset));
             if (entry_position < position || entry_offset != header.base_offset) && misplaced.is_none() {
                 misplaced = Some(format!(
                     "{name}: the index entry for offset {entry_offset} points to byte {entry_position}, where that batch does not start"

@@ -194,7 +194,7 @@ fn find_in_segment(
         .indexes()
         .start_for_timestamp(timestamp)
         .map_or(segment.base_offset, |relative| {
-            segment.base_offset + u64::from(relative)
+            segment.base_offset.saturating_add(u64::from(relative))
         });
     let bounds = published.bounds(index);
     let mut next = start.max(published.start_offset);

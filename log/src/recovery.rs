@@ -428,7 +428,7 @@ fn load_segment(
         let (start, expected) = indexes.offsets.last().map_or((0, base), |entry| {
             (
                 u64::from(entry.position),
-                base + u64::from(entry.relative_offset),
+                base.saturating_add(u64::from(entry.relative_offset)),
             )
         });
         let mut short = false;

@@ -66,7 +66,10 @@ impl ScanRules<'_> {
             .binary_search_by_key(&position, |entry| u64::from(entry.position))
             .ok()?;
         let entry = self.index.get(found)?;
-        Some(self.segment_base + u64::from(entry.relative_offset))
+        Some(
+            self.segment_base
+                .saturating_add(u64::from(entry.relative_offset)),
+        )
     }
 }
 

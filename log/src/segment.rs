@@ -124,7 +124,10 @@ impl Segment {
         let indexed = self.indexes().entry_for(relative);
         let mut position = indexed.map_or(0, |entry| u64::from(entry.position));
         let mut expected = match indexed {
-            Some(entry) => Expected::exactly(self.base_offset + u64::from(entry.relative_offset)),
+            Some(entry) => Expected::exactly(
+                self.base_offset
+                    .saturating_add(u64::from(entry.relative_offset)),
+            ),
             None => Expected::first(self.base_offset, bounds.contiguous),
         };
         // Skip batches before the one holding `offset`, reading their headers a
@@ -260,7 +263,9 @@ impl Segment {
             if entry_position >= end {
                 break;
             }
-            let entry_offset = self.base_offset + u64::from(entry.relative_offset);
+            let entry_offset = self
+                .base_offset
+                .saturating_add(u64::from(entry.relative_offset));
             if entry_position != position || entry_offset != base {
                 return Err(self.corrupt(
                     position,

@@ -617,3 +617,43 @@ fn damage_outside_the_crc_of_a_sealed_segment_is_never_served() {
 fn damage_outside_the_crc_of_a_sealed_segment_found_by_a_full_scan_is_cut() {
     outside_crc_cases(Setting::SealedUnchecked);
 }
+
+#[test]
+fn a_segment_named_near_the_top_of_the_offsets_is_refused_without_a_panic() {
+    // Offsets in a batch stop at 2^63 - 1, but a file name can say more; an index
+    // entry added to such a base must not overflow.
+    let temporary = TempDirectory::new("top-offset");
+    let segments = build(&temporary, true);
+    let base = u64::MAX - 2;
+    let renamed = temporary.log().join(format!("{base:020}.log"));
+    std::fs::rename(&segments[0], &renamed).expect("rename");
+    for extension in ["index", "timeindex"] {
+        std::fs::rename(
+            with_extension(&segments[0], extension),
+            renamed.with_extension(extension),
+        )
+        .expect("rename");
+    }
+    for path in &segments[1..] {
+        std::fs::remove_file(path).expect("remove");
+        for extension in ["index", "timeindex"] {
+            std::fs::remove_file(with_extension(path, extension)).expect("remove");
+        }
+    }
+    std::fs::remove_file(temporary.log().join("recovery-point")).expect("remove");
+    assert!(!inspect::verify(temporary.log()).expect("verify").is_ok());
+    let (reader, report) = open_read_only(temporary.log()).expect("read-only");
+    assert!(
+        !report.truncations.is_empty() || !report.is_whole(),
+        "{report}"
+    );
+    assert!(read_all(&reader).is_empty());
+    match Log::open(temporary.log(), small_config()) {
+        Ok((log, report)) => {
+            assert!(!report.truncations.is_empty(), "{report}");
+            assert!(read_all(&log.reader()).is_empty());
+        }
+        Err(LogError::Damaged(_)) => {}
+        Err(other) => panic!("open failed: {other}"),
+    }
+}
