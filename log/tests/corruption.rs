@@ -1,7 +1,10 @@
-//! Damaged log directories: a flipped byte, a truncated batch, a truncated index, an
-//! index pointing past the end, a zero-filled tail, a missing segment. Each is
-//! detected on open, on read or by `verify`, with a report that names the segment,
-//! the position and the offset; never a panic, never a wrong record.
+//! Damaged log directories: a flipped byte inside the CRC and in each field outside
+//! it (base offset, batch length, leader epoch, magic, the crc field), a truncated
+//! batch, indexes that are truncated, garbage, 10 GiB long or point outside their
+//! segment, a zero-filled tail, a missing segment, a segment named past the offsets
+//! a batch can hold. Each is detected on open, on read or by `verify`, with a report
+//! that names the segment, the position and the offset; never a panic, never a
+//! wrong record.
 
 mod common;
 
