@@ -1,6 +1,15 @@
-//! The Sinew broker: topics, partitions and consumer groups over `sinew-log`, and a
-//! subject router with wildcards, queue groups and request-reply.
+//! The Sinew broker: a subject router that NATS clients use unchanged (today),
+//! and later durable topics over `sinew-log` and the Kafka and native doors.
 //!
-//! Nothing is built here yet. The broker's logic will be sans-IO (requests and time
-//! in, responses and storage work out); only the server shell touches sockets and
-//! threads. It must never depend on `sinew`'s internals, only its public API.
+//! The logic is sans-IO: `core` takes connection events, client bytes and the
+//! time, and gives bytes to write and connections to close; `doors::nats` turns
+//! the NATS client protocol into operations and back; `subjects` matches subjects
+//! against subscriptions. Only `server` touches sockets and threads (one mio loop).
+//! Nothing here may depend on `sinew`'s internals, only its public API.
+
+pub mod config;
+pub mod core;
+pub mod data_dir;
+pub mod doors;
+pub mod server;
+pub mod subjects;

@@ -1,0 +1,384 @@
+//! The broker's settings: embedded defaults, a TOML file over them, flags over
+//! both.
+//!
+//! Every setting has a default that starts a working broker on loopback (the ports
+//! NATS clients and monitoring tools expect). The file may name any subset; a
+//! name it does not know is an error (a misspelt setting must not be silently
+//! ignored). This file must never read the environment or start anything: it only
+//! turns text into a `Config` and says clearly what is wrong.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The NATS door's default address (a client's default URL).
+pub const DEFAULT_NATS: &str = "127.0.0.1:4222";
+/// The monitoring endpoint's default address (nats-server's monitoring port).
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8222";
+/// The default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./sinew-data";
+/// nats-server's default maximum payload: 1 MiB.
+pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
+/// nats-server's default maximum control line: 4 KiB.
+pub const DEFAULT_MAX_CONTROL_LINE: usize = 4096;
+/// nats-server's default connection limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64 * 1024;
+/// nats-server's default for what may wait to be written to one client: 64 MiB.
+pub const DEFAULT_MAX_PENDING: usize = 64 << 20;
+/// nats-server's default ping interval: 2 minutes.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120);
+/// nats-server's default number of unanswered pings before a client is stale.
+pub const DEFAULT_MAX_PINGS_OUT: u32 = 2;
+/// nats-server's default time a client has to send CONNECT when authentication is
+/// required: 2 seconds.
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Everything the broker needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the NATS door listens.
+    pub nats: SocketAddr,
+    /// Where monitoring is served over HTTP.
+    pub http: SocketAddr,
+    /// Where durable data lives (locked against a second broker).
+    pub data_dir: PathBuf,
+    /// Limits on what clients may send and hold.
+    pub limits: Limits,
+    /// Keep-alive pings to clients.
+    pub ping: Ping,
+    /// Who may connect.
+    pub authorization: Authorization,
+}
+
+/// Limits on what clients may send and hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest payload a client may publish.
+    pub max_payload: usize,
+    /// The longest protocol line a client may send.
+    pub max_control_line: usize,
+    /// The most clients connected at once.
+    pub max_connections: usize,
+    /// The most bytes that may wait to be written to one client; a client over it
+    /// is closed as a slow consumer.
+    pub max_pending: usize,
+}
+
+/// Keep-alive pings to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ping {
+    /// How often an idle client is pinged.
+    pub interval: Duration,
+    /// How many pings may go unanswered before the client is closed as stale.
+    pub max_outstanding: u32,
+}
+
+/// Who may connect: nobody needs credentials, one token, or named users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Authorization {
+    /// A token every client must present (`auth_token`).
+    pub token: Option<String>,
+    /// Users and their passwords (`user`, `pass`).
+    pub users: Vec<User>,
+    /// How long a client has to send CONNECT when credentials are required.
+    pub timeout: Duration,
+}
+
+impl Authorization {
+    /// Whether clients must present credentials.
+    pub fn required(&self) -> bool {
+        self.token.is_some() || !self.users.is_empty()
+    }
+}
+
+/// One user allowed to connect.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The name clients send as `user`.
+    pub user: String,
+    /// The password clients send as `pass`.
+    pub password: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            nats: parse_address(DEFAULT_NATS),
+            http: parse_address(DEFAULT_HTTP),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            limits: Limits {
+                max_payload: DEFAULT_MAX_PAYLOAD,
+                max_control_line: DEFAULT_MAX_CONTROL_LINE,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
+                max_pending: DEFAULT_MAX_PENDING,
+            },
+            ping: Ping {
+                interval: DEFAULT_PING_INTERVAL,
+                max_outstanding: DEFAULT_MAX_PINGS_OUT,
+            },
+            authorization: Authorization {
+                timeout: DEFAULT_AUTH_TIMEOUT,
+                ..Authorization::default()
+            },
+        }
+    }
+}
+
+/// The constants above are valid addresses; a typo in them would show at once.
+fn parse_address(text: &str) -> SocketAddr {
+    text.parse()
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// What a TOML file may say; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    nats: Option<SocketAddr>,
+    http: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    limits: FileLimits,
+    #[serde(default)]
+    ping: FilePing,
+    #[serde(default)]
+    authorization: FileAuthorization,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    max_payload: Option<usize>,
+    max_control_line: Option<usize>,
+    max_connections: Option<usize>,
+    max_pending: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePing {
+    interval_ms: Option<u64>,
+    max_outstanding: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuthorization {
+    token: Option<String>,
+    #[serde(default)]
+    users: Vec<User>,
+    timeout_ms: Option<u64>,
+}
+
+/// Settings given on the command line; each overrides the file and the default.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--nats`
+    pub nats: Option<SocketAddr>,
+    /// `--http`
+    pub http: Option<SocketAddr>,
+    /// `--data-dir`
+    pub data_dir: Option<PathBuf>,
+    /// `--max-payload`
+    pub max_payload: Option<usize>,
+    /// `--max-control-line`
+    pub max_control_line: Option<usize>,
+    /// `--max-connections`
+    pub max_connections: Option<usize>,
+    /// `--max-pending`
+    pub max_pending: Option<usize>,
+    /// `--ping-interval-ms`
+    pub ping_interval_ms: Option<u64>,
+    /// `--max-pings-out`
+    pub max_pings_out: Option<u32>,
+    /// `--token`
+    pub token: Option<String>,
+    /// `--user` and `--password`
+    pub user: Option<User>,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for these settings.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        message: String,
+    },
+    /// A setting has a value the broker cannot run with.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// The defaults, then `file` (if any), then `overrides`.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        overrides: Overrides,
+    ) -> Result<Config, ConfigError> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Config::parse_file(&text).map_err(|message| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message,
+                })?
+            }
+            None => File::default(),
+        };
+        let config = Config::default().with_file(from_file).with(overrides);
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML file's text; the message names what is wrong and where.
+    pub fn parse_file(text: &str) -> Result<File, String> {
+        toml::from_str(text).map_err(|error| error.to_string().trim_end().replace('\n', " "))
+    }
+
+    fn with_file(mut self, file: File) -> Config {
+        let limits = &mut self.limits;
+        set(&mut self.nats, file.nats);
+        set(&mut self.http, file.http);
+        set(&mut self.data_dir, file.data_dir);
+        set(&mut limits.max_payload, file.limits.max_payload);
+        set(&mut limits.max_control_line, file.limits.max_control_line);
+        set(&mut limits.max_connections, file.limits.max_connections);
+        set(&mut limits.max_pending, file.limits.max_pending);
+        set(
+            &mut self.ping.interval,
+            file.ping.interval_ms.map(Duration::from_millis),
+        );
+        set(&mut self.ping.max_outstanding, file.ping.max_outstanding);
+        let authorization = &mut self.authorization;
+        if file.authorization.token.is_some() {
+            authorization.token = file.authorization.token;
+        }
+        authorization.users.extend(file.authorization.users);
+        set(
+            &mut authorization.timeout,
+            file.authorization.timeout_ms.map(Duration::from_millis),
+        );
+        self
+    }
+
+    fn with(mut self, overrides: Overrides) -> Config {
+        let limits = &mut self.limits;
+        set(&mut self.nats, overrides.nats);
+        set(&mut self.http, overrides.http);
+        set(&mut self.data_dir, overrides.data_dir);
+        set(&mut limits.max_payload, overrides.max_payload);
+        set(&mut limits.max_control_line, overrides.max_control_line);
+        set(&mut limits.max_connections, overrides.max_connections);
+        set(&mut limits.max_pending, overrides.max_pending);
+        set(
+            &mut self.ping.interval,
+            overrides.ping_interval_ms.map(Duration::from_millis),
+        );
+        set(&mut self.ping.max_outstanding, overrides.max_pings_out);
+        if overrides.token.is_some() {
+            self.authorization.token = overrides.token;
+        }
+        if let Some(user) = overrides.user {
+            self.authorization.users.push(user);
+        }
+        self
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |text: &str| Err(ConfigError::Invalid(text.to_owned()));
+        if self.limits.max_payload == 0 {
+            return invalid("max_payload must be at least 1 byte");
+        }
+        if self.limits.max_control_line < 64 {
+            return invalid("max_control_line must be at least 64 bytes");
+        }
+        if self.limits.max_connections == 0 {
+            return invalid("max_connections must be at least 1");
+        }
+        if self.limits.max_pending < self.limits.max_payload {
+            return invalid("max_pending must be at least max_payload");
+        }
+        if self.ping.interval.is_zero() {
+            return invalid("the ping interval must be longer than 0 ms");
+        }
+        if self.ping.max_outstanding == 0 {
+            return invalid("max_pings_out must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_nats_servers_on_loopback() {
+        let config = Config::load(None, Overrides::default()).unwrap();
+        assert_eq!(config.nats.to_string(), "127.0.0.1:4222");
+        assert_eq!(config.http.to_string(), "127.0.0.1:8222");
+        assert_eq!(config.limits.max_payload, 1 << 20);
+        assert_eq!(config.limits.max_pending, 64 << 20);
+        assert_eq!(config.ping.interval, Duration::from_secs(120));
+        assert!(!config.authorization.required());
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_flags_override_the_file() {
+        let file = Config::parse_file(
+            "nats = \"127.0.0.1:5000\"\n[limits]\nmax_payload = 2048\n\
+             [authorization]\ntoken = \"s3cret\"\n\
+             [[authorization.users]]\nuser = \"a\"\npassword = \"b\"\n",
+        )
+        .unwrap();
+        let config = Config::default().with_file(file).with(Overrides {
+            nats: Some("127.0.0.1:6000".parse().unwrap()),
+            ..Overrides::default()
+        });
+        assert_eq!(config.nats.port(), 6000, "the flag wins");
+        assert_eq!(config.limits.max_payload, 2048, "the file wins");
+        assert_eq!(config.limits.max_control_line, 4096, "the default stays");
+        assert_eq!(config.authorization.token.as_deref(), Some("s3cret"));
+        assert_eq!(config.authorization.users.len(), 1);
+        assert!(config.authorization.required());
+    }
+
+    #[test]
+    fn unknown_or_malformed_settings_are_refused_with_their_place() {
+        let error = Config::parse_file("nats_port = 4222\n").unwrap_err();
+        assert!(error.contains("nats_port"), "{error}");
+        let error = Config::parse_file("[limits]\nmax_payload = \"big\"\n").unwrap_err();
+        assert!(error.contains("max_payload"), "{error}");
+        let bad = Config {
+            limits: Limits {
+                max_payload: 0,
+                ..Config::default().limits
+            },
+            ..Config::default()
+        };
+        assert!(matches!(bad.check(), Err(ConfigError::Invalid(_))));
+    }
+}

@@ -1,0 +1,186 @@
+//! Publishing: one match against the trie, then one MSG (or HMSG) per recipient,
+//! every recipient sharing the payload's bytes.
+//!
+//! Plain subscribers each get the message; each queue group gives it to one
+//! member, starting from a rotating position (nats-server starts at a random
+//! member; nothing here promises round-robin). A client that asked not to hear its
+//! own messages (`echo: false`) is skipped, in queue groups too. A subscription
+//! with a maximum ends once it is reached. A request nobody can answer gets the
+//! no-responders status on the requester's own reply subscription, as nats-server
+//! 2.12+ sends it. This file must never copy a payload and never let one slow
+//! client hold up the others: a client over its pending limit is closed.
+
+use super::client::Subscriber;
+use super::{ClientId, CloseReason, Core};
+use crate::doors::nats as door;
+use crate::subjects;
+use bytes::Bytes;
+use std::time::Instant;
+
+/// What one publish carries.
+struct Published<'a> {
+    subject: &'a Bytes,
+    reply: Option<&'a Bytes>,
+    headers: Option<&'a Bytes>,
+    payload: &'a Bytes,
+}
+
+impl Core {
+    /// Routes one PUB or HPUB from client `id`.
+    pub(super) fn publish(
+        &mut self,
+        id: ClientId,
+        subject: Bytes,
+        reply: Option<Bytes>,
+        headers: Option<Bytes>,
+        payload: Bytes,
+        _now: Instant,
+    ) {
+        let Some(publisher) = self.clients.get_mut(&id) else {
+            return;
+        };
+        if publisher.options.pedantic && !subjects::is_valid_publish_subject(&subject) {
+            self.error(id, "Invalid Publish Subject");
+            return;
+        }
+        let size = payload.len() + headers.as_ref().map_or(0, Bytes::len);
+        publisher.stats.published(size);
+        self.stats.in_msgs += 1;
+        self.stats.in_bytes += size as u64;
+        let echo = publisher.options.echo;
+        let verbose = publisher.options.verbose;
+        let no_responders = publisher.options.no_responders;
+
+        let mut targets = std::mem::take(&mut self.targets);
+        targets.clear();
+        let rotation = self.queue_cursor;
+        self.queue_cursor = self.queue_cursor.wrapping_add(1);
+        {
+            let clients = &self.clients;
+            let wanted = |subscriber: &Subscriber| {
+                (echo || subscriber.client != id)
+                    && clients
+                        .get(&subscriber.client)
+                        .is_some_and(|client| !client.closing)
+            };
+            let matches = self.subjects.matches(&subject);
+            targets.extend(matches.plain().filter(|s| wanted(s)).cloned());
+            for group in matches.queues() {
+                let members = group.len();
+                let chosen = (0..members)
+                    .filter_map(|step| group.get((rotation + step) % members))
+                    .find(|s| wanted(s));
+                if let Some(member) = chosen {
+                    targets.push(member.clone());
+                }
+            }
+        }
+        let message = Published {
+            subject: &subject,
+            reply: reply.as_ref(),
+            headers: headers.as_ref(),
+            payload: &payload,
+        };
+        for target in &targets {
+            self.deliver(target, &message);
+        }
+        let delivered = !targets.is_empty();
+        self.targets = targets;
+        if !delivered && no_responders && let Some(reply) = &reply {
+            self.no_responders(id, &subject, reply);
+        }
+        if verbose {
+            self.ok(id);
+        }
+    }
+
+    /// Queues one message for one subscriber.
+    fn deliver(&mut self, target: &Subscriber, message: &Published<'_>) {
+        let Some(client) = self.clients.get_mut(&target.client) else {
+            return;
+        };
+        let before = client.outbox.lines().len();
+        let size = match message.headers.filter(|_| client.options.headers) {
+            Some(headers) => {
+                let total = headers.len() + message.payload.len();
+                door::encode_hmsg_header(
+                    message.subject,
+                    &target.sid,
+                    message.reply.map(|reply| &reply[..]),
+                    headers.len(),
+                    total,
+                    client.outbox.lines(),
+                );
+                client.count_lines(before);
+                client.outbox.payload(headers);
+                total
+            }
+            None => {
+                door::encode_msg_header(
+                    message.subject,
+                    &target.sid,
+                    message.reply.map(|reply| &reply[..]),
+                    message.payload.len(),
+                    client.outbox.lines(),
+                );
+                client.count_lines(before);
+                message.payload.len()
+            }
+        };
+        client.outbox.payload(message.payload);
+        let before = client.outbox.lines().len();
+        client.outbox.lines().extend_from_slice(b"\r\n");
+        client.count_lines(before);
+        client.stats.delivered(size);
+        self.stats.out_msgs += 1;
+        self.stats.out_bytes += size as u64;
+        self.dirty.push(target.client);
+
+        let mut finished = None;
+        if let Some(subscription) = client.subscriptions.get_mut(&target.sid) {
+            subscription.delivered += 1;
+            if subscription.max.is_some_and(|max| subscription.delivered >= max) {
+                finished = client.subscriptions.remove(&target.sid);
+            }
+        }
+        let slow = client.outbox.pending() > client.max_pending;
+        if let Some(subscription) = finished {
+            self.subjects.remove(subscription.key);
+        }
+        if slow {
+            tracing::info!(client = target.client, "slow consumer: closed");
+            self.stats.slow_consumers += 1;
+            self.close(target.client, CloseReason::SlowConsumer);
+        }
+    }
+
+    /// Tells a requester that nobody subscribes to `subject`, on its own
+    /// subscription to `reply` (if it has one).
+    fn no_responders(&mut self, id: ClientId, subject: &Bytes, reply: &Bytes) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let Some(sid) = client
+            .subscriptions
+            .iter()
+            .find(|(_, subscription)| subjects::pattern_matches(&subscription.subject, reply))
+            .map(|(sid, _)| sid.clone())
+        else {
+            return;
+        };
+        let headers = door::no_responders_headers(subject);
+        let before = client.outbox.lines().len();
+        door::encode_hmsg_header(
+            reply,
+            &sid,
+            None,
+            headers.len(),
+            headers.len(),
+            client.outbox.lines(),
+        );
+        client.outbox.lines().extend_from_slice(&headers);
+        client.outbox.lines().extend_from_slice(b"\r\n");
+        client.count_lines(before);
+        self.dirty.push(id);
+    }
+}

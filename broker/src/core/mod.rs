@@ -1,0 +1,491 @@
+//! The broker's core: the subject router behind the NATS door, sans-IO.
+//!
+//! Connection events, client bytes and the time come in (`handle_*`); bytes to
+//! write (each client's `Outbox`), closes and the next deadline come out (`poll_*`,
+//! `take_*`). One publish is matched once, against the subject trie, and fanned out
+//! to every plain subscriber and to one member of each queue group, sharing the
+//! payload's bytes. A client whose outbox passes its limit is closed as a slow
+//! consumer, so it never slows the publisher or anyone else.
+//!
+//! This module must never touch a socket, start a thread or read a clock: the
+//! server passes `now` in.
+
+pub mod outbox;
+pub mod stats;
+
+mod client;
+mod deliver;
+
+use self::client::{Client, Subscription, Subscriber};
+pub use self::outbox::Outbox;
+use self::stats::Stats;
+use crate::config::{Authorization, Limits, Ping};
+use crate::doors::nats::{self as door, ClientOperation, Connect, Info, Violation};
+use crate::subjects::{self, SubjectTrie};
+use bytes::{Bytes, BytesMut};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// A client's identity, chosen by the server (unique while it is connected).
+pub type ClientId = u64;
+
+/// How often deadlines (pings, authentication) are checked.
+const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What the core needs to know to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Limits on what clients send and hold.
+    pub limits: Limits,
+    /// Keep-alive pings.
+    pub ping: Ping,
+    /// Who may connect.
+    pub authorization: Authorization,
+    /// This server's identity, as INFO announces it.
+    pub server_id: String,
+    /// This server's name.
+    pub server_name: String,
+    /// Where the NATS door listens, as INFO announces it.
+    pub address: SocketAddr,
+}
+
+/// Why a client was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client closed its side, or its connection failed.
+    ClientClosed,
+    /// The client broke the protocol.
+    ProtocolViolation,
+    /// Too much waited to be written to it.
+    SlowConsumer,
+    /// It did not answer pings.
+    StaleConnection,
+    /// Its credentials were refused.
+    AuthorizationViolation,
+    /// It did not send CONNECT in time.
+    AuthenticationTimeout,
+    /// The server was full.
+    MaxConnectionsExceeded,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+/// The subject router: clients, their subscriptions, and the trie.
+#[derive(Debug)]
+pub struct Core {
+    settings: Settings,
+    clients: HashMap<ClientId, Client>,
+    subjects: SubjectTrie<Subscriber>,
+    stats: Stats,
+    started: Instant,
+    /// Clients with new output, to be written after this turn.
+    dirty: Vec<ClientId>,
+    /// Clients to close once what was queued to them is written.
+    closes: Vec<(ClientId, CloseReason)>,
+    next_sweep: Instant,
+    /// Rotates which member of a queue group is tried first.
+    queue_cursor: usize,
+    /// Scratch list of one publish's recipients, kept to avoid an allocation per
+    /// message.
+    targets: Vec<Subscriber>,
+}
+
+impl Core {
+    /// A core with no clients.
+    pub fn new(settings: Settings, now: Instant) -> Core {
+        Core {
+            clients: HashMap::new(),
+            subjects: SubjectTrie::new(),
+            stats: Stats::default(),
+            started: now,
+            dirty: Vec::new(),
+            closes: Vec::new(),
+            next_sweep: now + SWEEP_INTERVAL,
+            // Queue groups start at a member that differs from server to server.
+            queue_cursor: settings
+                .server_id
+                .bytes()
+                .fold(0usize, |hash, byte| hash.wrapping_mul(31).wrapping_add(usize::from(byte))),
+            targets: Vec::new(),
+            settings,
+        }
+    }
+
+    /// A client connected: it is sent INFO (or refused, over the connection limit).
+    pub fn handle_accept(&mut self, id: ClientId, address: SocketAddr, now: Instant) {
+        self.stats.total_connections += 1;
+        let limits = &self.settings.limits;
+        let mut client = Client::new(address, limits, &self.settings.ping, now);
+        if self.settings.authorization.required() {
+            client.authentication_deadline = Some(now + self.settings.authorization.timeout);
+        }
+        let info = self.info(id, address);
+        door::encode_info(&info, client.outbox.lines());
+        client.count_lines(0);
+        let full = self.clients.len() >= limits.max_connections;
+        self.clients.insert(id, client);
+        self.dirty.push(id);
+        if full {
+            self.refuse(id, "maximum connections exceeded", CloseReason::MaxConnectionsExceeded);
+        }
+    }
+
+    /// Bytes arrived from a client: each whole operation in `input` is consumed and
+    /// handled; a partial one stays for the next call.
+    pub fn handle_input(&mut self, id: ClientId, input: &mut BytesMut, now: Instant) {
+        loop {
+            let Some(client) = self.clients.get_mut(&id) else {
+                input.clear();
+                return;
+            };
+            if client.closing {
+                input.clear();
+                return;
+            }
+            client.last_activity = now;
+            match client.parser.parse(input) {
+                Ok(Some(operation)) => self.handle_operation(id, operation, now),
+                Ok(None) => return,
+                Err(violation) => {
+                    self.violation(id, &violation);
+                    input.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A client's connection ended (it closed, or failed).
+    pub fn handle_closed(&mut self, id: ClientId) {
+        self.remove_client(id);
+    }
+
+    /// Runs what is due: pings, stale clients, authentication deadlines.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now + SWEEP_INTERVAL;
+        let mut stale = Vec::new();
+        let mut late = Vec::new();
+        let ping = self.settings.ping;
+        for (&id, client) in &mut self.clients {
+            if client.closing {
+                continue;
+            }
+            if client.authentication_deadline.is_some_and(|deadline| now >= deadline) {
+                late.push(id);
+                continue;
+            }
+            if now < client.next_ping {
+                continue;
+            }
+            client.next_ping = now + ping.interval;
+            if client.pings_out >= ping.max_outstanding {
+                stale.push(id);
+                continue;
+            }
+            client.pings_out += 1;
+            let before = client.outbox.lines().len();
+            door::encode_ping(client.outbox.lines());
+            client.count_lines(before);
+            self.dirty.push(id);
+        }
+        for id in late {
+            self.refuse(id, "Authentication Timeout", CloseReason::AuthenticationTimeout);
+        }
+        for id in stale {
+            self.refuse(id, "Stale Connection", CloseReason::StaleConnection);
+        }
+    }
+
+    /// When `handle_timeout` should next run.
+    pub fn poll_timeout(&self) -> Instant {
+        self.next_sweep
+    }
+
+    /// The server is stopping: every client is closed once its outbox is written.
+    pub fn shut_down(&mut self) {
+        let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        for id in ids {
+            self.close(id, CloseReason::ServerShutdown);
+        }
+    }
+
+    /// A client's outbox, to write from.
+    pub fn outbox(&mut self, id: ClientId) -> Option<&mut Outbox> {
+        self.clients.get_mut(&id).map(|client| &mut client.outbox)
+    }
+
+    /// Moves the clients that have new output into `into` (each at most once).
+    pub fn take_dirty(&mut self, into: &mut Vec<ClientId>) {
+        self.dirty.sort_unstable();
+        self.dirty.dedup();
+        into.append(&mut self.dirty);
+    }
+
+    /// Moves the clients to close into `into`; the server writes what is queued
+    /// to them first, then calls `handle_closed`.
+    pub fn take_closes(&mut self, into: &mut Vec<(ClientId, CloseReason)>) {
+        into.append(&mut self.closes);
+    }
+
+    /// The broker's totals.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// When the core started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The settings it runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// How many clients are connected.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Each connected client, for monitoring.
+    pub fn clients(&self) -> impl Iterator<Item = (ClientId, client::ClientView<'_>)> {
+        self.clients.iter().map(|(&id, client)| (id, client.view()))
+    }
+
+    /// The subject trie's counters, for monitoring.
+    pub fn subject_stats(&self) -> subjects::Stats {
+        self.subjects.stats()
+    }
+
+    fn info(&self, id: ClientId, address: SocketAddr) -> Info {
+        Info {
+            server_id: self.settings.server_id.clone(),
+            server_name: self.settings.server_name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            proto: 1,
+            host: self.settings.address.ip().to_string(),
+            port: self.settings.address.port(),
+            headers: true,
+            max_payload: self.settings.limits.max_payload,
+            client_id: id,
+            client_ip: address.ip().to_string(),
+            auth_required: self.settings.authorization.required(),
+            ..Info::default()
+        }
+    }
+
+    fn handle_operation(&mut self, id: ClientId, operation: ClientOperation, now: Instant) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let connected = client.connected;
+        match operation {
+            ClientOperation::Connect(connect) => self.connect(id, connect),
+            _ if !connected && self.settings.authorization.required() => self.refuse(
+                id,
+                "Authorization Violation",
+                CloseReason::AuthorizationViolation,
+            ),
+            ClientOperation::Ping => {
+                let before = client.outbox.lines().len();
+                door::encode_pong(client.outbox.lines());
+                client.count_lines(before);
+                self.dirty.push(id);
+            }
+            ClientOperation::Pong => client.pings_out = 0,
+            ClientOperation::Pub {
+                subject,
+                reply,
+                payload,
+            } => self.publish(id, subject, reply, None, payload, now),
+            ClientOperation::Hpub {
+                subject,
+                reply,
+                headers,
+                payload,
+            } => self.publish(id, subject, reply, Some(headers), payload, now),
+            ClientOperation::Sub {
+                subject,
+                queue,
+                sid,
+            } => self.subscribe(id, subject, queue, sid),
+            ClientOperation::Unsub { sid, max } => self.unsubscribe(id, &sid, max),
+        }
+    }
+
+    fn connect(&mut self, id: ClientId, connect: Connect) {
+        let authorization = &self.settings.authorization;
+        let allowed = if let Some(token) = &authorization.token {
+            connect.auth_token.as_deref() == Some(token.as_str())
+                || user_allowed(authorization, &connect)
+        } else if !authorization.users.is_empty() {
+            user_allowed(authorization, &connect)
+        } else {
+            true
+        };
+        if !allowed {
+            tracing::debug!(client = id, "authorization violation");
+            self.refuse(
+                id,
+                "Authorization Violation",
+                CloseReason::AuthorizationViolation,
+            );
+            return;
+        }
+        if connect.no_responders && !connect.headers {
+            self.refuse(
+                id,
+                door::NO_RESPONDERS_REQUIRES_HEADERS,
+                CloseReason::ProtocolViolation,
+            );
+            return;
+        }
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        client.connected = true;
+        client.authentication_deadline = None;
+        client.options = connect;
+        if client.options.verbose {
+            self.ok(id);
+        }
+    }
+
+    fn subscribe(&mut self, id: ClientId, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
+        if !subjects::is_valid_subscription_subject(&subject)
+            || queue
+                .as_deref()
+                .is_some_and(|queue| !subjects::is_valid_queue_name(queue))
+        {
+            // nats-server answers and keeps the connection open.
+            self.error(id, "Invalid Subject");
+            return;
+        }
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        if client.subscriptions.contains_key(&sid) {
+            // nats-server ignores a second SUB with a sid already in use.
+            if client.options.verbose {
+                self.ok(id);
+            }
+            return;
+        }
+        let subscriber = Subscriber {
+            client: id,
+            sid: sid.clone(),
+        };
+        let Ok(key) = self
+            .subjects
+            .insert(&subject, queue.as_deref(), subscriber)
+        else {
+            self.error(id, "Invalid Subject");
+            return;
+        };
+        client.subscriptions.insert(
+            sid,
+            Subscription {
+                key,
+                subject,
+                queue,
+                max: None,
+                delivered: 0,
+            },
+        );
+        if client.options.verbose {
+            self.ok(id);
+        }
+    }
+
+    fn unsubscribe(&mut self, id: ClientId, sid: &Bytes, max: Option<u64>) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let verbose = client.options.verbose;
+        if let Some(subscription) = client.subscriptions.get_mut(sid) {
+            match max {
+                Some(max) if subscription.delivered < max => subscription.max = Some(max),
+                _ => {
+                    if let Some(subscription) = client.subscriptions.remove(sid) {
+                        self.subjects.remove(subscription.key);
+                    }
+                }
+            }
+        }
+        if verbose {
+            self.ok(id);
+        }
+    }
+
+    /// Queues `+OK` for a verbose client.
+    fn ok(&mut self, id: ClientId) {
+        if let Some(client) = self.clients.get_mut(&id) {
+            let before = client.outbox.lines().len();
+            door::encode_ok(client.outbox.lines());
+            client.count_lines(before);
+            self.dirty.push(id);
+        }
+    }
+
+    /// Queues `-ERR 'text'`; the connection stays open.
+    fn error(&mut self, id: ClientId, text: &str) {
+        if let Some(client) = self.clients.get_mut(&id) {
+            let before = client.outbox.lines().len();
+            door::encode_err(text, client.outbox.lines());
+            client.count_lines(before);
+            self.dirty.push(id);
+        }
+    }
+
+    /// Queues `-ERR 'text'` and closes the client once it is written.
+    fn refuse(&mut self, id: ClientId, text: &str, reason: CloseReason) {
+        self.error(id, text);
+        self.close(id, reason);
+    }
+
+    fn violation(&mut self, id: ClientId, violation: &Violation) {
+        tracing::debug!(client = id, ?violation, "protocol violation");
+        if let Some(text) = violation.message {
+            self.error(id, text);
+        }
+        if violation.close {
+            self.close(id, CloseReason::ProtocolViolation);
+        }
+    }
+
+    /// Marks a client for closing: it takes no more input or deliveries, and its
+    /// subscriptions go at once.
+    fn close(&mut self, id: ClientId, reason: CloseReason) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        if client.closing {
+            return;
+        }
+        client.closing = true;
+        for (_, subscription) in client.subscriptions.drain() {
+            self.subjects.remove(subscription.key);
+        }
+        self.closes.push((id, reason));
+        self.dirty.push(id);
+    }
+
+    fn remove_client(&mut self, id: ClientId) {
+        if let Some(mut client) = self.clients.remove(&id) {
+            for (_, subscription) in client.subscriptions.drain() {
+                self.subjects.remove(subscription.key);
+            }
+        }
+    }
+}
+
+fn user_allowed(authorization: &Authorization, connect: &Connect) -> bool {
+    authorization.users.iter().any(|user| {
+        connect.user.as_deref() == Some(user.user.as_str())
+            && connect.pass.as_deref() == Some(user.password.as_str())
+    })
+}

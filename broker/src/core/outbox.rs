@@ -1,0 +1,148 @@
+//! `Outbox`: what waits to be written to one client, as a queue of shared byte
+//! chunks.
+//!
+//! Protocol lines are encoded into one growing chunk; payloads are appended as the
+//! `Bytes` they arrived in, so a message fanned out to many clients shares its
+//! payload rather than copying it. The server drains an outbox with vectored
+//! writes. Every byte queued is counted, so the core can close a client whose
+//! outbox passes its limit (a slow consumer). This file must never copy a payload
+//! and never write to a socket.
+
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+/// Small payloads are copied into the line chunk instead of queued on their own:
+/// below this size a separate slice costs more than the copy.
+const INLINE_PAYLOAD: usize = 256;
+
+/// Bytes waiting to be written to one client.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Chunks ready to write, in order.
+    chunks: VecDeque<Bytes>,
+    /// Protocol lines (and small payloads) written after the last chunk.
+    lines: BytesMut,
+    /// Bytes queued and not yet written.
+    pending: usize,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Outbox {
+        Outbox::default()
+    }
+
+    /// Where protocol lines are encoded; call `lines_written` after.
+    pub fn lines(&mut self) -> &mut BytesMut {
+        &mut self.lines
+    }
+
+    /// Counts what was encoded into `lines` since `before` bytes were there.
+    pub fn lines_written(&mut self, before: usize) {
+        self.pending += self.lines.len().saturating_sub(before);
+    }
+
+    /// Appends a payload, shared, not copied (unless it is small).
+    pub fn payload(&mut self, payload: &Bytes) {
+        self.pending += payload.len();
+        if payload.len() < INLINE_PAYLOAD {
+            self.lines.extend_from_slice(payload);
+            return;
+        }
+        if !self.lines.is_empty() {
+            self.chunks.push_back(self.lines.split().freeze());
+        }
+        self.chunks.push_back(payload.clone());
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.pending == 0
+    }
+
+    /// Fills `slices` with what waits, in order; returns how many were filled.
+    pub fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        let mut count = 0;
+        let tail = (!self.lines.is_empty()).then_some(&self.lines[..]);
+        for chunk in self.chunks.iter().map(|chunk| &chunk[..]).chain(tail) {
+            let Some(slot) = slices.get_mut(count) else {
+                break;
+            };
+            *slot = IoSlice::new(chunk);
+            count += 1;
+        }
+        count
+    }
+
+    /// Drops the first `count` bytes: they were written.
+    pub fn advance(&mut self, mut count: usize) {
+        count = count.min(self.pending);
+        self.pending -= count;
+        while count > 0 {
+            match self.chunks.front_mut() {
+                Some(chunk) => {
+                    let step = count.min(chunk.len());
+                    chunk.advance(step);
+                    count -= step;
+                    if chunk.is_empty() {
+                        self.chunks.pop_front();
+                    }
+                }
+                None => {
+                    let step = count.min(self.lines.len());
+                    self.lines.advance(step);
+                    count -= step;
+                }
+            }
+        }
+        debug_assert_eq!(
+            self.pending,
+            self.chunks.iter().map(Bytes::len).sum::<usize>() + self.lines.len()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gather(outbox: &Outbox) -> Vec<u8> {
+        let mut slices = [IoSlice::new(&[]); 16];
+        let count = outbox.io_slices(&mut slices);
+        slices[..count].iter().flat_map(|slice| slice.to_vec()).collect()
+    }
+
+    #[test]
+    fn lines_and_payloads_come_out_in_order_and_large_payloads_are_shared() {
+        let mut outbox = Outbox::new();
+        let large = Bytes::from(vec![7u8; 1000]);
+        let before = outbox.lines().len();
+        outbox.lines().extend_from_slice(b"MSG a 1 1000\r\n");
+        outbox.lines_written(before);
+        outbox.payload(&large);
+        let before = outbox.lines().len();
+        outbox.lines().extend_from_slice(b"\r\nMSG b 1 2\r\n");
+        outbox.lines_written(before);
+        outbox.payload(&Bytes::from_static(b"hi"));
+        let mut expected = b"MSG a 1 1000\r\n".to_vec();
+        expected.extend_from_slice(&large);
+        expected.extend_from_slice(b"\r\nMSG b 1 2\r\nhi");
+        assert_eq!(gather(&outbox), expected);
+        assert_eq!(outbox.pending(), expected.len());
+        assert!(
+            outbox.chunks.iter().any(|chunk| chunk.as_ptr() == large.as_ptr()),
+            "the large payload is shared, not copied"
+        );
+        outbox.advance(20);
+        assert_eq!(gather(&outbox), expected[20..]);
+        outbox.advance(expected.len());
+        assert!(outbox.is_empty());
+        assert!(gather(&outbox).is_empty());
+    }
+}

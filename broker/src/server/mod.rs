@@ -1,0 +1,412 @@
+//! The I/O shell: one mio loop thread that owns every listener and connection.
+//!
+//! It accepts NATS clients and monitoring requests, reads bytes and hands them to
+//! the core, writes each client's outbox with vectored writes once per turn, closes
+//! what the core closes, runs the core's timers, and on SIGINT or SIGTERM stops
+//! accepting, flushes what is queued to every client and returns. Reads are
+//! budgeted per turn, so one busy client cannot starve the others. This module
+//! must never block and never decide anything the core should decide.
+
+mod http;
+mod nats;
+
+use crate::config::Config;
+use crate::core::{ClientId, CloseReason, Core, Settings};
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+use slab::Slab;
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const NATS_LISTENER: Token = Token(0);
+const HTTP_LISTENER: Token = Token(1);
+const SIGNALS: Token = Token(2);
+/// Connection tokens start here (slab key + FIRST_CONNECTION).
+const FIRST_CONNECTION: usize = 16;
+/// How long a shutdown waits for clients to take what was queued to them.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
+/// How long a closing client has to take its last bytes (an -ERR).
+const CLOSE_FLUSH: Duration = Duration::from_secs(1);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not bind.
+    #[error("cannot listen on {address} ({door}): {source}")]
+    Bind {
+        /// Which door.
+        door: &'static str,
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The event loop or signal handling could not be set up.
+    #[error("cannot start the event loop: {0}")]
+    Setup(io::Error),
+}
+
+/// One connection the loop owns.
+#[derive(Debug)]
+enum Connection {
+    Nats(nats::Client),
+    Http(http::Request),
+}
+
+/// The bound broker, ready to run.
+#[derive(Debug)]
+pub struct Server {
+    poll: Poll,
+    nats_listener: Option<TcpListener>,
+    http_listener: Option<TcpListener>,
+    signals: Signals,
+    core: Core,
+    connections: Slab<Connection>,
+    /// Core client id to slab key.
+    keys: HashMap<ClientId, usize>,
+    next_client: ClientId,
+    /// Connections with reading left over from their last turn.
+    ready: VecDeque<usize>,
+    nats_address: SocketAddr,
+    http_address: SocketAddr,
+    /// Set once a shutdown started: the time by which it ends regardless.
+    stopping: Option<Instant>,
+}
+
+impl Server {
+    /// Binds every listener named in `config`.
+    pub fn bind(config: &Config) -> Result<Server, StartError> {
+        let poll = Poll::new().map_err(StartError::Setup)?;
+        let mut nats_listener = bind("NATS", config.nats)?;
+        let mut http_listener = bind("monitoring", config.http)?;
+        let nats_address = nats_listener.local_addr().map_err(StartError::Setup)?;
+        let http_address = http_listener.local_addr().map_err(StartError::Setup)?;
+        let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(StartError::Setup)?;
+        let registry = poll.registry();
+        registry
+            .register(&mut nats_listener, NATS_LISTENER, Interest::READABLE)
+            .map_err(StartError::Setup)?;
+        registry
+            .register(&mut http_listener, HTTP_LISTENER, Interest::READABLE)
+            .map_err(StartError::Setup)?;
+        registry
+            .register(&mut signals, SIGNALS, Interest::READABLE)
+            .map_err(StartError::Setup)?;
+        let now = Instant::now();
+        let settings = Settings {
+            limits: config.limits,
+            ping: config.ping,
+            authorization: config.authorization.clone(),
+            server_id: server_id(),
+            server_name: "sinew-broker".to_owned(),
+            address: nats_address,
+        };
+        Ok(Server {
+            poll,
+            nats_listener: Some(nats_listener),
+            http_listener: Some(http_listener),
+            signals,
+            core: Core::new(settings, now),
+            connections: Slab::new(),
+            keys: HashMap::new(),
+            next_client: 1,
+            ready: VecDeque::new(),
+            nats_address,
+            http_address,
+            stopping: None,
+        })
+    }
+
+    /// Where the NATS door listens (with the port filled in).
+    pub fn nats_address(&self) -> SocketAddr {
+        self.nats_address
+    }
+
+    /// Where monitoring listens (with the port filled in).
+    pub fn http_address(&self) -> SocketAddr {
+        self.http_address
+    }
+
+    /// Runs until SIGINT or SIGTERM, then flushes every client and returns.
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut dirty = Vec::new();
+        let mut closes = Vec::new();
+        loop {
+            let now = Instant::now();
+            let mut deadline = self.core.poll_timeout();
+            if let Some(stop) = self.stopping {
+                if self.connections.is_empty() || now >= stop {
+                    return Ok(());
+                }
+                deadline = deadline.min(stop);
+            }
+            let timeout = if self.ready.is_empty() {
+                Some(deadline.saturating_duration_since(now))
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(error) = self.poll.poll(&mut events, timeout)
+                && error.kind() != io::ErrorKind::Interrupted
+            {
+                return Err(error);
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                match event.token() {
+                    NATS_LISTENER => self.accept_nats(now),
+                    HTTP_LISTENER => self.accept_http(),
+                    SIGNALS => self.on_signals(now),
+                    Token(token) => {
+                        let key = token.wrapping_sub(FIRST_CONNECTION);
+                        let readable = event.is_readable() || event.is_read_closed();
+                        let writable = event.is_writable() || event.is_write_closed();
+                        self.on_event(key, readable, writable, now);
+                    }
+                }
+            }
+            for _ in 0..self.ready.len() {
+                if let Some(key) = self.ready.pop_front() {
+                    self.read(key, now);
+                }
+            }
+            self.core.handle_timeout(now);
+            self.core.take_dirty(&mut dirty);
+            for id in dirty.drain(..) {
+                if let Some(&key) = self.keys.get(&id) {
+                    self.write(key);
+                }
+            }
+            self.core.take_closes(&mut closes);
+            for (id, reason) in closes.drain(..) {
+                self.begin_close(id, reason, now);
+            }
+            self.finish_closes(now);
+        }
+    }
+
+    fn accept_nats(&mut self, now: Instant) {
+        loop {
+            let Some(listener) = &self.nats_listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((mut stream, address)) => {
+                    let _ = stream.set_nodelay(true);
+                    let entry = self.connections.vacant_entry();
+                    let key = entry.key();
+                    if let Err(error) = self.poll.registry().register(
+                        &mut stream,
+                        Token(key + FIRST_CONNECTION),
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        tracing::warn!(%error, "could not register a client");
+                        continue;
+                    }
+                    let id = self.next_client;
+                    self.next_client += 1;
+                    entry.insert(Connection::Nats(nats::Client::new(id, stream)));
+                    self.keys.insert(id, key);
+                    tracing::info!(client = id, %address, "client connected");
+                    self.core.handle_accept(id, address, now);
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accept_http(&mut self) {
+        loop {
+            let Some(listener) = &self.http_listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    let entry = self.connections.vacant_entry();
+                    let key = entry.key();
+                    if self
+                        .poll
+                        .registry()
+                        .register(
+                            &mut stream,
+                            Token(key + FIRST_CONNECTION),
+                            Interest::READABLE | Interest::WRITABLE,
+                        )
+                        .is_ok()
+                    {
+                        entry.insert(Connection::Http(http::Request::new(stream)));
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    tracing::warn!(%error, "monitoring accept failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_signals(&mut self, now: Instant) {
+        let received: Vec<i32> = self.signals.pending().collect();
+        if received.is_empty() || self.stopping.is_some() {
+            return;
+        }
+        tracing::info!("shutting down: no new clients; flushing what is queued");
+        for listener in [self.nats_listener.take(), self.http_listener.take()]
+            .into_iter()
+            .flatten()
+        {
+            let mut listener = listener;
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        self.stopping = Some(now + SHUTDOWN_FLUSH);
+        self.core.shut_down();
+    }
+
+    fn on_event(&mut self, key: usize, readable: bool, writable: bool, now: Instant) {
+        match self.connections.get_mut(key) {
+            Some(Connection::Nats(client)) => {
+                client.writable |= writable;
+                client.readable |= readable;
+                if writable {
+                    self.write(key);
+                }
+                if readable {
+                    self.read(key, now);
+                }
+            }
+            Some(Connection::Http(request)) => {
+                let done = request.advance(&self.core, self.http_address, now);
+                if done {
+                    self.remove(key);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Reads what a client sent, within this turn's budget, into the core.
+    fn read(&mut self, key: usize, now: Instant) {
+        let Some(Connection::Nats(client)) = self.connections.get_mut(key) else {
+            return;
+        };
+        let id = client.id;
+        match client.read() {
+            nats::ReadOutcome::Data { more } => {
+                self.core.handle_input(id, &mut client.input, now);
+                if more {
+                    self.ready.push_back(key);
+                }
+            }
+            nats::ReadOutcome::Idle => {}
+            nats::ReadOutcome::Closed => {
+                tracing::info!(client = id, "client closed");
+                self.core.handle_closed(id);
+                self.remove(key);
+            }
+        }
+    }
+
+    /// Writes what waits for a client until done or the socket is full.
+    fn write(&mut self, key: usize) {
+        let Some(Connection::Nats(client)) = self.connections.get_mut(key) else {
+            return;
+        };
+        let Some(outbox) = self.core.outbox(client.id) else {
+            return;
+        };
+        if client.write(outbox).is_err() {
+            let id = client.id;
+            tracing::info!(client = id, "write failed: client closed");
+            self.core.handle_closed(id);
+            self.remove(key);
+        }
+    }
+
+    fn begin_close(&mut self, id: ClientId, reason: CloseReason, now: Instant) {
+        let Some(&key) = self.keys.get(&id) else {
+            return;
+        };
+        let Some(Connection::Nats(client)) = self.connections.get_mut(key) else {
+            return;
+        };
+        tracing::info!(client = id, ?reason, "closing client");
+        if reason == CloseReason::SlowConsumer {
+            // nats-server closes a slow consumer at once, without flushing.
+            self.core.handle_closed(id);
+            self.remove(key);
+            return;
+        }
+        let limit = match reason {
+            CloseReason::ServerShutdown => SHUTDOWN_FLUSH,
+            _ => CLOSE_FLUSH,
+        };
+        client.close_by = Some(now + limit);
+        self.write(key);
+    }
+
+    /// Ends the closing clients whose outbox is written or whose time is up.
+    fn finish_closes(&mut self, now: Instant) {
+        let done: Vec<(usize, ClientId)> = self
+            .connections
+            .iter_mut()
+            .filter_map(|(key, connection)| match connection {
+                Connection::Nats(client) => client.close_by.map(|by| (key, client, by)),
+                Connection::Http(_) => None,
+            })
+            .filter(|(_, client, by)| {
+                now >= *by || self.core.outbox(client.id).is_none_or(|outbox| outbox.is_empty())
+            })
+            .map(|(key, client, _)| (key, client.id))
+            .collect();
+        for (key, id) in done {
+            self.core.handle_closed(id);
+            self.remove(key);
+        }
+    }
+
+    fn remove(&mut self, key: usize) {
+        if !self.connections.contains(key) {
+            return;
+        }
+        let connection = self.connections.remove(key);
+        self.ready.retain(|&ready| ready != key);
+        match connection {
+            Connection::Nats(mut client) => {
+                self.keys.remove(&client.id);
+                let _ = self.poll.registry().deregister(&mut client.stream);
+                let _ = client.stream.shutdown(std::net::Shutdown::Both);
+            }
+            Connection::Http(mut request) => {
+                let _ = self.poll.registry().deregister(request.stream());
+            }
+        }
+    }
+}
+
+fn bind(door: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(address).map_err(|source| StartError::Bind {
+        door,
+        address,
+        source,
+    })
+}
+
+/// A server id unique enough to tell servers apart: nats-server uses a public
+/// key; clients only compare it.
+fn server_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("SINEW{:X}{:X}", nanos, std::process::id())
+}
