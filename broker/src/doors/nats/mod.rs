@@ -1,0 +1,32 @@
+//! The NATS door's codec: nats-server 2.x's client protocol, sans-IO.
+//!
+//! - **In**: a client's bytes, from the front of a `BytesMut` receive buffer, through
+//!   [`Parser::parse`], which returns one [`ClientOperation`] at a time, or a
+//!   [`Violation`] saying which `-ERR` nats-server would send and whether it would
+//!   close. Subjects and payloads are `Bytes` split off the buffer, never copied.
+//! - **Out**: server operations written into a `BytesMut` by the `encode_*`
+//!   functions; payloads stay separate `Bytes`, for vectored writes shared among
+//!   recipients.
+//!
+//! Behaviour follows nats-server's source (`server/parser.go`, `server/client.go`),
+//! including its quirks, as listed with their sources in `broker/docs/nats-door.md`.
+//! This module never touches a socket, a thread or a clock, never panics on what a
+//! client sends, and never waits for more than its [`Limits`] allow.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+
+mod limits;
+mod subject;
+mod violation;
+
+pub use limits::Limits;
+pub use subject::{is_valid_literal_subject, is_valid_subscription_subject};
+pub use violation::{Violation, ViolationKind};
