@@ -23,10 +23,15 @@
 )]
 
 
+mod connect;
+mod info;
+mod json;
 mod limits;
 mod subject;
 mod violation;
 
+pub use connect::Connect;
+pub use info::{Info, encode_info};
 pub use limits::Limits;
 pub use subject::{is_valid_literal_subject, is_valid_subscription_subject};
 pub use violation::{Violation, ViolationKind};
