@@ -23,15 +23,23 @@
 )]
 
 
+mod arguments;
 mod connect;
 mod info;
 mod json;
 mod limits;
+mod operation;
+mod parser;
 mod subject;
 mod violation;
+
+#[cfg(test)]
+mod parser_tests;
 
 pub use connect::Connect;
 pub use info::{Info, encode_info};
 pub use limits::Limits;
+pub use operation::{ClientOperation, Publish, Subscribe, Unsubscribe};
+pub use parser::Parser;
 pub use subject::{is_valid_literal_subject, is_valid_subscription_subject};
 pub use violation::{Violation, ViolationKind};
