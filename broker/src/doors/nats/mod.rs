@@ -22,9 +22,9 @@
     )
 )]
 
-
 mod arguments;
 mod connect;
+mod encoder;
 mod info;
 mod json;
 mod limits;
@@ -37,6 +37,10 @@ mod violation;
 mod parser_tests;
 
 pub use connect::Connect;
+pub use encoder::{
+    LINE_END, encode_err, encode_hmsg_header, encode_msg_header, encode_no_responders,
+    encode_no_responders_headers, encode_ok, encode_ping, encode_pong,
+};
 pub use info::{Info, encode_info};
 pub use limits::Limits;
 pub use operation::{ClientOperation, Publish, Subscribe, Unsubscribe};
