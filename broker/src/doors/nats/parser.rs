@@ -124,6 +124,9 @@ impl Parser {
     }
 
     /// The connection's options: nats-server's defaults, then as `CONNECT`s set them.
+    /// With `verbose` (the default until `CONNECT`), nats-server answers `+OK` to each
+    /// accepted `CONNECT`, `SUB` and `UNSUB`, and to each publish it lets through its
+    /// permission checks; the core decides those.
     pub fn options(&self) -> &Connect {
         &self.options
     }
