@@ -129,11 +129,7 @@ impl ClientView<'_> {
     /// The name, language and version its CONNECT gave.
     pub fn identity(&self) -> (&str, &str, &str) {
         let options = &self.client.options;
-        (
-            options.name.as_deref().unwrap_or(""),
-            options.lang.as_deref().unwrap_or(""),
-            options.version.as_deref().unwrap_or(""),
-        )
+        (&options.name, &options.lang, &options.version)
     }
 
     /// When it connected.

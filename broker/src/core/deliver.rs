@@ -12,38 +12,21 @@
 
 use super::client::Subscriber;
 use super::{ClientId, CloseReason, Core};
-use crate::doors::nats as door;
+use crate::doors::nats::{self as door, Publish};
 use crate::subjects;
 use bytes::Bytes;
 use std::time::Instant;
 
-/// What one publish carries.
-struct Published<'a> {
-    subject: &'a Bytes,
-    reply: Option<&'a Bytes>,
-    headers: Option<&'a Bytes>,
-    payload: &'a Bytes,
-}
 
 impl Core {
     /// Routes one PUB or HPUB from client `id`.
-    pub(super) fn publish(
-        &mut self,
-        id: ClientId,
-        subject: Bytes,
-        reply: Option<Bytes>,
-        headers: Option<Bytes>,
-        payload: Bytes,
-        _now: Instant,
-    ) {
+    pub(super) fn publish(&mut self, id: ClientId, message: &Publish, _now: Instant) {
         let Some(publisher) = self.clients.get_mut(&id) else {
             return;
         };
-        if publisher.options.pedantic && !subjects::is_valid_publish_subject(&subject) {
-            self.error(id, "Invalid Publish Subject");
-            return;
-        }
-        let size = payload.len() + headers.as_ref().map_or(0, Bytes::len);
+        // (A pedantic client's invalid subject was answered by the parser; it is
+        // still delivered, as nats-server delivers it.)
+        let size = message.payload.len();
         publisher.stats.published(size);
         self.stats.in_msgs += 1;
         self.stats.in_bytes += size as u64;
@@ -63,7 +46,7 @@ impl Core {
                         .get(&subscriber.client)
                         .is_some_and(|client| !client.closing)
             };
-            let matches = self.subjects.matches(&subject);
+            let matches = self.subjects.matches(&message.subject);
             targets.extend(matches.plain().filter(|s| wanted(s)).cloned());
             for group in matches.queues() {
                 let members = group.len();
@@ -75,19 +58,13 @@ impl Core {
                 }
             }
         }
-        let message = Published {
-            subject: &subject,
-            reply: reply.as_ref(),
-            headers: headers.as_ref(),
-            payload: &payload,
-        };
         for target in &targets {
-            self.deliver(target, &message);
+            self.deliver(target, message);
         }
         let delivered = !targets.is_empty();
         self.targets = targets;
-        if !delivered && no_responders && let Some(reply) = &reply {
-            self.no_responders(id, &subject, reply);
+        if !delivered && no_responders && let Some(reply) = &message.reply {
+            self.no_responders(id, &message.subject, reply);
         }
         if verbose {
             self.ok(id);
@@ -95,39 +72,41 @@ impl Core {
     }
 
     /// Queues one message for one subscriber.
-    fn deliver(&mut self, target: &Subscriber, message: &Published<'_>) {
+    fn deliver(&mut self, target: &Subscriber, message: &Publish) {
         let Some(client) = self.clients.get_mut(&target.client) else {
             return;
         };
         let before = client.outbox.lines().len();
-        let size = match message.headers.filter(|_| client.options.headers) {
-            Some(headers) => {
-                let total = headers.len() + message.payload.len();
+        let reply = message.reply.as_deref();
+        let size = match message.header_size {
+            Some(header_size) if client.options.headers => {
                 door::encode_hmsg_header(
-                    message.subject,
+                    &message.subject,
                     &target.sid,
-                    message.reply.map(|reply| &reply[..]),
-                    headers.len(),
-                    total,
-                    client.outbox.lines(),
-                );
-                client.count_lines(before);
-                client.outbox.payload(headers);
-                total
-            }
-            None => {
-                door::encode_msg_header(
-                    message.subject,
-                    &target.sid,
-                    message.reply.map(|reply| &reply[..]),
+                    reply,
+                    header_size,
                     message.payload.len(),
                     client.outbox.lines(),
                 );
                 client.count_lines(before);
+                client.outbox.payload(&message.payload);
                 message.payload.len()
             }
+            _ => {
+                // A client without header support gets the body alone, as MSG.
+                let body = message.body();
+                door::encode_msg_header(
+                    &message.subject,
+                    &target.sid,
+                    reply,
+                    body.len(),
+                    client.outbox.lines(),
+                );
+                client.count_lines(before);
+                client.outbox.payload(&body);
+                body.len()
+            }
         };
-        client.outbox.payload(message.payload);
         let before = client.outbox.lines().len();
         client.outbox.lines().extend_from_slice(b"\r\n");
         client.count_lines(before);
@@ -168,18 +147,8 @@ impl Core {
         else {
             return;
         };
-        let headers = door::no_responders_headers(subject);
         let before = client.outbox.lines().len();
-        door::encode_hmsg_header(
-            reply,
-            &sid,
-            None,
-            headers.len(),
-            headers.len(),
-            client.outbox.lines(),
-        );
-        client.outbox.lines().extend_from_slice(&headers);
-        client.outbox.lines().extend_from_slice(b"\r\n");
+        door::encode_no_responders(reply, &sid, subject, client.outbox.lines());
         client.count_lines(before);
         self.dirty.push(id);
     }

@@ -20,7 +20,7 @@ use self::client::{Client, Subscription, Subscriber};
 pub use self::outbox::Outbox;
 use self::stats::Stats;
 use crate::config::{Authorization, Limits, Ping};
-use crate::doors::nats::{self as door, ClientOperation, Connect, Info, Violation};
+use crate::doors::nats::{self as door, ClientOperation, Connect, Info, Publish, Violation};
 use crate::subjects::{self, SubjectTrie};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
@@ -29,6 +29,10 @@ use std::time::{Duration, Instant};
 
 /// A client's identity, chosen by the server (unique while it is connected).
 pub type ClientId = u64;
+
+/// The nats-server version whose client protocol the NATS door serves, announced
+/// in INFO: clients enable features by it.
+pub const NATS_PROTOCOL_LEVEL: &str = "2.10.0";
 
 /// How often deadlines (pings, authentication) are checked.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
@@ -119,9 +123,12 @@ impl Core {
         let mut client = Client::new(address, limits, &self.settings.ping, now);
         if self.settings.authorization.required() {
             client.authentication_deadline = Some(now + self.settings.authorization.timeout);
+            client.parser.require_connect();
         }
         let info = self.info(id, address);
-        door::encode_info(&info, client.outbox.lines());
+        if let Err(error) = door::encode_info(&info, client.outbox.lines()) {
+            tracing::error!(%error, "could not encode INFO");
+        }
         client.count_lines(0);
         let full = self.clients.len() >= limits.max_connections;
         self.clients.insert(id, client);
@@ -149,8 +156,11 @@ impl Core {
                 Ok(None) => return,
                 Err(violation) => {
                     self.violation(id, &violation);
-                    input.clear();
-                    return;
+                    if violation.close {
+                        input.clear();
+                        return;
+                    }
+                    // Not fatal (an invalid subject): the connection goes on.
                 }
             }
         }
@@ -265,12 +275,14 @@ impl Core {
         Info {
             server_id: self.settings.server_id.clone(),
             server_name: self.settings.server_name.clone(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
+            // Clients turn features on by the server's version (nats.js wants
+            // 2.2.0 for headers): announce the nats-server protocol level served.
+            version: NATS_PROTOCOL_LEVEL.to_owned(),
             proto: 1,
             host: self.settings.address.ip().to_string(),
             port: self.settings.address.port(),
             headers: true,
-            max_payload: self.settings.limits.max_payload,
+            max_payload: i32::try_from(self.settings.limits.max_payload).unwrap_or(i32::MAX),
             client_id: id,
             client_ip: address.ip().to_string(),
             auth_required: self.settings.authorization.required(),
@@ -297,31 +309,20 @@ impl Core {
                 self.dirty.push(id);
             }
             ClientOperation::Pong => client.pings_out = 0,
-            ClientOperation::Pub {
-                subject,
-                reply,
-                payload,
-            } => self.publish(id, subject, reply, None, payload, now),
-            ClientOperation::Hpub {
-                subject,
-                reply,
-                headers,
-                payload,
-            } => self.publish(id, subject, reply, Some(headers), payload, now),
-            ClientOperation::Sub {
-                subject,
-                queue,
-                sid,
-            } => self.subscribe(id, subject, queue, sid),
-            ClientOperation::Unsub { sid, max } => self.unsubscribe(id, &sid, max),
+            ClientOperation::Publish(publish) => self.publish(id, &publish, now),
+            ClientOperation::Subscribe(subscribe) => {
+                self.subscribe(id, subscribe.subject, subscribe.queue, subscribe.sid);
+            }
+            ClientOperation::Unsubscribe(unsubscribe) => {
+                self.unsubscribe(id, &unsubscribe.sid, unsubscribe.max_messages);
+            }
         }
     }
 
-    fn connect(&mut self, id: ClientId, connect: Connect) {
+    fn connect(&mut self, id: ClientId, connect: Box<Connect>) {
         let authorization = &self.settings.authorization;
         let allowed = if let Some(token) = &authorization.token {
-            connect.auth_token.as_deref() == Some(token.as_str())
-                || user_allowed(authorization, &connect)
+            connect.auth_token == *token || user_allowed(authorization, &connect)
         } else if !authorization.users.is_empty() {
             user_allowed(authorization, &connect)
         } else {
@@ -336,35 +337,23 @@ impl Core {
             );
             return;
         }
-        if connect.no_responders && !connect.headers {
-            self.refuse(
-                id,
-                door::NO_RESPONDERS_REQUIRES_HEADERS,
-                CloseReason::ProtocolViolation,
-            );
-            return;
-        }
         let Some(client) = self.clients.get_mut(&id) else {
             return;
         };
         client.connected = true;
         client.authentication_deadline = None;
-        client.options = connect;
+        client.options = *connect;
         if client.options.verbose {
             self.ok(id);
         }
     }
 
+    /// The parser has checked the subject (an invalid one never arrives here). What
+    /// is kept is copied out of the receive buffer, which it would otherwise pin.
     fn subscribe(&mut self, id: ClientId, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
-        if !subjects::is_valid_subscription_subject(&subject)
-            || queue
-                .as_deref()
-                .is_some_and(|queue| !subjects::is_valid_queue_name(queue))
-        {
-            // nats-server answers and keeps the connection open.
-            self.error(id, "Invalid Subject");
-            return;
-        }
+        let subject = Bytes::copy_from_slice(&subject);
+        let queue = queue.map(|queue| Bytes::copy_from_slice(&queue));
+        let sid = Bytes::copy_from_slice(&sid);
         let Some(client) = self.clients.get_mut(&id) else {
             return;
         };
@@ -484,8 +473,8 @@ impl Core {
 }
 
 fn user_allowed(authorization: &Authorization, connect: &Connect) -> bool {
-    authorization.users.iter().any(|user| {
-        connect.user.as_deref() == Some(user.user.as_str())
-            && connect.pass.as_deref() == Some(user.password.as_str())
-    })
+    authorization
+        .users
+        .iter()
+        .any(|user| connect.user == user.user && connect.pass == user.password)
 }
