@@ -31,6 +31,8 @@ mod validate;
 mod walk;
 
 #[cfg(test)]
+mod model_tests;
+#[cfg(test)]
 mod trie_tests;
 
 pub use cache::CacheLimits;
