@@ -85,6 +85,9 @@ impl<T> MatchCache<T> {
 
     /// The place of `subject`'s cached result, marking it recently used.
     pub(super) fn lookup(&mut self, subject: &[u8]) -> Option<usize> {
+        if self.index.is_empty() {
+            return None;
+        }
         let index = *self.index.get(subject)?;
         if let Some(slot) = self.slots.get_mut(index) {
             slot.referenced = true;

@@ -90,7 +90,7 @@ impl<T> Matches<T> {
 
     /// Adds members of the queue group `name`, merging with members already matched
     /// through another subscription subject. `slots` maps a group name to its place in
-    /// this result; it must start empty for each result.
+    /// this result once there are many groups; it must start empty for each result.
     pub(super) fn extend_group<'a>(
         &mut self,
         name: &Arc<[u8]>,
@@ -99,16 +99,34 @@ impl<T> Matches<T> {
     ) where
         T: Clone + 'a,
     {
-        let slot = *slots.entry(Arc::clone(name)).or_insert_with(|| {
-            self.groups.push(QueueGroupMatches {
-                name: Arc::clone(name),
-                members: Vec::new(),
-            });
-            self.groups.len() - 1
-        });
+        let slot = match self.find_group(name, slots) {
+            Some(slot) => slot,
+            None => {
+                self.groups.push(QueueGroupMatches {
+                    name: Arc::clone(name),
+                    members: Vec::new(),
+                });
+                self.groups.len() - 1
+            }
+        };
         if let Some(group) = self.groups.get_mut(slot) {
             group.members.extend(members.cloned());
         }
+    }
+
+    /// The place of the group `name` in this result: found by comparing names while
+    /// there are few groups, through `slots` (brought up to date first) once there
+    /// are many, so a subject matching thousands of groups stays linear.
+    fn find_group(&self, name: &[u8], slots: &mut HashMap<Arc<[u8]>, usize>) -> Option<usize> {
+        const COMPARED_MOST: usize = 16;
+        if self.groups.len() <= COMPARED_MOST {
+            return self.groups.iter().position(|group| *group.name == *name);
+        }
+        // `slots` knows the first `slots.len()` groups: groups are only appended.
+        for (slot, group) in self.groups.iter().enumerate().skip(slots.len()) {
+            slots.insert(Arc::clone(&group.name), slot);
+        }
+        slots.get(name).copied()
     }
 }
 

@@ -22,6 +22,7 @@
 )]
 
 mod cache;
+mod children;
 mod filter;
 mod matches;
 mod node;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use slab::Slab;
 
+use super::children::Children;
 use super::validate::{FULL_WILDCARD, SINGLE_WILDCARD};
 
 /// The id of a node in the trie's arena.
@@ -65,7 +66,7 @@ pub(super) struct QueueGroup<T> {
 pub(super) struct Node<T> {
     /// The parent and the edge from it; `None` only for the root.
     pub(super) parent: Option<(NodeId, Edge)>,
-    pub(super) literals: HashMap<Box<[u8]>, NodeId>,
+    pub(super) literals: Children,
     pub(super) single_wildcard: Option<NodeId>,
     pub(super) full_wildcard: Option<NodeId>,
     pub(super) plain: Slab<Entry<T>>,
@@ -78,7 +79,7 @@ impl<T> Node<T> {
     pub(super) fn new(parent: Option<(NodeId, Edge)>) -> Self {
         Self {
             parent,
-            literals: HashMap::new(),
+            literals: Children::new(),
             single_wildcard: None,
             full_wildcard: None,
             plain: Slab::new(),
@@ -94,7 +95,7 @@ impl<T> Node<T> {
         } else if token == FULL_WILDCARD {
             self.full_wildcard
         } else {
-            self.literals.get(token).copied()
+            self.literals.get(token)
         }
     }
 
@@ -114,9 +115,7 @@ impl<T> Node<T> {
         match edge {
             Edge::SingleWildcard => self.single_wildcard = None,
             Edge::FullWildcard => self.full_wildcard = None,
-            Edge::Literal(token) => {
-                self.literals.remove(token);
-            }
+            Edge::Literal(token) => self.literals.remove(token),
         }
     }
 

@@ -290,3 +290,24 @@ fn deep_subjects_need_no_deep_stack() {
     assert_eq!(trie.node_count(), 1);
     drop(trie);
 }
+
+#[test]
+fn many_queue_groups_each_appear_once() {
+    let mut trie = SubjectTrie::new();
+    for group in 0..40_u32 {
+        let queue = format!("group{group}");
+        trie.insert(b"foo.bar", Some(queue.as_bytes()), group)
+            .unwrap();
+        trie.insert(b"foo.*", Some(queue.as_bytes()), 100 + group)
+            .unwrap();
+        trie.insert(b">", Some(queue.as_bytes()), 200 + group)
+            .unwrap();
+    }
+    let (plain, groups) = summary(trie.matches(b"foo.bar"));
+    assert!(plain.is_empty());
+    assert_eq!(groups.len(), 40);
+    for group in 0..40_u32 {
+        let name = format!("group{group}").into_bytes();
+        assert_eq!(groups[&name], [group, 100 + group, 200 + group]);
+    }
+}

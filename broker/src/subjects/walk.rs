@@ -68,7 +68,7 @@ pub(super) fn collect<T: Clone>(
             .get(range.clone())
             .and_then(|token| node.literals.get(token));
         if let Some(child) = literal {
-            stack.push((*child, depth + 1));
+            stack.push((child, depth + 1));
         }
     }
 }
