@@ -40,8 +40,9 @@ impl std::fmt::Display for InvalidSubject {
 
 impl std::error::Error for InvalidSubject {}
 
-/// Finds one subscription in the trie again in O(tokens): what `insert` returns and
-/// `remove` takes. A key outlives nothing: once removed, it matches no subscription.
+/// Names one subscription in the trie: what `insert` returns and `remove` takes. It
+/// leads straight to the subscription's node and slot, with no search. Once its
+/// subscription is removed a key names nothing, even when the slot is used again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SubscriptionKey {
     node: NodeId,
@@ -102,7 +103,8 @@ impl<T: Clone> SubjectTrie<T> {
 
     /// Adds a subscription to `subject`, in the queue group `queue` if given, and
     /// returns the key that removes it. The same subject and value may be added more
-    /// than once; each is a subscription of its own.
+    /// than once; each is a subscription of its own. Costs O(tokens), plus for a
+    /// wildcard subject one pass over the cached subjects to drop those it matches.
     pub fn insert(
         &mut self,
         subject: &[u8],
@@ -138,7 +140,8 @@ impl<T: Clone> SubjectTrie<T> {
     }
 
     /// Removes the subscription `key` names and returns its value, pruning nodes
-    /// left empty; `None` if it was already removed.
+    /// left empty; `None` if it was already removed. Costs O(tokens) (to prune and to
+    /// spell the subject for the cache), plus the cache pass as for `insert`.
     pub fn remove(&mut self, key: SubscriptionKey) -> Option<T> {
         let value = self
             .nodes

@@ -266,8 +266,8 @@ fn subscriptions_are_listed_with_their_subjects() {
 
 #[test]
 fn deep_subjects_need_no_deep_stack() {
-    // Far more tokens than a recursive walk could take on a test thread's stack.
-    const TOKENS: usize = 200_000;
+    // A recursive walk would overflow a 2 MiB test thread stack long before this.
+    const TOKENS: usize = 50_000;
     let literal = vec!["t"; TOKENS].join(".");
     let stars = vec!["*"; TOKENS].join(".");
     let rest = format!("{}.>", vec!["t"; TOKENS - 1].join("."));
