@@ -13,6 +13,7 @@
 //! subscriptions could have altered, and never reads a clock or a random source.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::filter::subject_matches_filter;
 use super::matches::Matches;
@@ -49,7 +50,7 @@ impl Default for CacheLimits {
 /// One place for a cached result; `key` is `None` while the place is free.
 #[derive(Debug)]
 struct Slot<T> {
-    key: Option<Box<[u8]>>,
+    key: Option<Arc<[u8]>>,
     matches: Matches<T>,
     /// Set by a hit, cleared as the clock hand passes.
     referenced: bool,
@@ -59,7 +60,7 @@ struct Slot<T> {
 #[derive(Debug)]
 pub(super) struct MatchCache<T> {
     limits: CacheLimits,
-    index: HashMap<Box<[u8]>, usize>,
+    index: HashMap<Arc<[u8]>, usize>,
     slots: Vec<Slot<T>>,
     free: Vec<usize>,
     hand: usize,
@@ -108,9 +109,6 @@ impl<T> MatchCache<T> {
         if self.limits.entries == 0 || values > self.limits.values {
             return None;
         }
-        if let Some(index) = self.index.get(subject).copied() {
-            self.release(index);
-        }
         while self.index.len() >= self.limits.entries || self.values + values > self.limits.values {
             if !self.evict_one() {
                 break;
@@ -131,10 +129,17 @@ impl<T> MatchCache<T> {
         matches.shrink_to_content();
         std::mem::swap(&mut slot.matches, matches);
         matches.clear();
-        slot.key = Some(subject.into());
+        let key: Arc<[u8]> = subject.into();
+        slot.key = Some(Arc::clone(&key));
         slot.referenced = false;
-        self.index.insert(subject.into(), index);
         self.values += values;
+        // Callers store only what `lookup` missed; should one not, the older result
+        // goes.
+        if let Some(previous) = self.index.insert(key, index) {
+            if previous != index {
+                self.vacate(previous);
+            }
+        }
         Some(index)
     }
 
@@ -197,16 +202,19 @@ impl<T> MatchCache<T> {
 
     /// Frees the slot at `index` and forgets its key.
     fn release(&mut self, index: usize) {
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
-        };
-        let Some(key) = slot.key.take() else {
-            return;
-        };
+        if let Some(key) = self.vacate(index) {
+            self.index.remove(&*key);
+        }
+    }
+
+    /// Frees the slot at `index`, leaving the index alone, and returns its key.
+    fn vacate(&mut self, index: usize) -> Option<Arc<[u8]>> {
+        let slot = self.slots.get_mut(index)?;
+        let key = slot.key.take()?;
         self.values -= slot.matches.values();
         slot.matches.clear();
         slot.referenced = false;
-        self.index.remove(&key);
         self.free.push(index);
+        Some(key)
     }
 }

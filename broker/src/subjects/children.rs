@@ -1,7 +1,9 @@
 //! The literal children of one trie node, by token: a short list compared in order
 //! while there are few (most nodes have one or two), a hash map once there are many,
-//! so a lookup costs a few byte comparisons on a narrow node and one hash on a wide
-//! one.
+//! so a lookup costs a few integer comparisons on a narrow node and one hash on a
+//! wide one. Each list entry carries a fingerprint of its token, so a lookup reads
+//! the token's bytes (a separate allocation, often not in the CPU cache) only when
+//! the fingerprint agrees.
 //!
 //! This only maps tokens to node ids; it never holds `*` or `>` (the node keeps
 //! those apart) and never decides what a token means.
@@ -20,8 +22,25 @@ const MAP_FEWEST: usize = 4;
 /// Literal children by token.
 #[derive(Debug)]
 pub(super) enum Children {
-    List(Vec<(Box<[u8]>, NodeId)>),
+    List(Vec<Listed>),
     Map(HashMap<Box<[u8]>, NodeId>),
+}
+
+/// One child in the list form.
+#[derive(Debug)]
+pub(super) struct Listed {
+    fingerprint: u64,
+    token: Box<[u8]>,
+    child: NodeId,
+}
+
+/// A cheap summary of a token: equal tokens have equal fingerprints. Not a defence
+/// against chosen collisions, which only cost a byte comparison in a list of at most
+/// `LIST_MOST`.
+fn fingerprint(token: &[u8]) -> u64 {
+    token.iter().fold(token.len() as u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Children {
@@ -32,10 +51,12 @@ impl Children {
     /// The child behind `token`.
     pub(super) fn get(&self, token: &[u8]) -> Option<NodeId> {
         match self {
-            Self::List(list) => list
-                .iter()
-                .find(|(known, _)| **known == *token)
-                .map(|(_, child)| *child),
+            Self::List(list) => {
+                let fingerprint = fingerprint(token);
+                list.iter()
+                    .find(|listed| listed.fingerprint == fingerprint && *listed.token == *token)
+                    .map(|listed| listed.child)
+            }
             Self::Map(map) => map.get(token).copied(),
         }
     }
@@ -44,12 +65,19 @@ impl Children {
     pub(super) fn insert(&mut self, token: Box<[u8]>, child: NodeId) {
         match self {
             Self::List(list) => {
-                if let Some(entry) = list.iter_mut().find(|(known, _)| *known == token) {
-                    entry.1 = child;
+                if let Some(listed) = list.iter_mut().find(|listed| listed.token == token) {
+                    listed.child = child;
                 } else if list.len() < LIST_MOST {
-                    list.push((token, child));
+                    list.push(Listed {
+                        fingerprint: fingerprint(&token),
+                        token,
+                        child,
+                    });
                 } else {
-                    let mut map: HashMap<Box<[u8]>, NodeId> = list.drain(..).collect();
+                    let mut map: HashMap<Box<[u8]>, NodeId> = list
+                        .drain(..)
+                        .map(|listed| (listed.token, listed.child))
+                        .collect();
                     map.insert(token, child);
                     *self = Self::Map(map);
                 }
@@ -63,11 +91,19 @@ impl Children {
     /// Forgets the child behind `token`.
     pub(super) fn remove(&mut self, token: &[u8]) {
         match self {
-            Self::List(list) => list.retain(|(known, _)| **known != *token),
+            Self::List(list) => list.retain(|listed| *listed.token != *token),
             Self::Map(map) => {
                 map.remove(token);
                 if map.len() <= MAP_FEWEST {
-                    *self = Self::List(map.drain().collect());
+                    let list = map
+                        .drain()
+                        .map(|(token, child)| Listed {
+                            fingerprint: fingerprint(&token),
+                            token,
+                            child,
+                        })
+                        .collect();
+                    *self = Self::List(list);
                 }
             }
         }

@@ -44,6 +44,19 @@ pub const FULL_WILDCARD: &[u8] = b">";
 ///
 /// Follows nats-server's `IsValidSubject`.
 pub fn is_valid_subscription_subject(subject: &[u8]) -> bool {
+    is_valid_subject(subject, true)
+}
+
+/// Whether `subject` is a valid publish subject: a valid subject with no wildcard
+/// token, so that it names exactly one subject.
+///
+/// Follows nats-server's `IsValidPublishSubject`.
+pub fn is_valid_publish_subject(subject: &[u8]) -> bool {
+    is_valid_subject(subject, false)
+}
+
+/// `isValidSubject`, and with `wildcards` false `subjectIsLiteral` too, in one pass.
+fn is_valid_subject(subject: &[u8], wildcards: bool) -> bool {
     if subject.is_empty() {
         return false;
     }
@@ -55,17 +68,12 @@ pub fn is_valid_subscription_subject(subject: &[u8]) -> bool {
         if token.iter().any(|byte| is_subject_whitespace(*byte)) {
             return false;
         }
+        if is_wildcard(token) && !wildcards {
+            return false;
+        }
         after_full_wildcard = token == FULL_WILDCARD;
     }
     true
-}
-
-/// Whether `subject` is a valid publish subject: a valid subject with no wildcard
-/// token, so that it names exactly one subject.
-///
-/// Follows nats-server's `IsValidPublishSubject`.
-pub fn is_valid_publish_subject(subject: &[u8]) -> bool {
-    is_valid_subscription_subject(subject) && is_literal_subject(subject)
 }
 
 /// Whether `queue` is a valid queue group name: non-empty, with no space, `\t`,
