@@ -32,8 +32,6 @@ pub(crate) struct Subscription {
     pub key: SubscriptionKey,
     /// The subject (with wildcards) it was made for.
     pub subject: Bytes,
-    /// Its queue group, if any.
-    pub queue: Option<Bytes>,
     /// UNSUB with a maximum: it ends after this many deliveries.
     pub max: Option<u64>,
     /// Messages delivered so far.

@@ -47,11 +47,11 @@ impl Core {
                         .is_some_and(|client| !client.closing)
             };
             let matches = self.subjects.matches(&message.subject);
-            targets.extend(matches.plain().filter(|s| wanted(s)).cloned());
-            for group in matches.queues() {
-                let members = group.len();
-                let chosen = (0..members)
-                    .filter_map(|step| group.get((rotation + step) % members))
+            targets.extend(matches.plain().iter().filter(|s| wanted(s)).cloned());
+            for group in matches.groups() {
+                let members = group.members();
+                let chosen = (0..members.len())
+                    .filter_map(|step| members.get((rotation + step) % members.len()))
                     .find(|s| wanted(s));
                 if let Some(member) = chosen {
                     targets.push(member.clone());
@@ -142,7 +142,7 @@ impl Core {
         let Some(sid) = client
             .subscriptions
             .iter()
-            .find(|(_, subscription)| subjects::pattern_matches(&subscription.subject, reply))
+            .find(|(_, subscription)| subjects::subject_matches_filter(reply, &subscription.subject))
             .map(|(sid, _)| sid.clone())
         else {
             return;

@@ -20,7 +20,7 @@ use self::client::{Client, Subscription, Subscriber};
 pub use self::outbox::Outbox;
 use self::stats::Stats;
 use crate::config::{Authorization, Limits, Ping};
-use crate::doors::nats::{self as door, ClientOperation, Connect, Info, Publish, Violation};
+use crate::doors::nats::{self as door, ClientOperation, Connect, Info, Violation};
 use crate::subjects::{self, SubjectTrie};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
@@ -267,8 +267,8 @@ impl Core {
     }
 
     /// The subject trie's counters, for monitoring.
-    pub fn subject_stats(&self) -> subjects::Stats {
-        self.subjects.stats()
+    pub fn subject_stats(&self) -> subjects::Statistics {
+        self.subjects.statistics()
     }
 
     fn info(&self, id: ClientId, address: SocketAddr) -> Info {
@@ -380,7 +380,6 @@ impl Core {
             Subscription {
                 key,
                 subject,
-                queue,
                 max: None,
                 delivered: 0,
             },

@@ -242,11 +242,13 @@ fn subsz(core: &Core) -> Value {
     let stats = core.subject_stats();
     json!({
         "num_subscriptions": stats.subscriptions,
-        "num_cache": stats.cache_entries,
+        "num_cache": stats.cached,
         "num_inserts": stats.inserts,
         "num_removes": stats.removes,
         "num_matches": stats.matches,
-        "cache_hit_rate": stats.cache_hit_rate(),
+        "cache_hit_rate": stats.cache_hit_rate,
+        "max_fanout": stats.max_fanout,
+        "avg_fanout": stats.average_fanout,
     })
 }
 

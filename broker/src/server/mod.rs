@@ -58,7 +58,6 @@ enum Connection {
 }
 
 /// The bound broker, ready to run.
-#[derive(Debug)]
 pub struct Server {
     poll: Poll,
     nats_listener: Option<TcpListener>,
@@ -391,6 +390,17 @@ impl Server {
                 let _ = self.poll.registry().deregister(request.stream());
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Server")
+            .field("nats", &self.nats_address)
+            .field("http", &self.http_address)
+            .field("connections", &self.connections.len())
+            .finish_non_exhaustive()
     }
 }
 
