@@ -61,6 +61,15 @@ pub(super) struct QueueGroup<T> {
     pub(super) members: Slab<Entry<T>>,
 }
 
+/// The queue groups of one node, kept apart so that the many nodes with none pay
+/// one pointer.
+#[derive(Debug)]
+struct QueueGroups<T> {
+    groups: Slab<QueueGroup<T>>,
+    /// Where each group of `groups` is, by name.
+    slots: HashMap<Arc<[u8]>, usize>,
+}
+
 /// A node of the trie.
 #[derive(Debug)]
 pub(super) struct Node<T> {
@@ -70,9 +79,8 @@ pub(super) struct Node<T> {
     pub(super) single_wildcard: Option<NodeId>,
     pub(super) full_wildcard: Option<NodeId>,
     pub(super) plain: Slab<Entry<T>>,
-    pub(super) groups: Slab<QueueGroup<T>>,
-    /// Where each group of `groups` is, by name.
-    group_slots: HashMap<Arc<[u8]>, usize>,
+    /// `None` while no queue group subscribed here.
+    queues: Option<Box<QueueGroups<T>>>,
 }
 
 impl<T> Node<T> {
@@ -83,8 +91,7 @@ impl<T> Node<T> {
             single_wildcard: None,
             full_wildcard: None,
             plain: Slab::new(),
-            groups: Slab::new(),
-            group_slots: HashMap::new(),
+            queues: None,
         }
     }
 
@@ -122,7 +129,7 @@ impl<T> Node<T> {
     /// Whether the node holds no subscription and has no child, so it can go.
     pub(super) fn is_unused(&self) -> bool {
         self.plain.is_empty()
-            && self.groups.is_empty()
+            && self.queues.is_none()
             && self.literals.is_empty()
             && self.single_wildcard.is_none()
             && self.full_wildcard.is_none()
@@ -138,23 +145,33 @@ impl<T> Node<T> {
     ) -> (Option<usize>, usize) {
         let entry = Entry { serial, value };
         let Some(queue) = queue else {
+            // Most subjects have one subscriber: room for four would waste three.
+            if self.plain.capacity() == 0 {
+                self.plain.reserve_exact(1);
+            }
             return (None, self.plain.insert(entry));
         };
-        let group = match self.group_slots.get(queue) {
+        let queues = self.queues.get_or_insert_with(|| {
+            Box::new(QueueGroups {
+                groups: Slab::new(),
+                slots: HashMap::new(),
+            })
+        });
+        let group = match queues.slots.get(queue) {
             Some(group) => *group,
             None => {
                 let name: Arc<[u8]> = queue.into();
-                let group = self.groups.insert(QueueGroup {
+                let group = queues.groups.insert(QueueGroup {
                     name: Arc::clone(&name),
                     members: Slab::new(),
                 });
-                self.group_slots.insert(name, group);
+                queues.slots.insert(name, group);
                 group
             }
         };
-        let slot = match self.groups.get_mut(group) {
+        let slot = match queues.groups.get_mut(group) {
             Some(found) => found.members.insert(entry),
-            // Unreachable: `group_slots` only names groups in `groups`.
+            // Unreachable: `slots` only names groups in `groups`.
             None => return (None, self.plain.insert(entry)),
         };
         (Some(group), slot)
@@ -165,7 +182,7 @@ impl<T> Node<T> {
     pub(super) fn get(&self, group: Option<usize>, slot: usize, serial: u64) -> Option<&T> {
         let entries = match group {
             None => &self.plain,
-            Some(group) => &self.groups.get(group)?.members,
+            Some(group) => &self.queues.as_ref()?.groups.get(group)?.members,
         };
         entries
             .get(slot)
@@ -179,20 +196,31 @@ impl<T> Node<T> {
         let Some(group) = group else {
             return take_entry(&mut self.plain, slot, serial);
         };
-        let found = self.groups.get_mut(group)?;
+        let queues = self.queues.as_mut()?;
+        let found = queues.groups.get_mut(group)?;
         let value = take_entry(&mut found.members, slot, serial)?;
         if found.members.is_empty() {
-            if let Some(emptied) = self.groups.try_remove(group) {
-                self.group_slots.remove(&emptied.name);
+            if let Some(emptied) = queues.groups.try_remove(group) {
+                queues.slots.remove(&emptied.name);
+            }
+            if queues.groups.is_empty() {
+                self.queues = None;
             }
         }
         Some(value)
     }
 
+    /// The queue groups with members here.
+    pub(super) fn groups(&self) -> impl Iterator<Item = &QueueGroup<T>> {
+        self.queues
+            .iter()
+            .flat_map(|queues| queues.groups.iter().map(|(_, group)| group))
+    }
+
     /// Every subscription here: its queue group's name (if any) and its value.
     pub(super) fn subscriptions(&self) -> impl Iterator<Item = (Option<&[u8]>, &T)> {
         let plain = self.plain.iter().map(|(_, entry)| (None, &entry.value));
-        let grouped = self.groups.iter().flat_map(|(_, group)| {
+        let grouped = self.groups().flat_map(|group| {
             group
                 .members
                 .iter()

@@ -81,7 +81,7 @@ fn add_node<T: Clone>(
     for (_, entry) in &node.plain {
         matches.push_plain(&entry.value);
     }
-    for (_, group) in &node.groups {
+    for group in node.groups() {
         let members = group.members.iter().map(|(_, entry)| &entry.value);
         matches.extend_group(&group.name, members, group_slots);
     }
