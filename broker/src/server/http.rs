@@ -169,7 +169,8 @@ fn varz(core: &Core, http: SocketAddr, now: Instant) -> Value {
     json!({
         "server_id": settings.server_id,
         "server_name": settings.server_name,
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": crate::core::NATS_PROTOCOL_LEVEL,
+        "sinew_version": env!("CARGO_PKG_VERSION"),
         "proto": 1,
         "host": settings.address.ip().to_string(),
         "port": settings.address.port(),
