@@ -9,8 +9,7 @@
 use clap::Parser;
 use sinew_broker::config::{
     Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONTROL_LINE,
-    DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_MAX_PINGS_OUT, DEFAULT_NATS, Overrides,
-    User,
+    DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_MAX_PINGS_OUT, DEFAULT_NATS, Overrides, User,
 };
 use sinew_broker::data_dir::DataDir;
 use sinew_broker::server::Server;
@@ -21,7 +20,11 @@ use std::process::ExitCode;
 /// The broker's settings; each flag overrides the config file, which overrides
 /// the default shown.
 #[derive(Debug, Parser)]
-#[command(name = "sinew-broker", version, about = "Sinew's broker: NATS clients connect to it unchanged")]
+#[command(
+    name = "sinew-broker",
+    version,
+    about = "Sinew's broker: NATS clients connect to it unchanged"
+)]
 struct Args {
     /// A TOML file of settings (the same names as these flags, grouped as in
     /// the README).
@@ -50,7 +53,11 @@ struct Args {
     #[arg(long, value_name = "BYTES", help = format!("The most bytes waiting for one client before it is closed as a slow consumer [default: {DEFAULT_MAX_PENDING}]"))]
     max_pending: Option<usize>,
     /// How often idle clients are pinged, in milliseconds.
-    #[arg(long, value_name = "MS", help = "How often idle clients are pinged, in milliseconds [default: 120000]")]
+    #[arg(
+        long,
+        value_name = "MS",
+        help = "How often idle clients are pinged, in milliseconds [default: 120000]"
+    )]
     ping_interval_ms: Option<u64>,
     /// Unanswered pings before a client is closed as stale.
     #[arg(long, value_name = "N", help = format!("Unanswered pings before a client is closed as stale [default: {DEFAULT_MAX_PINGS_OUT}]"))]

@@ -17,7 +17,6 @@ use crate::subjects;
 use bytes::Bytes;
 use std::time::Instant;
 
-
 impl Core {
     /// Routes one PUB or HPUB from client `id`.
     pub(super) fn publish(&mut self, id: ClientId, message: &Publish, _now: Instant) {
@@ -33,6 +32,10 @@ impl Core {
         let echo = publisher.options.echo;
         let verbose = publisher.options.verbose;
         let no_responders = publisher.options.no_responders;
+        if verbose {
+            // nats-server acknowledges before it delivers.
+            self.ok(id);
+        }
 
         let mut targets = std::mem::take(&mut self.targets);
         targets.clear();
@@ -63,11 +66,11 @@ impl Core {
         }
         let delivered = !targets.is_empty();
         self.targets = targets;
-        if !delivered && no_responders && let Some(reply) = &message.reply {
+        if !delivered
+            && no_responders
+            && let Some(reply) = &message.reply
+        {
             self.no_responders(id, &message.subject, reply);
-        }
-        if verbose {
-            self.ok(id);
         }
     }
 
@@ -118,7 +121,10 @@ impl Core {
         let mut finished = None;
         if let Some(subscription) = client.subscriptions.get_mut(&target.sid) {
             subscription.delivered += 1;
-            if subscription.max.is_some_and(|max| subscription.delivered >= max) {
+            if subscription
+                .max
+                .is_some_and(|max| subscription.delivered >= max)
+            {
                 finished = client.subscriptions.remove(&target.sid);
             }
         }
@@ -142,7 +148,9 @@ impl Core {
         let Some(sid) = client
             .subscriptions
             .iter()
-            .find(|(_, subscription)| subjects::subject_matches_filter(reply, &subscription.subject))
+            .find(|(_, subscription)| {
+                subjects::subject_matches_filter(reply, &subscription.subject)
+            })
             .map(|(sid, _)| sid.clone())
         else {
             return;

@@ -16,7 +16,7 @@ pub mod stats;
 mod client;
 mod deliver;
 
-use self::client::{Client, Subscription, Subscriber};
+use self::client::{Client, Subscriber, Subscription};
 pub use self::outbox::Outbox;
 use self::stats::Stats;
 use crate::config::{Authorization, Limits, Ping};
@@ -107,10 +107,9 @@ impl Core {
             closes: Vec::new(),
             next_sweep: now + SWEEP_INTERVAL,
             // Queue groups start at a member that differs from server to server.
-            queue_cursor: settings
-                .server_id
-                .bytes()
-                .fold(0usize, |hash, byte| hash.wrapping_mul(31).wrapping_add(usize::from(byte))),
+            queue_cursor: settings.server_id.bytes().fold(0usize, |hash, byte| {
+                hash.wrapping_mul(31).wrapping_add(usize::from(byte))
+            }),
             targets: Vec::new(),
             settings,
         }
@@ -134,7 +133,11 @@ impl Core {
         self.clients.insert(id, client);
         self.dirty.push(id);
         if full {
-            self.refuse(id, "maximum connections exceeded", CloseReason::MaxConnectionsExceeded);
+            self.refuse(
+                id,
+                "maximum connections exceeded",
+                CloseReason::MaxConnectionsExceeded,
+            );
         }
     }
 
@@ -184,7 +187,10 @@ impl Core {
             if client.closing {
                 continue;
             }
-            if client.authentication_deadline.is_some_and(|deadline| now >= deadline) {
+            if client
+                .authentication_deadline
+                .is_some_and(|deadline| now >= deadline)
+            {
                 late.push(id);
                 continue;
             }
@@ -203,7 +209,11 @@ impl Core {
             self.dirty.push(id);
         }
         for id in late {
-            self.refuse(id, "Authentication Timeout", CloseReason::AuthenticationTimeout);
+            self.refuse(
+                id,
+                "Authentication Timeout",
+                CloseReason::AuthenticationTimeout,
+            );
         }
         for id in stale {
             self.refuse(id, "Stale Connection", CloseReason::StaleConnection);
@@ -368,10 +378,7 @@ impl Core {
             client: id,
             sid: sid.clone(),
         };
-        let Ok(key) = self
-            .subjects
-            .insert(&subject, queue.as_deref(), subscriber)
-        else {
+        let Ok(key) = self.subjects.insert(&subject, queue.as_deref(), subscriber) else {
             self.error(id, "Invalid Subject");
             return;
         };

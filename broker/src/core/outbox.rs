@@ -115,7 +115,10 @@ mod tests {
     fn gather(outbox: &Outbox) -> Vec<u8> {
         let mut slices = [IoSlice::new(&[]); 16];
         let count = outbox.io_slices(&mut slices);
-        slices[..count].iter().flat_map(|slice| slice.to_vec()).collect()
+        slices[..count]
+            .iter()
+            .flat_map(|slice| slice.to_vec())
+            .collect()
     }
 
     #[test]
@@ -136,7 +139,10 @@ mod tests {
         assert_eq!(gather(&outbox), expected);
         assert_eq!(outbox.pending(), expected.len());
         assert!(
-            outbox.chunks.iter().any(|chunk| chunk.as_ptr() == large.as_ptr()),
+            outbox
+                .chunks
+                .iter()
+                .any(|chunk| chunk.as_ptr() == large.as_ptr()),
             "the large payload is shared, not copied"
         );
         outbox.advance(20);

@@ -52,7 +52,8 @@ impl Request {
                 match self.stream.read(&mut buffer) {
                     Ok(0) => return true,
                     Ok(count) => {
-                        self.input.extend_from_slice(buffer.get(..count).unwrap_or(&[]));
+                        self.input
+                            .extend_from_slice(buffer.get(..count).unwrap_or(&[]));
                         if self.input.len() > MAX_REQUEST {
                             self.response = Some((status(431, "text/plain", b"too large\n"), 0));
                             break;
@@ -118,7 +119,13 @@ fn json_response(value: &Value) -> Vec<u8> {
     status(200, "application/json", &body)
 }
 
-fn respond(method: Option<&str>, path: &str, core: &Core, http: SocketAddr, now: Instant) -> Vec<u8> {
+fn respond(
+    method: Option<&str>,
+    path: &str,
+    core: &Core,
+    http: SocketAddr,
+    now: Instant,
+) -> Vec<u8> {
     if method != Some("GET") {
         return status(405, "text/plain", b"only GET\n");
     }
@@ -259,10 +266,26 @@ fn metrics(core: &Core, now: Instant) -> String {
     let counters: [(&str, &str, u64); 6] = [
         ("in_msgs", "Messages received from clients", stats.in_msgs),
         ("out_msgs", "Messages delivered to clients", stats.out_msgs),
-        ("in_bytes", "Payload bytes received from clients", stats.in_bytes),
-        ("out_bytes", "Payload bytes delivered to clients", stats.out_bytes),
-        ("slow_consumers", "Clients closed as slow consumers", stats.slow_consumers),
-        ("connections", "Clients accepted since the start", stats.total_connections),
+        (
+            "in_bytes",
+            "Payload bytes received from clients",
+            stats.in_bytes,
+        ),
+        (
+            "out_bytes",
+            "Payload bytes delivered to clients",
+            stats.out_bytes,
+        ),
+        (
+            "slow_consumers",
+            "Clients closed as slow consumers",
+            stats.slow_consumers,
+        ),
+        (
+            "connections",
+            "Clients accepted since the start",
+            stats.total_connections,
+        ),
     ];
     for (name, help, value) in counters {
         let counter: Counter<u64, AtomicU64> = Counter::default();
@@ -270,13 +293,21 @@ fn metrics(core: &Core, now: Instant) -> String {
         registry.register(name, help, counter);
     }
     let gauges: [(&str, &str, i64); 4] = [
-        ("clients", "Clients connected now", core.client_count() as i64),
+        (
+            "clients",
+            "Clients connected now",
+            core.client_count() as i64,
+        ),
         (
             "subscriptions",
             "Subscriptions held now",
             core.subject_stats().subscriptions as i64,
         ),
-        ("resident_memory_bytes", "Resident memory", resident_bytes() as i64),
+        (
+            "resident_memory_bytes",
+            "Resident memory",
+            resident_bytes() as i64,
+        ),
         (
             "uptime_seconds",
             "Seconds since the broker started",

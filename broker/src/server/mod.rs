@@ -301,9 +301,14 @@ impl Server {
         };
         let id = client.id;
         match client.read() {
-            nats::ReadOutcome::Data { more } => {
+            nats::ReadOutcome::Data { more, closed } => {
                 self.core.handle_input(id, &mut client.input, now);
-                if more {
+                if closed {
+                    // What it sent last is answered before the connection ends.
+                    tracing::info!(client = id, "client closed");
+                    client.close_by.get_or_insert(now + CLOSE_FLUSH);
+                    self.write(key);
+                } else if more {
                     self.ready.push_back(key);
                 }
             }
@@ -364,7 +369,11 @@ impl Server {
                 Connection::Http(_) => None,
             })
             .filter(|(_, client, by)| {
-                now >= *by || self.core.outbox(client.id).is_none_or(|outbox| outbox.is_empty())
+                now >= *by
+                    || self
+                        .core
+                        .outbox(client.id)
+                        .is_none_or(|outbox| outbox.is_empty())
             })
             .map(|(key, client, _)| (key, client.id))
             .collect();

@@ -22,8 +22,10 @@ const MAX_SLICES: usize = 64;
 /// What a read turn found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ReadOutcome {
-    /// Bytes arrived; `more` if the budget ran out before the socket was empty.
-    Data { more: bool },
+    /// Bytes arrived; `more` if the budget ran out before the socket was empty,
+    /// `closed` if the client closed its side after them (they are still to be
+    /// handled, and answered, before the connection ends).
+    Data { more: bool, closed: bool },
     /// Nothing to read now.
     Idle,
     /// The client closed its side, or the connection failed.
@@ -68,11 +70,21 @@ impl Client {
             let start = self.input.len();
             let room = self.input.capacity() - start;
             self.input.resize(start + room.min(READ_SIZE), 0);
-            let result = self.stream.read(self.input.get_mut(start..).unwrap_or(&mut []));
+            let result = self
+                .stream
+                .read(self.input.get_mut(start..).unwrap_or(&mut []));
             match result {
                 Ok(0) => {
                     self.input.truncate(start);
-                    return ReadOutcome::Closed;
+                    self.readable = false;
+                    return if arrived {
+                        ReadOutcome::Data {
+                            more: false,
+                            closed: true,
+                        }
+                    } else {
+                        ReadOutcome::Closed
+                    };
                 }
                 Ok(count) => {
                     self.input.truncate(start + count);
@@ -84,7 +96,10 @@ impl Client {
                         io::ErrorKind::WouldBlock => {
                             self.readable = false;
                             return if arrived {
-                                ReadOutcome::Data { more: false }
+                                ReadOutcome::Data {
+                                    more: false,
+                                    closed: false,
+                                }
                             } else {
                                 ReadOutcome::Idle
                             };
@@ -95,7 +110,10 @@ impl Client {
                 }
             }
         }
-        ReadOutcome::Data { more: true }
+        ReadOutcome::Data {
+            more: true,
+            closed: false,
+        }
     }
 
     /// Writes from `outbox` until it is empty or the socket is full.

@@ -1,0 +1,225 @@
+//! The NATS door end to end, against the real binary, with the real nats-server
+//! beside it: bad input from raw sockets gets exactly what nats-server answers
+//! (its -ERR, a close, or both; compared byte for byte in the same test), a slow
+//! consumer is cut off while a fast one gets everything, credentials are checked,
+//! and the broker keeps serving everyone else throughout.
+
+mod util;
+
+use std::io::{Read, Write};
+use util::{TIMEOUT, answer, client, expect_line, http_get, nats_server, read_line, sinew_broker};
+
+/// Bad (or odd) input, each sent on a fresh connection, then `PING`.
+fn cases() -> Vec<(&'static str, Vec<u8>)> {
+    let mut long_line = b"PUB ".to_vec();
+    long_line.extend(std::iter::repeat_n(b'a', 1 << 20));
+    vec![
+        ("garbage", b"FOO BAR\r\n".to_vec()),
+        ("a control line of 1 MiB", long_line),
+        ("PUB with a wrong size", b"PUB a 3\r\nhello\r\n".to_vec()),
+        ("a payload over the maximum", b"PUB a 2000000\r\n".to_vec()),
+        (
+            "CONNECT with broken JSON",
+            b"CONNECT {\"verbose\":\r\n".to_vec(),
+        ),
+        ("a non-numeric PUB size", b"PUB a x\r\nhi\r\n".to_vec()),
+        ("SUB to an invalid subject", b"SUB a..b 1\r\n".to_vec()),
+        (
+            "a pedantic PUB to a wildcard",
+            b"CONNECT {\"verbose\":false,\"pedantic\":true}\r\nPUB a.* 2\r\nhi\r\n".to_vec(),
+        ),
+        (
+            "no_responders without headers",
+            b"CONNECT {\"no_responders\":true}\r\n".to_vec(),
+        ),
+        (
+            "verbose SUB and UNSUB",
+            b"CONNECT {\"verbose\":true}\r\nSUB foo 1\r\nUNSUB 1\r\n".to_vec(),
+        ),
+        (
+            "a request nobody answers",
+            b"CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\r\n\
+              SUB _INBOX.r 7\r\nPUB nobody.home _INBOX.r 2\r\nhi\r\n"
+                .to_vec(),
+        ),
+        (
+            "HPUB without headers",
+            b"HPUB a 12 14\r\nNATS/1.0\r\n\r\nhi\r\n".to_vec(),
+        ),
+        (
+            "lower-case operations",
+            b"sub foo 1\r\npub foo 2\r\nhi\r\n".to_vec(),
+        ),
+    ]
+}
+
+#[test]
+fn bad_input_gets_what_nats_server_answers() {
+    let sinew = sinew_broker(&[]);
+    let reference = nats_server(&[]);
+    let mut good = client(sinew.nats, "{\"verbose\":false}");
+    good.get_mut().write_all(b"SUB still.here 1\r\n").unwrap();
+    for (name, input) in cases() {
+        let ours = answer(sinew.nats, &input);
+        let theirs = answer(reference.nats, &input);
+        assert_eq!(ours, theirs, "{name}: Sinew (left) and nats-server (right)");
+        // Everyone else is still served.
+        good.get_mut()
+            .write_all(b"PUB still.here 2\r\nok\r\n")
+            .unwrap();
+        expect_line(&mut good, "MSG still.here 1 2");
+        expect_line(&mut good, "ok");
+    }
+}
+
+#[test]
+fn wrong_credentials_are_refused_as_nats_server_refuses_them() {
+    let sinew = sinew_broker(&["--token", "s3cret"]);
+    let reference = nats_server(&["--auth", "s3cret"]);
+    for connect in [
+        &b"CONNECT {\"auth_token\":\"wrong\"}\r\n"[..],
+        b"CONNECT {}\r\n",
+        b"SUB foo 1\r\n",
+    ] {
+        assert_eq!(
+            answer(sinew.nats, connect),
+            answer(reference.nats, connect),
+            "{}",
+            String::from_utf8_lossy(connect)
+        );
+    }
+    let mut right = client(sinew.nats, "{\"auth_token\":\"s3cret\",\"verbose\":false}");
+    right.get_mut().write_all(b"PING\r\n").unwrap();
+    expect_line(&mut right, "PONG");
+    let users = sinew_broker(&["--user", "alice", "--password", "pw"]);
+    let refused = answer(
+        users.nats,
+        b"CONNECT {\"user\":\"alice\",\"pass\":\"no\"}\r\n",
+    );
+    assert_eq!(refused, "-ERR 'Authorization Violation'\r\n");
+    let mut alice = client(
+        users.nats,
+        "{\"user\":\"alice\",\"pass\":\"pw\",\"verbose\":false}",
+    );
+    alice.get_mut().write_all(b"PING\r\n").unwrap();
+    expect_line(&mut alice, "PONG");
+}
+
+#[test]
+fn a_slow_consumer_is_cut_off_while_a_fast_one_gets_everything() {
+    const MESSAGES: usize = 20_000;
+    const SIZE: usize = 1024;
+    let sinew = sinew_broker(&["--max-pending", "4194304"]);
+    let http = sinew.http.unwrap();
+    // The slow subscriber never reads, with a small receive buffer.
+    let slow = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    slow.set_recv_buffer_size(4096).unwrap();
+    slow.connect(&sinew.nats.into()).unwrap();
+    let mut slow: std::net::TcpStream = slow.into();
+    slow.write_all(b"CONNECT {\"verbose\":false}\r\nSUB load 1\r\nPING\r\n")
+        .unwrap();
+    let mut fast = client(sinew.nats, "{\"verbose\":false}");
+    fast.get_mut().write_all(b"SUB load 1\r\nPING\r\n").unwrap();
+    expect_line(&mut fast, "PONG");
+    // The slow one's subscription is in place once its PONG has been written;
+    // its INFO and PONG fit in its receive buffer, so wait for them there.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    slow.set_read_timeout(Some(TIMEOUT)).unwrap();
+    while !head.ends_with(b"PONG\r\n") {
+        assert_eq!(
+            slow.read(&mut byte).unwrap(),
+            1,
+            "the slow client was closed early"
+        );
+        head.push(byte[0]);
+    }
+    let publisher = std::thread::spawn(move || {
+        let mut publisher = client(sinew.nats, "{\"verbose\":false}");
+        let payload = vec![b'x'; SIZE];
+        let mut batch = Vec::new();
+        for _ in 0..MESSAGES {
+            batch.extend_from_slice(format!("PUB load {SIZE}\r\n").as_bytes());
+            batch.extend_from_slice(&payload);
+            batch.extend_from_slice(b"\r\n");
+            if batch.len() > 256 * 1024 {
+                publisher.get_mut().write_all(&batch).unwrap();
+                batch.clear();
+            }
+        }
+        publisher.get_mut().write_all(&batch).unwrap();
+        publisher.get_mut().write_all(b"PING\r\n").unwrap();
+        expect_line(&mut publisher, "PONG");
+        sinew
+    });
+    for index in 0..MESSAGES {
+        let line = read_line(&mut fast);
+        assert_eq!(line, format!("MSG load 1 {SIZE}"), "message {index}");
+        let payload = read_line(&mut fast);
+        assert_eq!(payload.len(), SIZE);
+    }
+    let sinew = publisher.join().unwrap();
+    let varz: serde_json::Value = serde_json::from_str(&http_get(http, "/varz")).unwrap();
+    assert_eq!(varz["slow_consumers"], 1, "{varz}");
+    assert!(
+        varz["mem"].as_u64().unwrap() < 256 << 20,
+        "memory stayed bounded: {varz}"
+    );
+    // The slow client was closed: its reads end.
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    drop(sinew);
+}
+
+#[test]
+fn monitoring_reports_what_happened() {
+    let sinew = sinew_broker(&[]);
+    let http = sinew.http.unwrap();
+    assert!(http_get(http, "/healthz").contains("ok"));
+    let mut subscriber = client(sinew.nats, "{\"verbose\":false,\"name\":\"watcher\"}");
+    subscriber
+        .get_mut()
+        .write_all(b"SUB m.> 1\r\nPING\r\n")
+        .unwrap();
+    expect_line(&mut subscriber, "PONG");
+    let mut publisher = client(sinew.nats, "{\"verbose\":false}");
+    publisher
+        .get_mut()
+        .write_all(b"PUB m.a 3\r\nabc\r\nPING\r\n")
+        .unwrap();
+    expect_line(&mut publisher, "PONG");
+    expect_line(&mut subscriber, "MSG m.a 1 3");
+    expect_line(&mut subscriber, "abc");
+    let varz: serde_json::Value = serde_json::from_str(&http_get(http, "/varz")).unwrap();
+    assert_eq!(varz["connections"], 2);
+    assert_eq!(varz["in_msgs"], 1);
+    assert_eq!(varz["out_msgs"], 1);
+    assert_eq!(varz["in_bytes"], 3);
+    assert_eq!(varz["subscriptions"], 1);
+    let connz: serde_json::Value = serde_json::from_str(&http_get(http, "/connz")).unwrap();
+    assert_eq!(connz["num_connections"], 2);
+    assert!(
+        connz["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|connection| {
+                connection["name"] == "watcher" && connection["subscriptions"] == 1
+            })
+    );
+    let subsz: serde_json::Value = serde_json::from_str(&http_get(http, "/subsz")).unwrap();
+    assert_eq!(subsz["num_subscriptions"], 1);
+    let metrics = http_get(http, "/metrics");
+    assert!(metrics.contains("sinew_in_msgs_total 1"), "{metrics}");
+    assert!(metrics.contains("sinew_clients 2"), "{metrics}");
+}
+
+#[test]
+fn too_many_connections_are_refused() {
+    let sinew = sinew_broker(&["--max-connections", "1"]);
+    let _first = client(sinew.nats, "{\"verbose\":false}");
+    assert_eq!(
+        answer(sinew.nats, b""),
+        "-ERR 'maximum connections exceeded'\r\n"
+    );
+}
