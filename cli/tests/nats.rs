@@ -295,3 +295,24 @@ fn a_wrong_token_is_refused_and_the_right_one_accepted() {
     let accepted = run(&format!("nats://s3cret@{address}"), &["pub", "x", "y"]);
     assert!(accepted.status.success(), "{}", text(&accepted.stderr));
 }
+
+/// The compatibility harness (interop-tests/nats/run.py) on nats-server alone: nats-py
+/// and nats.js must agree on every scenario's result, and no scenario may fail. It
+/// needs nats.js installed from the project's lock file (`npm ci --prefix
+/// interop-tests/nats`) as well as the Python packages.
+#[test]
+fn compatibility_harness_clients_agree_on_nats_server() {
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/run.py");
+    let output = Command::new("python3")
+        .arg(&harness)
+        .arg("--quiet")
+        .output()
+        .expect("python3 runs");
+    let report = text(&output.stdout);
+    assert!(
+        output.status.success() && report.ends_with("\nOK\n"),
+        "run.py failed ({}):\n{report}\n{}",
+        output.status,
+        text(&output.stderr)
+    );
+}
