@@ -74,6 +74,20 @@ class Collector:
         )
 
 
+async def settle(client):
+    """Returns once the server has processed everything this client sent before.
+
+    nats-py 2.16.0's flush() writes its PING straight to the socket, ahead of the
+    commands still waiting in its pending buffer for the flusher task (a SUB, a PUB),
+    so one flush can return before the server has them (a subscription missed
+    messages published just after it, about 1 run in 20). The first round trip
+    lets the flusher write the buffer (its turn comes before any reply can be read);
+    the second PING then follows those commands on the wire.
+    """
+    await client.flush()
+    await client.flush()
+
+
 async def ignore_errors(_error):
     """nats-py logs asynchronous errors unless given a callback."""
 
@@ -169,7 +183,7 @@ async def wildcards(context):
     for pattern in patterns:
         collectors[pattern] = Collector()
         await subscriber.subscribe(pattern, cb=collectors[pattern].callback)
-    await subscriber.flush()
+    await settle(subscriber)
     for subject in published:
         await publisher.publish(subject, subject.encode())
     # One barrier per pattern, on a subject it matches, after every test message:
@@ -178,7 +192,7 @@ async def wildcards(context):
     barriers = sorted({p.replace("*", "a").replace(">", "a") for p in patterns})
     for subject in barriers:
         await publisher.publish(subject, BARRIER)
-    await publisher.flush()
+    await settle(publisher)
     received = {}
     for pattern, collector in collectors.items():
         await collector.wait(lambda ms: any(m.data == BARRIER for m in ms), f"barrier on {pattern}")
@@ -197,21 +211,21 @@ async def queue_groups(context):
         for _ in range(3):
             member = await connect(context.url)
             await member.subscribe(subject, queue=group, cb=groups[group].callback)
-            await member.flush()
+            await settle(member)
             members.append(member)
     plain = await connect(context.url)
     await plain.subscribe(subject, cb=groups["plain"].callback)
-    await plain.flush()
+    await settle(plain)
     members.append(plain)
     publisher = await connect(context.url)
     for index in range(count):
         await publisher.publish(subject, str(index).encode())
-    await publisher.flush()
+    await settle(publisher)
     for name, collector in groups.items():
         await collector.wait(lambda ms: len(ms) >= count, f"{count} messages in {name}")
     # Anything extra (a duplicate) was sent before each member's PONG.
     for member in members:
-        await member.flush()
+        await settle(member)
     result = {}
     for name, collector in groups.items():
         payloads = collector.payloads()
@@ -230,7 +244,7 @@ async def request_reply(context):
         await message.respond(b"echo:" + message.data)
 
     await responder.subscribe("service.echo", cb=answer)
-    await responder.flush()
+    await settle(responder)
     requester = await connect(context.url)
     replies = []
     for payload in ("a", "b", "c"):
@@ -267,14 +281,14 @@ async def headers(context):
     subscriber = await connect(context.url)
     collector = Collector()
     await subscriber.subscribe("headers.test", cb=collector.callback)
-    await subscriber.flush()
+    await settle(subscriber)
     raw = await Raw.open(context.url, connect={})
     await raw.exchange(b"SUB headers.test 1\r\n")
     publisher = await connect(context.url)
     sent = {"X-Single": "one", "X-Spaces": "a b c", "X-Colon": "k: v", "lower-case": "kept"}
     await publisher.publish("headers.test", b"body", headers=sent)
     await publisher.publish("headers.test", b"", headers={"X-Empty-Payload": "yes"})
-    await publisher.flush()
+    await settle(publisher)
     await collector.wait(lambda ms: len(ms) >= 2, "2 messages with headers")
     raw_seen = await raw.exchange()
     received = sorted(
@@ -297,14 +311,14 @@ async def echo_off(context):
     await quiet.subscribe(subject, cb=collectors["echo_off"].callback)
     await loud.subscribe(subject, cb=collectors["echo_on"].callback)
     for connection in (quiet, loud):
-        await connection.flush()
+        await settle(connection)
     await quiet.publish(subject, b"from-echo-off")
-    await quiet.flush()
+    await settle(quiet)
     await loud.publish(subject, b"from-echo-on")
-    await loud.flush()
+    await settle(loud)
     # The barrier: published after both, so it arrives after any echo would have.
     await other.publish(subject, b"from-other")
-    await other.flush()
+    await settle(other)
     result = {}
     for name, collector in collectors.items():
         await collector.wait(lambda ms: any(m.data == b"from-other" for m in ms), f"barrier in {name}")
@@ -319,13 +333,13 @@ async def auto_unsubscribe(context):
     collector = Collector()
     subscription = await subscriber.subscribe("auto.test", cb=collector.callback)
     await subscription.unsubscribe(limit=3)
-    await subscriber.flush()
+    await settle(subscriber)
     publisher = await connect(context.url)
     for index in range(10):
         await publisher.publish("auto.test", str(index).encode())
-    await publisher.flush()
+    await settle(publisher)
     await collector.wait(lambda ms: len(ms) >= 3, "3 messages")
-    await subscriber.flush()
+    await settle(subscriber)
     delivered = len(collector.messages)
     await subscriber.close()
     await publisher.close()
@@ -342,15 +356,15 @@ async def max_payload(context):
     subscriber = await connect(context.url)
     collector = Collector()
     await subscriber.subscribe("payload.test", cb=collector.callback)
-    await subscriber.flush()
+    await settle(subscriber)
     client = await connect(context.url)
     limit = client.max_payload
     await client.publish("payload.test", b"x" * limit)
-    await client.flush()
+    await settle(client)
     await collector.wait(lambda ms: len(ms) >= 1, "the largest allowed message")
     try:
         await client.publish("payload.test", b"x" * (limit + 1))
-        await client.flush()
+        await settle(client)
         over, detail = "sent", None
     except errors.MaxPayloadError as error:
         over, detail = "refused_by_client", describe(error)
@@ -383,7 +397,7 @@ async def invalid_subjects(context):
     client_error = None
     try:
         await client.subscribe("foo..bar")
-        await client.flush()
+        await settle(client)
     except Exception as error:  # noqa: BLE001 - whatever the client raises is the observation
         client_error = describe(error)
     connected = client.is_connected
@@ -422,7 +436,7 @@ async def authentication(context):
     for name, token in (("no_token", None), ("wrong_token", "wrong"), ("right_token", context.token)):
         try:
             client = await connect(context.auth_url, token=token)
-            await client.flush()
+            await settle(client)
             await client.close()
             outcomes[name], details[name] = "accepted", None
         except Exception as error:  # noqa: BLE001 - whatever the client raises is the observation
@@ -470,7 +484,7 @@ async def reconnect(context):
     collector = Collector()
     await client.subscribe("restart.test", cb=collector.callback)
     await client.publish("restart.test", b"before")
-    await client.flush()
+    await settle(client)
     await collector.wait(lambda ms: len(ms) >= 1, "the message before the restart")
     host, port = parse_address(context.control)
     reader, writer = await until(asyncio.open_connection(host, port), "control connection")
@@ -481,14 +495,14 @@ async def reconnect(context):
         raise ScenarioTimeout(f"restart failed: {answer!r}")
     await until(disconnected.wait(), "the disconnect event")
     await until(reconnected.wait(), "the reconnect event")
-    await client.flush()
+    await settle(client)
     fresh = await connect(context.url)
     await fresh.publish("restart.test", b"after-from-fresh-client")
-    await fresh.flush()
+    await settle(fresh)
     await client.publish("restart.test", b"after-from-reconnected-client")
-    await client.flush()
+    await settle(client)
     await collector.wait(lambda ms: len(ms) >= 3, "both messages after the restart")
-    await client.flush()
+    await settle(client)
     await fresh.close()
     await client.close()
     return {
