@@ -4,9 +4,10 @@
 //! The logic is sans-IO: `core` takes connection events, client bytes and the
 //! time, and gives bytes to write and connections to close; `doors::nats` turns
 //! the NATS client protocol into operations and back; `subjects` matches subjects
-//! against subscriptions. Only `server` touches sockets and threads (one mio loop).
+//! against subscriptions; `client` is a small blocking NATS client. Only `server` touches sockets and threads (one mio loop).
 //! Nothing here may depend on `sinew`'s internals, only its public API.
 
+pub mod client;
 pub mod config;
 pub mod core;
 pub mod data_dir;

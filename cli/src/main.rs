@@ -1,6 +1,6 @@
 //! The `sinew` command: a command-line peer for any socket type (`sinew cat`), a
-//! window into a log directory (`sinew log`), benchmarks (`sinew bench`), and later
-//! broker client commands.
+//! window into a log directory (`sinew log`), benchmarks (`sinew bench`), and NATS
+//! client commands (`sinew pub`, `sub`, `request`, `reply`).
 //!
 //! Each subcommand lives in its own module; this file only parses the command line
 //! and dispatches. It must never print anything but what a subcommand asks for:
@@ -9,6 +9,7 @@
 mod bench;
 mod cat;
 mod log;
+mod nats;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,14 @@ enum Command {
     Log(log::LogCommand),
     /// Measure throughput (`thr`) or round-trip latency (`lat`).
     Bench(bench::BenchArgs),
+    /// Publish a message on a NATS subject.
+    Pub(nats::PublishArgs),
+    /// Subscribe to a NATS subject and print each message.
+    Sub(nats::SubscribeArgs),
+    /// Send a NATS request and print the reply.
+    Request(nats::RequestArgs),
+    /// Answer each NATS request on a subject with a fixed message.
+    Reply(nats::ReplyArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,5 +65,9 @@ fn main() -> ExitCode {
         Command::Cat(args) => cat::run(args),
         Command::Log(command) => log::run(command),
         Command::Bench(args) => bench::run(args),
+        Command::Pub(args) => nats::publish(args),
+        Command::Sub(args) => nats::subscribe(args),
+        Command::Request(args) => nats::request(args),
+        Command::Reply(args) => nats::reply(args),
     }
 }

