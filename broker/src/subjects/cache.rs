@@ -135,10 +135,10 @@ impl<T> MatchCache<T> {
         self.values += values;
         // Callers store only what `lookup` missed; should one not, the older result
         // goes.
-        if let Some(previous) = self.index.insert(key, index) {
-            if previous != index {
-                self.vacate(previous);
-            }
+        if let Some(previous) = self.index.insert(key, index)
+            && previous != index
+        {
+            self.vacate(previous);
         }
         Some(index)
     }

@@ -141,7 +141,7 @@ pub(crate) fn base64(raw: &RawValue) -> Result<(), Malformed> {
         .bytes()
         .filter(|&byte| byte != b'\r' && byte != b'\n')
         .collect();
-    if symbols.len() % 4 != 0 {
+    if !symbols.len().is_multiple_of(4) {
         return Err(Malformed);
     }
     let padding = symbols
