@@ -70,6 +70,9 @@ pub struct Server {
     next_client: ClientId,
     /// Connections with reading left over from their last turn.
     ready: VecDeque<usize>,
+    /// Clients being closed (keys), checked each turn until their outbox is
+    /// written or their time is up.
+    closing: Vec<usize>,
     nats_address: SocketAddr,
     http_address: SocketAddr,
     /// Set once a shutdown started: the time by which it ends regardless.
@@ -114,6 +117,7 @@ impl Server {
             keys: HashMap::new(),
             next_client: 1,
             ready: VecDeque::new(),
+            closing: Vec::new(),
             nats_address,
             http_address,
             stopping: None,
@@ -306,7 +310,10 @@ impl Server {
                 if closed {
                     // What it sent last is answered before the connection ends.
                     tracing::info!(client = id, "client closed");
-                    client.close_by.get_or_insert(now + CLOSE_FLUSH);
+                    if client.close_by.is_none() {
+                        client.close_by = Some(now + CLOSE_FLUSH);
+                        self.closing.push(key);
+                    }
                     self.write(key);
                 } else if more {
                     self.ready.push_back(key);
@@ -355,28 +362,37 @@ impl Server {
             CloseReason::ServerShutdown => SHUTDOWN_FLUSH,
             _ => CLOSE_FLUSH,
         };
+        if client.close_by.is_none() {
+            self.closing.push(key);
+        }
         client.close_by = Some(now + limit);
         self.write(key);
     }
 
     /// Ends the closing clients whose outbox is written or whose time is up.
     fn finish_closes(&mut self, now: Instant) {
-        let done: Vec<(usize, ClientId)> = self
-            .connections
-            .iter_mut()
-            .filter_map(|(key, connection)| match connection {
-                Connection::Nats(client) => client.close_by.map(|by| (key, client, by)),
-                Connection::Http(_) => None,
-            })
-            .filter(|(_, client, by)| {
-                now >= *by
-                    || self
-                        .core
-                        .outbox(client.id)
-                        .is_none_or(|outbox| outbox.is_empty())
-            })
-            .map(|(key, client, _)| (key, client.id))
-            .collect();
+        if self.closing.is_empty() {
+            return;
+        }
+        let mut done = Vec::new();
+        let connections = &self.connections;
+        let core = &mut self.core;
+        self.closing.retain(|&key| {
+            let Some(Connection::Nats(client)) = connections.get(key) else {
+                return false;
+            };
+            let Some(by) = client.close_by else {
+                return false;
+            };
+            let flushed = core
+                .outbox(client.id)
+                .is_none_or(|outbox| outbox.is_empty());
+            if now >= by || flushed {
+                done.push((key, client.id));
+                return false;
+            }
+            true
+        });
         for (key, id) in done {
             self.core.handle_closed(id);
             self.remove(key);
@@ -389,6 +405,7 @@ impl Server {
         }
         let connection = self.connections.remove(key);
         self.ready.retain(|&ready| ready != key);
+        self.closing.retain(|&closing| closing != key);
         match connection {
             Connection::Nats(mut client) => {
                 self.keys.remove(&client.id);
