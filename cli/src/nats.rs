@@ -229,21 +229,45 @@ pub fn subscribe(args: SubscribeArgs) -> ExitCode {
 
 fn run_subscribe(args: &SubscribeArgs) -> Result<(), Failure> {
     let mut client = connect(&args.server, "sub")?;
-    listen(
-        &mut client,
-        &args.subject,
-        args.queue.as_deref(),
-        args.count,
-    )?;
-    let mut printer = Printer {
+    let listening = Listening {
+        subject: &args.subject,
+        queue: args.queue.as_deref(),
+        count: args.count,
+        timeout: args.timeout,
         raw: args.raw,
-        number: 0,
     };
-    while args.count == 0 || printer.number < args.count {
-        let message = next(&mut client, args.timeout)?;
-        printer.print(&message)?;
+    listening.run(&mut client, |_, _, _| Ok(()))
+}
+
+/// What `sub` and `reply` share: the subscription, the count, the printing.
+struct Listening<'a> {
+    subject: &'a str,
+    queue: Option<&'a str>,
+    count: u64,
+    timeout: Option<u64>,
+    raw: bool,
+}
+
+impl Listening<'_> {
+    /// Subscribes, then prints each message and hands it to `each` (with its
+    /// number), until the count is reached.
+    fn run(
+        &self,
+        client: &mut Client,
+        mut each: impl FnMut(&mut Client, &Message, u64) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        listen(client, self.subject, self.queue, self.count)?;
+        let mut printer = Printer {
+            raw: self.raw,
+            number: 0,
+        };
+        while self.count == 0 || printer.number < self.count {
+            let message = next(client, self.timeout)?;
+            printer.print(&message)?;
+            each(client, &message, printer.number)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Runs `sinew request`.
@@ -283,27 +307,20 @@ pub fn reply(args: ReplyArgs) -> ExitCode {
 
 fn run_reply(args: &ReplyArgs) -> Result<(), Failure> {
     let mut client = connect(&args.server, "reply")?;
-    listen(
-        &mut client,
-        &args.subject,
-        args.queue.as_deref(),
-        args.count,
-    )?;
-    let mut printer = Printer {
+    let listening = Listening {
+        subject: &args.subject,
+        queue: args.queue.as_deref(),
+        count: args.count,
+        timeout: args.timeout,
         raw: args.raw,
-        number: 0,
     };
-    while args.count == 0 || printer.number < args.count {
-        let message = next(&mut client, args.timeout)?;
-        printer.print(&message)?;
+    listening.run(&mut client, |client, message, number| {
         match &message.reply {
             Some(reply) => client.publish(reply, args.message.as_bytes())?,
-            None => eprintln!(
-                "sinew reply: message #{} has no reply subject",
-                printer.number
-            ),
+            None => eprintln!("sinew reply: message #{number} has no reply subject"),
         }
-    }
+        Ok(())
+    })?;
     // The last answer must reach the server before the connection closes.
     client.flush(FLUSH_TIMEOUT)?;
     Ok(())

@@ -216,6 +216,29 @@ def flood(peer, chunks, limit):
     return sent
 
 
+def send_while_publishing(target, peer, chunks, limit):
+    """Sends the chunks within `limit` seconds in all, while the PUB target keeps
+    publishing (a PUB reads its subscriptions when it is used); returns the bytes
+    sent."""
+    peer.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + limit
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view and time.monotonic() < deadline:
+            target.send_line(b"tick")
+            _, writable, _ = select.select([], [peer], [], 0.01)
+            if not writable:
+                continue
+            try:
+                count = peer.send(view)
+            except BlockingIOError:
+                continue
+            view = view[count:]
+            sent += count
+    return sent
+
+
 def closed_by_target(peer):
     """Reads until the target closes the connection, within the deadline."""
     peer.settimeout(TIMEOUT)
@@ -348,22 +371,7 @@ class Hostile(unittest.TestCase):
 
         def attack(target):
             peer = raw_peer(target, b"SUB")
-            peer.setblocking(False)
-            sent = 0
-            for chunk in chunks:
-                view = memoryview(chunk)
-                deadline = time.monotonic() + TIMEOUT
-                while view and time.monotonic() < deadline:
-                    # Keep the PUB busy, so it reads its subscriptions.
-                    target.send_line(b"tick")
-                    _, writable, _ = select.select([], [peer], [], 0.01)
-                    if writable:
-                        try:
-                            count = peer.send(view)
-                        except BlockingIOError:
-                            continue
-                        view = view[count:]
-                        sent += count
+            sent = send_while_publishing(target, peer, chunks, TIMEOUT)
             rss = target.resident()
             peer.close()
             return f"after {sent / MIB:.0f} MiB of 400 000 subscriptions (connected: {rss / MIB:.1f} MiB)"
@@ -378,22 +386,7 @@ class Hostile(unittest.TestCase):
 
         def attack(target):
             peer = raw_peer(target, b"SUB")
-            peer.setblocking(False)
-            sent = 0
-            deadline = time.monotonic() + 3 * TIMEOUT
-            for chunk in chunks:
-                view = memoryview(chunk)
-                while view and time.monotonic() < deadline:
-                    # Keep the PUB busy, so it reads its subscriptions.
-                    target.send_line(b"tick")
-                    _, writable, _ = select.select([], [peer], [], 0.01)
-                    if writable:
-                        try:
-                            count = peer.send(view)
-                        except BlockingIOError:
-                            continue
-                        view = view[count:]
-                        sent += count
+            sent = send_while_publishing(target, peer, chunks, 3 * TIMEOUT)
             rss = target.resident()
             peer.close()
             return f"after {sent / MIB:.0f} MiB, 1500 subscriptions (connected: {rss / MIB:.1f} MiB)"
