@@ -33,7 +33,7 @@ const HIGH_WATER_MARK: u32 = 1000;
 /// How often a waiting end checks that its child is still alive.
 const CHILD_CHECK: Duration = Duration::from_millis(500);
 
-/// `sinew bench`: measure Sinew's throughput or latency.
+/// `sinew bench`: measure Sinew's throughput or latency, or a NATS server's.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -46,6 +46,9 @@ enum BenchCommand {
     Thr(ThroughputArgs),
     /// Latency: REQ/REP round trips, p50, p99, p99.9 and mean in microseconds.
     Lat(LatencyArgs),
+    /// A NATS server (sinew-broker, nats-server) under load from this client:
+    /// fanout rates, request-reply round trips, or both servers side by side.
+    Nats(crate::bench_nats::NatsArgs),
 }
 
 /// The transports a benchmark runs over.
@@ -146,6 +149,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     let outcome = match args.command {
         BenchCommand::Thr(args) => throughput(args),
         BenchCommand::Lat(args) => latency(args),
+        BenchCommand::Nats(args) => crate::bench_nats::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -506,7 +510,7 @@ fn round_trips(
 }
 
 /// The nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let rank = (fraction * sorted.len() as f64).ceil() as usize;
     sorted
         .get(rank.saturating_sub(1).min(sorted.len().saturating_sub(1)))
@@ -569,7 +573,7 @@ fn print_latency(result: &LatencyResult, common: &Common) {
     print_line(&line);
 }
 
-fn print_line(line: &str) {
+pub(crate) fn print_line(line: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();

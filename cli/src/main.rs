@@ -7,6 +7,7 @@
 //! scripts read its output.
 
 mod bench;
+mod bench_nats;
 mod cat;
 mod log;
 mod nats;
@@ -28,7 +29,8 @@ enum Command {
     Cat(cat::CatArgs),
     /// Look inside a log directory, or append to it.
     Log(log::LogCommand),
-    /// Measure throughput (`thr`) or round-trip latency (`lat`).
+    /// Measure throughput (`thr`), round-trip latency (`lat`), or a NATS server
+    /// (`nats`).
     Bench(bench::BenchArgs),
     /// Publish a message on a NATS subject.
     Pub(nats::PublishArgs),

@@ -396,6 +396,97 @@ fn a_wrong_token_is_refused_on(kind: Kind) {
 /// project's lock file (`npm ci --prefix interop-tests/nats`) and the Python
 /// packages.
 #[test]
+fn bench_nats_measures_both_servers_with_whole_counts() {
+    for kind in BOTH {
+        bench_nats_measures_on(kind);
+    }
+}
+
+/// The figures only have to be positive and finite (never asserted on timing);
+/// the counts must be exact, or the command fails.
+fn bench_nats_measures_on(kind: Kind) {
+    let server = NatsServer::start(kind, None);
+    let json = |arguments: &[&str]| -> serde_json::Value {
+        let output = run(&server.url, arguments);
+        assert!(
+            output.status.success(),
+            "{kind:?} {arguments:?}: {}",
+            text(&output.stderr)
+        );
+        let stdout = text(&output.stdout);
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        serde_json::from_str(&stdout).expect("one JSON line")
+    };
+    let positive = |value: &serde_json::Value, key: &str| {
+        let number = value[key].as_f64().unwrap_or(f64::NAN);
+        assert!(number.is_finite() && number > 0.0, "{key} in {value}");
+    };
+    let fanout = json(&[
+        "bench",
+        "nats",
+        "fanout",
+        "--subscribers",
+        "3",
+        "--size",
+        "300",
+        "--count",
+        "5000",
+        "--flush-every",
+        "700",
+        "--json",
+    ]);
+    positive(&fanout, "published_msgs_per_sec");
+    positive(&fanout, "delivered_msgs_per_sec");
+    assert_eq!(fanout["subscribers"], 3);
+    assert_eq!(fanout["count"], 5000);
+    let request = json(&[
+        "bench",
+        "nats",
+        "request",
+        "--count",
+        "200",
+        "--warm-up",
+        "10",
+        "--json",
+    ]);
+    for key in ["p50_us", "p99_us", "p999_us", "mean_us"] {
+        positive(&request, key);
+    }
+    assert_eq!(request["count"], 200);
+}
+
+#[test]
+fn bench_nats_compare_starts_both_servers_and_prints_one_table() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sinew"))
+        .args([
+            "bench", "nats", "compare", "--rounds", "1", "--scale", "0.001",
+        ])
+        .arg("--nats-server")
+        .arg(nats_server_binary())
+        .arg("--sinew-broker")
+        .arg(sinew_broker_binary())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sinew bench nats compare");
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("| fanout") || line.starts_with("| request"))
+        .collect();
+    // Delivered and published for four fanout rows; p50, p99 and mean.
+    assert_eq!(rows.len(), 11, "{stdout}");
+    assert!(rows.iter().all(|row| row.ends_with("x |")), "{stdout}");
+    assert!(stdout.contains("Goal, a round-trip p50"), "{stdout}");
+    // Every run is reported on stderr: 5 rows x 2 servers.
+    assert_eq!(text(&output.stderr).matches("round 1/1:").count(), 10);
+}
+
+#[test]
 fn compatibility_harness_sinew_broker_answers_as_nats_server() {
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/run.py");
     let broker = sinew_broker_binary();
