@@ -12,17 +12,84 @@ use crate::config::{Limits, Ping};
 use crate::doors::nats::{Connect, Limits as ParserLimits, Parser};
 use crate::subjects::SubscriptionKey;
 use bytes::Bytes;
+use slab::Slab;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-/// Who a trie entry delivers to: a client and the sid it subscribed with.
+/// Who a trie entry delivers to: a client, the sid it subscribed with, and where
+/// the subscription's state sits among the client's (so a delivery finds it by
+/// index, without hashing the sid).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Subscriber {
     /// The client.
     pub client: super::ClientId,
     /// Its subscription id, echoed in each MSG.
     pub sid: Bytes,
+    /// Its slot in the client's `Subscriptions`.
+    pub slot: usize,
+}
+
+/// A client's subscriptions: state in slots (found by index on every delivery),
+/// and an index by sid (for SUB, UNSUB and close).
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions {
+    by_sid: HashMap<Bytes, usize>,
+    slots: Slab<Subscription>,
+}
+
+impl Subscriptions {
+    /// Whether `sid` is in use.
+    pub fn contains(&self, sid: &Bytes) -> bool {
+        self.by_sid.contains_key(sid)
+    }
+
+    /// The slot the next `insert` will use.
+    pub fn next_slot(&self) -> usize {
+        self.slots.vacant_key()
+    }
+
+    /// Adds a subscription under `sid`; returns its slot.
+    pub fn insert(&mut self, sid: Bytes, subscription: Subscription) -> usize {
+        let slot = self.slots.insert(subscription);
+        self.by_sid.insert(sid, slot);
+        slot
+    }
+
+    /// The subscription with this sid.
+    pub fn by_sid_mut(&mut self, sid: &Bytes) -> Option<&mut Subscription> {
+        let slot = *self.by_sid.get(sid)?;
+        self.slots.get_mut(slot)
+    }
+
+    /// The subscription in this slot.
+    pub fn slot_mut(&mut self, slot: usize) -> Option<&mut Subscription> {
+        self.slots.get_mut(slot)
+    }
+
+    /// Removes the subscription with this sid.
+    pub fn remove(&mut self, sid: &Bytes) -> Option<Subscription> {
+        let slot = self.by_sid.remove(sid)?;
+        self.slots.try_remove(slot)
+    }
+
+    /// Removes every subscription, giving each back.
+    pub fn drain(&mut self) -> impl Iterator<Item = Subscription> + '_ {
+        self.by_sid.clear();
+        self.slots.drain()
+    }
+
+    /// Each subscription with its sid.
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Subscription)> {
+        self.by_sid
+            .iter()
+            .filter_map(|(sid, &slot)| Some((sid, self.slots.get(slot)?)))
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 /// One subscription of a client.
@@ -47,7 +114,7 @@ pub(crate) struct Client {
     pub connected: bool,
     /// What its CONNECT said (defaults before it).
     pub options: Connect,
-    pub subscriptions: HashMap<Bytes, Subscription>,
+    pub subscriptions: Subscriptions,
     pub outbox: Outbox,
     pub stats: ClientStats,
     /// Pings sent and not answered.
@@ -73,7 +140,7 @@ impl Client {
             }),
             connected: false,
             options: Connect::default(),
-            subscriptions: HashMap::new(),
+            subscriptions: Subscriptions::default(),
             outbox: Outbox::new(),
             stats: ClientStats::default(),
             pings_out: 0,

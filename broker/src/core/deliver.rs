@@ -119,7 +119,7 @@ impl Core {
         self.dirty.push(target.client);
 
         let mut finished = None;
-        if let Some(subscription) = client.subscriptions.get_mut(&target.sid) {
+        if let Some(subscription) = client.subscriptions.slot_mut(target.slot) {
             subscription.delivered += 1;
             if subscription
                 .max

@@ -23,7 +23,7 @@ use crate::config::{Authorization, Limits, Ping};
 use crate::doors::nats::{self as door, ClientOperation, Connect, Info, Violation};
 use crate::subjects::{self, SubjectTrie};
 use bytes::{Bytes, BytesMut};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,8 @@ pub enum CloseReason {
 #[derive(Debug)]
 pub struct Core {
     settings: Settings,
-    clients: HashMap<ClientId, Client>,
+    /// By id: ids are chosen by the server, so a fast hash is safe here.
+    clients: FxHashMap<ClientId, Client>,
     subjects: SubjectTrie<Subscriber>,
     stats: Stats,
     started: Instant,
@@ -99,7 +100,7 @@ impl Core {
     /// A core with no clients.
     pub fn new(settings: Settings, now: Instant) -> Core {
         Core {
-            clients: HashMap::new(),
+            clients: FxHashMap::default(),
             subjects: SubjectTrie::new(),
             stats: Stats::default(),
             started: now,
@@ -367,7 +368,7 @@ impl Core {
         let Some(client) = self.clients.get_mut(&id) else {
             return;
         };
-        if client.subscriptions.contains_key(&sid) {
+        if client.subscriptions.contains(&sid) {
             // nats-server ignores a second SUB with a sid already in use.
             if client.options.verbose {
                 self.ok(id);
@@ -377,12 +378,13 @@ impl Core {
         let subscriber = Subscriber {
             client: id,
             sid: sid.clone(),
+            slot: client.subscriptions.next_slot(),
         };
         let Ok(key) = self.subjects.insert(&subject, queue.as_deref(), subscriber) else {
             self.error(id, "Invalid Subject");
             return;
         };
-        client.subscriptions.insert(
+        let slot = client.subscriptions.insert(
             sid,
             Subscription {
                 key,
@@ -390,6 +392,10 @@ impl Core {
                 max: None,
                 delivered: 0,
             },
+        );
+        debug_assert_eq!(
+            self.subjects.get(key).map(|subscriber| subscriber.slot),
+            Some(slot)
         );
         if client.options.verbose {
             self.ok(id);
@@ -401,7 +407,7 @@ impl Core {
             return;
         };
         let verbose = client.options.verbose;
-        if let Some(subscription) = client.subscriptions.get_mut(sid) {
+        if let Some(subscription) = client.subscriptions.by_sid_mut(sid) {
             match max {
                 Some(max) if subscription.delivered < max => subscription.max = Some(max),
                 _ => {
@@ -462,7 +468,7 @@ impl Core {
             return;
         }
         client.closing = true;
-        for (_, subscription) in client.subscriptions.drain() {
+        for subscription in client.subscriptions.drain() {
             self.subjects.remove(subscription.key);
         }
         self.closes.push((id, reason));
@@ -471,7 +477,7 @@ impl Core {
 
     fn remove_client(&mut self, id: ClientId) {
         if let Some(mut client) = self.clients.remove(&id) {
-            for (_, subscription) in client.subscriptions.drain() {
+            for subscription in client.subscriptions.drain() {
                 self.subjects.remove(subscription.key);
             }
         }

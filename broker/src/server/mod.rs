@@ -14,10 +14,11 @@ use crate::config::Config;
 use crate::core::{ClientId, CloseReason, Core, Settings};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
+use rustc_hash::FxHashMap;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -66,7 +67,7 @@ pub struct Server {
     core: Core,
     connections: Slab<Connection>,
     /// Core client id to slab key.
-    keys: HashMap<ClientId, usize>,
+    keys: FxHashMap<ClientId, usize>,
     next_client: ClientId,
     /// Connections with reading left over from their last turn.
     ready: VecDeque<usize>,
@@ -114,7 +115,7 @@ impl Server {
             signals,
             core: Core::new(settings, now),
             connections: Slab::new(),
-            keys: HashMap::new(),
+            keys: FxHashMap::default(),
             next_client: 1,
             ready: VecDeque::new(),
             closing: Vec::new(),
