@@ -34,6 +34,9 @@ pub const DEFAULT_MAX_PINGS_OUT: u32 = 2;
 /// required: 2 seconds.
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The longest ping interval or authentication timeout accepted.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// Everything the broker needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -319,6 +322,10 @@ impl Config {
         if self.ping.interval.is_zero() {
             return invalid("the ping interval must be longer than 0 ms");
         }
+        // Deadlines are added to the current time: keep them representable.
+        if self.ping.interval > MAX_INTERVAL || self.authorization.timeout > MAX_INTERVAL {
+            return invalid("the ping interval and the auth timeout must be at most 30 days");
+        }
         if self.ping.max_outstanding == 0 {
             return invalid("max_pings_out must be at least 1");
         }
@@ -381,5 +388,10 @@ mod tests {
             ..Config::default()
         };
         assert!(matches!(bad.check(), Err(ConfigError::Invalid(_))));
+        let endless = Config::default().with(Overrides {
+            ping_interval_ms: Some(u64::MAX),
+            ..Overrides::default()
+        });
+        assert!(matches!(endless.check(), Err(ConfigError::Invalid(_))));
     }
 }
