@@ -50,6 +50,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
             "lower-case operations",
             b"sub foo 1\r\npub foo 2\r\nhi\r\n".to_vec(),
         ),
+        (
+            "a non-pedantic PUB to a wildcard subject, and to an empty token",
+            b"CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB foo.x 1\r\n\
+              SUB foo.* 2\r\nPUB foo.* 2\r\nhi\r\nPUB foo..x 2\r\nno\r\n"
+                .to_vec(),
+        ),
     ]
 }
 

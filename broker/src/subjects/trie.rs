@@ -13,9 +13,7 @@ use super::cache::{CacheLimits, MatchCache};
 use super::matches::Matches;
 use super::node::{Node, NodeId};
 use super::statistics::{Statistics, Subscription};
-use super::validate::{
-    SEPARATOR, is_valid_publish_subject, is_valid_queue_name, is_valid_subscription_subject,
-};
+use super::validate::{SEPARATOR, is_valid_queue_name, is_valid_subscription_subject};
 use super::walk::{WalkBuffers, collect};
 
 /// Why a subscription was refused.
@@ -164,16 +162,21 @@ impl<T: Clone> SubjectTrie<T> {
 
     /// Every subscription matching the literal `subject`: from the cache when it
     /// holds the subject, otherwise by walking the trie (and then cached, if the
-    /// limits allow). A subject that is not a valid publish subject
-    /// ([`is_valid_publish_subject`](super::is_valid_publish_subject)) matches
-    /// nothing.
+    /// limits allow). A subject with an empty token matches nothing, as in
+    /// nats-server; a wildcard token in it is taken literally, so it matches the
+    /// wildcard subscriptions that would match any token there (nats-server
+    /// delivers a non-pedantic client's `PUB foo.*` to `foo.*` and `foo.>`).
     pub fn matches(&mut self, subject: &[u8]) -> &Matches<T> {
         self.matches += 1;
         if let Some(index) = self.cache.lookup(subject) {
             self.cache_hits += 1;
             return self.cache.get(index).unwrap_or(&self.empty);
         }
-        if !is_valid_publish_subject(subject) {
+        if subject.is_empty()
+            || subject
+                .split(|byte| *byte == SEPARATOR)
+                .any(<[u8]>::is_empty)
+        {
             return &self.empty;
         }
         self.uncached.clear();
