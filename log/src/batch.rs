@@ -33,42 +33,9 @@ const CRC_POSITION: usize = 17;
 /// The CRC covers everything from the attributes to the end of the batch.
 const CRC_START: usize = 21;
 
-/// How the records of a batch are compressed (attributes bits 0-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    /// Records stored as they are.
-    None,
-    /// gzip.
-    Gzip,
-    /// Snappy.
-    Snappy,
-    /// LZ4 frame.
-    Lz4,
-    /// Zstandard.
-    Zstd,
-}
+pub use crate::codec::Compression;
 
 impl Compression {
-    /// Every codec, `None` first.
-    pub const ALL: [Compression; 5] = [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ];
-
-    /// The codec's value in attributes bits 0-2.
-    pub fn attribute_bits(self) -> i16 {
-        match self {
-            Compression::None => 0,
-            Compression::Gzip => 1,
-            Compression::Snappy => 2,
-            Compression::Lz4 => 3,
-            Compression::Zstd => 4,
-        }
-    }
-
     fn from_attributes(attributes: i16) -> Result<Self, BatchError> {
         match attributes & 0x07 {
             0 => Ok(Compression::None),

@@ -8,70 +8,12 @@
 
 use crate::compaction;
 use crate::retention;
+use crate::signal::Signal;
 use crate::writer::{Inner, now_milliseconds};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// How the writer wakes the cleaner, and how the log stops it.
-#[derive(Debug)]
-pub(crate) struct Signal {
-    state: Mutex<State>,
-    changed: Condvar,
-    /// Set when the log closes; a compaction pass polls it.
-    pub(crate) stop: AtomicBool,
-}
-
-#[derive(Debug)]
-struct State {
-    wake: bool,
-    stop: bool,
-}
-
-impl Signal {
-    pub(crate) fn new() -> Self {
-        Signal {
-            // The first round runs at once, so retention applies as the log opens.
-            state: Mutex::new(State {
-                wake: true,
-                stop: false,
-            }),
-            changed: Condvar::new(),
-            stop: AtomicBool::new(false),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Asks for a round now (after a roll).
-    pub(crate) fn wake(&self) {
-        self.lock().wake = true;
-        self.changed.notify_all();
-    }
-
-    fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        self.lock().stop = true;
-        self.changed.notify_all();
-    }
-
-    /// Waits for a wake-up or the interval; false once the log is closing.
-    fn wait(&self, interval: Duration) -> bool {
-        let guard = self.lock();
-        let (mut guard, _) = self
-            .changed
-            .wait_timeout_while(guard, interval, |state| !state.wake && !state.stop)
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        guard.wake = false;
-        !guard.stop
-    }
-}
 
 /// The cleaner thread of one log.
 #[derive(Debug)]

@@ -38,17 +38,6 @@ const WRITE_BYTES: usize = 1 << 20;
 /// offset, the table's slot), for the memory budget.
 const ENTRY_OVERHEAD_BYTES: u64 = 48;
 
-/// What the cleaner remembers between passes (in memory: after a reopen the whole
-/// log counts as dirty, which costs a pass, never a record).
-#[derive(Debug, Default)]
-pub(crate) struct CleaningState {
-    /// Offsets below this have been compacted against every later key up to it.
-    pub first_dirty: u64,
-    /// The earliest horizon of a tombstone kept below `first_dirty`: once it has
-    /// passed, a pass is due even if nothing is dirty.
-    pub earliest_horizon: Option<i64>,
-}
-
 /// What one call to `Log::compact` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompactionReport {

@@ -4,8 +4,8 @@
 //! Each variant is something a caller can act on. Messages say what was wrong, with
 //! the offset, segment or position involved; they must never hide an I/O error.
 
-use crate::batch::Compression;
-use crate::recovery::RecoveryReport;
+use crate::codec::Compression;
+use crate::report::RecoveryReport;
 use std::io;
 
 /// Why a batch's bytes are not a valid RecordBatch v2.
