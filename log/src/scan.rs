@@ -332,10 +332,8 @@ impl Order<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encoder::encode_batch;
-    use crate::record::NewRecord;
+    use crate::segment::tests::{batch_at, segment_of};
     use crate::storage::{Directory, MemoryDirectory};
-    use std::sync::Arc;
 
     /// Rules for a segment based at 0 that starts with its first batch.
     fn rules(contiguous: bool, end_offset: Option<u64>, index: &[OffsetEntry]) -> ScanRules<'_> {
@@ -346,13 +344,6 @@ mod tests {
             end_offset,
             index,
         }
-    }
-
-    fn batch_at(offset: u64, value: &[u8]) -> Vec<u8> {
-        let mut bytes =
-            encode_batch(&[NewRecord::new(None, value.to_vec(), offset as i64)]).expect("encodes");
-        batch::set_base_offset(&mut bytes, offset).expect("patch");
-        bytes
     }
 
     #[test]
@@ -403,21 +394,6 @@ mod tests {
                 .reason
                 .contains("sequence")
         );
-    }
-
-    /// A segment file holding one batch per offset in `offsets`, and each batch's
-    /// position.
-    fn segment_of(offsets: &[u64]) -> (Arc<dyn Storage>, Vec<u64>, u64) {
-        let directory = MemoryDirectory::new();
-        let storage = directory.create("s").expect("create");
-        let mut bytes = Vec::new();
-        let mut positions = Vec::new();
-        for &offset in offsets {
-            positions.push(bytes.len() as u64);
-            bytes.extend(batch_at(offset, b"value"));
-        }
-        storage.write_at(&bytes, 0).expect("write");
-        (storage, positions, bytes.len() as u64)
     }
 
     fn scan_all(offsets: &[u64], rules: &ScanRules<'_>) -> (Scan, Vec<u64>) {

@@ -368,13 +368,15 @@ impl Expected {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::encoder::encode_batch;
     use crate::record::NewRecord;
     use crate::storage::{Directory, MemoryDirectory};
 
-    fn batch_at(offset: u64, value: &[u8]) -> Vec<u8> {
+    /// One batch of one record holding `value`, at `offset` (the scan's tests use
+    /// it too).
+    pub(crate) fn batch_at(offset: u64, value: &[u8]) -> Vec<u8> {
         let mut bytes =
             encode_batch(&[NewRecord::new(None, value.to_vec(), offset as i64)]).expect("encodes");
         batch::set_base_offset(&mut bytes, offset).expect("patch");
@@ -394,7 +396,7 @@ mod tests {
 
     /// A segment file holding one batch per offset in `offsets`, and each batch's
     /// position.
-    fn segment_of(offsets: &[u64]) -> (Arc<dyn Storage>, Vec<u64>, u64) {
+    pub(crate) fn segment_of(offsets: &[u64]) -> (Arc<dyn Storage>, Vec<u64>, u64) {
         let directory = MemoryDirectory::new();
         let storage = directory.create("s").expect("create");
         let mut bytes = Vec::new();
