@@ -126,6 +126,9 @@ pub(crate) struct Client {
     pub last_activity: Instant,
     /// Closing: it takes no more input or deliveries.
     pub closing: bool,
+    /// Already in the core's list of clients with new output this turn (so a
+    /// fan-out adds it once, not once per message).
+    pub listed_dirty: bool,
     /// The most bytes its outbox may hold.
     pub max_pending: usize,
 }
@@ -149,6 +152,7 @@ impl Client {
             started: now,
             last_activity: now,
             closing: false,
+            listed_dirty: false,
             max_pending: limits.max_pending,
         }
     }

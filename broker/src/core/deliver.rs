@@ -116,7 +116,10 @@ impl Core {
         client.stats.delivered(size);
         self.stats.out_msgs += 1;
         self.stats.out_bytes += size as u64;
-        self.dirty.push(target.client);
+        if !client.listed_dirty {
+            client.listed_dirty = true;
+            self.dirty.push(target.client);
+        }
 
         let mut finished = None;
         if let Some(subscription) = client.subscriptions.slot_mut(target.slot) {

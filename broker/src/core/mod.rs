@@ -243,6 +243,11 @@ impl Core {
     pub fn take_dirty(&mut self, into: &mut Vec<ClientId>) {
         self.dirty.sort_unstable();
         self.dirty.dedup();
+        for id in &self.dirty {
+            if let Some(client) = self.clients.get_mut(id) {
+                client.listed_dirty = false;
+            }
+        }
         into.append(&mut self.dirty);
     }
 
