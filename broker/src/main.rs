@@ -8,8 +8,9 @@
 
 use clap::Parser;
 use sinew_broker::config::{
-    Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONTROL_LINE,
-    DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_MAX_PINGS_OUT, DEFAULT_NATS, Overrides, User,
+    Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_MAX_PINGS_OUT,
+    DEFAULT_NATS, Overrides, User,
 };
 use sinew_broker::data_dir::DataDir;
 use sinew_broker::server::Server;
@@ -71,6 +72,10 @@ struct Args {
     /// The password of --user.
     #[arg(long, value_name = "PASSWORD", requires = "user")]
     password: Option<String>,
+    /// Microseconds the loop keeps polling without sleeping after its last event
+    /// (0: off).
+    #[arg(long, value_name = "US", help = format!("Microseconds the loop keeps polling, without sleeping, after its last event: faster replies for at most that much CPU per burst (0: off) [default: {}]", DEFAULT_IDLE_SPIN.as_micros()))]
+    idle_spin_us: Option<u64>,
     /// Log level: error, warn, info, debug or trace [default: info].
     #[arg(long, value_name = "LEVEL")]
     log_level: Option<tracing::Level>,
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
         max_pings_out: args.max_pings_out,
         token: args.token,
         user,
+        idle_spin_us: args.idle_spin_us,
     };
     let config = match Config::load(args.config.as_deref(), overrides) {
         Ok(config) => config,

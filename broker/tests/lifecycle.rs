@@ -58,6 +58,7 @@ fn help_lists_every_setting_with_its_default() {
         "--user",
         "--password",
         "--log-level",
+        "--idle-spin-us",
     ] {
         assert!(help.contains(setting), "{setting} missing from:\n{help}");
     }
@@ -67,6 +68,7 @@ fn help_lists_every_setting_with_its_default() {
         "./sinew-data",
         "1048576",
         "4096",
+        "[default: 50]",
     ] {
         assert!(
             help.contains(default),

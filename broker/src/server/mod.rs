@@ -4,7 +4,10 @@
 //! the core, writes each client's outbox with vectored writes once per turn, closes
 //! what the core closes, runs the core's timers, and on SIGINT or SIGTERM stops
 //! accepting, flushes what is queued to every client and returns. Reads are
-//! budgeted per turn, so one busy client cannot starve the others. This module
+//! budgeted per turn, so one busy client cannot starve the others. After a turn
+//! with events the loop polls without sleeping for the configured idle spin (50 µs
+//! by default), so a client answering quickly finds it awake; idle, it sleeps in
+//! the poll until readiness, a signal or the next deadline. This module
 //! must never block and never decide anything the core should decide.
 
 mod http;
@@ -78,6 +81,8 @@ pub struct Server {
     http_address: SocketAddr,
     /// Set once a shutdown started: the time by which it ends regardless.
     stopping: Option<Instant>,
+    /// How long the loop polls without sleeping after its last event.
+    idle_spin: Duration,
 }
 
 impl Server {
@@ -122,6 +127,7 @@ impl Server {
             nats_address,
             http_address,
             stopping: None,
+            idle_spin: config.idle_spin,
         })
     }
 
@@ -140,6 +146,9 @@ impl Server {
         let mut events = Events::with_capacity(1024);
         let mut dirty = Vec::new();
         let mut closes = Vec::new();
+        // The last turn that had an event: until `idle_spin` after it the loop
+        // polls without sleeping, so a quick answer finds it awake.
+        let mut active = Instant::now();
         loop {
             let now = Instant::now();
             let mut deadline = self.core.poll_timeout();
@@ -149,7 +158,8 @@ impl Server {
                 }
                 deadline = deadline.min(stop);
             }
-            let timeout = if self.ready.is_empty() {
+            let spinning = now.saturating_duration_since(active) < self.idle_spin;
+            let timeout = if self.ready.is_empty() && !spinning {
                 Some(deadline.saturating_duration_since(now))
             } else {
                 Some(Duration::ZERO)
@@ -160,6 +170,9 @@ impl Server {
                 return Err(error);
             }
             let now = Instant::now();
+            if !events.is_empty() {
+                active = now;
+            }
             for event in events.iter() {
                 match event.token() {
                     NATS_LISTENER => self.accept_nats(now),

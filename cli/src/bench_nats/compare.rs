@@ -56,6 +56,10 @@ pub struct CompareArgs {
     /// Counts scaled by 0.02 and one round: to check the set-up, not to measure.
     #[arg(long)]
     quick: bool,
+    /// sinew-broker's `--idle-spin-us` (how long its loop polls without sleeping
+    /// after an event; 0: off) [default: the broker's own].
+    #[arg(long, value_name = "US")]
+    sinew_idle_spin_us: Option<u64>,
 }
 
 /// The two servers.
@@ -151,6 +155,7 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
         nats_server: &args.nats_server,
         nats_config: &config,
         max_pending: args.max_pending,
+        idle_spin_us: args.sinew_idle_spin_us,
         scratch: &scratch.0,
     };
 
@@ -189,6 +194,7 @@ struct Launch<'a> {
     nats_server: &'a Path,
     nats_config: &'a Path,
     max_pending: usize,
+    idle_spin_us: Option<u64>,
     scratch: &'a Path,
 }
 
@@ -243,6 +249,9 @@ impl Server {
                     .arg("--data-dir")
                     .arg(&data)
                     .args(["--max-pending", &launch.max_pending.to_string()]);
+                if let Some(spin) = launch.idle_spin_us {
+                    command.args(["--idle-spin-us", &spin.to_string()]);
+                }
                 (command, "sinew-broker ready nats=", Some(data))
             }
             Kind::NatsServer => {
@@ -396,6 +405,9 @@ fn print_table(
         "Rounds: {rounds}; max_pending {} bytes on both servers; fanout paced by a PING every {} messages (at most two windows unanswered); figures are medians (lowest–highest).",
         args.max_pending, args.flush_every
     );
+    if let Some(spin) = args.sinew_idle_spin_us {
+        println!("sinew-broker ran with --idle-spin-us {spin}.");
+    }
     println!();
     println!("| workload | figure | sinew-broker | nats-server | Sinew/nats-server |");
     println!("|---|---|---|---|---|");
