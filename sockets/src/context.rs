@@ -7,54 +7,20 @@
 //! time and are joined, as `zmq_ctx_term` does. This file must never block except
 //! in that final join.
 
+pub use crate::command::SocketId;
+use crate::command::{SocketLink, SocketMailbox};
 use crate::error::Result;
 use crate::pipe::PipeEnd;
+use crate::reactor::IoCommand;
 use crate::reactor::io_thread::IoThread;
-use crate::reactor::listener::Listener;
-use crate::reactor::mailbox::{IoMailbox, SocketMailbox};
-use crate::session::Session;
-use crate::socket::{Socket, SocketLink};
+use crate::reactor::mailbox::IoMailbox;
 use crate::transport::inproc::Registry;
-use crate::zmtp::{PeerInfo, SocketType};
+use crate::zmtp::PeerInfo;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
-
-/// A socket's identity within its context.
-pub type SocketId = u64;
-
-/// What a socket asks of an I/O thread.
-#[derive(Debug)]
-pub(crate) enum IoCommand {
-    /// Start accepting on a bound listener.
-    Listen(Box<Listener>),
-    /// Start a connecting session.
-    Connect(Box<Session>),
-    /// A session's pipe changed (the token names the session).
-    Activate(usize),
-    /// Close a listener (and what it accepted) or a connecting session; the
-    /// sessions flush what was queued for up to `linger`.
-    CloseEndpoint {
-        /// The socket that bound or connected.
-        socket: SocketId,
-        /// The endpoint as bound, or as given to connect.
-        endpoint: String,
-        /// How long to keep flushing (`None`: until done).
-        linger: Option<Duration>,
-    },
-    /// The socket closed: flush its sessions for up to `linger`, then end them.
-    CloseSocket {
-        /// The socket.
-        socket: SocketId,
-        /// How long to keep flushing (`None`: until done).
-        linger: Option<Duration>,
-    },
-    /// The context is gone: end once every session has finished.
-    Stop,
-}
 
 #[derive(Debug)]
 struct IoThreadHandle {
@@ -148,11 +114,6 @@ impl Context {
                 inproc: Mutex::new(Registry::default()),
             }),
         })
-    }
-
-    /// A new socket of type `kind`.
-    pub fn socket(&self, kind: SocketType) -> Result<Socket> {
-        Socket::new(self.clone(), kind)
     }
 
     /// Makes every blocked call on this context's sockets, and every later one,

@@ -1,18 +1,24 @@
 //! `Engine`: the only place that holds both a byte stream and a ZMTP connection.
 //!
-//! It moves bytes between the two: reads into the connection's buffer, writes the
-//! connection's output with vectored writes. It remembers readiness, since mio
-//! reports edges: `readable` stays true until a read would block, `writable` until a
-//! write would block. It knows nothing of pipes or sockets; the session decides what
-//! to read and when. This file must never block.
+//! It moves bytes between the two: reads into the connection's buffer when asked
+//! for input the connection has not decoded yet, and writes the connection's
+//! output with vectored writes. It remembers readiness, since mio reports edges:
+//! `readable` stays true until a read would block, `writable` until a write would
+//! block. Its API is small: input as decoded events, output as pipe items, a flush,
+//! a deadline, and the stream's registration with an I/O thread. It knows nothing
+//! of pipes' ends or sockets; the session decides how much to read per turn and
+//! when to stop taking output. This file must never block.
 
+use crate::pipe::Item;
 use crate::transport::Stream;
-use crate::zmtp::{self, Connection, ProtocolError};
+use crate::zmtp::{self, Connection, Event, ProtocolError};
 use std::io::{self, IoSlice};
 use std::time::Instant;
 
 /// The most slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
+/// Output stops being accepted while this much waits to be written.
+const OUTPUT_BATCH: usize = 64 * 1024;
 
 /// Why an engine stopped.
 #[derive(Debug, thiserror::Error)]
@@ -28,17 +34,32 @@ pub(crate) enum EngineError {
     Protocol(#[from] ProtocolError),
 }
 
+/// What asking an engine for input gave.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// The next event the peer sent.
+    Event(Event),
+    /// Bytes arrived and nothing is decoded from them yet: ask again.
+    Arrived,
+    /// Nothing more for now; `more` if the read budget ran out while the stream
+    /// may still have bytes.
+    Stopped {
+        /// Reading is left to do.
+        more: bool,
+    },
+}
+
 /// A byte stream joined to a ZMTP connection.
 #[derive(Debug)]
 pub(crate) struct Engine {
-    pub stream: Stream,
-    pub connection: Connection,
+    stream: Stream,
+    connection: Connection,
     /// The stream may have bytes to read.
-    pub readable: bool,
+    readable: bool,
     /// The stream may take bytes.
-    pub writable: bool,
+    writable: bool,
     /// The peer closed its side: what was read is still to be decoded.
-    pub peer_closed: bool,
+    peer_closed: bool,
 }
 
 impl Engine {
@@ -53,10 +74,112 @@ impl Engine {
         }
     }
 
+    /// Registers the stream with an I/O thread's poll under `token`.
+    pub(crate) fn register(&mut self, registry: &mio::Registry, token: usize) {
+        self.stream.register_with(registry, token);
+    }
+
+    /// Removes the stream from the I/O thread's poll.
+    pub(crate) fn deregister(&mut self, registry: &mio::Registry) {
+        let _ = registry.deregister(&mut self.stream);
+    }
+
+    /// Records readiness reported by mio.
+    pub(crate) fn set_ready(&mut self, readable: bool, writable: bool) {
+        self.readable |= readable;
+        self.writable |= writable;
+    }
+
+    /// When the connection's next timer (handshake, heartbeat) is due.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.connection.poll_timeout()
+    }
+
+    /// Runs the connection's timers.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) -> Result<(), EngineError> {
+        Ok(self.connection.handle_timeout(now)?)
+    }
+
+    /// The next decoded event; if none is decoded, reads once (taking one from
+    /// `budget`) unless the budget is spent. After the peer closed, what it sent
+    /// is decoded first and then `Closed` is returned, so no message is lost.
+    pub(crate) fn next_input(
+        &mut self,
+        now: Instant,
+        budget: &mut usize,
+    ) -> Result<Input, EngineError> {
+        if let Some(event) = self.connection.poll_event(now)? {
+            return Ok(Input::Event(event));
+        }
+        if self.peer_closed {
+            return Err(EngineError::Closed);
+        }
+        if *budget == 0 {
+            return Ok(Input::Stopped {
+                more: self.readable,
+            });
+        }
+        *budget -= 1;
+        if self.read_once(now)? {
+            Ok(Input::Arrived)
+        } else {
+            Ok(Input::Stopped { more: false })
+        }
+    }
+
+    /// Whether `send` takes an item now: the handshake is done and less than a
+    /// batch waits to be written.
+    pub(crate) fn accepts_output(&self) -> bool {
+        self.connection.is_ready() && self.connection.pending_output() < OUTPUT_BATCH
+    }
+
+    /// Encodes an item for the peer; false if the connection cannot take it.
+    pub(crate) fn send(&mut self, item: &Item) -> bool {
+        let sent = match item {
+            Item::Message(message) => self.connection.send_message(message),
+            Item::Subscribe(topic) => self.connection.send_subscribe(topic),
+            Item::Cancel(topic) => self.connection.send_cancel(topic),
+        };
+        sent.is_ok()
+    }
+
+    /// Whether everything encoded has been handed to the stream.
+    pub(crate) fn is_flushed(&self) -> bool {
+        self.connection.pending_output() == 0
+    }
+
+    /// Writes pending output until it is all written or the stream is full; true
+    /// if any byte was written.
+    pub(crate) fn flush(&mut self) -> Result<bool, EngineError> {
+        let mut written_any = false;
+        while self.writable && self.connection.pending_output() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let count = self.connection.io_slices(&mut slices);
+            let written = self
+                .stream
+                .write_vectored(slices.get(..count).unwrap_or(&[]));
+            match written {
+                Ok(0) => return Err(EngineError::Closed),
+                Ok(count) => {
+                    self.connection.handle_written(count);
+                    written_any = true;
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.writable = false,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(EngineError::Io(error)),
+            }
+        }
+        Ok(written_any)
+    }
+
+    /// The stream, for a session that drains it after the last write.
+    pub(crate) fn into_stream(self) -> Stream {
+        self.stream
+    }
+
     /// Reads once if the stream may be readable; true if bytes arrived. At the end
-    /// of the stream it sets `peer_closed` (the caller decodes what is buffered
-    /// before closing, so no message the peer sent is lost).
-    pub(crate) fn read_once(&mut self, now: Instant) -> Result<bool, EngineError> {
+    /// of the stream it sets `peer_closed`.
+    fn read_once(&mut self, now: Instant) -> Result<bool, EngineError> {
         if !self.readable || self.peer_closed {
             return Ok(false);
         }
@@ -83,29 +206,5 @@ impl Engine {
                 Err(error) => return Err(EngineError::Io(error)),
             }
         }
-    }
-
-    /// Writes pending output until it is all written or the stream is full; true
-    /// if any byte was written.
-    pub(crate) fn write(&mut self) -> Result<bool, EngineError> {
-        let mut written_any = false;
-        while self.writable && self.connection.pending_output() > 0 {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let count = self.connection.io_slices(&mut slices);
-            let written = self
-                .stream
-                .write_vectored(slices.get(..count).unwrap_or(&[]));
-            match written {
-                Ok(0) => return Err(EngineError::Closed),
-                Ok(count) => {
-                    self.connection.handle_written(count);
-                    written_any = true;
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.writable = false,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(EngineError::Io(error)),
-            }
-        }
-        Ok(written_any)
     }
 }

@@ -34,6 +34,7 @@
 // caller; boxing it would allocate on every "would block".
 #![allow(clippy::result_large_err)]
 
+mod command;
 pub mod context;
 mod engine;
 pub mod error;

@@ -4,8 +4,8 @@
 //! arms the wake-ups of idle pipes; waiting parks the calling thread on every
 //! socket's mailbox at once. This file must never spin: it parks between checks.
 
+use crate::command::Waiter;
 use crate::error::{Error, Result};
-use crate::reactor::mailbox::Waiter;
 use crate::socket::Socket;
 use std::time::{Duration, Instant};
 

@@ -13,19 +13,15 @@
 //! file must never block and never drop a message it took from the pipe while the
 //! connection that should carry it is alive.
 
-use crate::context::{IoCommand, SocketId};
-use crate::engine::{Engine, EngineError};
+use crate::command::{SocketCommand, SocketId, SocketLink};
+use crate::engine::{Engine, EngineError, Input};
 use crate::pipe::{Activate, Item, PipeEnd, Read, WriteError, pipe_pair};
-use crate::reactor::mailbox::{IoMailbox, SessionActivator, SocketCommand};
-use crate::socket::SocketLink;
 use crate::transport::reconnect::Backoff;
 use crate::transport::{self, Endpoint, Stream};
 use crate::zmtp::{Event, PeerInfo, ProtocolError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Stop pulling messages from the pipe when this much output is waiting.
-const OUTPUT_BATCH: usize = 64 * 1024;
 /// How long a finished session waits for its peer to close after a graceful
 /// shutdown, when the linger time sets no earlier limit.
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
@@ -172,33 +168,28 @@ impl Session {
         &self.link
     }
 
-    /// Joins the I/O thread: takes its token and registers its stream.
+    /// Joins the I/O thread: takes its token, registers its stream, and has its
+    /// pipe call `activator` when the socket side changes it.
     pub(crate) fn register(
         &mut self,
         registry: &mio::Registry,
         token: usize,
-        mailbox: &Arc<IoMailbox<IoCommand>>,
+        activator: Arc<dyn Activate>,
     ) {
         self.token = token;
-        let activator: Arc<dyn Activate> = Arc::new(SessionActivator::new(
-            Arc::clone(mailbox),
-            IoCommand::Activate,
-            token,
-        ));
         if let Some(pipe) = &self.pipe {
             pipe.set_activator(Arc::clone(&activator));
         }
         self.activator = Some(activator);
         if let State::Active(engine) = &mut self.state {
-            register_stream(registry, &mut engine.stream, token);
+            engine.register(registry, token);
         }
     }
 
     /// Records readiness reported by mio (a draining session just reads again).
     pub(crate) fn set_ready(&mut self, readable: bool, writable: bool) {
         if let State::Active(engine) = &mut self.state {
-            engine.readable |= readable;
-            engine.writable |= writable;
+            engine.set_ready(readable, writable);
         }
     }
 
@@ -206,7 +197,7 @@ impl Session {
     pub(crate) fn deadline(&self) -> Option<Instant> {
         let own = match &self.state {
             State::Waiting(at) => Some(*at),
-            State::Active(engine) => engine.connection.poll_timeout(),
+            State::Active(engine) => engine.deadline(),
             State::Draining(_, until, check) => Some((*until).min(*check)),
             State::Connecting(_) | State::Finished => None,
         };
@@ -239,9 +230,7 @@ impl Session {
     /// Deregisters the stream, if any (before the session is dropped).
     pub(crate) fn deregister(&mut self, registry: &mio::Registry) {
         match &mut self.state {
-            State::Active(engine) => {
-                let _ = registry.deregister(&mut engine.stream);
-            }
+            State::Active(engine) => engine.deregister(registry),
             State::Connecting(stream) | State::Draining(stream, ..) => {
                 let _ = registry.deregister(stream);
             }
@@ -289,7 +278,7 @@ impl Session {
                     }
                 },
                 State::Draining(mut stream, until, _) => {
-                    if now >= until || drained(&mut stream) {
+                    if now >= until || stream.drained() {
                         let _ = registry.deregister(&mut stream);
                         return Status::Remove;
                     }
@@ -298,9 +287,8 @@ impl Session {
                 }
                 State::Active(mut engine) => match self.run_engine(&mut engine, now) {
                     Ok(more) => {
-                        let flushed = engine.connection.pending_output() == 0;
-                        if self.should_finish(flushed) {
-                            let Engine { mut stream, .. } = *engine;
+                        if self.should_finish(engine.is_flushed()) {
+                            let mut stream = engine.into_stream();
                             if !self.sent_traffic {
                                 // Nothing of ours can be lost: no waiting for a peer
                                 // that was sent nothing, or never finished its
@@ -321,8 +309,8 @@ impl Session {
                         return Status::Keep { more };
                     }
                     Err(error) => {
-                        let _ = engine.write();
-                        let _ = registry.deregister(&mut engine.stream);
+                        let _ = engine.flush();
+                        engine.deregister(registry);
                         drop(engine);
                         if !self.engine_failed(error, now) {
                             return Status::Remove;
@@ -359,7 +347,7 @@ impl Session {
         };
         match transport::connect(target, self.link.options.ipv6) {
             Ok(mut stream) => {
-                register_stream(registry, &mut stream, self.token);
+                stream.register_with(registry, self.token);
                 self.state = State::Connecting(stream);
             }
             Err(error) => {
@@ -426,7 +414,7 @@ impl Session {
     /// Moves input to the pipe and pipe output to the engine until neither moves.
     /// Returns true if it stopped with reading left to do.
     fn run_engine(&mut self, engine: &mut Engine, now: Instant) -> Result<bool, EngineError> {
-        engine.connection.handle_timeout(now)?;
+        engine.handle_timeout(now)?;
         let mut budget = READ_BUDGET;
         loop {
             let input = self.pump_input(engine, now, &mut budget);
@@ -438,7 +426,7 @@ impl Session {
             let output_progress = self.pump_output(engine);
             // Writing frees room in the output batch, so more can be taken from the
             // pipe: that counts as progress too.
-            let written = engine.write()?;
+            let written = engine.flush()?;
             if more {
                 return Ok(true);
             }
@@ -470,53 +458,44 @@ impl Session {
                     }
                 }
             }
-            match engine.connection.poll_event(now)? {
-                Some(Event::Ready(peer)) => {
+            match engine.next_input(now, budget)? {
+                Input::Event(Event::Ready(peer)) => {
                     self.on_ready(peer);
                     progress = true;
                 }
-                Some(Event::Message(message)) => self.stalled = Some(Item::Message(message)),
-                Some(Event::Subscribe(topic)) => self.stalled = Some(Item::Subscribe(topic)),
-                Some(Event::Cancel(topic)) => self.stalled = Some(Item::Cancel(topic)),
-                None => {
-                    // Everything the peer sent before closing has been delivered.
-                    if engine.peer_closed {
-                        return Err(EngineError::Closed);
-                    }
-                    if *budget == 0 {
-                        return Ok((progress, engine.readable));
-                    }
-                    *budget -= 1;
-                    if !engine.read_once(now)? {
-                        return Ok((progress, false));
-                    }
-                    progress = true;
+                Input::Event(Event::Message(message)) => {
+                    self.stalled = Some(Item::Message(message));
                 }
+                Input::Event(Event::Subscribe(topic)) => {
+                    self.stalled = Some(Item::Subscribe(topic))
+                }
+                Input::Event(Event::Cancel(topic)) => self.stalled = Some(Item::Cancel(topic)),
+                Input::Arrived => progress = true,
+                Input::Stopped { more } => return Ok((progress, more)),
             }
         }
     }
 
     /// Moves messages from the pipe into the engine's output; true if any moved.
     fn pump_output(&mut self, engine: &mut Engine) -> bool {
-        if !engine.connection.is_ready() {
-            return false;
-        }
         let Some(pipe) = self.pipe.as_mut() else {
             return false;
         };
         let mut progress = false;
-        while engine.connection.pending_output() < OUTPUT_BATCH {
-            let sent = match pipe.read() {
-                Read::Item(Item::Message(message)) => engine.connection.send_message(&message),
-                Read::Item(Item::Subscribe(topic)) => engine.connection.send_subscribe(&topic),
-                Read::Item(Item::Cancel(topic)) => engine.connection.send_cancel(&topic),
+        while engine.accepts_output() {
+            let item = match pipe.read() {
+                Read::Item(item) => item,
                 Read::Empty => break,
                 Read::Closed => {
                     self.pipe_closed = true;
                     break;
                 }
             };
-            if sent.is_err() {
+            // A connection past its handshake takes every item; were it ever to
+            // refuse one, stop rather than spin.
+            let sent = engine.send(&item);
+            debug_assert!(sent, "a ready connection refused an item");
+            if !sent {
                 break;
             }
             progress = true;
@@ -561,34 +540,5 @@ impl Session {
             }
         }
         self.peer_announced = true;
-    }
-}
-
-/// Whether a draining connection is done: its peer took everything we sent, or
-/// closed.
-fn drained(stream: &mut Stream) -> bool {
-    // Reading first also empties our receive queue, so the close that follows
-    // is a clean one rather than a reset.
-    peer_has_closed(stream) || stream.has_unacknowledged_output() == Some(false)
-}
-
-/// Reads and discards what the peer sends; true once it has closed (or failed).
-fn peer_has_closed(stream: &mut Stream) -> bool {
-    let mut discard = [0u8; 4096];
-    loop {
-        match stream.read(&mut discard) {
-            Ok(0) => return true,
-            Ok(_) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return false,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return true,
-        }
-    }
-}
-
-fn register_stream(registry: &mio::Registry, stream: &mut Stream, token: usize) {
-    let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-    if let Err(error) = registry.register(stream, mio::Token(token), interest) {
-        tracing::error!(%error, "could not register a connection with the I/O thread");
     }
 }

@@ -7,10 +7,12 @@
 //! lingering ones flush first), then returns. This file must never block anywhere
 //! but in that poll.
 
+use super::IoCommand;
 use super::listener::Listener;
-use super::mailbox::IoMailbox;
+use super::mailbox::{IoMailbox, SessionActivator};
 use super::timers::TimerQueue;
-use crate::context::{IoCommand, SocketId};
+use crate::command::SocketId;
+use crate::pipe::Activate;
 use crate::session::{Session, Status};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
@@ -147,7 +149,12 @@ impl IoThread {
         let token = entry.key();
         let session = entry.insert(Handler::Session(session));
         if let Handler::Session(session) = session {
-            session.register(self.poll.registry(), token, &self.mailbox);
+            let activator: Arc<dyn Activate> = Arc::new(SessionActivator::new(
+                Arc::clone(&self.mailbox),
+                IoCommand::Activate,
+                token,
+            ));
+            session.register(self.poll.registry(), token, activator);
         }
         self.drive(token, now);
     }

@@ -3,7 +3,7 @@
 //! The I/O thread accepts every pending connection when the listener is readable
 //! and starts a session for each. This file must never start a handshake itself.
 
-use crate::socket::SocketLink;
+use crate::command::SocketLink;
 use crate::transport::Acceptor;
 use std::sync::Arc;
 

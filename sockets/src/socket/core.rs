@@ -9,31 +9,19 @@
 //! stream.
 
 use super::{Routing, routing_for};
-use crate::context::{Context, IoCommand, SocketId};
+use crate::command::{SocketCommand, SocketId, SocketLink, SocketMailbox, Waiter};
+use crate::context::Context;
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
 use crate::options::{Options, TypeOption};
 use crate::pipe::{PipeEnd, PipeId, pipe_pair};
+use crate::reactor::IoCommand;
 use crate::reactor::listener::Listener;
-use crate::reactor::mailbox::{SocketCommand, SocketMailbox, Waiter};
 use crate::session::Session;
 use crate::transport::{Acceptor, Endpoint, ipc, tcp};
 use crate::zmtp::{PeerInfo, SocketType};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What sessions, listeners and inproc peers know of a socket.
-#[derive(Debug)]
-pub(crate) struct SocketLink {
-    /// The socket's identity within its context.
-    pub id: SocketId,
-    /// The socket's type.
-    pub kind: SocketType,
-    /// Where to deliver pipes and peers.
-    pub mailbox: Arc<SocketMailbox>,
-    /// The options as they were when the bind or connect was made.
-    pub options: Options,
-}
 
 #[derive(Debug)]
 enum EndpointKind {

@@ -22,7 +22,7 @@ mod subscribe;
 mod xpub;
 mod xsub;
 
-pub(crate) use self::core::{SocketCore, SocketLink};
+pub(crate) use self::core::SocketCore;
 
 use crate::context::Context;
 use crate::error::{Error, Result, SendError};
@@ -108,6 +108,15 @@ impl fmt::Debug for Socket {
                 .finish_non_exhaustive(),
             Err(_) => formatter.write_str("Socket { .. }"),
         }
+    }
+}
+
+// The context knows nothing of sockets (sockets are built on it), so the
+// constructor it offers lives here, with the type it builds.
+impl Context {
+    /// A new socket of type `kind`.
+    pub fn socket(&self, kind: SocketType) -> Result<Socket> {
+        Socket::new(self.clone(), kind)
     }
 }
 

@@ -8,10 +8,9 @@
 //! libzmq sums them. This file must never deliver a pipe to an incompatible socket
 //! type.
 
+use crate::command::{SocketCommand, SocketId, SocketLink};
 use crate::error::{Error, Result};
 use crate::pipe::{PipeEnd, pipe_pair};
-use crate::reactor::mailbox::SocketCommand;
-use crate::socket::SocketLink;
 use crate::zmtp::{Metadata, PeerInfo, Revision};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -158,14 +157,14 @@ impl Registry {
     }
 
     /// Removes `name` if `socket` bound it.
-    pub(crate) fn unbind(&mut self, name: &str, socket: crate::context::SocketId) {
+    pub(crate) fn unbind(&mut self, name: &str, socket: SocketId) {
         if matches!(self.entries.get(name), Some(Entry::Bound(binder)) if binder.id == socket) {
             self.entries.remove(name);
         }
     }
 
     /// Removes every name `socket` bound, and its connections still waiting.
-    pub(crate) fn remove_socket(&mut self, socket: crate::context::SocketId) {
+    pub(crate) fn remove_socket(&mut self, socket: SocketId) {
         self.entries.retain(|_, entry| match entry {
             Entry::Bound(binder) => binder.id != socket,
             Entry::Pending(waiting) => {

@@ -86,6 +86,37 @@ impl Stream {
         }
     }
 
+    /// Registers the stream with an I/O thread's poll for both readiness kinds.
+    pub(crate) fn register_with(&mut self, registry: &mio::Registry, token: usize) {
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        if let Err(error) = registry.register(self, mio::Token(token), interest) {
+            tracing::error!(%error, "could not register a connection with the I/O thread");
+        }
+    }
+
+    /// For a stream whose writing side is shut down: whether the peer took
+    /// everything sent, or closed. Reading first (and discarding) also empties
+    /// our receive queue, so the close that follows is a clean one rather than a
+    /// reset.
+    pub(crate) fn drained(&mut self) -> bool {
+        self.peer_has_closed() || self.has_unacknowledged_output() == Some(false)
+    }
+
+    /// Reads and discards what the peer sends; true once it has closed (or
+    /// failed).
+    fn peer_has_closed(&mut self) -> bool {
+        let mut discard = [0u8; 4096];
+        loop {
+            match self.read(&mut discard) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return true,
+            }
+        }
+    }
+
     /// The peer's address, for logs.
     pub fn peer_description(&self) -> String {
         match self {

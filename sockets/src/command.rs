@@ -1,0 +1,165 @@
+//! What every layer of a context shares about a socket: its id, its link (type,
+//! options and mailbox) and the commands that reach it.
+//!
+//! This module sits at the bottom of the crate's runtime layers: transports, the
+//! engine, sessions, I/O threads and the socket core all name these types, and it
+//! names none of them. A `SocketMailbox` is a lock-free queue of commands plus the
+//! threads parked on it (a blocked send, receive or poll). Commands flow only on
+//! state changes (a pipe attached, a pipe became readable), never once per
+//! message. This file must never block a sender.
+
+use crate::options::Options;
+use crate::pipe::{Activate, PipeEnd, PipeEvent, PipeId};
+use crate::zmtp::{PeerInfo, SocketType};
+use crossbeam_queue::SegQueue;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
+
+/// A socket's identity within its context.
+pub type SocketId = u64;
+
+/// What sessions, listeners and inproc peers know of a socket.
+#[derive(Debug)]
+pub(crate) struct SocketLink {
+    /// The socket's identity within its context.
+    pub id: SocketId,
+    /// The socket's type.
+    pub kind: SocketType,
+    /// Where to deliver pipes and peers.
+    pub mailbox: Arc<SocketMailbox>,
+    /// The options as they were when the bind or connect was made.
+    pub options: Options,
+}
+
+/// Something a socket must learn about.
+#[derive(Debug)]
+pub enum SocketCommand {
+    /// A new pipe to a peer; `peer` is `None` until the handshake completes.
+    Attach {
+        /// The socket's end.
+        pipe: PipeEnd,
+        /// The peer, when already known.
+        peer: Option<PeerInfo>,
+    },
+    /// The handshake on an existing pipe completed (again, after a reconnect).
+    PeerReady {
+        /// Which pipe.
+        pipe: PipeId,
+        /// Who is at the other end.
+        peer: PeerInfo,
+    },
+    /// The connection behind a pipe ended; the pipe stays and will reconnect.
+    PeerLost {
+        /// Which pipe.
+        pipe: PipeId,
+    },
+    /// A pipe's state changed.
+    Pipe {
+        /// Which pipe.
+        pipe: PipeId,
+        /// What changed.
+        event: PipeEvent,
+    },
+}
+
+/// Something parked on a mailbox, to be woken when a command arrives.
+#[derive(Debug, Clone)]
+pub enum Waiter {
+    /// A thread blocked in send, receive or poll.
+    Thread(Thread),
+}
+
+impl Waiter {
+    fn wake(&self) {
+        match self {
+            Waiter::Thread(thread) => thread.unpark(),
+        }
+    }
+}
+
+/// A socket's inbox.
+#[derive(Default)]
+pub struct SocketMailbox {
+    commands: SegQueue<SocketCommand>,
+    waiters: Mutex<Vec<Waiter>>,
+    waiting: AtomicUsize,
+}
+
+impl SocketMailbox {
+    /// An empty mailbox.
+    pub fn new() -> SocketMailbox {
+        SocketMailbox::default()
+    }
+
+    /// Delivers a command and wakes whoever waits.
+    pub fn send(&self, command: SocketCommand) {
+        self.commands.push(command);
+        self.notify();
+    }
+
+    /// Takes the next command.
+    pub fn receive(&self) -> Option<SocketCommand> {
+        self.commands.pop()
+    }
+
+    /// Whether commands are waiting.
+    pub fn has_commands(&self) -> bool {
+        !self.commands.is_empty()
+    }
+
+    /// Wakes whoever waits, without a command (context shutdown).
+    pub fn notify(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let waiters = match self.waiters.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        for waiter in &waiters {
+            waiter.wake();
+        }
+    }
+
+    /// Parks `waiter` here until `unregister`; check for commands after this.
+    pub fn register(&self, waiter: Waiter) {
+        let mut waiters = match self.waiters.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        waiters.push(waiter);
+        self.waiting.store(waiters.len(), Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Removes every waiter registered by the current thread, and any task.
+    pub fn unregister(&self) {
+        let current = std::thread::current().id();
+        let mut waiters = match self.waiters.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        waiters.retain(|waiter| match waiter {
+            Waiter::Thread(thread) => thread.id() != current,
+        });
+        self.waiting.store(waiters.len(), Ordering::SeqCst);
+    }
+}
+
+impl fmt::Debug for SocketMailbox {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SocketMailbox")
+            .field("commands", &self.commands.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Activate for SocketMailbox {
+    fn activate(&self, pipe: PipeId, event: PipeEvent) {
+        self.send(SocketCommand::Pipe { pipe, event });
+    }
+}
