@@ -10,11 +10,13 @@
 
 use crate::options::Options;
 use crate::pipe::{Activate, PipeEnd, PipeEvent, PipeId};
+use crate::readiness::Signal;
 use crate::zmtp::{PeerInfo, SocketType};
 use crossbeam_queue::SegQueue;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Waker;
 use std::thread::Thread;
 
 /// A socket's identity within its context.
@@ -67,14 +69,18 @@ pub enum SocketCommand {
 /// Something parked on a mailbox, to be woken when a command arrives.
 #[derive(Debug, Clone)]
 pub enum Waiter {
-    /// A thread blocked in send, receive or poll.
+    /// A thread blocked in send, receive or poll; it stays until it unregisters.
     Thread(Thread),
+    /// A future's task; woken once, then forgotten (it registers again when
+    /// polled again).
+    Task(Waker),
 }
 
 impl Waiter {
-    fn wake(&self) {
+    fn wake(self) {
         match self {
             Waiter::Thread(thread) => thread.unpark(),
+            Waiter::Task(waker) => waker.wake(),
         }
     }
 }
@@ -84,7 +90,10 @@ impl Waiter {
 pub struct SocketMailbox {
     commands: SegQueue<SocketCommand>,
     waiters: Mutex<Vec<Waiter>>,
+    /// How many waiters are registered: notify takes the lock only if some are.
     waiting: AtomicUsize,
+    /// The readiness descriptor, once someone asked for it.
+    signal: OnceLock<Arc<Signal>>,
 }
 
 impl SocketMailbox {
@@ -109,43 +118,91 @@ impl SocketMailbox {
         !self.commands.is_empty()
     }
 
-    /// Wakes whoever waits, without a command (context shutdown).
+    /// Wakes whoever waits, and raises the readiness descriptor, without a
+    /// command (context shutdown).
     pub fn notify(&self) {
         fence(Ordering::SeqCst);
+        if let Some(signal) = self.signal.get() {
+            signal.raise();
+        }
         if self.waiting.load(Ordering::Relaxed) == 0 {
             return;
         }
-        let waiters = match self.waiters.lock() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        for waiter in &waiters {
+        let mut woken = Vec::new();
+        {
+            let mut waiters = lock(&self.waiters);
+            waiters.retain(|waiter| match waiter {
+                Waiter::Thread(thread) => {
+                    woken.push(Waiter::Thread(thread.clone()));
+                    true
+                }
+                Waiter::Task(waker) => {
+                    woken.push(Waiter::Task(waker.clone()));
+                    false
+                }
+            });
+            self.waiting.store(waiters.len(), Ordering::SeqCst);
+        }
+        for waiter in woken {
             waiter.wake();
         }
     }
 
-    /// Parks `waiter` here until `unregister`; check for commands after this.
+    /// Parks `waiter` here (a thread until `unregister`, a task until it is
+    /// woken); check for commands after this.
     pub fn register(&self, waiter: Waiter) {
-        let mut waiters = match self.waiters.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut waiters = lock(&self.waiters);
+        if let Waiter::Task(waker) = &waiter
+            && waiters
+                .iter()
+                .any(|old| matches!(old, Waiter::Task(old) if old.will_wake(waker)))
+        {
+            return;
+        }
         waiters.push(waiter);
         self.waiting.store(waiters.len(), Ordering::SeqCst);
         fence(Ordering::SeqCst);
     }
 
-    /// Removes every waiter registered by the current thread, and any task.
+    /// Removes every waiter registered by the current thread.
     pub fn unregister(&self) {
         let current = std::thread::current().id();
-        let mut waiters = match self.waiters.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut waiters = lock(&self.waiters);
         waiters.retain(|waiter| match waiter {
             Waiter::Thread(thread) => thread.id() != current,
+            Waiter::Task(_) => true,
         });
         self.waiting.store(waiters.len(), Ordering::SeqCst);
+    }
+
+    /// The readiness descriptor's signal, made on first use.
+    pub fn signal(&self) -> std::io::Result<Arc<Signal>> {
+        if let Some(signal) = self.signal.get() {
+            return Ok(Arc::clone(signal));
+        }
+        let made = Arc::new(Signal::new()?);
+        // Raised at birth: whoever asked must look at least once.
+        made.raise();
+        let _ = self.signal.set(made);
+        self.signal
+            .get()
+            .map(Arc::clone)
+            .ok_or_else(|| std::io::Error::other("the readiness signal was not kept"))
+    }
+
+    /// Lowers the readiness descriptor, if there is one, before a look at the
+    /// socket's state.
+    pub fn lower_signal(&self) {
+        if let Some(signal) = self.signal.get() {
+            signal.lower();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 

@@ -34,6 +34,7 @@
 // caller; boxing it would allocate on every "would block".
 #![allow(clippy::result_large_err)]
 
+pub mod asynchronous;
 mod command;
 pub mod context;
 mod engine;
@@ -43,17 +44,20 @@ pub mod options;
 pub mod pipe;
 pub mod poll;
 mod reactor;
+pub mod readiness;
 pub mod routing;
 mod session;
 pub mod socket;
 pub mod transport;
 pub mod zmtp;
 
+pub use asynchronous::AsyncSocket;
 pub use context::Context;
 pub use error::{Error, Result, SendError};
 pub use message::Message;
 pub use options::TypeOption;
 pub use poll::{PollEvents, PollItem, poll};
+pub use readiness::SocketFd;
 pub use routing::subscriptions::SubscriptionLimit;
 pub use socket::Socket;
 pub use zmtp::SocketType;

@@ -6,39 +6,9 @@
 
 use crate::command::Waiter;
 use crate::error::{Error, Result};
+pub use crate::readiness::PollEvents;
 use crate::socket::Socket;
 use std::time::{Duration, Instant};
-
-/// Which readiness to wait for (ZMQ_POLLIN, ZMQ_POLLOUT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PollEvents {
-    /// A receive would succeed.
-    pub readable: bool,
-    /// A send would succeed.
-    pub writable: bool,
-}
-
-impl PollEvents {
-    /// ZMQ_POLLIN.
-    pub const READABLE: PollEvents = PollEvents {
-        readable: true,
-        writable: false,
-    };
-    /// ZMQ_POLLOUT.
-    pub const WRITABLE: PollEvents = PollEvents {
-        readable: false,
-        writable: true,
-    };
-    /// ZMQ_POLLIN | ZMQ_POLLOUT.
-    pub const BOTH: PollEvents = PollEvents {
-        readable: true,
-        writable: true,
-    };
-
-    fn is_empty(self) -> bool {
-        !self.readable && !self.writable
-    }
-}
 
 /// One socket to poll, and what was found.
 #[derive(Debug)]

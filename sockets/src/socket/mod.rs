@@ -29,6 +29,7 @@ use crate::error::{Error, Result, SendError};
 use crate::message::Message;
 use crate::options::TypeOption;
 use crate::pipe::{PipeEnd, PipeEvent, PipeId};
+use crate::readiness::{PollEvents, SocketFd};
 use crate::zmtp::{PeerInfo, SocketType};
 use std::cell::RefCell;
 use std::fmt;
@@ -214,6 +215,27 @@ impl Socket {
     /// Whether a send would succeed now (ZMQ_EVENTS & ZMQ_POLLOUT).
     pub fn is_writable(&self) -> bool {
         self.core().is_writable()
+    }
+
+    /// A descriptor that becomes readable when this socket's readiness may have
+    /// changed (ZMQ_FD), for epoll, mio, tokio's `AsyncFd` or a GUI loop. It is
+    /// edge-triggered as ZMQ_FD is: when it fires, call `events`, then send or
+    /// receive until `WouldBlock`; check `events` again after any send or
+    /// receive before waiting on the descriptor. It starts readable.
+    pub fn fd(&self) -> Result<SocketFd> {
+        let core = self.core();
+        Ok(SocketFd::new(core.mailbox().signal()?))
+    }
+
+    /// Whether a receive or a send would succeed now (ZMQ_EVENTS). It lowers the
+    /// descriptor of `fd` before it looks, so any later change raises it again.
+    pub fn events(&self) -> PollEvents {
+        let mut core = self.core();
+        core.mailbox().lower_signal();
+        PollEvents {
+            readable: core.is_readable(),
+            writable: core.is_writable(),
+        }
     }
 
     /// Applies an option particular to some socket types.
