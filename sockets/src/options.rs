@@ -58,6 +58,18 @@ pub struct Options {
     /// ZMQ_IPV6: `*` binds to every IPv6 and IPv4 address, and names may resolve
     /// to IPv6 addresses.
     pub ipv6: bool,
+    /// ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on TCP connections (`None`, libzmq's -1:
+    /// leave the system's setting, and ignore the three below).
+    pub tcp_keepalive: Option<bool>,
+    /// ZMQ_TCP_KEEPALIVE_IDLE: idle time before the first probe (TCP_KEEPIDLE,
+    /// whole seconds; `None`: the system's).
+    pub tcp_keepalive_idle: Option<Duration>,
+    /// ZMQ_TCP_KEEPALIVE_CNT: unanswered probes before the connection is dropped
+    /// (TCP_KEEPCNT; `None`: the system's).
+    pub tcp_keepalive_count: Option<u32>,
+    /// ZMQ_TCP_KEEPALIVE_INTVL: time between probes (TCP_KEEPINTVL, whole seconds;
+    /// `None`: the system's).
+    pub tcp_keepalive_interval: Option<Duration>,
 }
 
 impl Default for Options {
@@ -79,11 +91,25 @@ impl Default for Options {
             heartbeat_timeout: None,
             heartbeat_ttl: None,
             ipv6: false,
+            tcp_keepalive: None,
+            tcp_keepalive_idle: None,
+            tcp_keepalive_count: None,
+            tcp_keepalive_interval: None,
         }
     }
 }
 
 impl Options {
+    /// The keepalive settings for TCP connections, as libzmq applies them.
+    pub(crate) fn keepalive(&self) -> crate::transport::Keepalive {
+        crate::transport::Keepalive {
+            enabled: self.tcp_keepalive,
+            idle: self.tcp_keepalive_idle,
+            count: self.tcp_keepalive_count,
+            interval: self.tcp_keepalive_interval,
+        }
+    }
+
     /// The protocol settings for one connection of a socket of type `socket_type`.
     pub(crate) fn connection_config(
         &self,

@@ -103,6 +103,7 @@ impl Session {
         now: Instant,
     ) -> Session {
         let config = link.options.connection_config(link.kind);
+        stream.set_keepalive(&link.options.keepalive());
         Session {
             endpoint,
             origin: Origin::Accepted,
@@ -263,6 +264,7 @@ impl Session {
                 State::Connecting(stream) => match stream.take_error() {
                     Ok(None) if stream.is_connected() => {
                         stream.set_nodelay();
+                        stream.set_keepalive(&self.link.options.keepalive());
                         let config = self.link.options.connection_config(self.link.kind);
                         self.state = State::Active(Box::new(Engine::new(stream, config, now)));
                     }

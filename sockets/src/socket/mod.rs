@@ -388,4 +388,16 @@ option_accessors! {
     heartbeat_ttl: Option<Duration>, set_heartbeat_ttl;
     /// ZMQ_IPV6: bind `*` to IPv6 and IPv4, and resolve names to IPv6 too.
     ipv6: bool, set_ipv6;
+    /// ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on TCP connections (`None`, the default
+    /// and libzmq's -1: the system's setting, and the three below are ignored).
+    tcp_keepalive: Option<bool>, set_tcp_keepalive;
+    /// ZMQ_TCP_KEEPALIVE_IDLE: idle time before the first probe, whole seconds
+    /// (`None`: the system's).
+    tcp_keepalive_idle: Option<Duration>, set_tcp_keepalive_idle;
+    /// ZMQ_TCP_KEEPALIVE_CNT: unanswered probes before the connection is dropped
+    /// (`None`: the system's).
+    tcp_keepalive_count: Option<u32>, set_tcp_keepalive_count;
+    /// ZMQ_TCP_KEEPALIVE_INTVL: time between probes, whole seconds (`None`: the
+    /// system's).
+    tcp_keepalive_interval: Option<Duration>, set_tcp_keepalive_interval;
 }

@@ -16,6 +16,21 @@ use std::io::{self, IoSlice, Read, Write};
 
 pub use endpoint::{Endpoint, IpcAddress, TcpAddress};
 
+/// TCP keepalive settings (ZMQ_TCP_KEEPALIVE and its parameters); `None`
+/// leaves the system's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keepalive {
+    /// SO_KEEPALIVE; `None` (libzmq's -1) sets nothing at all, parameters
+    /// included, as libzmq does.
+    pub enabled: Option<bool>,
+    /// TCP_KEEPIDLE, in whole seconds (at least 1).
+    pub idle: Option<std::time::Duration>,
+    /// TCP_KEEPCNT.
+    pub count: Option<u32>,
+    /// TCP_KEEPINTVL, in whole seconds (at least 1).
+    pub interval: Option<std::time::Duration>,
+}
+
 /// A connected byte stream.
 #[derive(Debug)]
 pub enum Stream {
@@ -83,6 +98,42 @@ impl Stream {
             && let Err(error) = stream.set_nodelay(true)
         {
             tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    }
+
+    /// Applies keepalive settings to a TCP stream, as libzmq's
+    /// `tune_tcp_keepalives`: nothing unless enabled is set; then SO_KEEPALIVE,
+    /// and each parameter that is set. Failures are logged, not fatal.
+    pub fn set_keepalive(&self, keepalive: &Keepalive) {
+        let Stream::Tcp(stream) = self else {
+            return;
+        };
+        let Some(enabled) = keepalive.enabled else {
+            return;
+        };
+        let socket = socket2::SockRef::from(stream);
+        if let Err(error) = socket.set_keepalive(enabled) {
+            tracing::debug!(%error, "could not set SO_KEEPALIVE");
+            return;
+        }
+        if !enabled {
+            return;
+        }
+        let seconds = |duration: std::time::Duration| {
+            std::time::Duration::from_secs(duration.as_secs().max(1))
+        };
+        let mut parameters = socket2::TcpKeepalive::new();
+        if let Some(idle) = keepalive.idle {
+            parameters = parameters.with_time(seconds(idle));
+        }
+        if let Some(interval) = keepalive.interval {
+            parameters = parameters.with_interval(seconds(interval));
+        }
+        if let Some(count) = keepalive.count {
+            parameters = parameters.with_retries(count);
+        }
+        if let Err(error) = socket.set_tcp_keepalive(&parameters) {
+            tracing::debug!(%error, "could not set the TCP keepalive parameters");
         }
     }
 
