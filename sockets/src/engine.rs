@@ -172,6 +172,11 @@ impl Engine {
         Ok(written_any)
     }
 
+    /// The peer's numeric IP address, for TCP.
+    pub(crate) fn peer_ip(&self) -> Option<String> {
+        self.stream.peer_ip()
+    }
+
     /// The stream, for a session that drains it after the last write.
     pub(crate) fn into_stream(self) -> Stream {
         self.stream

@@ -3,20 +3,84 @@
 //! A multipart message is atomic: a peer sees all of its frames or none of them. A
 //! message with no frames cannot be sent. Frames are reference-counted, so a message
 //! fanned out to many peers is never copied; small messages keep their frame list
-//! inline, so building one allocates nothing beyond the payload. This file must
-//! never copy frame bodies.
+//! inline, so building one allocates nothing beyond the payload. A received
+//! message may carry its connection's `Properties` (as `zmq_msg_gets` reads
+//! them), shared by every message of that connection. This file must never copy
+//! frame bodies.
 
 use bytes::Bytes;
 use smallvec::SmallVec;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Frames kept inline before the list spills to the heap.
 const INLINE_FRAMES: usize = 2;
 
 /// A message of one or more frames.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing look at the frames only, not at the properties.
+#[derive(Clone, Default)]
 pub struct Message {
     frames: SmallVec<[Bytes; INLINE_FRAMES]>,
+    properties: Option<Arc<Properties>>,
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.frames == other.frames
+    }
+}
+
+impl Eq for Message {}
+
+impl Hash for Message {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.frames.hash(state);
+    }
+}
+
+/// What a connection says about the messages it delivers, as libzmq's
+/// `zmq_msg_gets` reads it: every ZMTP metadata property the peer sent
+/// (`Socket-Type`, `Identity`, application `X-` properties) and `Peer-Address`
+/// (the peer's numeric IP address, for TCP). Names are matched exactly, as
+/// libzmq matches them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties {
+    entries: Vec<(String, Bytes)>,
+}
+
+impl Properties {
+    /// No properties.
+    pub fn new() -> Properties {
+        Properties::default()
+    }
+
+    /// Adds a property (a later one of the same name does not replace it).
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Bytes>) {
+        self.entries.push((name.into(), value.into()));
+    }
+
+    /// A property's value.
+    pub fn get(&self, name: &str) -> Option<&Bytes> {
+        self.entries
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// A property's value as text (`zmq_msg_gets`), if it is UTF-8.
+    pub fn gets(&self, name: &str) -> Option<&str> {
+        self.get(name)
+            .and_then(|value| std::str::from_utf8(value).ok())
+    }
+
+    /// Every property, in the order the connection gave them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Bytes)> {
+        self.entries
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
 }
 
 impl Message {
@@ -33,7 +97,26 @@ impl Message {
     {
         Message {
             frames: frames.into_iter().map(Into::into).collect(),
+            properties: None,
         }
+    }
+
+    /// The properties of the connection this message arrived on (none for
+    /// messages built here or received over inproc).
+    pub fn properties(&self) -> Option<&Properties> {
+        self.properties.as_deref()
+    }
+
+    /// One property of the connection this message arrived on, as text
+    /// (`zmq_msg_gets`): `Peer-Address`, `Socket-Type`, `Identity`, ...
+    pub fn gets(&self, name: &str) -> Option<&str> {
+        self.properties()
+            .and_then(|properties| properties.gets(name))
+    }
+
+    /// Attaches a connection's properties.
+    pub fn set_properties(&mut self, properties: Arc<Properties>) {
+        self.properties = Some(properties);
     }
 
     /// Appends a frame at the end.
@@ -102,9 +185,11 @@ impl Message {
 
     /// Splits off the frames from `index` on, leaving the first `index` here.
     pub fn split_off(&mut self, index: usize) -> Message {
+        // Both halves came from the same connection.
         let index = index.min(self.frames.len());
         Message {
             frames: self.frames.drain(index..).collect(),
+            properties: self.properties.clone(),
         }
     }
 
@@ -137,6 +222,7 @@ impl FromIterator<Bytes> for Message {
     fn from_iter<I: IntoIterator<Item = Bytes>>(frames: I) -> Message {
         Message {
             frames: frames.into_iter().collect(),
+            properties: None,
         }
     }
 }
@@ -145,7 +231,10 @@ impl From<Bytes> for Message {
     fn from(frame: Bytes) -> Message {
         let mut frames = SmallVec::new();
         frames.push(frame);
-        Message { frames }
+        Message {
+            frames,
+            properties: None,
+        }
     }
 }
 
@@ -183,6 +272,7 @@ impl From<Vec<Bytes>> for Message {
     fn from(frames: Vec<Bytes>) -> Message {
         Message {
             frames: SmallVec::from_vec(frames),
+            properties: None,
         }
     }
 }
@@ -206,5 +296,21 @@ mod tests {
         assert_eq!(message.frames().len(), 3);
         assert_eq!(message.last().map(|frame| &frame[..]), Some(&b"d"[..]));
         assert_eq!(Message::new().pop_front(), None);
+    }
+
+    #[test]
+    fn properties_travel_with_a_message_but_do_not_change_its_equality() {
+        let mut properties = Properties::new();
+        properties.insert("Peer-Address", "127.0.0.1");
+        properties.insert("Identity", Bytes::from_static(b"\xff"));
+        let mut message = Message::from_frames(["a", "b"]);
+        assert_eq!(message.gets("Peer-Address"), None);
+        message.set_properties(Arc::new(properties));
+        assert_eq!(message.gets("Peer-Address"), Some("127.0.0.1"));
+        assert_eq!(message.gets("peer-address"), None, "names match exactly");
+        assert_eq!(message.gets("Identity"), None, "not UTF-8");
+        let tail = message.split_off(1);
+        assert_eq!(tail.gets("Peer-Address"), Some("127.0.0.1"));
+        assert_eq!(message, Message::from("a"));
     }
 }

@@ -17,6 +17,34 @@ pub const DEFAULT_RECONNECT_INTERVAL: Duration = Duration::from_millis(100);
 /// forever on a peer that never comes is a common hang, so Sinew waits 30 seconds.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(30);
 
+/// TCP keepalive settings (ZMQ_TCP_KEEPALIVE and its parameters); `None`
+/// leaves the system's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keepalive {
+    /// SO_KEEPALIVE; `None` (libzmq's -1) sets nothing at all, parameters
+    /// included, as libzmq does.
+    pub enabled: Option<bool>,
+    /// TCP_KEEPIDLE, in whole seconds (at least 1).
+    pub idle: Option<std::time::Duration>,
+    /// TCP_KEEPCNT.
+    pub count: Option<u32>,
+    /// TCP_KEEPINTVL, in whole seconds (at least 1).
+    pub interval: Option<std::time::Duration>,
+}
+
+/// ZMQ_ROUTER_NOTIFY (ROUTER): which peer events the socket receives as a
+/// message `[routing id, ""]` (libzmq's ZMQ_NOTIFY_CONNECT and
+/// ZMQ_NOTIFY_DISCONNECT). Connect is announced once the handshake completes;
+/// disconnect when a connection that completed its handshake ends (the peer
+/// left or failed), not when this socket closes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouterNotify {
+    /// ZMQ_NOTIFY_CONNECT.
+    pub connect: bool,
+    /// ZMQ_NOTIFY_DISCONNECT.
+    pub disconnect: bool,
+}
+
 /// Options common to every socket type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -70,6 +98,10 @@ pub struct Options {
     /// ZMQ_TCP_KEEPALIVE_INTVL: time between probes (TCP_KEEPINTVL, whole seconds;
     /// `None`: the system's).
     pub tcp_keepalive_interval: Option<Duration>,
+    /// ZMQ_ROUTER_NOTIFY: ROUTER sockets only (set through
+    /// `Socket::set_router_notify`, which refuses other types); the sessions of
+    /// its connections read it.
+    pub router_notify: RouterNotify,
 }
 
 impl Default for Options {
@@ -95,14 +127,15 @@ impl Default for Options {
             tcp_keepalive_idle: None,
             tcp_keepalive_count: None,
             tcp_keepalive_interval: None,
+            router_notify: RouterNotify::default(),
         }
     }
 }
 
 impl Options {
     /// The keepalive settings for TCP connections, as libzmq applies them.
-    pub(crate) fn keepalive(&self) -> crate::transport::Keepalive {
-        crate::transport::Keepalive {
+    pub(crate) fn keepalive(&self) -> Keepalive {
+        Keepalive {
             enabled: self.tcp_keepalive,
             idle: self.tcp_keepalive_idle,
             count: self.tcp_keepalive_count,

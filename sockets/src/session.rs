@@ -15,10 +15,12 @@
 
 use crate::command::{SocketCommand, SocketId, SocketLink};
 use crate::engine::{Engine, EngineError, Input};
+use crate::message::{Message, Properties};
 use crate::pipe::{Activate, Item, PipeEnd, Read, WriteError, pipe_pair};
 use crate::transport::reconnect::Backoff;
 use crate::transport::{self, Endpoint, Stream};
-use crate::zmtp::{Event, PeerInfo, ProtocolError};
+use crate::zmtp::{Event, PeerInfo, ProtocolError, SocketType};
+use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -92,6 +94,8 @@ pub(crate) struct Session {
     sent_traffic: bool,
     token: usize,
     activator: Option<Arc<dyn Activate>>,
+    /// What the current connection's messages carry (`zmq_msg_gets`).
+    properties: Option<Arc<Properties>>,
 }
 
 impl Session {
@@ -116,6 +120,7 @@ impl Session {
             sent_traffic: false,
             token: usize::MAX,
             activator: None,
+            properties: None,
             link,
         }
     }
@@ -145,6 +150,7 @@ impl Session {
             sent_traffic: false,
             token: usize::MAX,
             activator: None,
+            properties: None,
             link,
         }
     }
@@ -314,6 +320,9 @@ impl Session {
                         let _ = engine.flush();
                         engine.deregister(registry);
                         drop(engine);
+                        if self.peer_announced {
+                            self.notify_router(self.link.options.router_notify.disconnect);
+                        }
                         if !self.engine_failed(error, now) {
                             return Status::Remove;
                         }
@@ -462,10 +471,14 @@ impl Session {
             }
             match engine.next_input(now, budget)? {
                 Input::Event(Event::Ready(peer)) => {
-                    self.on_ready(peer);
+                    let address = engine.peer_ip();
+                    self.on_ready(peer, address);
                     progress = true;
                 }
-                Input::Event(Event::Message(message)) => {
+                Input::Event(Event::Message(mut message)) => {
+                    if let Some(properties) = &self.properties {
+                        message.set_properties(Arc::clone(properties));
+                    }
                     self.stalled = Some(Item::Message(message));
                 }
                 Input::Event(Event::Subscribe(topic)) => {
@@ -506,8 +519,9 @@ impl Session {
         progress
     }
 
-    /// The handshake completed: create the pipe, or tell the socket its peer is back.
-    fn on_ready(&mut self, mut peer: PeerInfo) {
+    /// The handshake completed: create the pipe, or tell the socket its peer is
+    /// back; note the properties its messages will carry.
+    fn on_ready(&mut self, mut peer: PeerInfo, address: Option<String>) {
         if let Origin::Connecting { backoff, .. } = &mut self.origin {
             backoff.reset();
             // ZMQ_CONNECT_ROUTING_ID: the application names this connection's peer.
@@ -518,6 +532,14 @@ impl Session {
         if self.closing.is_some() && self.pipe.is_none() {
             return;
         }
+        let mut properties = Properties::new();
+        for (name, value) in peer.metadata.iter() {
+            properties.insert(String::from_utf8_lossy(name), value.clone());
+        }
+        if let Some(address) = address {
+            properties.insert("Peer-Address", address);
+        }
+        self.properties = Some(Arc::new(properties));
         match &self.pipe {
             Some(pipe) => {
                 self.link.mailbox.send(SocketCommand::PeerReady {
@@ -542,5 +564,24 @@ impl Session {
             }
         }
         self.peer_announced = true;
+        self.notify_router(self.link.options.router_notify.connect);
+    }
+
+    /// ZMQ_ROUTER_NOTIFY: an empty message from this peer tells a ROUTER that it
+    /// came or went (the ROUTER prefixes it with the peer's routing id). It
+    /// passes the high-water mark, after any message held back by it, so it is
+    /// neither lost nor delivered ahead of what the peer sent before it.
+    fn notify_router(&mut self, wanted: bool) {
+        if !wanted || self.link.kind != SocketType::Router || self.pipe_closed {
+            return;
+        }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return;
+        };
+        if let Some(item) = self.stalled.take() {
+            let _ = pipe.force_write(item);
+        }
+        let _ = pipe.force_write(Item::Message(Message::from(Bytes::new())));
+        pipe.flush();
     }
 }

@@ -119,6 +119,12 @@ impl SocketCore {
         self.routing.set_option(option)
     }
 
+    pub(crate) fn disconnect_peer(&mut self, routing_id: &[u8]) -> Result<()> {
+        self.check_alive()?;
+        self.process_commands();
+        self.routing.disconnect_peer(routing_id)
+    }
+
     pub(crate) fn last_endpoint(&self) -> Option<String> {
         self.last_endpoint.clone()
     }

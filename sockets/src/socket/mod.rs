@@ -68,6 +68,12 @@ pub(crate) trait Routing: Send + fmt::Debug {
     fn set_option(&mut self, _option: TypeOption) -> Result<()> {
         Err(Error::InvalidOption("not supported by this socket type"))
     }
+
+    /// Closes the connection to the peer with this routing id (ROUTER), as
+    /// libzmq's `zmq_disconnect_peer`; other peers are untouched.
+    fn disconnect_peer(&mut self, _routing_id: &[u8]) -> Result<()> {
+        Err(Error::NotSupported)
+    }
 }
 
 /// Builds the routing for a socket type.
@@ -254,6 +260,29 @@ impl Socket {
     /// ROUTER): `HostUnreachable` for an unknown peer, "would block" at its mark.
     pub fn set_router_mandatory(&self, on: bool) -> Result<()> {
         self.set_type_option(TypeOption::RouterMandatory(on))
+    }
+
+    /// Which peer events arrive as `[routing id, ""]` messages
+    /// (ZMQ_ROUTER_NOTIFY; ROUTER only, for connections made after it is set).
+    pub fn set_router_notify(&self, notify: crate::options::RouterNotify) -> Result<()> {
+        let mut core = self.core();
+        if core.kind() != SocketType::Router {
+            return Err(Error::InvalidOption("ZMQ_ROUTER_NOTIFY is a ROUTER option"));
+        }
+        core.update_options(|options| options.router_notify = notify)
+    }
+
+    /// What ZMQ_ROUTER_NOTIFY is set to.
+    pub fn router_notify(&self) -> crate::options::RouterNotify {
+        self.core().options().router_notify
+    }
+
+    /// Closes the connection to the peer with this routing id, and only it
+    /// (ROUTER; libzmq's `zmq_disconnect_peer`). What was queued for it is
+    /// flushed first; a peer that connected to us may connect again, as it would
+    /// after any disconnect. `HostUnreachable` if no peer has that id.
+    pub fn disconnect_peer(&self, routing_id: impl AsRef<[u8]>) -> Result<()> {
+        self.core().disconnect_peer(routing_id.as_ref())
     }
 
     /// Lets a new connection with a known routing id take over from the old one

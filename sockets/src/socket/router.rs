@@ -209,6 +209,16 @@ impl Routing for Router {
         })
     }
 
+    fn disconnect_peer(&mut self, routing_id: &[u8]) -> Result<()> {
+        let pipe = self
+            .routes
+            .get(routing_id)
+            .copied()
+            .ok_or(Error::HostUnreachable)?;
+        self.detach(pipe);
+        Ok(())
+    }
+
     fn set_option(&mut self, option: TypeOption) -> Result<()> {
         match option {
             TypeOption::RouterMandatory(on) => self.mandatory = on,

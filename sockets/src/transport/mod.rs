@@ -16,21 +16,6 @@ use std::io::{self, IoSlice, Read, Write};
 
 pub use endpoint::{Endpoint, IpcAddress, TcpAddress};
 
-/// TCP keepalive settings (ZMQ_TCP_KEEPALIVE and its parameters); `None`
-/// leaves the system's value.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Keepalive {
-    /// SO_KEEPALIVE; `None` (libzmq's -1) sets nothing at all, parameters
-    /// included, as libzmq does.
-    pub enabled: Option<bool>,
-    /// TCP_KEEPIDLE, in whole seconds (at least 1).
-    pub idle: Option<std::time::Duration>,
-    /// TCP_KEEPCNT.
-    pub count: Option<u32>,
-    /// TCP_KEEPINTVL, in whole seconds (at least 1).
-    pub interval: Option<std::time::Duration>,
-}
-
 /// A connected byte stream.
 #[derive(Debug)]
 pub enum Stream {
@@ -104,7 +89,7 @@ impl Stream {
     /// Applies keepalive settings to a TCP stream, as libzmq's
     /// `tune_tcp_keepalives`: nothing unless enabled is set; then SO_KEEPALIVE,
     /// and each parameter that is set. Failures are logged, not fatal.
-    pub fn set_keepalive(&self, keepalive: &Keepalive) {
+    pub fn set_keepalive(&self, keepalive: &crate::options::Keepalive) {
         let Stream::Tcp(stream) = self else {
             return;
         };
@@ -165,6 +150,18 @@ impl Stream {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return true,
             }
+        }
+    }
+
+    /// The peer's numeric IP address (no port), as libzmq's `Peer-Address`
+    /// message property gives it; `None` for Unix sockets.
+    pub fn peer_ip(&self) -> Option<String> {
+        match self {
+            Stream::Tcp(stream) => stream
+                .peer_addr()
+                .ok()
+                .map(|address| address.ip().to_string()),
+            Stream::Unix(_) => None,
         }
     }
 
