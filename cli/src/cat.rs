@@ -15,7 +15,7 @@
 
 use bytes::Bytes;
 use clap::Args;
-use sinew::{Context, Error, Message, Socket, SocketType};
+use sinew::{Context, Error, EventMask, Message, MonitorEvent, Socket, SocketEvent, SocketType};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -86,6 +86,10 @@ pub struct CatArgs {
     /// limit).
     #[arg(long = "handshake-ivl", value_name = "MS")]
     handshake_interval: Option<u64>,
+    /// Print the socket's monitor events on stderr as they happen, one line each:
+    /// the libzmq event name without ZMQ_EVENT_, the endpoint, any detail.
+    #[arg(long)]
+    monitor: bool,
 }
 
 /// How a run ended badly.
@@ -172,6 +176,65 @@ fn execute(args: CatArgs) -> Result<(), Failure> {
         other => Failure::from(other),
     })?;
     configure(&socket, &args)?;
+    let monitor = if args.monitor {
+        Some(watch(&socket)?)
+    } else {
+        None
+    };
+    let result = talk(&socket, kind, &args);
+    drop(socket);
+    // The monitor's last event, MONITOR_STOPPED, comes once the socket is closed.
+    if let Some(monitor) = monitor {
+        let _ = monitor.join();
+    }
+    result
+}
+
+/// Prints every monitor event on stderr from a thread of its own, until
+/// MONITOR_STOPPED.
+fn watch(socket: &Socket) -> Result<std::thread::JoinHandle<()>, Failure> {
+    let monitor = socket.monitor_events(EventMask::ALL)?;
+    Ok(std::thread::spawn(move || {
+        while let Ok(event) = monitor.recv() {
+            eprintln!("{}", describe(&event));
+            if event.event == SocketEvent::MonitorStopped {
+                return;
+            }
+        }
+    }))
+}
+
+/// One line for a monitor event: name, endpoint, detail.
+fn describe(event: &MonitorEvent) -> String {
+    let detail = match event.event {
+        SocketEvent::HandshakeFailedProtocol => format!("protocol error 0x{:08x}", event.value),
+        SocketEvent::ConnectRetried => format!("retry in {} ms", event.value),
+        SocketEvent::ConnectDelayed
+        | SocketEvent::BindFailed
+        | SocketEvent::AcceptFailed
+        | SocketEvent::CloseFailed
+        | SocketEvent::HandshakeFailedNoDetail => {
+            format!(
+                "errno {} ({})",
+                event.value,
+                std::io::Error::from_raw_os_error(event.value as i32)
+            )
+        }
+        SocketEvent::HandshakeFailedAuth => format!("status {}", event.value),
+        SocketEvent::MonitorStopped | SocketEvent::HandshakeSucceeded => String::new(),
+        _ => format!("fd {}", event.value),
+    };
+    let mut line = event.event.name().to_owned();
+    for part in [event.endpoint.as_str(), detail.as_str()] {
+        if !part.is_empty() {
+            line.push(' ');
+            line.push_str(part);
+        }
+    }
+    line
+}
+
+fn talk(socket: &Socket, kind: SocketType, args: &CatArgs) -> Result<(), Failure> {
     for endpoint in &args.binds {
         socket
             .bind(endpoint)
@@ -182,13 +245,13 @@ fn execute(args: CatArgs) -> Result<(), Failure> {
             .connect(endpoint)
             .map_err(|error| Failure::Usage(format!("cannot connect {endpoint}: {error}")))?;
     }
-    subscribe(&socket, kind, &args)?;
+    subscribe(socket, kind, args)?;
     let mut cat = Cat {
-        socket: &socket,
+        socket,
         timeout: args.timeout.map(Duration::from_millis),
         delimiter: args.delimiter.clone(),
         hex: args.hex,
-        inputs: inputs(&args),
+        inputs: inputs(args),
     };
     if let Some(delay) = args.delay {
         std::thread::sleep(Duration::from_millis(delay));
@@ -198,7 +261,7 @@ fn execute(args: CatArgs) -> Result<(), Failure> {
         SocketType::Reply if !args.echo => cat.reply(args.count),
         SocketType::Push | SocketType::Publish => cat.send_all(),
         SocketType::Pull | SocketType::Subscribe => cat.receive(args.count, false),
-        _ if args.count == 0 && !args.echo && cat.has_inputs(&args) => cat.send_all(),
+        _ if args.count == 0 && !args.echo && cat.has_inputs(args) => cat.send_all(),
         _ => {
             cat.send_all()?;
             cat.receive(args.count, args.echo)

@@ -8,6 +8,7 @@
 //! state changes (a pipe attached, a pipe became readable), never once per
 //! message. This file must never block a sender.
 
+use crate::event::EventSlot;
 use crate::options::Options;
 use crate::pipe::{Activate, PipeEnd, PipeEvent, PipeId};
 use crate::readiness::Signal;
@@ -33,6 +34,9 @@ pub(crate) struct SocketLink {
     pub mailbox: Arc<SocketMailbox>,
     /// The options as they were when the bind or connect was made.
     pub options: Options,
+    /// The socket's monitor (shared: a monitor started later sees this
+    /// connection's events too).
+    pub events: Arc<EventSlot>,
 }
 
 /// Something a socket must learn about.

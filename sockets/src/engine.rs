@@ -172,6 +172,11 @@ impl Engine {
         Ok(written_any)
     }
 
+    /// The stream's descriptor, for socket events.
+    pub(crate) fn raw_fd(&self) -> i32 {
+        self.stream.raw_fd()
+    }
+
     /// The peer's numeric IP address, for TCP.
     pub(crate) fn peer_ip(&self) -> Option<String> {
         self.stream.peer_ip()

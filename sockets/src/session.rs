@@ -15,6 +15,7 @@
 
 use crate::command::{SocketCommand, SocketId, SocketLink};
 use crate::engine::{Engine, EngineError, Input};
+use crate::event::SocketEvent;
 use crate::message::{Message, Properties};
 use crate::pipe::{Activate, Item, PipeEnd, Read, WriteError, pipe_pair};
 use crate::transport::reconnect::Backoff;
@@ -269,6 +270,7 @@ impl Session {
                 }
                 State::Connecting(stream) => match stream.take_error() {
                     Ok(None) if stream.is_connected() => {
+                        self.raise(SocketEvent::Connected, stream.raw_fd() as u32);
                         stream.set_nodelay();
                         stream.set_keepalive(&self.link.options.keepalive());
                         let config = self.link.options.connection_config(self.link.kind);
@@ -282,6 +284,9 @@ impl Session {
                         let mut stream = stream;
                         let _ = registry.deregister(&mut stream);
                         tracing::debug!(endpoint = %self.endpoint, %error, "connect failed");
+                        // As libzmq: the attempt's socket is CLOSED, then the
+                        // reconnect is scheduled.
+                        self.raise(SocketEvent::Closed, stream.raw_fd() as u32);
                         self.schedule_reconnect(now);
                     }
                 },
@@ -319,6 +324,7 @@ impl Session {
                     Err(error) => {
                         let _ = engine.flush();
                         engine.deregister(registry);
+                        self.report_end(&error, engine.raw_fd());
                         drop(engine);
                         if self.peer_announced {
                             self.notify_router(self.link.options.router_notify.disconnect);
@@ -358,6 +364,11 @@ impl Session {
         };
         match transport::connect(target, self.link.options.ipv6) {
             Ok(mut stream) => {
+                // A TCP connect is always in progress when it returns (libzmq
+                // reports EINPROGRESS); a Unix one is done or refused at once.
+                if stream.is_tcp() {
+                    self.raise(SocketEvent::ConnectDelayed, libc::EINPROGRESS as u32);
+                }
                 stream.register_with(registry, self.token);
                 self.state = State::Connecting(stream);
             }
@@ -371,6 +382,10 @@ impl Session {
     fn schedule_reconnect(&mut self, now: Instant) {
         if let Origin::Connecting { backoff, .. } = &mut self.origin {
             let delay = backoff.next_delay();
+            let milliseconds = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
+            self.link
+                .events
+                .raise(SocketEvent::ConnectRetried, milliseconds, &self.endpoint);
             // A wait too long to represent is as good as a very long one.
             let at = now
                 .checked_add(delay)
@@ -519,6 +534,33 @@ impl Session {
         progress
     }
 
+    /// Raises a monitor event about this session's endpoint.
+    fn raise(&self, event: SocketEvent, value: u32) {
+        self.link.events.raise(event, value, &self.endpoint);
+    }
+
+    /// A connection ended on `error`: a handshake that did not complete is
+    /// reported as libzmq reports it (see `event::handshake_failure`), then
+    /// DISCONNECTED.
+    fn report_end(&self, error: &EngineError, fd: i32) {
+        if !self.peer_announced {
+            let failure = match error {
+                EngineError::Protocol(protocol) => crate::event::handshake_failure(protocol),
+                EngineError::Closed => {
+                    Some((SocketEvent::HandshakeFailedNoDetail, libc::EPIPE as u32))
+                }
+                EngineError::Io(io) => Some((
+                    SocketEvent::HandshakeFailedNoDetail,
+                    io.raw_os_error().unwrap_or(libc::EPIPE) as u32,
+                )),
+            };
+            if let Some((event, value)) = failure {
+                self.raise(event, value);
+            }
+        }
+        self.raise(SocketEvent::Disconnected, fd as u32);
+    }
+
     /// The handshake completed: create the pipe, or tell the socket its peer is
     /// back; note the properties its messages will carry.
     fn on_ready(&mut self, mut peer: PeerInfo, address: Option<String>) {
@@ -529,6 +571,7 @@ impl Session {
                 peer.routing_id = Some(id.clone());
             }
         }
+        self.raise(SocketEvent::HandshakeSucceeded, 0);
         if self.closing.is_some() && self.pipe.is_none() {
             return;
         }

@@ -12,6 +12,7 @@ use super::listener::Listener;
 use super::mailbox::{IoMailbox, SessionActivator};
 use super::timers::TimerQueue;
 use crate::command::SocketId;
+use crate::event::SocketEvent;
 use crate::pipe::Activate;
 use crate::session::{Session, Status};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -124,6 +125,11 @@ impl IoThread {
             };
             match listener.acceptor.accept() {
                 Ok(stream) => {
+                    listener.link.events.raise(
+                        SocketEvent::Accepted,
+                        stream.raw_fd() as u32,
+                        &listener.endpoint,
+                    );
                     let session = Session::accepted(
                         Arc::clone(&listener.link),
                         listener.endpoint.clone(),
@@ -138,6 +144,11 @@ impl IoThread {
                     // Out of file descriptors, or a connection reset while queued:
                     // try again on the next readiness.
                     tracing::warn!(%error, "accept failed");
+                    listener.link.events.raise(
+                        SocketEvent::AcceptFailed,
+                        error.raw_os_error().unwrap_or(0) as u32,
+                        &listener.endpoint,
+                    );
                     return;
                 }
             }
@@ -208,7 +219,14 @@ impl IoThread {
                     endpoint,
                     linger,
                 } => self.close_endpoint(socket, &endpoint, linger, now),
-                IoCommand::CloseSocket { socket, linger } => self.close_socket(socket, linger, now),
+                IoCommand::CloseSocket {
+                    socket,
+                    linger,
+                    monitor,
+                } => {
+                    self.close_socket(socket, linger, now);
+                    monitor.count_down();
+                }
                 IoCommand::Stop => self.stopping = true,
             }
         }

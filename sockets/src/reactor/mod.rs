@@ -11,9 +11,38 @@ pub mod mailbox;
 pub mod timers;
 
 use crate::command::SocketId;
+use crate::event::EventSlot;
 use crate::session::Session;
 use listener::Listener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// Stops a closed socket's monitor once every I/O thread that ran its
+/// connections has taken the close.
+#[derive(Debug)]
+pub(crate) struct MonitorCountdown {
+    remaining: AtomicUsize,
+    events: Arc<EventSlot>,
+}
+
+impl MonitorCountdown {
+    /// A countdown over `threads` I/O threads (at least one).
+    pub(crate) fn new(threads: usize, events: Arc<EventSlot>) -> MonitorCountdown {
+        debug_assert!(threads > 0, "with no I/O thread, stop the monitor at once");
+        MonitorCountdown {
+            remaining: AtomicUsize::new(threads),
+            events,
+        }
+    }
+
+    /// One I/O thread took the close; the last one stops the monitor.
+    pub(crate) fn count_down(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.events.stop();
+        }
+    }
+}
 
 /// What a socket asks of an I/O thread.
 #[derive(Debug)]
@@ -40,6 +69,10 @@ pub(crate) enum IoCommand {
         socket: SocketId,
         /// How long to keep flushing (`None`: until done).
         linger: Option<Duration>,
+        /// Counts the I/O threads still to take this command; the last stops
+        /// the socket's monitor, so MONITOR_STOPPED follows every event the I/O
+        /// threads raised before the close, as in libzmq.
+        monitor: Arc<MonitorCountdown>,
     },
     /// The context is gone: end once every session has finished.
     Stop,

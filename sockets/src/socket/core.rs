@@ -12,11 +12,12 @@ use super::{Routing, routing_for};
 use crate::command::{SocketCommand, SocketId, SocketLink, SocketMailbox, Waiter};
 use crate::context::Context;
 use crate::error::{Error, Result, SendError};
+use crate::event::{EventMask, EventSink, EventSlot, SocketEvent};
 use crate::message::Message;
 use crate::options::{Options, TypeOption};
 use crate::pipe::{PipeEnd, PipeId, pipe_pair};
-use crate::reactor::IoCommand;
 use crate::reactor::listener::Listener;
+use crate::reactor::{IoCommand, MonitorCountdown};
 use crate::session::Session;
 use crate::transport::{Acceptor, Endpoint, ipc, tcp};
 use crate::zmtp::{PeerInfo, SocketType};
@@ -27,6 +28,8 @@ use std::time::{Duration, Instant};
 enum EndpointKind {
     Bound {
         io_thread: usize,
+        /// The listening descriptor, for the CLOSED event.
+        fd: i32,
     },
     /// `pipe`: the pipe made at `connect()` (none with ZMQ_IMMEDIATE, whose
     /// pipes the session refuses when it closes).
@@ -60,6 +63,8 @@ pub(crate) struct SocketCore {
     routing: Box<dyn Routing>,
     endpoints: Vec<EndpointRecord>,
     last_endpoint: Option<String>,
+    /// The monitor, shared with every listener and session this socket made.
+    events: Arc<EventSlot>,
 }
 
 impl SocketCore {
@@ -79,6 +84,7 @@ impl SocketCore {
             routing,
             endpoints: Vec::new(),
             last_endpoint: None,
+            events: Arc::new(EventSlot::default()),
         })
     }
 
@@ -142,6 +148,7 @@ impl SocketCore {
             kind: self.kind,
             mailbox: Arc::clone(&self.mailbox),
             options,
+            events: Arc::clone(&self.events),
         })
     }
 
@@ -166,16 +173,26 @@ impl SocketCore {
                 (text.to_owned(), EndpointKind::InprocBound)
             }
             Endpoint::Tcp(address) => {
-                let (listener, resolved) = tcp::bind(address, self.options.ipv6, text)?;
-                let io_thread = self.listen(Acceptor::Tcp(listener), &resolved);
-                (resolved, EndpointKind::Bound { io_thread })
+                let (listener, resolved) = tcp::bind(address, self.options.ipv6, text)
+                    .inspect_err(|error| self.bind_failed(text, error))?;
+                let acceptor = Acceptor::Tcp(listener);
+                let fd = acceptor.raw_fd();
+                let io_thread = self.listen(acceptor, &resolved);
+                (resolved, EndpointKind::Bound { io_thread, fd })
             }
             Endpoint::Ipc(address) => {
-                let (listener, resolved, path) = ipc::bind(address, text)?;
-                let io_thread = self.listen(Acceptor::Unix(listener, path), &resolved);
-                (resolved, EndpointKind::Bound { io_thread })
+                let (listener, resolved, path) =
+                    ipc::bind(address, text).inspect_err(|error| self.bind_failed(text, error))?;
+                let acceptor = Acceptor::Unix(listener, path);
+                let fd = acceptor.raw_fd();
+                let io_thread = self.listen(acceptor, &resolved);
+                (resolved, EndpointKind::Bound { io_thread, fd })
             }
         };
+        if let EndpointKind::Bound { fd, .. } = kind {
+            self.events
+                .raise(SocketEvent::Listening, fd as u32, &resolved);
+        }
         self.last_endpoint = Some(resolved.clone());
         self.endpoints.push(EndpointRecord {
             given: text.to_owned(),
@@ -183,6 +200,30 @@ impl SocketCore {
             kind,
         });
         Ok(())
+    }
+
+    /// BIND_FAILED, with libzmq's value (an errno) and endpoint (the address
+    /// without its scheme).
+    fn bind_failed(&self, text: &str, error: &Error) {
+        let errno = match error {
+            Error::AddressInUse(_) => libc::EADDRINUSE,
+            Error::AddressNotAvailable(_) => libc::EADDRNOTAVAIL,
+            Error::Io(error) => error.raw_os_error().unwrap_or(libc::EINVAL),
+            _ => libc::EINVAL,
+        };
+        let address = text.split_once("://").map_or(text, |(_, rest)| rest);
+        self.events
+            .raise(SocketEvent::BindFailed, errno as u32, address);
+    }
+
+    /// Starts sending this socket's events to `sink` (see `Socket::monitor`).
+    pub(crate) fn start_monitor(&self, mask: EventMask, sink: Box<dyn EventSink>) {
+        self.events.start(mask, sink);
+    }
+
+    /// Stops the monitor (MONITOR_STOPPED is its last event).
+    pub(crate) fn stop_monitor(&self) {
+        self.events.stop();
     }
 
     fn listen(&mut self, acceptor: Acceptor, resolved: &str) -> usize {
@@ -255,14 +296,18 @@ impl SocketCore {
             .ok_or_else(|| Error::EndpointNotFound(text.to_owned()))?;
         let record = self.endpoints.remove(index);
         match record.kind {
-            EndpointKind::Bound { io_thread } => self.context.send_to_io_thread(
-                io_thread,
-                IoCommand::CloseEndpoint {
-                    socket: self.id,
-                    endpoint: record.resolved,
-                    linger: self.options.linger,
-                },
-            ),
+            EndpointKind::Bound { io_thread, fd } => {
+                self.events
+                    .raise(SocketEvent::Closed, fd as u32, &record.resolved);
+                self.context.send_to_io_thread(
+                    io_thread,
+                    IoCommand::CloseEndpoint {
+                        socket: self.id,
+                        endpoint: record.resolved,
+                        linger: self.options.linger,
+                    },
+                );
+            }
             _ => self.context.inproc_unbind(&record.resolved, self.id),
         }
         Ok(())
@@ -429,25 +474,42 @@ impl Drop for SocketCore {
             drop(command);
         }
         self.context.inproc_unbind_socket(self.id);
-        let mut io_threads: Vec<usize> =
-            self.endpoints
-                .iter()
-                .filter_map(|record| match record.kind {
-                    EndpointKind::Bound { io_thread }
-                    | EndpointKind::Connected { io_thread, .. } => Some(io_thread),
-                    _ => None,
-                })
-                .collect();
+        // As libzmq: CLOSED for each listener, then MONITOR_STOPPED; nothing for
+        // the connections this close tears down.
+        for record in &self.endpoints {
+            if let EndpointKind::Bound { fd, .. } = record.kind {
+                self.events
+                    .raise(SocketEvent::Closed, fd as u32, &record.resolved);
+            }
+        }
+        let mut io_threads: Vec<usize> = self
+            .endpoints
+            .iter()
+            .filter_map(|record| match record.kind {
+                EndpointKind::Bound { io_thread, .. }
+                | EndpointKind::Connected { io_thread, .. } => Some(io_thread),
+                _ => None,
+            })
+            .collect();
         io_threads.sort_unstable();
         io_threads.dedup();
-        for io_thread in io_threads {
-            self.context.send_to_io_thread(
-                io_thread,
-                IoCommand::CloseSocket {
-                    socket: self.id,
-                    linger: self.options.linger,
-                },
-            );
+        if io_threads.is_empty() {
+            self.events.stop();
+        } else {
+            let monitor = Arc::new(MonitorCountdown::new(
+                io_threads.len(),
+                Arc::clone(&self.events),
+            ));
+            for io_thread in io_threads {
+                self.context.send_to_io_thread(
+                    io_thread,
+                    IoCommand::CloseSocket {
+                        socket: self.id,
+                        linger: self.options.linger,
+                        monitor: Arc::clone(&monitor),
+                    },
+                );
+            }
         }
         self.context.unregister_socket(self.id);
     }

@@ -122,6 +122,20 @@ impl Stream {
         }
     }
 
+    /// The stream's descriptor (the value of socket events about it).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(stream) => stream.as_raw_fd(),
+            Stream::Unix(stream) => stream.as_raw_fd(),
+        }
+    }
+
+    /// Whether this is a TCP stream.
+    pub fn is_tcp(&self) -> bool {
+        matches!(self, Stream::Tcp(_))
+    }
+
     /// Registers the stream with an I/O thread's poll for both readiness kinds.
     pub(crate) fn register_with(&mut self, registry: &mio::Registry, token: usize) {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
@@ -220,6 +234,15 @@ pub enum Acceptor {
 }
 
 impl Acceptor {
+    /// The listening descriptor (the value of LISTENING and CLOSED events).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Acceptor::Tcp(listener) => listener.as_raw_fd(),
+            Acceptor::Unix(listener, _) => listener.as_raw_fd(),
+        }
+    }
+
     /// Accepts one pending connection.
     pub fn accept(&self) -> io::Result<Stream> {
         match self {
