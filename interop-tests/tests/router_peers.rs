@@ -109,10 +109,54 @@ fn connect_notifications_come_once_per_peer_and_only_on_a_router() {
         );
         dealers.push(dealer);
     }
+    // A peer leaves: with disconnect notifications off, nothing is queued. The
+    // ROUTER's monitor says when the connection ended; the disconnect message
+    // would have been queued before that event (as libzmq's engine does it), so
+    // an empty queue right after is the answer, not a guess.
+    let monitor = router
+        .monitor_events(sinew::EventMask::from(sinew::SocketEvent::Disconnected))
+        .unwrap();
+    drop(dealers.remove(0));
+    let event = monitor.recv_with_timeout(Some(DEADLINE)).unwrap();
+    assert_eq!(event.event, sinew::SocketEvent::Disconnected);
+    assert!(matches!(router.try_recv(), Err(sinew::Error::WouldBlock)));
+
     let plain = context.socket(SocketType::Dealer).unwrap();
     assert!(
         plain.set_router_notify(RouterNotify::default()).is_err(),
         "ROUTER_NOTIFY is refused on other socket types"
+    );
+}
+
+#[test]
+fn the_disconnect_message_is_queued_before_the_disconnected_event() {
+    let context = Context::new();
+    let (router, endpoint) = router(
+        &context,
+        RouterNotify {
+            connect: false,
+            disconnect: true,
+        },
+    );
+    let monitor = router
+        .monitor_events(sinew::EventMask::from(sinew::SocketEvent::Disconnected))
+        .unwrap();
+    let zmq_context = zmq::Context::new();
+    let dealer = zmq_context.socket(zmq::DEALER).unwrap();
+    dealer.set_identity(b"leaving").unwrap();
+    dealer.set_linger(0).unwrap();
+    dealer.connect(&endpoint).unwrap();
+    dealer.send("here", 0).unwrap();
+    assert_eq!(
+        frames(&router.recv().unwrap()),
+        [b"leaving".to_vec(), b"here".to_vec()]
+    );
+    drop(dealer);
+    let event = monitor.recv_with_timeout(Some(DEADLINE)).unwrap();
+    assert_eq!(event.event, sinew::SocketEvent::Disconnected);
+    assert_eq!(
+        frames(&router.try_recv().expect("queued before the event")),
+        [b"leaving".to_vec(), vec![]]
     );
 }
 

@@ -324,11 +324,13 @@ impl Session {
                     Err(error) => {
                         let _ = engine.flush();
                         engine.deregister(registry);
-                        self.report_end(&error, engine.raw_fd());
-                        drop(engine);
+                        // As libzmq's engine: the disconnect message is queued
+                        // before DISCONNECTED is raised.
                         if self.peer_announced {
                             self.notify_router(self.link.options.router_notify.disconnect);
                         }
+                        self.report_end(&error, engine.raw_fd());
+                        drop(engine);
                         if !self.engine_failed(error, now) {
                             return Status::Remove;
                         }
