@@ -1,68 +1,48 @@
-//! The background cleaner: a thread that applies retention and compaction at an
-//! interval and after every roll, so neither ever runs on an append.
+//! The cleaner's pass over one partition: retention, then compaction if it is due,
+//! at the time the caller passes in. It starts no thread and keeps no schedule, so
+//! an owner can run it for many partitions from one thread of its own (a broker
+//! runs one cleaner for all its partitions); the threaded `Log` runs it from its
+//! background cleaner (`background.rs`).
 //!
-//! It works on sealed segments only and takes the writer's lock just to publish a
-//! change, never while it reads or writes segment data. It must stop promptly when
-//! the log closes (a compaction pass checks between batches), and an error it meets
-//! is logged, never a panic.
+//! It works on sealed segments only, takes the partition's writer lock just to
+//! publish a change, never while it reads or writes segment data, and stops between
+//! batches when `stop` is set. It must never panic on what it finds.
 
-use crate::compaction;
-use crate::retention;
-use crate::signal::Signal;
-use crate::writer::{Inner, now_milliseconds};
-use std::io;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use crate::compaction::{self, CompactionReport};
+use crate::error::{LogError, Result};
+use crate::partition::Partition;
+use crate::retention::{self, RetentionReport};
+use crate::time::milliseconds_since_epoch;
+use std::sync::atomic::AtomicBool;
+use std::time::SystemTime;
 
-/// The cleaner thread of one log.
-#[derive(Debug)]
-pub(crate) struct Cleaner {
-    signal: Arc<Signal>,
-    thread: Option<JoinHandle<()>>,
+/// What one cleaner pass over a partition did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleaningReport {
+    /// What retention deleted.
+    pub retention: RetentionReport,
+    /// What compaction did, if the log is compacted and a pass was due.
+    pub compaction: Option<CompactionReport>,
 }
 
-impl Cleaner {
-    pub(crate) fn start(inner: Arc<Inner>, interval: Duration) -> io::Result<Cleaner> {
-        let signal = inner.cleaner_signal.clone();
-        let thread = std::thread::Builder::new()
-            .name("sinew-log-cleaner".into())
-            .spawn(move || run(&inner, interval))?;
-        Ok(Cleaner {
-            signal,
-            thread: Some(thread),
-        })
+/// Runs one cleaner pass over `partition` at time `now`: deletes the segments
+/// retention no longer keeps (and those wholly before the log start offset), then,
+/// on a compacted log, compacts if enough of it is dirty
+/// (`Compaction::min_dirty_percent`) or a kept tombstone's horizon has passed.
+/// Setting `stop` interrupts a compaction between batches.
+pub fn clean(partition: &Partition, now: SystemTime, stop: &AtomicBool) -> Result<CleaningReport> {
+    if partition.has_failed() {
+        return Err(LogError::Failed);
     }
-
-    /// Stops the thread (interrupting a pass between batches) and waits for it.
-    pub(crate) fn stop(mut self) {
-        self.signal.stop();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    let now_ms = milliseconds_since_epoch(now);
+    let mut report = CleaningReport {
+        retention: retention::apply(partition, now_ms)?,
+        compaction: None,
+    };
+    if let Some(settings) = &partition.config.compaction
+        && compaction::due(partition, now_ms, settings.min_dirty_percent)
+    {
+        report.compaction = Some(compaction::compact(partition, now_ms, stop)?);
     }
-}
-
-fn run(inner: &Inner, interval: Duration) {
-    let signal = inner.cleaner_signal.clone();
-    while signal.wait(interval) {
-        if inner.has_failed() {
-            return;
-        }
-        let config = &inner.config;
-        if (config.retention_age.is_some() || config.retention_bytes.is_some())
-            && let Err(error) = retention::apply(inner, now_milliseconds())
-        {
-            tracing::error!(%error, "retention failed");
-            continue;
-        }
-        if let Some(compaction) = &config.compaction {
-            let now = now_milliseconds();
-            if compaction::due(inner, now, compaction.min_dirty_percent)
-                && let Err(error) = compaction::compact(inner, now, &signal.stop)
-            {
-                tracing::error!(%error, "compaction failed");
-            }
-        }
-    }
+    Ok(report)
 }

@@ -17,13 +17,13 @@ use crate::config::Compaction;
 use crate::encoder;
 use crate::error::{LogError, Result};
 use crate::index::{self, IndexRule, Indexes};
+use crate::partition::Partition;
 use crate::record;
 use crate::segment::{
     self, Bounds, CLEANED_SUFFIX, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION,
 };
 use crate::shared::{Published, SegmentView};
 use crate::storage::{Directory, Storage};
-use crate::writer::Inner;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
@@ -127,7 +127,7 @@ fn milliseconds(duration: std::time::Duration) -> i64 {
 
 /// Whether the background cleaner should make a pass at `now_ms`: enough of the
 /// sealed log is dirty, or a kept tombstone's horizon has passed.
-pub(crate) fn due(inner: &Inner, now_ms: i64, min_dirty_percent: u8) -> bool {
+pub(crate) fn due(inner: &Partition, now_ms: i64, min_dirty_percent: u8) -> bool {
     let expired = inner
         .lock_cleaning()
         .earliest_horizon
@@ -137,7 +137,7 @@ pub(crate) fn due(inner: &Inner, now_ms: i64, min_dirty_percent: u8) -> bool {
 }
 
 /// The percentage of the sealed log's bytes not yet compacted.
-fn dirty_percent(inner: &Inner) -> u8 {
+fn dirty_percent(inner: &Partition) -> u8 {
     let first_dirty = inner.lock_cleaning().first_dirty;
     let published = inner.shared.snapshot();
     let segments = published.segments.as_ref();
@@ -162,7 +162,11 @@ fn dirty_percent(inner: &Inner) -> u8 {
 /// Compacts every sealed segment, pass after pass, until everything before the
 /// active segment is clean (and no kept tombstone's horizon has passed) or `stop`
 /// is set.
-pub(crate) fn compact(inner: &Inner, now_ms: i64, stop: &AtomicBool) -> Result<CompactionReport> {
+pub(crate) fn compact(
+    inner: &Partition,
+    now_ms: i64,
+    stop: &AtomicBool,
+) -> Result<CompactionReport> {
     let settings = inner.config.compaction.clone().unwrap_or_default();
     let mut state = inner.lock_cleaning();
     let mut report = CompactionReport::default();
@@ -555,7 +559,7 @@ impl Drop for Output<'_> {
 /// Cleans one segment; returns the earliest horizon of the tombstones it kept, or
 /// `None` if `stop` was set before it was done.
 fn clean_segment(
-    inner: &Inner,
+    inner: &Partition,
     job: &Job<'_>,
     stop: &AtomicBool,
     report: &mut CompactionReport,
@@ -632,7 +636,7 @@ fn clean_segment(
 /// 1. remove the old indexes (a segment without indexes is rescanned on open);
 /// 2. rename `.log.cleaned` over `.log` (atomic);
 /// 3. rename the new indexes into place.
-fn swap(inner: &Inner, old: &Segment) -> Result<()> {
+fn swap(inner: &Partition, old: &Segment) -> Result<()> {
     inner.begin_change()?;
     let directory = inner.directory.as_ref();
     let base = old.base_offset;

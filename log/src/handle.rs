@@ -1,43 +1,46 @@
-//! `Log`: the handle applications hold on one log directory. It opens the log
-//! (through the writer), encodes and checks what is appended, answers questions,
-//! runs retention and compaction on request, and owns the threads (the interval
-//! flusher and the cleaner) that it starts and stops. It sits on top: nothing in the
-//! crate depends on it. It must never hold a lock of the writer's across a call
-//! into the cleaner's work.
+//! `Log`: the threaded handle applications hold on one log directory, on top of the
+//! owner-driven `Partition`. It is the partition's owner for them: it reads the
+//! clock, syncs under the `FsyncPolicy` (group commit among appending threads),
+//! starts and stops the interval flusher and the cleaner thread, and wakes that
+//! cleaner after a roll. It sits on top: nothing in the crate depends on it. It must
+//! never hold a lock of the partition's across a call into the cleaner's work.
 
-use crate::batch::{BatchHeader, Compression};
-use crate::cleaner::Cleaner;
+use crate::background::{Cleaner, Flusher};
+use crate::commit::GroupCommit;
 use crate::compaction::{self, CompactionReport};
-use crate::config::{FsyncPolicy, LogConfig};
-use crate::encoder::BatchEncoder;
-use crate::error::{BatchError, LogError, Result};
-use crate::produced;
+use crate::config::{Durability, FsyncPolicy, LogConfig};
+use crate::error::{LogError, Result};
+use crate::partition::{Appended, Notice, Partition};
 use crate::reader::Reader;
 use crate::record::NewRecord;
 use crate::report::RecoveryReport;
 use crate::retention::{self, RetentionReport};
-use crate::storage::{Directory, FileDirectory};
-use crate::writer::{Acknowledgement, Flusher, Inner, milliseconds_since_epoch};
-use std::cell::RefCell;
+use crate::signal::Signal;
+use crate::storage::Directory;
+use crate::time::milliseconds_since_epoch;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
-thread_local! {
-    /// The encoder `Log::append` uses, one per appending thread.
-    static ENCODER: RefCell<BatchEncoder> = const { RefCell::new(BatchEncoder::new()) };
+/// What an append did: the offsets it was given and what is promised about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// Offset of the batch's first record.
+    pub base_offset: u64,
+    /// Offset of the batch's last record.
+    pub last_offset: u64,
+    /// Whether the batch is only written or already durable.
+    pub durability: Durability,
 }
-
-/// A thread's encoding buffer is let go after a batch larger than this, so a rare
-/// huge batch does not stay allocated for the thread's life.
-const KEPT_ENCODING_BYTES: usize = 4 << 20;
 
 /// The writer of one log directory. Appends may come from many threads; they are
 /// written one at a time and share fsyncs.
 #[derive(Debug)]
 pub struct Log {
-    inner: Arc<Inner>,
+    partition: Arc<Partition>,
+    commit: Arc<GroupCommit>,
+    cleaner_signal: Arc<Signal>,
     flusher: Option<Flusher>,
     cleaner: Option<Cleaner>,
 }
@@ -46,10 +49,8 @@ impl Log {
     /// Opens (creating if needed) the log in directory `path` for writing,
     /// recovering it if its last shutdown was not clean.
     pub fn open(path: impl AsRef<Path>, config: LogConfig) -> Result<(Log, RecoveryReport)> {
-        let path = path.as_ref();
-        let directory = FileDirectory::open(path)
-            .map_err(LogError::io(format!("opening {}", path.display())))?;
-        Log::open_in(Arc::new(directory), config)
+        let (partition, report) = Partition::open(path, config)?;
+        Ok((Log::start(partition)?, report))
     }
 
     /// Opens the log in any `Directory` (the crash model, for instance).
@@ -57,74 +58,44 @@ impl Log {
         directory: Arc<dyn Directory>,
         config: LogConfig,
     ) -> Result<(Log, RecoveryReport)> {
-        let (inner, report) = Inner::open(directory, config)?;
-        let flusher = match inner.config.fsync {
+        let (partition, report) = Partition::open_in(directory, config)?;
+        Ok((Log::start(partition)?, report))
+    }
+
+    /// Starts the threads the settings ask for.
+    fn start(partition: Partition) -> Result<Log> {
+        let partition = Arc::new(partition);
+        let commit = Arc::new(GroupCommit::default());
+        let cleaner_signal = Arc::new(Signal::new());
+        let config = partition.config();
+        let flusher = match config.fsync {
             FsyncPolicy::Interval(interval) => Some(
-                Flusher::start(inner.clone(), interval)
+                Flusher::start(partition.clone(), commit.clone(), interval)
                     .map_err(LogError::io("starting the interval flusher"))?,
             ),
             FsyncPolicy::Always | FsyncPolicy::Never => None,
         };
-        let cleaner = match inner.config.cleaner_interval {
-            Some(interval) if inner.config.needs_cleaning() => Some(
-                Cleaner::start(inner.clone(), interval)
+        let cleaner = match config.cleaner_interval {
+            Some(interval) if config.needs_cleaning() => Some(
+                Cleaner::start(partition.clone(), cleaner_signal.clone(), interval)
                     .map_err(LogError::io("starting the cleaner"))?,
             ),
             _ => None,
         };
-        Ok((
-            Log {
-                inner,
-                flusher,
-                cleaner,
-            },
-            report,
-        ))
+        Ok(Log {
+            partition,
+            commit,
+            cleaner_signal,
+            flusher,
+            cleaner,
+        })
     }
 
     /// Appends records as one batch, timestamps as given. A compacted log refuses
     /// records without a key.
     pub fn append(&self, records: &[NewRecord]) -> Result<Acknowledgement> {
-        if self.inner.config.compaction.is_some()
-            && let Some(position) = records.iter().position(|record| record.key.is_none())
-        {
-            return Err(LogError::KeyRequired { position });
-        }
-        // Encoded into this thread's buffer: a steady stream of appends allocates
-        // nothing per batch.
-        let appended = ENCODER.try_with(|encoder| {
-            let mut encoder = encoder.try_borrow_mut().ok()?;
-            let result = self.encode_and_append(records, &mut encoder);
-            if encoder.buffer_size() > KEPT_ENCODING_BYTES {
-                *encoder = BatchEncoder::new();
-            }
-            Some(result)
-        });
-        match appended {
-            Ok(Some(result)) => result,
-            // The thread is ending, or this is a nested call: an encoder of its own.
-            _ => self.encode_and_append(records, &mut BatchEncoder::new()),
-        }
-    }
-
-    fn encode_and_append(
-        &self,
-        records: &[NewRecord],
-        encoder: &mut BatchEncoder,
-    ) -> Result<Acknowledgement> {
-        let batch = encoder
-            .encode(records, Compression::None)
-            .map_err(|error| match error {
-                BatchError::RecordTooLarge => LogError::BatchTooLarge {
-                    size_bytes: records.iter().map(payload_size).sum(),
-                    limit_bytes: self.inner.config.max_batch_bytes,
-                },
-                other => LogError::InvalidBatch(other),
-            })?;
-        self.check_size(batch.len())?;
-        // Built here, so the CRC is right: only the header needs reading back.
-        let header = BatchHeader::parse(batch)?;
-        self.inner.append(batch, &header)
+        let appended = self.partition.append(records, Instant::now())?;
+        self.acknowledge(appended)
     }
 
     /// Appends an encoded RecordBatch v2 as it is, after checking it (length,
@@ -133,64 +104,84 @@ impl Log {
     /// looked at, except on a compacted log, which must refuse records without a
     /// key (as a Kafka broker does, it decompresses them to check).
     pub fn append_batch(&self, batch: &[u8]) -> Result<Acknowledgement> {
-        self.check_size(batch.len())?;
-        let header = produced::check_produced_batch(batch, self.inner.config.compaction.is_some())?;
-        self.inner.append(batch, &header)
+        let appended = self.partition.append_batch(batch, Instant::now())?;
+        self.acknowledge(appended)
     }
 
-    fn check_size(&self, size: usize) -> Result<()> {
-        let limit = self.inner.config.max_batch_bytes;
-        if size as u64 > limit {
-            return Err(LogError::BatchTooLarge {
-                size_bytes: size as u64,
-                limit_bytes: limit,
-            });
+    /// Acts on an append's notice and syncs under the policy.
+    fn acknowledge(&self, appended: Appended) -> Result<Acknowledgement> {
+        self.observe(appended.notice);
+        let durability = match self.partition.config().fsync {
+            FsyncPolicy::Always => {
+                self.commit
+                    .make_durable(&self.partition, appended.last_offset + 1)?;
+                Durability::Durable
+            }
+            FsyncPolicy::Interval(_) | FsyncPolicy::Never => Durability::Written,
+        };
+        Ok(Acknowledgement {
+            base_offset: appended.base_offset,
+            last_offset: appended.last_offset,
+            durability,
+        })
+    }
+
+    /// A sealed segment may give the cleaner work.
+    fn observe(&self, notice: Notice) {
+        if notice.sealed && self.partition.config().needs_cleaning() {
+            self.cleaner_signal.wake();
         }
-        Ok(())
     }
 
     /// Makes everything appended so far durable; returns the durable end offset.
     pub fn sync(&self) -> Result<u64> {
-        let end = self.inner.shared.snapshot().end_offset;
-        self.inner.make_durable(end)?;
+        let end = self.partition.end_offset();
+        self.commit.make_durable(&self.partition, end)?;
         Ok(end)
     }
 
     /// A reader of this log; readers never block the writer.
     pub fn reader(&self) -> Reader {
-        Reader::new(self.inner.shared.clone())
+        self.partition.reader()
+    }
+
+    /// The partition underneath, for calls the handle does not offer.
+    pub fn partition(&self) -> &Partition {
+        &self.partition
     }
 
     /// The offset the next record will get.
     pub fn end_offset(&self) -> u64 {
-        self.inner.shared.snapshot().end_offset
+        self.partition.end_offset()
     }
 
     /// Every offset below this one is durable.
     pub fn durable_offset(&self) -> u64 {
-        self.inner.shared.snapshot().durable_offset
+        self.partition.durable_offset()
     }
 
     /// The first offset the log holds.
     pub fn start_offset(&self) -> u64 {
-        self.inner.shared.snapshot().start_offset
+        self.partition.start_offset()
     }
 
     /// The log's settings.
     pub fn config(&self) -> &LogConfig {
-        &self.inner.config
+        self.partition.config()
     }
 
     /// Starts a new segment now (if the active one holds anything).
     pub fn roll(&self) -> Result<()> {
-        self.inner.roll_now()
+        let notice = self.partition.roll()?;
+        self.observe(notice);
+        Ok(())
     }
 
     /// Deletes whole segments, oldest first, that the retention settings no longer
     /// keep at time `now` (never the active segment). Readers asking for an offset
     /// before the new start get `LogError::OffsetOutOfRange`, which names it.
     pub fn apply_retention(&self, now: SystemTime) -> Result<RetentionReport> {
-        retention::apply(&self.inner, milliseconds_since_epoch(now))
+        retention::apply(&self.partition, milliseconds_since_epoch(now))
     }
 
     /// Compacts every sealed segment at time `now`: keeps only the newest record of
@@ -200,11 +191,11 @@ impl Log {
     /// everything. Uses `LogConfig::compaction`, or its defaults on a log that is not
     /// compacted (records without a key are then kept as they are).
     pub fn compact(&self, now: SystemTime) -> Result<CompactionReport> {
-        if self.inner.has_failed() {
+        if self.partition.has_failed() {
             return Err(LogError::Failed);
         }
         compaction::compact(
-            &self.inner,
+            &self.partition,
             milliseconds_since_epoch(now),
             &AtomicBool::new(false),
         )
@@ -214,7 +205,7 @@ impl Log {
     /// point and leaves the clean-shutdown marker, so the next open checks nothing.
     pub fn close(mut self) -> Result<()> {
         self.stop_threads();
-        self.inner.close()
+        self.partition.close().map(|_| ())
     }
 
     fn stop_threads(&mut self) {
@@ -227,21 +218,12 @@ impl Log {
     }
 }
 
-/// The bytes of a record's key, value and headers.
-fn payload_size(record: &NewRecord) -> u64 {
-    let field = |bytes: &Option<Vec<u8>>| bytes.as_ref().map_or(0, |bytes| bytes.len() as u64);
-    let headers: u64 = record
-        .headers
-        .iter()
-        .map(|header| header.key.len() as u64 + field(&header.value))
-        .sum();
-    field(&record.key) + field(&record.value) + headers
-}
-
 impl Drop for Log {
     fn drop(&mut self) {
         self.stop_threads();
-        self.inner
+        // The partition is shared with nothing else once the threads are gone, but
+        // readers waiting at the end must stop waiting either way.
+        self.partition
             .shared
             .update(|published| published.writable = false);
     }

@@ -15,6 +15,7 @@ use crate::recovery;
 use crate::report::RecoveryReport;
 use crate::shared::{Published, SegmentView, Shared};
 use crate::storage::{Directory, FileDirectory};
+use bytes::Bytes;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,9 +27,11 @@ pub struct Reader {
 }
 
 /// Whole batches read from the log, as stored (Kafka's wire layout), each checked.
+/// Their bytes are one shared buffer (`bytes::Bytes`), filled by one positioned read:
+/// handing out a batch, or all of them, copies nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batches {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     headers: Vec<BatchHeader>,
 }
 
@@ -36,6 +39,11 @@ impl Batches {
     /// The stored bytes of every batch, back to back.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The stored bytes of every batch, back to back, sharing the read's buffer.
+    pub fn to_bytes(&self) -> Bytes {
+        self.bytes.clone()
     }
 
     /// The header of each batch.
@@ -50,12 +58,25 @@ impl Batches {
 
     /// Each batch's header and bytes.
     pub fn iter(&self) -> impl Iterator<Item = (&BatchHeader, &[u8])> {
+        self.batches()
+            .map(|(header, range)| (header, self.bytes.get(range).unwrap_or_default()))
+    }
+
+    /// Each batch's header and bytes, as a slice of the read's buffer.
+    pub fn shared(&self) -> impl Iterator<Item = (&BatchHeader, Bytes)> {
+        self.batches()
+            .map(|(header, range)| (header, self.bytes.slice(range)))
+    }
+
+    /// Each batch's header and where its bytes are in the buffer.
+    fn batches(&self) -> impl Iterator<Item = (&BatchHeader, std::ops::Range<usize>)> {
         let mut position = 0usize;
+        let length = self.bytes.len();
         self.headers.iter().map(move |header| {
-            let end = position + header.size() as usize;
-            let bytes = self.bytes.get(position..end).unwrap_or_default();
+            let end = (position + header.size() as usize).min(length);
+            let range = position.min(end)..end;
             position = end;
-            (header, bytes)
+            (header, range)
         })
     }
 
@@ -72,6 +93,68 @@ impl Batches {
         }
         Ok(records)
     }
+
+    /// Only the batches that end at or before `end_offset` (the first ones: offsets
+    /// increase).
+    pub(crate) fn ending_by(mut self, end_offset: u64) -> Batches {
+        let kept = self
+            .headers
+            .partition_point(|header| header.next_offset() <= end_offset);
+        let size: u64 = self.headers.iter().take(kept).map(BatchHeader::size).sum();
+        self.headers.truncate(kept);
+        self.bytes.truncate(size as usize);
+        self
+    }
+}
+
+/// Reads whole batches from the published state, starting with the one holding
+/// `offset` (so the first batch may start before it), up to about `max_bytes` but
+/// always at least one batch. Empty at the end of the log.
+pub(crate) fn read_published(
+    published: &Published,
+    offset: u64,
+    max_bytes: u64,
+) -> Result<Batches> {
+    if offset < published.start_offset || offset > published.end_offset {
+        return Err(LogError::OffsetOutOfRange {
+            requested: offset,
+            start: published.start_offset,
+            end: published.end_offset,
+        });
+    }
+    let segments = published.segments.as_ref();
+    let mut index = segments
+        .partition_point(|view| view.segment.base_offset <= offset)
+        .saturating_sub(1);
+    while let Some(view) = segments.get(index) {
+        let from = offset.max(view.segment.base_offset);
+        let (bytes, headers) = view
+            .segment
+            .read(from, published.bounds(index), max_bytes)?;
+        if !headers.is_empty() {
+            return Ok(Batches { bytes, headers });
+        }
+        index += 1;
+    }
+    Ok(Batches::default())
+}
+
+/// The first offset, at or after the log start, whose record has a timestamp at or
+/// after `timestamp`, or `None` if every record is older.
+pub(crate) fn offset_for_timestamp(published: &Published, timestamp: i64) -> Result<Option<u64>> {
+    for (index, view) in published.segments.iter().enumerate() {
+        if view
+            .segment
+            .max_timestamp()
+            .is_none_or(|largest| largest < timestamp)
+        {
+            continue;
+        }
+        if let Some(offset) = find_in_segment(published, index, view, timestamp)? {
+            return Ok(Some(offset));
+        }
+    }
+    Ok(None)
 }
 
 impl Reader {
@@ -98,29 +181,7 @@ impl Reader {
     /// batch may start before it), up to about `max_bytes` but always at least one
     /// batch. Empty at the end of the log.
     pub fn read(&self, offset: u64, max_bytes: u64) -> Result<Batches> {
-        let published = self.shared.snapshot();
-        if offset < published.start_offset || offset > published.end_offset {
-            return Err(LogError::OffsetOutOfRange {
-                requested: offset,
-                start: published.start_offset,
-                end: published.end_offset,
-            });
-        }
-        let segments = published.segments.as_ref();
-        let mut index = segments
-            .partition_point(|view| view.segment.base_offset <= offset)
-            .saturating_sub(1);
-        while let Some(view) = segments.get(index) {
-            let from = offset.max(view.segment.base_offset);
-            let (bytes, headers) = view
-                .segment
-                .read(from, published.bounds(index), max_bytes)?;
-            if !headers.is_empty() {
-                return Ok(Batches { bytes, headers });
-            }
-            index += 1;
-        }
-        Ok(Batches::default())
+        read_published(&self.shared.snapshot(), offset, max_bytes)
     }
 
     /// Reads up to `max_records` records from `offset` on (records before `offset` in
@@ -151,20 +212,7 @@ impl Reader {
     /// The first offset whose record has a timestamp at or after `timestamp`, or
     /// `None` if every record is older.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<u64>> {
-        let published = self.shared.snapshot();
-        for (index, view) in published.segments.iter().enumerate() {
-            if view
-                .segment
-                .max_timestamp()
-                .is_none_or(|largest| largest < timestamp)
-            {
-                continue;
-            }
-            if let Some(offset) = find_in_segment(&published, index, view, timestamp)? {
-                return Ok(Some(offset));
-            }
-        }
-        Ok(None)
+        offset_for_timestamp(&self.shared.snapshot(), timestamp)
     }
 
     /// Waits until `offset` can be read (the log ends after it), the writer goes

@@ -10,9 +10,9 @@
 
 use crate::config::LogConfig;
 use crate::error::{LogError, Result};
+use crate::partition::Partition;
 use crate::segment::{self, INDEX_EXTENSION, LOG_EXTENSION, Segment, TIME_INDEX_EXTENSION};
 use crate::shared::Published;
-use crate::writer::Inner;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -73,7 +73,7 @@ pub(crate) fn plan(published: &Published, config: &LogConfig, now_ms: i64) -> us
 }
 
 /// Deletes the segments retention no longer keeps.
-pub(crate) fn apply(inner: &Inner, now_ms: i64) -> Result<RetentionReport> {
+pub(crate) fn apply(inner: &Partition, now_ms: i64) -> Result<RetentionReport> {
     let _cleaning = inner.lock_cleaning();
     let published = inner.shared.snapshot();
     let count = plan(&published, &inner.config, now_ms);

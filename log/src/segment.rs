@@ -15,6 +15,7 @@ use crate::batch::{self, BatchHeader, LOG_OVERHEAD};
 use crate::error::{LogError, Result};
 use crate::index::{self, Indexes, OffsetEntry};
 use crate::storage::Storage;
+use bytes::Bytes;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -108,7 +109,8 @@ impl Segment {
 
     /// Reads whole, checked batches starting with the one that holds `offset`,
     /// stopping before `bounds.limit` (the end of complete data) and after
-    /// `max_bytes` (but always at least one batch). Returns the bytes and each
+    /// `max_bytes` (but always at least one batch). Returns the bytes (one positioned
+    /// read into one buffer, shared by every batch handed out from it) and each
     /// batch's header. Every batch passed on the way and returned has its offsets
     /// checked (`check_offsets`), and so does the base offset of the batch after the
     /// last one returned: a base offset is outside the CRC, so only its neighbours,
@@ -118,7 +120,7 @@ impl Segment {
         offset: u64,
         bounds: Bounds,
         max_bytes: u64,
-    ) -> Result<(Vec<u8>, Vec<BatchHeader>)> {
+    ) -> Result<(Bytes, Vec<BatchHeader>)> {
         let limit = bounds.limit;
         let relative = index::relative(self.base_offset, offset);
         let indexed = self.indexes().entry_for(relative);
@@ -137,7 +139,7 @@ impl Segment {
         let mut entries: Vec<OffsetEntry> = Vec::new();
         let first = loop {
             if position >= limit {
-                return Ok((Vec::new(), Vec::new()));
+                return Ok((Bytes::new(), Vec::new()));
             }
             let in_window = window
                 .get((position - window_start) as usize..)
@@ -232,7 +234,8 @@ impl Segment {
             }
         }
         bytes.truncate(used);
-        Ok((bytes, headers))
+        // One buffer for every batch of the read: callers hand out slices of it.
+        Ok((Bytes::from(bytes), headers))
     }
 
     /// Checks a batch's offsets against the batches before it (`expected`), the
@@ -450,7 +453,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_read_refuses_a_base_offset_its_neighbours_or_the_segment_contradict() {
-        let corrupt = |result: Result<(Vec<u8>, Vec<BatchHeader>)>| {
+        let corrupt = |result: Result<(Bytes, Vec<BatchHeader>)>| {
             matches!(result, Err(LogError::Corrupt { .. }))
         };
         // 0, 1, 2, 9 in a segment ending at 10, with 1 damaged to 2: the batch

@@ -1,12 +1,11 @@
-//! `Signal`: how the writer wakes the cleaner after a roll, and how the log stops
-//! it. It sits below both, so the writer never depends on the cleaner. This file
-//! must never block but in `wait`.
+//! `Signal`: how the threaded `Log` wakes its cleaner thread after a roll, and how
+//! it stops it. This file must never block but in `wait`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// How the writer wakes the cleaner, and how the log stops it.
+/// How the log wakes its cleaner thread, and how it stops it.
 #[derive(Debug)]
 pub(crate) struct Signal {
     state: Mutex<State>,
