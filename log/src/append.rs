@@ -6,12 +6,12 @@
 //! It must never let a batch through that the log would fail to read back, and
 //! never hold the partition's writer lock while it encodes or checks.
 
-use crate::batch::{BatchHeader, Compression};
+use crate::batch::{BatchHeader, Compression, Producer};
 use crate::encoder::BatchEncoder;
 use crate::error::{BatchError, LogError, Result};
 use crate::partition::{Appended, Partition};
 use crate::produced;
-use crate::record::NewRecord;
+use crate::record::{AppendRecord, payload_size};
 use std::cell::RefCell;
 use std::time::Instant;
 
@@ -25,18 +25,25 @@ thread_local! {
 const KEPT_ENCODING_BYTES: usize = 4 << 20;
 
 impl Partition {
-    /// Appends records as one batch, timestamps as given; `now` is the time by
-    /// which the segment age is judged. A compacted log refuses records without a
-    /// key. Nothing is synced: `sync` when the batch must be durable.
-    pub fn append(&self, records: &[NewRecord], now: Instant) -> Result<Appended> {
+    /// Appends records as one batch, timestamps as given, their bytes borrowed
+    /// (copied once, into the batch); `producer`'s id, epoch and base sequence go
+    /// into the batch's header. `now` is the time by which the segment age is
+    /// judged. A compacted log refuses records without a key. Nothing is synced:
+    /// `sync` when the batch must be durable.
+    pub fn append<R: AppendRecord>(
+        &self,
+        records: &[R],
+        producer: Option<Producer>,
+        now: Instant,
+    ) -> Result<Appended> {
         if self.config.compaction.is_some()
-            && let Some(position) = records.iter().position(|record| record.key.is_none())
+            && let Some(position) = records.iter().position(|record| record.key().is_none())
         {
             return Err(LogError::KeyRequired { position });
         }
         let appended = ENCODER.try_with(|encoder| {
             let mut encoder = encoder.try_borrow_mut().ok()?;
-            let result = self.encode_and_append(records, now, &mut encoder);
+            let result = self.encode_and_append(records, producer, now, &mut encoder);
             if encoder.buffer_size() > KEPT_ENCODING_BYTES {
                 *encoder = BatchEncoder::new();
             }
@@ -45,18 +52,19 @@ impl Partition {
         match appended {
             Ok(Some(result)) => result,
             // The thread is ending, or this is a nested call: an encoder of its own.
-            _ => self.encode_and_append(records, now, &mut BatchEncoder::new()),
+            _ => self.encode_and_append(records, producer, now, &mut BatchEncoder::new()),
         }
     }
 
-    fn encode_and_append(
+    fn encode_and_append<R: AppendRecord>(
         &self,
-        records: &[NewRecord],
+        records: &[R],
+        producer: Option<Producer>,
         now: Instant,
         encoder: &mut BatchEncoder,
     ) -> Result<Appended> {
         let batch = encoder
-            .encode(records, Compression::None)
+            .encode_records(records, Compression::None, producer)
             .map_err(|error| match error {
                 BatchError::RecordTooLarge => LogError::BatchTooLarge {
                     size_bytes: records.iter().map(payload_size).sum(),
@@ -92,15 +100,4 @@ impl Partition {
         }
         Ok(())
     }
-}
-
-/// The bytes of a record's key, value and headers.
-fn payload_size(record: &NewRecord) -> u64 {
-    let field = |bytes: &Option<Vec<u8>>| bytes.as_ref().map_or(0, |bytes| bytes.len() as u64);
-    let headers: u64 = record
-        .headers
-        .iter()
-        .map(|header| header.key.len() as u64 + field(&header.value))
-        .sum();
-    field(&record.key) + field(&record.value) + headers
 }

@@ -48,6 +48,42 @@ impl Compression {
     }
 }
 
+/// The idempotent producer's fields of a batch (Kafka's producerId, producerEpoch
+/// and baseSequence): who wrote it, in which epoch, and the sequence number of its
+/// first record (the others follow, one per record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Producer {
+    /// The producer id (0 or more).
+    pub id: i64,
+    /// The producer epoch (0 or more): a newer one fences the older.
+    pub epoch: i16,
+    /// Sequence number of the batch's first record (0 or more).
+    pub base_sequence: i32,
+}
+
+impl Producer {
+    /// Refuses fields no idempotent producer sends: a negative id, epoch or
+    /// sequence.
+    pub fn check(&self) -> Result<(), BatchError> {
+        if self.id < 0 || self.epoch < 0 || self.base_sequence < 0 {
+            return Err(BatchError::BadProducer {
+                id: self.id,
+                epoch: self.epoch,
+                base_sequence: self.base_sequence,
+            });
+        }
+        Ok(())
+    }
+
+    /// The sequence number of the last of `record_count` records (sequences wrap
+    /// from `i32::MAX` to 0, as Kafka's do).
+    pub fn last_sequence(&self, record_count: u32) -> i32 {
+        let span = i64::from(record_count.max(1)) - 1;
+        let last = (i64::from(self.base_sequence) + span) % (i64::from(i32::MAX) + 1);
+        i32::try_from(last).unwrap_or(i32::MAX)
+    }
+}
+
 /// The fixed header of one record batch, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchHeader {
@@ -157,6 +193,15 @@ impl BatchHeader {
     /// The compression codec named in the attributes.
     pub fn compression(&self) -> Result<Compression, BatchError> {
         Compression::from_attributes(self.attributes)
+    }
+
+    /// The idempotent producer's fields, if the batch has a producer id.
+    pub fn producer(&self) -> Option<Producer> {
+        (self.producer_id >= 0).then_some(Producer {
+            id: self.producer_id,
+            epoch: self.producer_epoch,
+            base_sequence: self.base_sequence,
+        })
     }
 
     /// Whether timestamps are the log's append time rather than the producer's.

@@ -12,11 +12,12 @@
 
 use crate::batch::{
     self, BatchHeader, COMPRESSION_MASK, Compression, DELETE_HORIZON_FLAG, HEADER_SIZE, MAGIC,
+    Producer,
 };
 use crate::compression;
 use crate::cursor::{Field, varint_size, varlong_size};
 use crate::error::BatchError;
-use crate::record::{Header, NewRecord, Record};
+use crate::record::{AppendRecord, NewRecord, Record, RecordRef};
 
 /// How far past its start a store of one field reaches.
 const FIELD_REACH: usize = 8;
@@ -44,7 +45,7 @@ pub fn encode_batch_with(
         first.and_then(|first| first.key.as_deref()),
         first.and_then(|first| first.value.as_deref()),
     );
-    let size = encode_batch_into(records, compression, &mut out)?;
+    let size = encode_batch_into(records, compression, None, &mut out)?;
     out.truncate(size);
     Ok(out)
 }
@@ -70,7 +71,23 @@ impl BatchEncoder {
         records: &[NewRecord],
         compression: Compression,
     ) -> Result<&[u8], BatchError> {
-        let size = encode_batch_into(records, compression, &mut self.buffer)?;
+        self.encode_records(records, compression, None)
+    }
+
+    /// Encodes any records whose fields are borrowed (`RecordRef`, `NewRecord`, or
+    /// a type of the caller's own) into one batch compressed with `compression`,
+    /// with `producer`'s id, epoch and base sequence in its header (or -1 in each
+    /// without one); the batch borrows the encoder's buffer until the next call.
+    pub fn encode_records<R: AppendRecord>(
+        &mut self,
+        records: &[R],
+        compression: Compression,
+        producer: Option<Producer>,
+    ) -> Result<&[u8], BatchError> {
+        if let Some(producer) = &producer {
+            producer.check()?;
+        }
+        let size = encode_batch_into(records, compression, producer, &mut self.buffer)?;
         self.buffer.get(..size).ok_or(BatchError::BadLength(-1))
     }
 
@@ -84,34 +101,29 @@ impl BatchEncoder {
 /// `out[..size]`, and whatever follows it is left-over room. A caller that encodes
 /// again and again keeps one buffer and, once it is large enough, allocates and
 /// clears nothing.
-fn encode_batch_into(
-    records: &[NewRecord],
+fn encode_batch_into<R: AppendRecord>(
+    records: &[R],
     compression: Compression,
+    producer: Option<Producer>,
     out: &mut Vec<u8>,
 ) -> Result<usize, BatchError> {
     let first = records.first().ok_or(BatchError::BadRecordCount(0))?;
     let count = i32::try_from(records.len()).map_err(|_| BatchError::RecordTooLarge)?;
-    let base_timestamp = first.timestamp;
+    let base_timestamp = first.timestamp();
     let mut plain = Vec::new();
     let (records_end, (_, max_timestamp)) = write_records(
         records_buffer(compression, out, &mut plain),
         records,
         (Layout::none(), base_timestamp),
         |(layout, max_timestamp), room, delta, record| {
-            *max_timestamp = record.timestamp.max(*max_timestamp);
-            let timestamp_delta = record.timestamp.wrapping_sub(base_timestamp);
-            let (key, value) = (record.key.as_deref(), record.value.as_deref());
-            if record.headers.is_empty() {
+            let timestamp = record.timestamp();
+            *max_timestamp = timestamp.max(*max_timestamp);
+            let timestamp_delta = timestamp.wrapping_sub(base_timestamp);
+            if record.header_count() == 0 {
+                let (key, value) = (record.key(), record.value());
                 plain_record(room, layout, delta as i32, timestamp_delta, key, value)
             } else {
-                any_record(
-                    room,
-                    delta as i32,
-                    timestamp_delta,
-                    key,
-                    value,
-                    &record.headers,
-                )
+                any_record(room, delta as i32, timestamp_delta, record)
             }
         },
     )?;
@@ -124,9 +136,9 @@ fn encode_batch_into(
         last_offset_delta: (count - 1) as u32,
         base_timestamp,
         max_timestamp,
-        producer_id: -1,
-        producer_epoch: -1,
-        base_sequence: -1,
+        producer_id: producer.map_or(-1, |producer| producer.id),
+        producer_epoch: producer.map_or(-1, |producer| producer.epoch),
+        base_sequence: producer.map_or(-1, |producer| producer.base_sequence),
         record_count: count as u32,
     };
     finish_batch(&header, out, &plain, records_end)
@@ -173,9 +185,7 @@ pub(crate) fn rebuild_batch(
                 room,
                 (record.offset - base_offset) as i32,
                 record.timestamp.wrapping_sub(header.base_timestamp),
-                record.key.as_deref(),
-                record.value.as_deref(),
-                &record.headers,
+                record,
             )
         },
     )?;
@@ -385,7 +395,13 @@ fn plain_record(
     value: Option<&[u8]>,
 ) -> Result<(), BatchError> {
     let Some(timestamp) = Field::varlong(timestamp_delta) else {
-        return any_record(room, offset_delta, timestamp_delta, key, value, &[]);
+        let record = RecordRef {
+            key,
+            value,
+            timestamp: 0,
+            headers: &[],
+        };
+        return any_record(room, offset_delta, timestamp_delta, &record);
     };
     let delta = Field::varint(offset_delta);
     let shape = Shape {
@@ -422,20 +438,20 @@ fn any_record(
     room: &mut Room<'_>,
     offset_delta: i32,
     timestamp_delta: i64,
-    key: Option<&[u8]>,
-    value: Option<&[u8]>,
-    headers: &[Header],
+    record: &impl AppendRecord,
 ) -> Result<(), BatchError> {
-    let header_count = check_length(headers.len())?;
+    let (key, value) = (record.key(), record.value());
+    let headers = || (0..record.header_count()).filter_map(|index| record.header(index));
+    let header_count = check_length(headers().count())?;
     let mut body_size = 1
         + varlong_size(timestamp_delta)
         + varint_size(offset_delta)
         + nullable_size(key)?
         + nullable_size(value)?
         + varint_size(header_count);
-    for header in headers {
-        body_size += nullable_size(Some(header.key.as_bytes()))?;
-        body_size += nullable_size(header.value.as_deref())?;
+    for (name, value) in headers() {
+        body_size += nullable_size(Some(name))?;
+        body_size += nullable_size(value)?;
     }
     room.field(Field::varint(check_length(body_size)?));
     room.field(Field::byte(0)); // record attributes: unused
@@ -444,9 +460,9 @@ fn any_record(
     room.nullable(key);
     room.nullable(value);
     room.field(Field::varint(header_count));
-    for header in headers {
-        room.nullable(Some(header.key.as_bytes()));
-        room.nullable(header.value.as_deref());
+    for (name, value) in headers() {
+        room.nullable(Some(name));
+        room.nullable(value);
     }
     Ok(())
 }
@@ -532,8 +548,8 @@ impl Room<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::decode_records;
     use crate::record::tests::arbitrary_record;
+    use crate::record::{HeaderRef, decode_records};
     use proptest::prelude::*;
 
     /// A batch written out field by field, as the Kafka protocol guide lays it out.
@@ -606,6 +622,55 @@ mod tests {
         assert!(encoder.buffer_size() >= 1 << 20);
     }
 
+    /// The producer's id, epoch and base sequence land in the header's fields, and
+    /// fields no idempotent producer sends are refused.
+    #[test]
+    fn producer_fields_are_written_into_the_header() {
+        let producer = Producer {
+            id: 7,
+            epoch: 3,
+            base_sequence: 40,
+        };
+        let records = [
+            RecordRef::new(None, b"a", 1),
+            RecordRef::new(Some(b"k"), b"b", 2),
+        ];
+        let mut encoder = BatchEncoder::new();
+        let batch = encoder
+            .encode_records(&records, Compression::None, Some(producer))
+            .expect("encodes")
+            .to_vec();
+        let header = batch::check(&batch).expect("a valid batch");
+        assert_eq!(
+            (
+                header.producer_id,
+                header.producer_epoch,
+                header.base_sequence
+            ),
+            (7, 3, 40)
+        );
+        assert_eq!(header.producer(), Some(producer));
+        assert_eq!(producer.last_sequence(header.record_count), 41);
+        let none = encoder
+            .encode_records(&records, Compression::None, None)
+            .expect("encodes");
+        assert_eq!(batch::check(none).expect("valid").producer(), None);
+        let negative = Producer {
+            base_sequence: -1,
+            ..producer
+        };
+        assert!(matches!(
+            encoder.encode_records(&records, Compression::None, Some(negative)),
+            Err(BatchError::BadProducer { .. })
+        ));
+        // Sequences wrap from i32::MAX to 0.
+        let wrapping = Producer {
+            base_sequence: i32::MAX,
+            ..producer
+        };
+        assert_eq!(wrapping.last_sequence(3), 1);
+    }
+
     /// Records without headers, a few milliseconds apart, whose shapes change from
     /// one to the next: each must be laid out as itself, not as the one before.
     fn headerless_record() -> impl Strategy<Value = NewRecord> {
@@ -636,6 +701,40 @@ mod tests {
             }
         }
 
+        /// Records borrowed (`RecordRef`) encode to the same bytes as the same
+        /// records owned (`NewRecord`), headers and all.
+        #[test]
+        fn borrowed_records_encode_like_owned_ones(
+            records in proptest::collection::vec(arbitrary_record(), 1..12),
+        ) {
+            let headers: Vec<Vec<HeaderRef<'_>>> = records
+                .iter()
+                .map(|record| {
+                    record
+                        .headers
+                        .iter()
+                        .map(|header| HeaderRef { key: &header.key, value: header.value.as_deref() })
+                        .collect()
+                })
+                .collect();
+            let borrowed: Vec<RecordRef<'_>> = records
+                .iter()
+                .zip(&headers)
+                .map(|(record, headers)| RecordRef {
+                    key: record.key.as_deref(),
+                    value: record.value.as_deref(),
+                    timestamp: record.timestamp,
+                    headers,
+                })
+                .collect();
+            let mut encoder = BatchEncoder::new();
+            let from_borrowed = encoder
+                .encode_records(&borrowed, Compression::None, None)
+                .expect("encodes")
+                .to_vec();
+            prop_assert_eq!(from_borrowed, encode_batch(&records).expect("encodes"));
+        }
+
         /// A buffer that held a larger batch before gives the same bytes as a new one.
         #[test]
         fn a_reused_buffer_encodes_the_same_bytes(
@@ -643,8 +742,8 @@ mod tests {
             records in proptest::collection::vec(arbitrary_record(), 1..12),
         ) {
             let mut buffer = Vec::new();
-            encode_batch_into(&earlier, Compression::None, &mut buffer).expect("encodes");
-            let size = encode_batch_into(&records, Compression::None, &mut buffer).expect("encodes");
+            encode_batch_into(&earlier, Compression::None, None, &mut buffer).expect("encodes");
+            let size = encode_batch_into(&records, Compression::None, None, &mut buffer).expect("encodes");
             prop_assert_eq!(&buffer[..size], &encode_batch(&records).expect("encodes")[..]);
         }
     }

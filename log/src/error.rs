@@ -73,6 +73,18 @@ pub enum BatchError {
     /// A record inside the batch is malformed.
     #[error("malformed record: {0}")]
     BadRecord(&'static str),
+    /// Producer fields no idempotent producer sends.
+    #[error(
+        "impossible producer fields: id {id}, epoch {epoch}, base sequence {base_sequence} (none may be negative)"
+    )]
+    BadProducer {
+        /// The producer id.
+        id: i64,
+        /// The producer epoch.
+        epoch: i16,
+        /// The base sequence.
+        base_sequence: i32,
+    },
     /// A key, value or header does not fit a 31-bit length.
     #[error("a record field is larger than a batch can hold")]
     RecordTooLarge,

@@ -94,7 +94,7 @@ impl Log {
     /// Appends records as one batch, timestamps as given. A compacted log refuses
     /// records without a key.
     pub fn append(&self, records: &[NewRecord]) -> Result<Acknowledgement> {
-        let appended = self.partition.append(records, Instant::now())?;
+        let appended = self.partition.append(records, None, Instant::now())?;
         self.acknowledge(appended)
     }
 

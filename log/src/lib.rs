@@ -90,6 +90,7 @@ mod signal;
 pub mod storage;
 mod time;
 
+pub use batch::Producer;
 pub use checkpoint::Checkpoint;
 pub use cleaner::{CleaningReport, clean};
 pub use compaction::CompactionReport;
@@ -101,7 +102,7 @@ pub use handle::{Acknowledgement, Log};
 pub use partition::{Appended, Notice, Partition, Synced};
 pub use produced::check_produced_batch;
 pub use reader::{Batches, Reader, open_read_only, open_read_only_in};
-pub use record::{Header, NewRecord, Record, decode_records};
+pub use record::{AppendRecord, Header, HeaderRef, NewRecord, Record, RecordRef, decode_records};
 pub use report::{Damage, RebuiltIndex, RecoveryReport, Truncation};
 pub use retention::RetentionReport;
 pub use storage::{Directory, FileDirectory, MemoryDirectory, Storage};

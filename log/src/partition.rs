@@ -98,7 +98,7 @@ pub(crate) struct CleaningState {
 ///
 /// let directory = Arc::new(MemoryDirectory::new());
 /// let (partition, _report) = Partition::open_in(directory, LogConfig::default())?;
-/// let appended = partition.append(&[NewRecord::new(None, b"hello".to_vec(), 0)], Instant::now())?;
+/// let appended = partition.append(&[NewRecord::new(None, b"hello".to_vec(), 0)], None, Instant::now())?;
 /// assert_eq!(appended.notice.new_data, Some(1)); // wake fetches that read unsynced data
 /// let synced = partition.sync()?;
 /// assert_eq!(synced.notice.durable, Some(1)); // wake fetches that wait for durability

@@ -47,6 +47,124 @@ impl NewRecord {
     }
 }
 
+/// A record to append whose fields are borrowed: the log copies its bytes once, into
+/// the batch it encodes, so a caller holding them in any buffer (a `bytes::Bytes`
+/// frame, a decoded request) copies nothing to append them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// The key; `None` is Kafka's null key.
+    pub key: Option<&'a [u8]>,
+    /// The value; `None` is a tombstone.
+    pub value: Option<&'a [u8]>,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// Record headers.
+    pub headers: &'a [HeaderRef<'a>],
+}
+
+impl<'a> RecordRef<'a> {
+    /// A record with a value, an optional key and no headers.
+    pub fn new(key: Option<&'a [u8]>, value: &'a [u8], timestamp: i64) -> Self {
+        RecordRef {
+            key,
+            value: Some(value),
+            timestamp,
+            headers: &[],
+        }
+    }
+}
+
+/// One header of a `RecordRef`, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderRef<'a> {
+    /// The header's name.
+    pub key: &'a str,
+    /// The header's value; `None` is Kafka's null.
+    pub value: Option<&'a [u8]>,
+}
+
+/// A record the log can encode into a batch, its fields borrowed from wherever the
+/// caller keeps them ([`NewRecord`], [`RecordRef`], or a type of the caller's own).
+pub trait AppendRecord {
+    /// The key; `None` is Kafka's null key.
+    fn key(&self) -> Option<&[u8]>;
+    /// The value; `None` is a tombstone.
+    fn value(&self) -> Option<&[u8]>;
+    /// Milliseconds since the Unix epoch.
+    fn timestamp(&self) -> i64;
+    /// How many headers the record has.
+    fn header_count(&self) -> usize;
+    /// Header `index` (from 0): its name and value; `None` past the last.
+    fn header(&self, index: usize) -> Option<(&[u8], Option<&[u8]>)>;
+}
+
+impl AppendRecord for NewRecord {
+    fn key(&self) -> Option<&[u8]> {
+        self.key.as_deref()
+    }
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_deref()
+    }
+    fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+    fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+    fn header(&self, index: usize) -> Option<(&[u8], Option<&[u8]>)> {
+        let header = self.headers.get(index)?;
+        Some((header.key.as_bytes(), header.value.as_deref()))
+    }
+}
+
+impl AppendRecord for RecordRef<'_> {
+    fn key(&self) -> Option<&[u8]> {
+        self.key
+    }
+    fn value(&self) -> Option<&[u8]> {
+        self.value
+    }
+    fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+    fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+    fn header(&self, index: usize) -> Option<(&[u8], Option<&[u8]>)> {
+        let header = self.headers.get(index)?;
+        Some((header.key.as_bytes(), header.value))
+    }
+}
+
+impl AppendRecord for Record {
+    fn key(&self) -> Option<&[u8]> {
+        self.key.as_deref()
+    }
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_deref()
+    }
+    fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+    fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+    fn header(&self, index: usize) -> Option<(&[u8], Option<&[u8]>)> {
+        let header = self.headers.get(index)?;
+        Some((header.key.as_bytes(), header.value.as_deref()))
+    }
+}
+
+/// The bytes of a record's key, value and headers.
+pub(crate) fn payload_size(record: &impl AppendRecord) -> u64 {
+    let field = |bytes: Option<&[u8]>| bytes.map_or(0, |bytes| bytes.len() as u64);
+    let headers: u64 = (0..record.header_count())
+        .filter_map(|index| record.header(index))
+        .map(|(key, value)| key.len() as u64 + field(value))
+        .sum();
+    field(record.key()) + field(record.value()) + headers
+}
+
 /// A record read back from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {

@@ -6,9 +6,11 @@
 
 mod common;
 
+use bytes::Bytes;
 use common::record_for;
 use sinew_log::{
-    FsyncPolicy, LogConfig, LogError, MemoryDirectory, Notice, Partition, RecoveryReport,
+    FsyncPolicy, HeaderRef, LogConfig, LogError, MemoryDirectory, Notice, Partition, RecordRef,
+    RecoveryReport,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,7 +35,7 @@ fn append_records(partition: &Partition, count: u64, now: Instant) -> Notice {
     for _ in 0..count {
         let offset = partition.end_offset();
         let appended = partition
-            .append(&[record_for(offset)], now)
+            .append(&[record_for(offset)], None, now)
             .expect("append");
         assert_eq!(appended.base_offset, offset);
         notice = notice.merge(appended.notice);
@@ -83,7 +85,7 @@ fn appends_report_new_data_and_syncs_report_what_became_durable() {
     let (partition, _) = open(&MemoryDirectory::new(), config());
     let now = Instant::now();
     let appended = partition
-        .append(&[record_for(0), record_for(1)], now)
+        .append(&[record_for(0), record_for(1)], None, now)
         .expect("append");
     assert_eq!((appended.base_offset, appended.last_offset), (0, 1));
     assert_eq!(
@@ -237,4 +239,40 @@ fn reads_share_one_buffer_and_durable_reads_stop_at_the_durable_offset() {
         .join()
         .expect("reader thread");
     assert_eq!(records.len(), 5);
+}
+
+#[test]
+fn records_borrowed_from_a_frame_append_and_read_back() {
+    let (partition, _) = open(&MemoryDirectory::new(), config());
+    // One received frame; the records point into it.
+    let frame = Bytes::from_static(b"key-1value-1key-2value-2NATS/1.0");
+    let headers = [HeaderRef {
+        key: "Nats-Msg-Id",
+        value: Some(&frame[24..]),
+    }];
+    let records = [
+        RecordRef {
+            key: Some(&frame[0..5]),
+            value: Some(&frame[5..12]),
+            timestamp: 10,
+            headers: &headers,
+        },
+        RecordRef::new(Some(&frame[12..17]), &frame[17..24], 11),
+    ];
+    let appended = partition
+        .append(&records, None, Instant::now())
+        .expect("append");
+    assert_eq!((appended.base_offset, appended.last_offset), (0, 1));
+    let read = partition
+        .read(0, u64::MAX)
+        .expect("read")
+        .records()
+        .expect("decode");
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[0].key.as_deref(), Some(&b"key-1"[..]));
+    assert_eq!(read[0].value.as_deref(), Some(&b"value-1"[..]));
+    assert_eq!(read[0].headers[0].key, "Nats-Msg-Id");
+    assert_eq!(read[0].headers[0].value.as_deref(), Some(&b"NATS/1.0"[..]));
+    assert_eq!(read[1].value.as_deref(), Some(&b"value-2"[..]));
+    assert_eq!(read[1].timestamp, 11);
 }
