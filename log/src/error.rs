@@ -147,6 +147,30 @@ pub enum LogError {
         /// The record's position in the batch, from 0.
         position: usize,
     },
+    /// An idempotent producer's batch does not start with the next sequence number
+    /// (Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER); nothing was appended.
+    #[error(
+        "producer {producer_id} sent sequence {found} where {expected} was expected; nothing was appended"
+    )]
+    OutOfOrderSequence {
+        /// The producer id.
+        producer_id: i64,
+        /// The sequence number its next batch must start with.
+        expected: i32,
+        /// The batch's base sequence.
+        found: i32,
+    },
+    /// An idempotent producer's batch carries an epoch older than the producer's
+    /// current one (Kafka's INVALID_PRODUCER_EPOCH): a newer instance fenced it.
+    #[error("producer {producer_id} epoch {epoch} is fenced by epoch {current_epoch}")]
+    ProducerFenced {
+        /// The producer id.
+        producer_id: i64,
+        /// The batch's epoch.
+        epoch: i16,
+        /// The producer's current epoch.
+        current_epoch: i16,
+    },
     /// Another writer holds the directory's lock.
     #[error("{0} is locked by another writer")]
     Locked(String),

@@ -14,12 +14,13 @@
 //! fsync, so a sync on one thread does not hold up appends on another.
 
 use crate::active::Active;
-use crate::batch::{self, BatchHeader};
+use crate::batch::{self, BatchHeader, Producer};
 use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, CheckpointFile};
 use crate::config::{FsyncPolicy, LogConfig};
 use crate::error::{BatchError, LogError, Result};
+use crate::producer::{ProducerEntry, ProducerState, SequenceCheck};
 use crate::reader::{self, Batches, Reader};
-use crate::recovery;
+use crate::recovery::{self, LoadedSegment};
 use crate::report::RecoveryReport;
 use crate::segment::Segment;
 use crate::shared::{Published, SegmentView, Shared};
@@ -61,6 +62,9 @@ pub struct Appended {
     pub base_offset: u64,
     /// Offset of the batch's last record.
     pub last_offset: u64,
+    /// Whether the batch was an idempotent producer's retry of a batch already
+    /// appended: nothing was written, and the offsets are the ones it got then.
+    pub duplicate: bool,
     /// What changed (new data, and whatever a roll made durable).
     pub notice: Notice,
 }
@@ -131,6 +135,8 @@ struct Writer {
     closed: bool,
     /// When the oldest append not yet synced came (for the interval policy).
     unsynced_since: Option<Instant>,
+    /// Idempotent producers' sequences and offsets.
+    producers: ProducerState,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -178,6 +184,7 @@ impl Partition {
                 reason = %cut.reason, "cut a torn tail"
             );
         }
+        let producers = replay_producers(&loaded.segments, loaded.start_offset)?;
         let last = loaded.segments.pop();
         let mut views: Vec<SegmentView> = loaded
             .segments
@@ -224,6 +231,7 @@ impl Partition {
                 marker_present: report.clean_shutdown,
                 closed: false,
                 unsynced_since: None,
+                producers,
             }),
             directory,
             config,
@@ -351,8 +359,60 @@ impl Partition {
         now: Instant,
     ) -> Result<Appended> {
         let mut writer = self.lock_writer()?;
+        let producer = header.producer().filter(|_| !header.control());
+        if let Some(producer) = producer {
+            producer.check()?;
+            let span = header.last_offset_delta.saturating_add(1);
+            match writer.producers.check(producer, span) {
+                SequenceCheck::Append => {}
+                SequenceCheck::Duplicate(original) => {
+                    return Ok(Appended {
+                        base_offset: original.base_offset,
+                        last_offset: original.last_offset,
+                        duplicate: true,
+                        notice: Notice::default(),
+                    });
+                }
+                SequenceCheck::OutOfOrder { expected } => {
+                    return Err(LogError::OutOfOrderSequence {
+                        producer_id: producer.id,
+                        expected,
+                        found: producer.base_sequence,
+                    });
+                }
+                SequenceCheck::Fenced { current_epoch } => {
+                    return Err(LogError::ProducerFenced {
+                        producer_id: producer.id,
+                        epoch: producer.epoch,
+                        current_epoch,
+                    });
+                }
+            }
+        }
         let result = self.write(&mut writer, batch, header, now);
-        self.fail_on_error(result)
+        let appended = self.fail_on_error(result)?;
+        if let Some(producer) = producer {
+            let span = header.last_offset_delta.saturating_add(1);
+            writer
+                .producers
+                .record(producer, span, appended.base_offset, appended.last_offset);
+        }
+        Ok(appended)
+    }
+
+    /// What the log knows of idempotent producer `id`: its epoch and its last
+    /// batches' sequence numbers and offsets (rebuilt from the batch headers on
+    /// open).
+    pub fn producer(&self, id: i64) -> Option<ProducerEntry> {
+        lock(&self.writer).producers.entry(id).cloned()
+    }
+
+    /// What an append of a batch of `record_count` records from `producer` would
+    /// do: append it, answer it with the offsets it got before (a retry), or refuse
+    /// it (out of sequence, or fenced). `append` decides the same way by itself;
+    /// this lets an owner answer a retry without encoding it.
+    pub fn check_sequence(&self, producer: Producer, record_count: u32) -> SequenceCheck {
+        lock(&self.writer).producers.check(producer, record_count)
     }
 
     /// Removes the clean-shutdown marker, durably, before the first change to the
@@ -408,6 +468,7 @@ impl Partition {
         Ok(Appended {
             base_offset,
             last_offset: stored.last_offset(),
+            duplicate: false,
             notice,
         })
     }
@@ -545,6 +606,7 @@ impl Partition {
         self.fail_on_error(result)?;
         let views = Arc::new(current.get(doomed.len()..).unwrap_or_default().to_vec());
         writer.start_offset = new_start;
+        writer.producers.forget_before(new_start);
         writer.segments = views.clone();
         self.shared.update(|published| {
             published.segments = views;
@@ -606,6 +668,44 @@ impl Partition {
         self.shared.update(|published| published.writable = false);
         self.fail_on_error(result)
     }
+}
+
+/// The idempotent producers' state, from the headers of every batch, less the
+/// producers whose last batch is before the log start offset. It reads every
+/// segment's headers (a window at a time, records skipped): a cost on open that
+/// grows with the log, until producer snapshots are written at each roll as Kafka
+/// does. A damaged header ends the walk of its segment without failing the open.
+fn replay_producers(segments: &[LoadedSegment], start_offset: u64) -> Result<ProducerState> {
+    let mut producers = ProducerState::default();
+    for loaded in segments {
+        let walked = loaded.segment.for_each_header(loaded.size, |header| {
+            if let Some(producer) = header.producer()
+                && !header.control()
+            {
+                let span = header.last_offset_delta.saturating_add(1);
+                producers.record(producer, span, header.base_offset, header.last_offset());
+            }
+        });
+        match walked {
+            Ok(()) => {}
+            // Damage that recovery trusted (before the recovery point of a clean
+            // log) is refused to readers when they reach it; it must not stop the
+            // open, so the producer state stops there for this segment.
+            Err(LogError::Corrupt {
+                segment,
+                position,
+                reason,
+            }) => {
+                tracing::warn!(%segment, position, %reason, "the producer state skips a damaged batch header");
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    producers.forget_before(start_offset);
+    if producers.len() > 0 {
+        tracing::debug!(producers = producers.len(), "rebuilt the producer state");
+    }
+    Ok(producers)
 }
 
 impl Drop for Partition {

@@ -290,6 +290,41 @@ impl Segment {
         Ok(())
     }
 
+    /// Calls `visit` with the header of every batch before `limit`, in order,
+    /// reading a window of headers at a time and skipping the records. For batches
+    /// that recovery has already checked (it checks length, magic and leader epoch
+    /// again, not the CRC); a batch that runs past `limit` is an error.
+    pub(crate) fn for_each_header(
+        &self,
+        limit: u64,
+        mut visit: impl FnMut(&BatchHeader),
+    ) -> Result<()> {
+        let mut position = 0u64;
+        let mut window: Vec<u8> = Vec::new();
+        let mut window_start = 0u64;
+        while position < limit {
+            let in_window = window
+                .get((position - window_start) as usize..)
+                .filter(|rest| rest.len() >= batch::HEADER_SIZE);
+            let header = match in_window {
+                Some(rest) => BatchHeader::parse(rest)
+                    .map_err(|error| self.corrupt(position, error.to_string()))?,
+                None if limit - position >= batch::HEADER_SIZE as u64 => {
+                    window = self.read_bytes(position, SKIP_WINDOW.min(limit - position))?;
+                    window_start = position;
+                    continue;
+                }
+                None => return Err(self.corrupt(position, "a partial batch header")),
+            };
+            if position + header.size() > limit {
+                return Err(self.corrupt(position, "batch runs past the end"));
+            }
+            visit(&header);
+            position += header.size();
+        }
+        Ok(())
+    }
+
     /// The header of the batch at `position`, checked for length, magic and leader
     /// epoch only.
     pub(crate) fn header_at(&self, position: u64, limit: u64) -> Result<BatchHeader> {
