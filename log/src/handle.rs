@@ -177,8 +177,20 @@ impl Log {
         Ok(())
     }
 
-    /// Deletes whole segments, oldest first, that the retention settings no longer
-    /// keep at time `now` (never the active segment). Readers asking for an offset
+    /// Moves the log start offset up to `offset`, inside a segment if need be
+    /// (Kafka's DeleteRecords); durable when it returns. Readers asking for an
+    /// offset below it get `LogError::OffsetOutOfRange`. Whole segments below it are
+    /// deleted by the cleaner thread (woken now, if the log has one),
+    /// `apply_retention`, or the next open. Returns the log start offset afterwards.
+    pub fn delete_records_before(&self, offset: u64) -> Result<u64> {
+        let start = self.partition.delete_records_before(offset)?;
+        self.cleaner_signal.wake();
+        Ok(start)
+    }
+
+    /// Deletes whole segments, oldest first, that are wholly before the log start
+    /// offset or that the retention settings no longer keep at time `now` (never
+    /// the active segment). Readers asking for an offset
     /// before the new start get `LogError::OffsetOutOfRange`, which names it.
     pub fn apply_retention(&self, now: SystemTime) -> Result<RetentionReport> {
         retention::apply(&self.partition, milliseconds_since_epoch(now))

@@ -615,6 +615,50 @@ impl Partition {
         Ok(())
     }
 
+    /// Moves the log start offset up to `offset`, which may be inside a segment
+    /// (Kafka's DeleteRecords): reads below it are refused from then on
+    /// (`LogError::OffsetOutOfRange`, naming the earliest and latest offsets), and
+    /// whole segments below it are deleted by the next retention pass (`clean`,
+    /// `Log::apply_retention`) or open. Returns the log start offset afterwards (an
+    /// offset at or below the current start changes nothing).
+    ///
+    /// Durable before it returns: everything below `offset` is synced first if it
+    /// was not, then the new start is written into the checkpoint file and that
+    /// file synced (see `checkpoint.rs` for why its two checksummed slots make a
+    /// torn write harmless). A crash leaves the old start or the new one. An offset
+    /// past the end of the log is `LogError::OffsetOutOfRange`.
+    pub fn delete_records_before(&self, offset: u64) -> Result<u64> {
+        let published = self.shared.snapshot();
+        if offset > published.end_offset {
+            return Err(LogError::OffsetOutOfRange {
+                requested: offset,
+                start: published.start_offset,
+                end: published.end_offset,
+            });
+        }
+        if offset <= published.start_offset {
+            return Ok(published.start_offset);
+        }
+        // The start must never pass what a crash could lose.
+        if offset > published.durable_offset {
+            self.sync()?;
+        }
+        let mut writer = self.lock_writer()?;
+        if offset <= writer.start_offset {
+            return Ok(writer.start_offset);
+        }
+        let result = self
+            .remove_marker(&mut writer)
+            .and_then(|()| self.record_start(offset));
+        self.fail_on_error(result)?;
+        writer.start_offset = offset;
+        writer.producers.forget_before(offset);
+        self.shared
+            .update(|published| published.start_offset = offset);
+        tracing::info!(start_offset = offset, "moved the log start offset");
+        Ok(offset)
+    }
+
     /// Writes `start` as the log start offset in the checkpoint, synced.
     fn record_start(&self, start: u64) -> Result<()> {
         let mut checkpoint = lock(&self.checkpoint);

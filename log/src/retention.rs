@@ -1,6 +1,7 @@
-//! Retention: deleting whole segments from the front of the log, when their newest
-//! record is older than the retention age or while the log would still hold at
-//! least the retention size without them.
+//! Retention: deleting whole segments from the front of the log, when they are
+//! wholly before the log start offset, when their newest record is older than the
+//! retention age, or while the log would still hold at least the retention size
+//! without them.
 //!
 //! Retention never deletes the active segment, never deletes a segment while an
 //! older one stays (the log is always a suffix of what was appended), and never
@@ -41,7 +42,9 @@ impl fmt::Display for RetentionReport {
 }
 
 /// How many segments, from the oldest, retention deletes at time `now_ms`
-/// (milliseconds since the Unix epoch). Never the last (active) one.
+/// (milliseconds since the Unix epoch): those wholly before the log start offset
+/// (moved by `Partition::delete_records_before`), whatever the settings, then those
+/// the settings no longer keep. Never the last (active) one.
 pub(crate) fn plan(published: &Published, config: &LogConfig, now_ms: i64) -> usize {
     let segments = published.segments.as_ref();
     let sealed = segments.len().saturating_sub(1);
@@ -54,6 +57,9 @@ pub(crate) fn plan(published: &Published, config: &LogConfig, now_ms: i64) -> us
     let mut count = 0;
     for (index, view) in segments.iter().enumerate().take(sealed) {
         let size = published.limit(index);
+        let below_start = segments
+            .get(index + 1)
+            .is_some_and(|next| next.segment.base_offset <= published.start_offset);
         // A segment with no timestamp holds no record.
         let too_old = age_ms.is_some_and(|age| {
             view.segment
@@ -63,7 +69,7 @@ pub(crate) fn plan(published: &Published, config: &LogConfig, now_ms: i64) -> us
         let too_big = config
             .retention_bytes
             .is_some_and(|limit| remaining - size >= limit);
-        if !(too_old || too_big) {
+        if !(below_start || too_old || too_big) {
             break;
         }
         remaining -= size;
@@ -93,7 +99,8 @@ pub(crate) fn apply(inner: &Partition, now_ms: i64) -> Result<RetentionReport> {
         .take(count)
         .map(|view| view.segment.clone())
         .collect();
-    let new_start = first_kept.segment.base_offset;
+    // The start may already be inside the first segment kept.
+    let new_start = first_kept.segment.base_offset.max(published.start_offset);
     // The new start is durable and published before any file goes.
     inner.retire(&doomed, new_start)?;
     report.start_offset = new_start;
