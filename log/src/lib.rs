@@ -73,6 +73,7 @@ mod crc;
 mod cursor;
 mod encoder;
 mod error;
+mod front;
 mod handle;
 mod index;
 pub mod inspect;

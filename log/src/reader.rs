@@ -1,6 +1,12 @@
 //! `Reader`: reads batches by offset or by timestamp, and waits at the end of the log
 //! for more. Any number of readers, on any threads, alongside the writer; also
-//! `open_read_only` for looking into a directory without a writer.
+//! `open_read_only` for looking into a directory without a writer. The reads
+//! themselves (`read_published`, `offset_for_timestamp`) are what `Partition` serves
+//! too; waiting (a condition variable on the published state) is only for threads
+//! of the threaded API: a partition's owner gets notices instead.
+//!
+//! A read is one positioned read into one buffer, handed out as `bytes::Bytes`
+//! slices (no memory map).
 //!
 //! A reader works on a snapshot and positioned reads, so it never holds a lock
 //! during I/O and never blocks the writer. It must never return a batch that failed
