@@ -257,7 +257,9 @@ impl Session {
             match std::mem::replace(&mut self.state, State::Finished) {
                 State::Finished => return Status::Remove,
                 State::Waiting(at) => {
-                    if self.closing.is_some() && !self.has_queued_output() {
+                    if self.closing.is_some() && !self.has_queued_output()
+                        || self.closed_by_stream()
+                    {
                         return Status::Remove;
                     }
                     if now < at {

@@ -325,6 +325,42 @@ fn a_connecting_stream_closed_by_its_socket_does_not_reconnect() {
 }
 
 #[test]
+fn a_connecting_stream_closed_while_it_waits_to_reconnect_stays_closed() {
+    let context = Context::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let stream = stream_socket(&context);
+    stream
+        .set_reconnect_interval(Duration::from_millis(300))
+        .unwrap();
+    stream
+        .connect(&format!("tcp://{}", listener.local_addr().unwrap()))
+        .unwrap();
+    let server = accept(&listener);
+    let id = notification(&stream);
+    drop(server);
+    assert_eq!(notification(&stream), id, "disconnect");
+    // Closed well within the 300 ms before the reconnect: none comes in 700.
+    stream
+        .send(Message::from_frames([id.clone(), Vec::new()]))
+        .unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let window = Instant::now() + Duration::from_millis(700);
+    while Instant::now() < window {
+        match listener.accept() {
+            Ok(_) => panic!("the STREAM reconnected after closing the connection"),
+            Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                std::thread::park_timeout(Duration::from_millis(5));
+            }
+            Err(error) => panic!("accept: {error}"),
+        }
+    }
+    assert!(matches!(
+        stream.try_recv(),
+        Err(Error::WouldBlock) | Err(Error::TimedOut)
+    ));
+}
+
+#[test]
 fn connect_routing_id_names_the_connection() {
     let context = Context::new();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
