@@ -1,5 +1,6 @@
 //! Every example runs as written, with its default arguments, and exits 0 within
-//! a deadline: the topologies in `src/bin/` stay runnable with one command.
+//! a deadline: the topologies in `src/bin/` stay runnable with one command. The
+//! HTTP server, which serves until stopped, has its own test (http_server.rs).
 
 use std::process::{Command, Stdio};
 use std::sync::mpsc;

@@ -132,6 +132,7 @@ pub fn libzmq_type(kind: sinew::SocketType) -> zmq::SocketType {
         Kind::Push => zmq::PUSH,
         Kind::ExtendedPublish => zmq::XPUB,
         Kind::ExtendedSubscribe => zmq::XSUB,
+        Kind::Stream => zmq::STREAM,
     }
 }
 

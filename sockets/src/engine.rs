@@ -1,8 +1,10 @@
-//! `Engine`: the only place that holds both a byte stream and a ZMTP connection.
+//! `Engine`: the only place that holds both a byte stream and a ZMTP connection
+//! (or, for ZMQ_STREAM, the raw codec that stands in for one).
 //!
 //! It moves bytes between the two: reads into the connection's buffer when asked
 //! for input the connection has not decoded yet, and writes the connection's
-//! output with vectored writes. It remembers readiness, since mio reports edges:
+//! output with vectored writes. A raw engine has no handshake, no timers and no
+//! subscriptions; the session drives both kinds alike. It remembers readiness, since mio reports edges:
 //! `readable` stays true until a read would block, `writable` until a write would
 //! block. Its API is small: input as decoded events, output as pipe items, a flush,
 //! a deadline, and the stream's registration with an I/O thread. It knows nothing
@@ -10,6 +12,7 @@
 //! when to stop taking output. This file must never block.
 
 use crate::pipe::Item;
+use crate::raw::RawCodec;
 use crate::transport::Stream;
 use crate::zmtp::{self, Connection, Event, ProtocolError};
 use std::io::{self, IoSlice};
@@ -49,11 +52,63 @@ pub(crate) enum Input {
     },
 }
 
-/// A byte stream joined to a ZMTP connection.
+/// What an engine speaks over its stream.
+// The session boxes its engine already; boxing the ZMTP connection too would add
+// a pointer hop to every call on the hot path to save a raw engine 500 bytes.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Codec {
+    /// ZMTP 3.x, for every socket type but STREAM.
+    Zmtp(Connection),
+    /// Raw bytes, for STREAM.
+    Raw(RawCodec),
+}
+
+impl Codec {
+    fn read_buffer(&mut self) -> Result<&mut [u8], ProtocolError> {
+        match self {
+            Codec::Zmtp(connection) => connection.read_buffer(),
+            Codec::Raw(raw) => Ok(raw.read_buffer()),
+        }
+    }
+
+    fn handle_read(&mut self, count: usize, now: Instant) -> Result<(), ProtocolError> {
+        match self {
+            Codec::Zmtp(connection) => connection.handle_read(count, now),
+            Codec::Raw(raw) => {
+                raw.handle_read(count);
+                Ok(())
+            }
+        }
+    }
+
+    fn pending_output(&self) -> usize {
+        match self {
+            Codec::Zmtp(connection) => connection.pending_output(),
+            Codec::Raw(raw) => raw.pending_output(),
+        }
+    }
+
+    fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        match self {
+            Codec::Zmtp(connection) => connection.io_slices(slices),
+            Codec::Raw(raw) => raw.io_slices(slices),
+        }
+    }
+
+    fn handle_written(&mut self, count: usize) {
+        match self {
+            Codec::Zmtp(connection) => connection.handle_written(count),
+            Codec::Raw(raw) => raw.handle_written(count),
+        }
+    }
+}
+
+/// A byte stream joined to a ZMTP connection or a raw codec.
 #[derive(Debug)]
 pub(crate) struct Engine {
     stream: Stream,
-    connection: Connection,
+    codec: Codec,
     /// The stream may have bytes to read.
     readable: bool,
     /// The stream may take bytes.
@@ -67,7 +122,19 @@ impl Engine {
     pub(crate) fn new(stream: Stream, config: zmtp::Config, now: Instant) -> Engine {
         Engine {
             stream,
-            connection: Connection::new(config, now),
+            codec: Codec::Zmtp(Connection::new(config, now)),
+            readable: true,
+            writable: true,
+            peer_closed: false,
+        }
+    }
+
+    /// A raw engine (ZMQ_STREAM) over a connected stream: no greeting, and its
+    /// peer is ready at once.
+    pub(crate) fn raw(stream: Stream) -> Engine {
+        Engine {
+            stream,
+            codec: Codec::Raw(RawCodec::new()),
             readable: true,
             writable: true,
             peer_closed: false,
@@ -92,12 +159,18 @@ impl Engine {
 
     /// When the connection's next timer (handshake, heartbeat) is due.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.connection.poll_timeout()
+        match &self.codec {
+            Codec::Zmtp(connection) => connection.poll_timeout(),
+            Codec::Raw(_) => None,
+        }
     }
 
     /// Runs the connection's timers.
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> Result<(), EngineError> {
-        Ok(self.connection.handle_timeout(now)?)
+        match &mut self.codec {
+            Codec::Zmtp(connection) => Ok(connection.handle_timeout(now)?),
+            Codec::Raw(_) => Ok(()),
+        }
     }
 
     /// The next decoded event; if none is decoded, reads once (taking one from
@@ -108,7 +181,11 @@ impl Engine {
         now: Instant,
         budget: &mut usize,
     ) -> Result<Input, EngineError> {
-        if let Some(event) = self.connection.poll_event(now)? {
+        let event = match &mut self.codec {
+            Codec::Zmtp(connection) => connection.poll_event(now)?,
+            Codec::Raw(raw) => raw.poll_event(),
+        };
+        if let Some(event) = event {
             return Ok(Input::Event(event));
         }
         if self.peer_closed {
@@ -130,38 +207,53 @@ impl Engine {
     /// Whether `send` takes an item now: the handshake is done and less than a
     /// batch waits to be written.
     pub(crate) fn accepts_output(&self) -> bool {
-        self.connection.is_ready() && self.connection.pending_output() < OUTPUT_BATCH
+        let ready = match &self.codec {
+            Codec::Zmtp(connection) => connection.is_ready(),
+            Codec::Raw(_) => true,
+        };
+        ready && self.codec.pending_output() < OUTPUT_BATCH
     }
 
-    /// Encodes an item for the peer; false if the connection cannot take it.
+    /// Encodes an item for the peer; false if the connection cannot take it. A
+    /// raw engine writes a message's frames as they are, and has no
+    /// subscriptions to send (such items are dropped).
     pub(crate) fn send(&mut self, item: &Item) -> bool {
+        let connection = match &mut self.codec {
+            Codec::Zmtp(connection) => connection,
+            Codec::Raw(raw) => {
+                if let Item::Message(message) = item {
+                    raw.send_message(message);
+                }
+                return true;
+            }
+        };
         let sent = match item {
-            Item::Message(message) => self.connection.send_message(message),
-            Item::Subscribe(topic) => self.connection.send_subscribe(topic),
-            Item::Cancel(topic) => self.connection.send_cancel(topic),
+            Item::Message(message) => connection.send_message(message),
+            Item::Subscribe(topic) => connection.send_subscribe(topic),
+            Item::Cancel(topic) => connection.send_cancel(topic),
         };
         sent.is_ok()
     }
 
     /// Whether everything encoded has been handed to the stream.
     pub(crate) fn is_flushed(&self) -> bool {
-        self.connection.pending_output() == 0
+        self.codec.pending_output() == 0
     }
 
     /// Writes pending output until it is all written or the stream is full; true
     /// if any byte was written.
     pub(crate) fn flush(&mut self) -> Result<bool, EngineError> {
         let mut written_any = false;
-        while self.writable && self.connection.pending_output() > 0 {
+        while self.writable && self.codec.pending_output() > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let count = self.connection.io_slices(&mut slices);
+            let count = self.codec.io_slices(&mut slices);
             let written = self
                 .stream
                 .write_vectored(slices.get(..count).unwrap_or(&[]));
             match written {
                 Ok(0) => return Err(EngineError::Closed),
                 Ok(count) => {
-                    self.connection.handle_written(count);
+                    self.codec.handle_written(count);
                     written_any = true;
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.writable = false,
@@ -194,7 +286,7 @@ impl Engine {
             return Ok(false);
         }
         loop {
-            let buffer = self.connection.read_buffer()?;
+            let buffer = self.codec.read_buffer()?;
             if buffer.is_empty() {
                 return Ok(false);
             }
@@ -205,7 +297,7 @@ impl Engine {
                     return Ok(true);
                 }
                 Ok(count) => {
-                    self.connection.handle_read(count, now)?;
+                    self.codec.handle_read(count, now)?;
                     return Ok(true);
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {

@@ -59,6 +59,10 @@ pub enum Error {
     /// A message with no frames cannot be sent.
     #[error("a message must have at least one frame")]
     EmptyMessage,
+    /// The message's frames do not have the shape the socket type sends (EINVAL),
+    /// such as a STREAM message that is not `[routing id, data]`.
+    #[error("invalid message: {0}")]
+    InvalidMessage(&'static str),
     /// A peer broke the protocol (reported by monitors and one-shot calls).
     #[error("protocol violation: {0}")]
     Protocol(#[from] ProtocolError),

@@ -20,9 +20,10 @@
 //!
 //! - A [`Context`] owns the I/O threads; a [`Socket`] belongs to one thread at a
 //!   time; a [`Message`] is one or more frames, sent and received whole.
-//! - Every ZeroMQ socket type: PAIR, PUSH/PULL, REQ/REP, DEALER/ROUTER, PUB/SUB and
-//!   XPUB/XSUB, with libzmq 4.3's semantics (what happens at the high-water mark,
-//!   envelopes, routing ids, subscription forwarding).
+//! - Every ZeroMQ socket type: PAIR, PUSH/PULL, REQ/REP, DEALER/ROUTER, PUB/SUB,
+//!   XPUB/XSUB and STREAM (raw TCP and ipc, for plain byte-stream peers), with
+//!   libzmq 4.3's semantics (what happens at the high-water mark, envelopes,
+//!   routing ids, subscription forwarding).
 //! - Endpoints are `tcp://host:port`, `ipc://path` (or `ipc://@abstract`) and
 //!   `inproc://name`; connecting before the peer binds works and reconnects.
 //! - Options are typed methods on `Socket`, each naming its libzmq option.
@@ -45,6 +46,7 @@ pub mod monitor;
 pub mod options;
 pub mod pipe;
 pub mod poll;
+mod raw;
 mod reactor;
 pub mod readiness;
 pub mod routing;

@@ -68,8 +68,8 @@ pub struct Options {
     pub reconnect_interval_max: Option<Duration>,
     /// ZMQ_ROUTING_ID: the id sent to peers (REQ, DEALER, ROUTER send it).
     pub routing_id: Option<Bytes>,
-    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER gives the peer of its next
-    /// `connect` (used by one connect, then cleared).
+    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER or STREAM gives the peer of
+    /// its next `connect` (used by one connect, then cleared).
     pub connect_routing_id: Option<Bytes>,
     /// ZMQ_MAXMSGSIZE: the most bytes a received multipart message may carry
     /// (`None`: unlimited, libzmq's -1).
@@ -102,6 +102,10 @@ pub struct Options {
     /// `Socket::set_router_notify`, which refuses other types); the sessions of
     /// its connections read it.
     pub router_notify: RouterNotify,
+    /// ZMQ_STREAM_NOTIFY: STREAM sockets only (set through
+    /// `Socket::set_stream_notify`): each connection's start and end arrive as
+    /// `[routing id, ""]` (default on, as in libzmq).
+    pub stream_notify: bool,
 }
 
 impl Default for Options {
@@ -128,6 +132,7 @@ impl Default for Options {
             tcp_keepalive_count: None,
             tcp_keepalive_interval: None,
             router_notify: RouterNotify::default(),
+            stream_notify: true,
         }
     }
 }

@@ -9,9 +9,12 @@
 //! their connection. Connecting sessions get their pipe at `connect()` (unless
 //! ZMQ_IMMEDIATE), keep it across reconnects, and reconnect after I/O errors and
 //! timeouts with backoff; a protocol error ends them for good, as in libzmq. A
-//! closing session flushes what the socket queued for up to the linger time. This
-//! file must never block and never drop a message it took from the pipe while the
-//! connection that should carry it is alive.
+//! closing session flushes what the socket queued for up to the linger time. A
+//! STREAM's session runs a raw engine (no ZMTP), and ends, without reconnecting,
+//! once its socket closes the pipe (`[routing id, ""]`), after flushing what was
+//! queued for up to the linger time. This file must never block and never drop a
+//! message it took from the pipe while the connection that should carry it is
+//! alive.
 
 use crate::command::{SocketCommand, SocketId, SocketLink};
 use crate::engine::{Engine, EngineError, Input};
@@ -107,13 +110,12 @@ impl Session {
         stream: Stream,
         now: Instant,
     ) -> Session {
-        let config = link.options.connection_config(link.kind);
         stream.set_keepalive(&link.options.keepalive());
         Session {
             endpoint,
             origin: Origin::Accepted,
             pipe: None,
-            state: State::Active(Box::new(Engine::new(stream, config, now))),
+            state: State::Active(Box::new(new_engine(&link, stream, now))),
             stalled: None,
             closing: None,
             pipe_closed: false,
@@ -256,7 +258,9 @@ impl Session {
             match std::mem::replace(&mut self.state, State::Finished) {
                 State::Finished => return Status::Remove,
                 State::Waiting(at) => {
-                    if self.closing.is_some() && !self.has_queued_output() {
+                    if self.closing.is_some() && !self.has_queued_output()
+                        || self.closed_by_stream()
+                    {
                         return Status::Remove;
                     }
                     if now < at {
@@ -273,8 +277,7 @@ impl Session {
                         self.raise(SocketEvent::Connected, stream.raw_fd() as u32);
                         stream.set_nodelay();
                         stream.set_keepalive(&self.link.options.keepalive());
-                        let config = self.link.options.connection_config(self.link.kind);
-                        self.state = State::Active(Box::new(Engine::new(stream, config, now)));
+                        self.state = State::Active(Box::new(new_engine(&self.link, stream, now)));
                     }
                     Ok(None) => {
                         self.state = State::Connecting(stream);
@@ -300,6 +303,7 @@ impl Session {
                 }
                 State::Active(mut engine) => match self.run_engine(&mut engine, now) {
                     Ok(more) => {
+                        self.limit_stream_close(now);
                         if self.should_finish(engine.is_flushed()) {
                             let mut stream = engine.into_stream();
                             if !self.sent_traffic {
@@ -327,7 +331,7 @@ impl Session {
                         // As libzmq's engine: the disconnect message is queued
                         // before DISCONNECTED is raised.
                         if self.peer_announced {
-                            self.notify_router(self.link.options.router_notify.disconnect);
+                            self.notify_peer(PeerEvent::Disconnected);
                         }
                         self.report_end(&error, engine.raw_fd());
                         drop(engine);
@@ -420,6 +424,7 @@ impl Session {
         if self.is_accepted()
             || !reconnectable
             || self.closing.is_some() && !self.has_queued_output()
+            || self.closed_by_stream()
         {
             self.state = State::Finished;
             return false;
@@ -609,15 +614,23 @@ impl Session {
             }
         }
         self.peer_announced = true;
-        self.notify_router(self.link.options.router_notify.connect);
+        self.notify_peer(PeerEvent::Connected);
     }
 
-    /// ZMQ_ROUTER_NOTIFY: an empty message from this peer tells a ROUTER that it
-    /// came or went (the ROUTER prefixes it with the peer's routing id). It
-    /// passes the high-water mark, after any message held back by it, so it is
-    /// neither lost nor delivered ahead of what the peer sent before it.
-    fn notify_router(&mut self, wanted: bool) {
-        if !wanted || self.link.kind != SocketType::Router || self.pipe_closed {
+    /// ZMQ_ROUTER_NOTIFY and ZMQ_STREAM_NOTIFY: an empty message from this peer
+    /// tells a ROUTER or a STREAM that it came or went (the socket prefixes it
+    /// with the peer's routing id). It passes the high-water mark, after any
+    /// message held back by it, so it is neither lost nor delivered ahead of what
+    /// the peer sent before it.
+    fn notify_peer(&mut self, event: PeerEvent) {
+        let options = &self.link.options;
+        let wanted = match (self.link.kind, event) {
+            (SocketType::Router, PeerEvent::Connected) => options.router_notify.connect,
+            (SocketType::Router, PeerEvent::Disconnected) => options.router_notify.disconnect,
+            (SocketType::Stream, _) => options.stream_notify,
+            _ => false,
+        };
+        if !wanted || self.pipe_closed {
             return;
         }
         let Some(pipe) = self.pipe.as_mut() else {
@@ -626,7 +639,54 @@ impl Session {
         if let Some(item) = self.stalled.take() {
             let _ = pipe.force_write(item);
         }
-        let _ = pipe.force_write(Item::Message(Message::from(Bytes::new())));
+        let mut notification = Message::from(Bytes::new());
+        // libzmq's raw engine gives its notifications the connection's
+        // properties (Peer-Address); its ZMTP engine does not.
+        if self.link.kind == SocketType::Stream
+            && let Some(properties) = &self.properties
+        {
+            notification.set_properties(Arc::clone(properties));
+        }
+        let _ = pipe.force_write(Item::Message(notification));
         pipe.flush();
+    }
+
+    /// Whether a STREAM closed this connection (`[routing id, ""]`), even with
+    /// output still queued: the session ends with it and does not reconnect.
+    fn closed_by_stream(&self) -> bool {
+        self.link.kind == SocketType::Stream
+            && (self.pipe_closed || self.pipe.as_ref().is_some_and(PipeEnd::is_peer_closed))
+    }
+
+    /// A connection its STREAM closed writes what was queued for at most the
+    /// linger time, as a closing socket's connections do.
+    fn limit_stream_close(&mut self, now: Instant) {
+        if self.closed_by_stream() && self.closing.is_none() {
+            self.closing = Some(
+                self.link
+                    .options
+                    .linger
+                    .and_then(|linger| now.checked_add(linger)),
+            );
+        }
+    }
+}
+
+/// What a ROUTER or STREAM is told about a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PeerEvent {
+    /// The peer is connected (after the handshake, for ZMTP).
+    Connected,
+    /// A connection that was announced ended.
+    Disconnected,
+}
+
+/// The engine for a new connection of the socket behind `link`: raw bytes for a
+/// STREAM, ZMTP for every other type.
+fn new_engine(link: &SocketLink, stream: Stream, now: Instant) -> Engine {
+    if link.kind == SocketType::Stream {
+        Engine::raw(stream)
+    } else {
+        Engine::new(stream, link.options.connection_config(link.kind), now)
     }
 }

@@ -18,6 +18,7 @@ mod push;
 mod reply;
 mod request;
 mod router;
+mod stream;
 mod subscribe;
 mod xpub;
 mod xsub;
@@ -69,8 +70,8 @@ pub(crate) trait Routing: Send + fmt::Debug {
         Err(Error::InvalidOption("not supported by this socket type"))
     }
 
-    /// Closes the connection to the peer with this routing id (ROUTER), as
-    /// libzmq's `zmq_disconnect_peer`; other peers are untouched.
+    /// Closes the connection to the peer with this routing id (ROUTER, STREAM),
+    /// as libzmq's `zmq_disconnect_peer`; other peers are untouched.
     fn disconnect_peer(&mut self, _routing_id: &[u8]) -> Result<()> {
         Err(Error::NotSupported)
     }
@@ -94,6 +95,7 @@ pub(crate) fn routing_for(kind: SocketType) -> Result<Box<dyn Routing>> {
         SocketType::ExtendedSubscribe => Ok(Box::new(xsub::ExtendedSubscribe::new(
             xsub::Flavor::Extended,
         ))),
+        SocketType::Stream => Ok(Box::new(stream::Stream::new())),
     }
 }
 
@@ -277,10 +279,27 @@ impl Socket {
         self.core().options().router_notify
     }
 
+    /// Whether each connection's start and end arrive as `[routing id, ""]`
+    /// (ZMQ_STREAM_NOTIFY; STREAM only, default on, for connections made after
+    /// it is set).
+    pub fn set_stream_notify(&self, on: bool) -> Result<()> {
+        let mut core = self.core();
+        if core.kind() != SocketType::Stream {
+            return Err(Error::InvalidOption("ZMQ_STREAM_NOTIFY is a STREAM option"));
+        }
+        core.update_options(|options| options.stream_notify = on)
+    }
+
+    /// What ZMQ_STREAM_NOTIFY is set to.
+    pub fn stream_notify(&self) -> bool {
+        self.core().options().stream_notify
+    }
+
     /// Closes the connection to the peer with this routing id, and only it
-    /// (ROUTER; libzmq's `zmq_disconnect_peer`). What was queued for it is
-    /// flushed first; a peer that connected to us may connect again, as it would
-    /// after any disconnect. `HostUnreachable` if no peer has that id.
+    /// (ROUTER, libzmq's `zmq_disconnect_peer`; on a STREAM the same as sending
+    /// `[routing id, ""]`). What was queued for it is flushed first; a peer that
+    /// connected to us may connect again, as it would after any disconnect.
+    /// `HostUnreachable` if no peer has that id.
     pub fn disconnect_peer(&self, routing_id: impl AsRef<[u8]>) -> Result<()> {
         self.core().disconnect_peer(routing_id.as_ref())
     }
@@ -401,8 +420,8 @@ option_accessors! {
     reconnect_interval_max: Option<Duration>, set_reconnect_interval_max;
     /// ZMQ_ROUTING_ID: the id this socket gives its peers.
     routing_id: Option<bytes::Bytes>, set_routing_id;
-    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER gives the peer of its next
-    /// `connect` (used once, then cleared).
+    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER or STREAM gives the peer of
+    /// its next `connect` (used once, then cleared).
     connect_routing_id: Option<bytes::Bytes>, set_connect_routing_id;
     /// ZMQ_MAXMSGSIZE: the most bytes a received message may carry (`None`: no
     /// limit, the default); a peer sending more is disconnected.

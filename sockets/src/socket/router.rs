@@ -35,6 +35,34 @@ pub(crate) fn random_u32() -> u32 {
     hasher.finish() as u32
 }
 
+/// Generated routing ids in libzmq's format: a zero byte, then a big-endian
+/// 32-bit counter that starts at a random value and wraps (ROUTER and STREAM).
+#[derive(Debug)]
+pub(crate) struct RoutingIdGenerator {
+    next: u32,
+}
+
+impl RoutingIdGenerator {
+    /// A generator starting at a random value.
+    pub(crate) fn new() -> RoutingIdGenerator {
+        RoutingIdGenerator::starting_at(random_u32())
+    }
+
+    /// A generator whose first id carries `first`.
+    pub(crate) fn starting_at(first: u32) -> RoutingIdGenerator {
+        RoutingIdGenerator { next: first }
+    }
+
+    /// The next id.
+    pub(crate) fn generate(&mut self) -> Bytes {
+        let mut id = BytesMut::with_capacity(5);
+        id.put_u8(0);
+        id.put_u32(self.next);
+        self.next = self.next.wrapping_add(1);
+        id.freeze()
+    }
+}
+
 /// The ROUTER socket type.
 #[derive(Debug)]
 pub(crate) struct Router {
@@ -43,7 +71,7 @@ pub(crate) struct Router {
     routes: HashMap<Bytes, PipeId>,
     /// Pipe to routing id, for input; pipes absent here are not routable.
     ids: HashMap<PipeId, Bytes>,
-    next_generated: u32,
+    generator: RoutingIdGenerator,
     mandatory: bool,
     handover: bool,
     probe_router: bool,
@@ -55,19 +83,11 @@ impl Router {
             input: FairQueue::new(),
             routes: HashMap::new(),
             ids: HashMap::new(),
-            next_generated: random_u32(),
+            generator: RoutingIdGenerator::new(),
             mandatory: false,
             handover: false,
             probe_router: false,
         }
-    }
-
-    fn generate(&mut self) -> Bytes {
-        let mut id = BytesMut::with_capacity(5);
-        id.put_u8(0);
-        id.put_u32(self.next_generated);
-        self.next_generated = self.next_generated.wrapping_add(1);
-        id.freeze()
     }
 
     /// Gives `pipe` its routing id, as libzmq's `identify_peer` does.
@@ -75,7 +95,7 @@ impl Router {
         self.forget(pipe);
         let id = match &peer.routing_id {
             Some(id) => id.clone(),
-            None => self.generate(),
+            None => self.generator.generate(),
         };
         if let Some(&existing) = self.routes.get(&id) {
             if !self.handover {

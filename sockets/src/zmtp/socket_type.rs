@@ -32,11 +32,14 @@ pub enum SocketType {
     ExtendedPublish,
     /// Subscriber that sends raw subscriptions (RFC 29), `ZMQ_XSUB`.
     ExtendedSubscribe,
+    /// Raw TCP or IPC, no ZMTP at all, `ZMQ_STREAM`: it talks to plain byte
+    /// streams and to no ZeroMQ socket type.
+    Stream,
 }
 
 impl SocketType {
     /// Every socket type, in libzmq's numbering order.
-    pub const ALL: [SocketType; 11] = [
+    pub const ALL: [SocketType; 12] = [
         SocketType::Pair,
         SocketType::Publish,
         SocketType::Subscribe,
@@ -48,6 +51,7 @@ impl SocketType {
         SocketType::Push,
         SocketType::ExtendedPublish,
         SocketType::ExtendedSubscribe,
+        SocketType::Stream,
     ];
 
     /// The name sent in the `Socket-Type` property of READY.
@@ -64,6 +68,7 @@ impl SocketType {
             SocketType::Push => "PUSH",
             SocketType::ExtendedPublish => "XPUB",
             SocketType::ExtendedSubscribe => "XSUB",
+            SocketType::Stream => "STREAM",
         }
     }
 
@@ -87,6 +92,9 @@ impl SocketType {
             Router => matches!(peer, Request | Dealer | Router),
             Pull => peer == Push,
             Push => peer == Pull,
+            // A STREAM speaks no ZMTP; libzmq's check_socket_type knows no peer
+            // for it either.
+            Stream => false,
         }
     }
 
