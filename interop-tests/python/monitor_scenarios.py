@@ -177,6 +177,22 @@ def mechanism_mismatch(context):
     return seen
 
 
+def stream_peer_leaves(context):
+    watch = Watch(context, zmq.STREAM, "stream")
+    watch.socket.bind("tcp://127.0.0.1:0")
+    watch.until("LISTENING")
+    port = int(watch.socket.getsockopt_string(zmq.LAST_ENDPOINT).rsplit(":", 1)[1])
+    raw = socket.create_connection(("127.0.0.1", port))
+    raw.sendall(b"hi")
+    watch.socket.rcvtimeo = DEADLINE_MS
+    # The connect notification, then the bytes.
+    assert watch.socket.recv_multipart()[1] == b""
+    assert watch.socket.recv_multipart()[1] == b"hi"
+    raw.close()
+    watch.until("DISCONNECTED")
+    return watch.close()
+
+
 SCENARIOS = [
     accept_then_peer_killed,
     connect_retried_then_bound,
@@ -185,6 +201,7 @@ SCENARIOS = [
     wrong_type_accepting,
     garbage_peer,
     mechanism_mismatch,
+    stream_peer_leaves,
 ]
 
 

@@ -1,6 +1,6 @@
 //! The monitor's event sequences match libzmq's: each scenario (bind, connect,
 //! handshake, peer killed, reconnect, a wrong socket type, a garbage peer, a
-//! mechanism mismatch) runs once with a libzmq socket's monitor (pyzmq,
+//! mechanism mismatch, a STREAM peer leaving) runs once with a libzmq socket's monitor (pyzmq,
 //! interop-tests/python/monitor_scenarios.py) and once with Sinew's, against the
 //! same libzmq peers (monitor_peer.py processes), and the two sequences are
 //! compared. Sinew's side reads its monitor through libzmq's wire layout (a PAIR
@@ -221,6 +221,22 @@ fn mechanism_mismatch(context: &Context) -> Vec<String> {
     seen
 }
 
+fn stream_peer_leaves(context: &Context) -> Vec<String> {
+    let mut watch = Watch::new(context, SocketType::Stream);
+    watch.socket().bind("tcp://127.0.0.1:0").unwrap();
+    watch.until(SocketEvent::Listening);
+    let endpoint = watch.socket().last_endpoint().unwrap();
+    let mut raw = std::net::TcpStream::connect(endpoint.trim_start_matches("tcp://")).unwrap();
+    raw.write_all(b"hi").unwrap();
+    watch.socket().set_receive_timeout(Some(DEADLINE)).unwrap();
+    // The connect notification, then the bytes.
+    assert!(watch.socket().recv().unwrap().frames()[1].is_empty());
+    assert_eq!(watch.socket().recv().unwrap().frames()[1], "hi");
+    drop(raw);
+    watch.until(SocketEvent::Disconnected);
+    watch.close()
+}
+
 /// Folds failed attempts (CONNECT_DELAYED, CLOSED, CONNECT_RETRIED) that follow
 /// a CONNECT_RETRIED: how many there are depends only on how long the peer took
 /// to come, not on the monitor.
@@ -325,7 +341,7 @@ fn sinew_and_libzmq_monitors_report_the_same_sequences() {
 
     let context = Context::new();
     type Scenario = fn(&Context) -> Vec<String>;
-    let scenarios: [(&str, Scenario); 7] = [
+    let scenarios: [(&str, Scenario); 8] = [
         ("accept_then_peer_killed", accept_then_peer_killed),
         ("connect_retried_then_bound", connect_retried_then_bound),
         ("peer_restarts", peer_restarts),
@@ -333,6 +349,7 @@ fn sinew_and_libzmq_monitors_report_the_same_sequences() {
         ("wrong_type_accepting", wrong_type_accepting),
         ("garbage_peer", garbage_peer),
         ("mechanism_mismatch", mechanism_mismatch),
+        ("stream_peer_leaves", stream_peer_leaves),
     ];
     let mut report = String::new();
     let mut differ = false;

@@ -42,10 +42,20 @@ impl Drop for Shared {
         for handle in &self.io_threads {
             handle.mailbox.send(IoCommand::Stop);
         }
+        let current = std::thread::current().id();
         for handle in &mut self.io_threads {
-            if let Some(thread) = handle.thread.take()
-                && thread.join().is_err()
-            {
+            let Some(thread) = handle.thread.take() else {
+                continue;
+            };
+            // The last handle can be dropped on an I/O thread itself (a
+            // monitor's PAIR socket holds one, and the I/O thread stops the
+            // monitor of a closed socket): that thread cannot wait for itself.
+            // It has the Stop command and ends on its own once its sessions
+            // are done.
+            if thread.thread().id() == current {
+                continue;
+            }
+            if thread.join().is_err() {
                 tracing::error!("an I/O thread panicked");
             }
         }

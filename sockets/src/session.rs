@@ -550,7 +550,15 @@ impl Session {
     /// reported as libzmq reports it (see `event::handshake_failure`), then
     /// DISCONNECTED.
     fn report_end(&self, error: &EngineError, fd: i32) {
-        if !self.peer_announced {
+        if self.link.kind == SocketType::Stream {
+            // libzmq's raw engine has no mechanism, so every end of a STREAM
+            // connection counts as a handshake that failed without detail.
+            let errno = match error {
+                EngineError::Io(io) => io.raw_os_error().unwrap_or(libc::EPIPE),
+                _ => libc::EPIPE,
+            };
+            self.raise(SocketEvent::HandshakeFailedNoDetail, errno as u32);
+        } else if !self.peer_announced {
             let failure = match error {
                 EngineError::Protocol(protocol) => crate::event::handshake_failure(protocol),
                 EngineError::Closed => {
@@ -578,7 +586,10 @@ impl Session {
                 peer.routing_id = Some(id.clone());
             }
         }
-        self.raise(SocketEvent::HandshakeSucceeded, 0);
+        // A STREAM connection has no handshake to report (libzmq raises none).
+        if self.link.kind != SocketType::Stream {
+            self.raise(SocketEvent::HandshakeSucceeded, 0);
+        }
         if self.closing.is_some() && self.pipe.is_none() {
             return;
         }
