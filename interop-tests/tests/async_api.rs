@@ -186,6 +186,82 @@ fn request_reply_with_libzmq_on_futures_executor_both_ways() {
 }
 
 #[test]
+fn request_reply_with_libzmq_under_tokio_and_push_pull_on_futures_executor() {
+    let context = Context::new();
+    let zmq_context = zmq::Context::new();
+
+    // Sinew REQ on a tokio task -> libzmq REP.
+    let rep = libzmq(&zmq_context, zmq::REP);
+    rep.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = rep.get_last_endpoint().unwrap().unwrap();
+    let server = std::thread::spawn(move || {
+        for _ in 0..100 {
+            let request = rep.recv_bytes(0).expect("a request");
+            rep.send(request.repeat(2), 0).unwrap();
+        }
+        rep
+    });
+    let request = context.socket(SocketType::Request).unwrap();
+    request.connect(&endpoint).unwrap();
+    let mut request = AsyncSocket::new(request);
+    runtime().block_on(async move {
+        let task = tokio::spawn(async move {
+            for index in 0..100u32 {
+                request.send(index.to_string()).await.expect("sent");
+                let reply = request.recv().await.expect("a reply");
+                assert_eq!(reply.frames()[0], index.to_string().repeat(2));
+            }
+        });
+        tokio::time::timeout(DEADLINE, task)
+            .await
+            .expect("within the deadline")
+            .expect("the task");
+    });
+    drop(server.join().unwrap());
+
+    // libzmq PUSH -> Sinew PULL, and Sinew PUSH -> libzmq PULL, on futures'
+    // executor.
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.bind("tcp://127.0.0.1:0").unwrap();
+    let sinew_endpoint = pull.last_endpoint().unwrap();
+    let mut pull = AsyncSocket::new(pull);
+    let zmq_pull = libzmq(&zmq_context, zmq::PULL);
+    zmq_pull.bind("tcp://127.0.0.1:*").unwrap();
+    let zmq_endpoint = zmq_pull.get_last_endpoint().unwrap().unwrap();
+    let push = context.socket(SocketType::Push).unwrap();
+    push.set_send_high_water_mark(10).unwrap();
+    push.connect(&zmq_endpoint).unwrap();
+    let mut push = AsyncSocket::new(push);
+    let zmq_push = libzmq(&zmq_context, zmq::PUSH);
+    zmq_push.connect(&sinew_endpoint).unwrap();
+    let libzmq_side = std::thread::spawn(move || {
+        for index in 0..COUNT {
+            zmq_push.send(&index.to_be_bytes()[..], 0).unwrap();
+        }
+        (0..COUNT)
+            .map(|_| {
+                zmq_pull
+                    .recv_bytes(0)
+                    .expect("a message within the deadline")
+            })
+            .collect::<Vec<_>>()
+    });
+    within_deadline(move || {
+        block_on(async {
+            for index in 0..COUNT {
+                let message = pull.recv().await.expect("a message");
+                assert_eq!(message.frames()[0][..], index.to_be_bytes());
+                push.send(index.to_be_bytes().to_vec()).await.expect("sent");
+            }
+        })
+    });
+    let echoed = libzmq_side.join().unwrap();
+    for (index, message) in (0..COUNT).zip(&echoed) {
+        assert_eq!(message[..], index.to_be_bytes());
+    }
+}
+
+#[test]
 fn blocking_and_async_sockets_of_one_context_talk_both_ways() {
     let context = Context::new();
     for endpoint in ["inproc://mixed", "tcp://127.0.0.1:0"] {
