@@ -4,7 +4,9 @@
 //! The logic is sans-IO: `core` takes connection events, client bytes and the
 //! time, and gives bytes to write and connections to close; `doors::nats` turns
 //! the NATS client protocol into operations and back; `subjects` matches subjects
-//! against subscriptions; `client` is a small blocking NATS client. Only `server` touches sockets and threads (one mio loop).
+//! against subscriptions; `client` is a small blocking NATS client; `store` keeps
+//! topics and partitions on sinew-log behind a storage thread. Only `server` and
+//! the store's own threads touch sockets, threads and the disk.
 //! Nothing here may depend on `sinew`'s internals, only its public API.
 
 pub mod client;
@@ -13,4 +15,5 @@ pub mod core;
 pub mod data_dir;
 pub mod doors;
 pub mod server;
+pub mod store;
 pub mod subjects;

@@ -1,0 +1,410 @@
+//! The storage thread's work, without the thread: a batch of requests in, with the
+//! time; completions and notices out, through a [`Sink`]. Appends run in order;
+//! then every partition that must be durable is fsynced once for the whole batch
+//! (group commit across producers); then the durable acknowledgements go out.
+//! Written acknowledgements and "new data" notices go out before the fsyncs, so a
+//! producer that did not ask for durability never waits for one.
+//!
+//! It must never send a durable acknowledgement before the fsync that covers it,
+//! never read the clock (the thread passes `now` in), and never panic on a request.
+
+use super::catalog::Catalog;
+use super::error::StoreError;
+use super::partitioner::partition_for_key;
+use super::producer_ids::ProducerIds;
+use super::request::{
+    Acknowledged, Completion, Fetch, Fetched, OffsetPosition, PartitionDescription,
+    PartitionNotice, Payload, Produce, Produced, Reply, Request, RequestId, TopicDescription,
+};
+use super::topic::{Acks, Visibility};
+use sinew_log::{Notice, Partition};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Where the engine's output goes.
+pub(crate) trait Sink {
+    /// One request's completion.
+    fn complete(&mut self, completion: Completion);
+    /// What changed in one partition.
+    fn notice(&mut self, notice: PartitionNotice);
+    /// Hands over everything so far (wakes the loop).
+    fn flush(&mut self);
+    /// A segment was sealed: the cleaner may have work.
+    fn sealed(&mut self) {}
+}
+
+/// Counters the store keeps, for tests and monitoring.
+#[derive(Debug, Default)]
+pub struct StoreStats {
+    /// Batches of requests handled.
+    pub batches: AtomicU64,
+    /// Requests handled.
+    pub requests: AtomicU64,
+    /// Partition fsyncs the store asked for.
+    pub syncs: AtomicU64,
+    /// Cleaner passes over every partition.
+    pub cleaner_passes: AtomicU64,
+}
+
+/// A partition, by topic and index.
+type Key = (Arc<str>, u32);
+
+/// A produce request whose acknowledgement waits for the batch's fsyncs.
+struct Waiting {
+    id: RequestId,
+    key: Key,
+    produced: Produced,
+}
+
+/// The storage thread's state.
+pub(crate) struct Engine {
+    catalog: Catalog,
+    producer_ids: ProducerIds,
+    stats: Arc<StoreStats>,
+    max_fetch_bytes: u64,
+    /// Partitions of topics with `Visibility::Written` holding unsynced records,
+    /// and when each must be synced.
+    unsynced: HashMap<Key, (Arc<Partition>, Instant)>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Engine")
+            .field("catalog", &self.catalog)
+            .field("unsynced", &self.unsynced.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub(crate) fn new(
+        catalog: Catalog,
+        producer_ids: ProducerIds,
+        stats: Arc<StoreStats>,
+        max_fetch_bytes: u64,
+    ) -> Engine {
+        Engine {
+            catalog,
+            producer_ids,
+            stats,
+            max_fetch_bytes,
+            unsynced: HashMap::new(),
+        }
+    }
+
+    /// Handles one batch of requests at time `now`.
+    pub(crate) fn handle_batch(
+        &mut self,
+        requests: impl IntoIterator<Item = (RequestId, Request)>,
+        now: Instant,
+        sink: &mut dyn Sink,
+    ) {
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        let mut to_sync: BTreeMap<Key, Arc<Partition>> = BTreeMap::new();
+        let mut waiting = Vec::new();
+        for (id, request) in requests {
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let Request::Produce(produce) = request else {
+                let result = self.handle(request);
+                sink.complete(Completion { id, result });
+                continue;
+            };
+            match self.produce(produce, now, sink) {
+                Ok((key, log, produced, acks, visibility)) => {
+                    if !produced.duplicate {
+                        match visibility {
+                            Visibility::Durable => {
+                                to_sync.insert(key.clone(), log.clone());
+                            }
+                            Visibility::Written { flush_interval } => {
+                                let deadline = now.checked_add(flush_interval).unwrap_or(now);
+                                self.unsynced
+                                    .entry(key.clone())
+                                    .or_insert((log.clone(), deadline));
+                            }
+                        }
+                    }
+                    if acks == Acks::Durable {
+                        to_sync.insert(key.clone(), log);
+                        waiting.push(Waiting { id, key, produced });
+                    } else {
+                        sink.complete(Completion {
+                            id,
+                            result: Ok(Reply::Produced(produced)),
+                        });
+                    }
+                }
+                Err(error) => sink.complete(Completion {
+                    id,
+                    result: Err(error),
+                }),
+            }
+        }
+        sink.flush();
+        if to_sync.is_empty() {
+            return;
+        }
+        let mut failed: HashMap<Key, String> = HashMap::new();
+        for (key, log) in to_sync {
+            if let Err(reason) = self.sync(&key, &log, sink) {
+                failed.insert(key, reason);
+            }
+        }
+        for Waiting {
+            id,
+            key,
+            mut produced,
+        } in waiting
+        {
+            let result = match failed.get(&key) {
+                Some(reason) => Err(StoreError::SyncFailed {
+                    topic: key.0.to_string(),
+                    partition: key.1,
+                    reason: reason.clone(),
+                }),
+                None => {
+                    let durable_offset = self
+                        .catalog
+                        .topic(&key.0)
+                        .ok()
+                        .and_then(|topic| topic.partitions.get(key.1 as usize))
+                        .map_or(0, |log| log.durable_offset());
+                    if durable_offset > produced.last_offset {
+                        produced.acknowledged = Acknowledged::Durable;
+                        produced.durable_offset = durable_offset;
+                        Ok(Reply::Produced(produced))
+                    } else {
+                        // The topic went away in this batch, or the sync did not
+                        // reach the records: never call them durable.
+                        Err(StoreError::SyncFailed {
+                            topic: key.0.to_string(),
+                            partition: key.1,
+                            reason: format!(
+                                "the records up to offset {} are not covered by an fsync",
+                                produced.last_offset
+                            ),
+                        })
+                    }
+                }
+            };
+            sink.complete(Completion { id, result });
+        }
+        sink.flush();
+    }
+
+    /// Syncs the partitions of flush-by-interval topics whose interval is up.
+    pub(crate) fn sync_due(&mut self, now: Instant, sink: &mut dyn Sink) {
+        let due: Vec<(Key, Arc<Partition>)> = self
+            .unsynced
+            .iter()
+            .filter(|(_, (_, deadline))| *deadline <= now)
+            .map(|(key, (log, _))| (key.clone(), log.clone()))
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        for (key, log) in due {
+            let _ = self.sync(&key, &log, sink);
+        }
+        sink.flush();
+    }
+
+    /// When the next interval sync is due, if any partition waits for one.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.unsynced.values().map(|(_, deadline)| *deadline).min()
+    }
+
+    /// Closes every partition cleanly.
+    pub(crate) fn close(&mut self) -> Result<(), StoreError> {
+        self.unsynced.clear();
+        self.catalog.close()
+    }
+
+    /// One fsync of a partition, and its notice; the reason if it failed.
+    fn sync(&mut self, key: &Key, log: &Partition, sink: &mut dyn Sink) -> Result<(), String> {
+        self.unsynced.remove(key);
+        self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+        match log.sync() {
+            Ok(synced) => {
+                self.notify(key, log, synced.notice, sink);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(topic = %key.0, partition = key.1, %error, "an fsync failed");
+                Err(error.to_string())
+            }
+        }
+    }
+
+    fn notify(&self, key: &Key, log: &Partition, notice: Notice, sink: &mut dyn Sink) {
+        if notice.sealed {
+            sink.sealed();
+        }
+        if notice.new_data.is_none() && notice.durable.is_none() {
+            return;
+        }
+        let visible_end = self
+            .catalog
+            .topic(&key.0)
+            .ok()
+            .map(|topic| topic.visible_end(log));
+        sink.notice(PartitionNotice {
+            topic: key.0.clone(),
+            partition: key.1,
+            new_data: notice.new_data,
+            durable: notice.durable,
+            visible_end,
+        });
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn produce(
+        &mut self,
+        produce: Produce,
+        now: Instant,
+        sink: &mut dyn Sink,
+    ) -> Result<(Key, Arc<Partition>, Produced, Acks, Visibility), StoreError> {
+        let topic = self.catalog.topic_mut(&produce.topic)?;
+        let index = match (produce.partition, &produce.payload) {
+            (Some(index), _) => index,
+            (None, Payload::Records(records)) => {
+                match records.first().and_then(|record| record.key.as_deref()) {
+                    Some(key) => partition_for_key(key, topic.config.partitions).unwrap_or(0),
+                    None => topic.next_round_robin(),
+                }
+            }
+            (None, Payload::Batch(_)) => {
+                return Err(StoreError::InvalidRequest(
+                    "a produced record batch needs an explicit partition".to_owned(),
+                ));
+            }
+        };
+        let log = topic.partition(index)?.clone();
+        let acks = produce.acks.unwrap_or(topic.config.acks);
+        let visibility = topic.config.visibility;
+        let key: Key = (topic.name.clone(), index);
+        let appended = match &produce.payload {
+            Payload::Records(records) => log.append(records, produce.producer, now),
+            Payload::Batch(batch) => log.append_batch(batch, now),
+        }
+        .map_err(|error| {
+            StoreError::from_log(error, &produce.topic, index, topic.visible_end(&log))
+        })?;
+        self.notify(&key, &log, appended.notice, sink);
+        let produced = Produced {
+            partition: index,
+            base_offset: appended.base_offset,
+            last_offset: appended.last_offset,
+            acknowledged: Acknowledged::Written,
+            duplicate: appended.duplicate,
+            durable_offset: log.durable_offset(),
+        };
+        Ok((key, log, produced, acks, visibility))
+    }
+
+    /// Every request but a produce.
+    fn handle(&mut self, request: Request) -> Result<Reply, StoreError> {
+        match request {
+            Request::CreateTopic(config) => {
+                let topic = self.catalog.create(config)?;
+                Ok(Reply::TopicCreated(topic.config.clone()))
+            }
+            Request::DeleteTopic { topic } => {
+                self.unsynced.retain(|key, _| *key.0 != *topic);
+                self.catalog.delete(&topic)?;
+                Ok(Reply::TopicDeleted)
+            }
+            Request::ListTopics => Ok(Reply::Topics(self.catalog.names())),
+            Request::DescribeTopic { topic } => {
+                let topic = self.catalog.topic(&topic)?;
+                let partitions = topic
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, log)| PartitionDescription {
+                        partition: index as u32,
+                        start_offset: log.start_offset(),
+                        end_offset: log.end_offset(),
+                        durable_offset: log.durable_offset(),
+                        visible_end: topic.visible_end(log),
+                    })
+                    .collect();
+                Ok(Reply::Topic(TopicDescription {
+                    config: topic.config.clone(),
+                    partitions,
+                }))
+            }
+            Request::Fetch(fetch) => self.fetch(fetch),
+            Request::ListOffsets {
+                topic,
+                partition,
+                position,
+            } => {
+                let topic = self.catalog.topic(&topic)?;
+                let log = topic.partition(partition)?;
+                let visible_end = topic.visible_end(log);
+                let offset = match position {
+                    OffsetPosition::Earliest => Some(log.start_offset()),
+                    OffsetPosition::Latest => Some(visible_end),
+                    OffsetPosition::Timestamp(timestamp) => log
+                        .offset_for_timestamp(timestamp)
+                        .map_err(|error| {
+                            StoreError::from_log(error, &topic.config.name, partition, visible_end)
+                        })?
+                        .filter(|offset| *offset < visible_end),
+                };
+                Ok(Reply::Offset(offset))
+            }
+            Request::DeleteRecords {
+                topic,
+                partition,
+                before,
+            } => {
+                let topic = self.catalog.topic(&topic)?;
+                let log = topic.partition(partition)?;
+                let visible_end = topic.visible_end(log);
+                if before > visible_end {
+                    return Err(StoreError::OffsetOutOfRange {
+                        topic: topic.config.name.clone(),
+                        partition,
+                        requested: before,
+                        earliest: log.start_offset(),
+                        latest: visible_end,
+                    });
+                }
+                log.delete_records_before(before)
+                    .map(Reply::LogStart)
+                    .map_err(|error| {
+                        StoreError::from_log(error, &topic.config.name, partition, visible_end)
+                    })
+            }
+            Request::InitProducerId => Ok(Reply::ProducerId {
+                id: self.producer_ids.allocate()?,
+                epoch: 0,
+            }),
+            Request::Produce(_) => Err(StoreError::InvalidRequest(
+                "a produce request reached the wrong handler".to_owned(),
+            )),
+        }
+    }
+
+    fn fetch(&self, fetch: Fetch) -> Result<Reply, StoreError> {
+        let topic = self.catalog.topic(&fetch.topic)?;
+        let log = topic.partition(fetch.partition)?;
+        let visible_end = topic.visible_end(log);
+        let max_bytes = fetch.max_bytes.min(self.max_fetch_bytes);
+        let batches = match topic.config.visibility {
+            Visibility::Durable => log.read_durable(fetch.offset, max_bytes),
+            Visibility::Written { .. } => log.read(fetch.offset, max_bytes),
+        }
+        .map_err(|error| StoreError::from_log(error, &fetch.topic, fetch.partition, visible_end))?;
+        Ok(Reply::Fetched(Fetched {
+            batches,
+            start_offset: log.start_offset(),
+            visible_end,
+        }))
+    }
+}
