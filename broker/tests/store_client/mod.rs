@@ -88,6 +88,19 @@ impl Client {
         }
     }
 
+    /// The next completion of any request.
+    pub fn wait_any(&mut self) -> (RequestId, Result<Reply, StoreError>) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(id) = self.done.keys().next().copied()
+                && let Some(result) = self.done.remove(&id)
+            {
+                return (id, result);
+            }
+            self.pump(deadline);
+        }
+    }
+
     pub fn wait(&mut self, id: RequestId) -> Result<Reply, StoreError> {
         let deadline = Instant::now() + TIMEOUT;
         loop {
