@@ -252,6 +252,50 @@ fn each_acknowledgement_level_is_answered_and_the_records_read_back() {
 }
 
 #[test]
+fn a_flush_interval_topic_is_synced_when_its_interval_is_up_without_being_asked() {
+    let directory = TempDir::new("store-interval");
+    let mut client = Client::open(settings(&directory)).unwrap();
+    create(
+        &mut client,
+        TopicConfig {
+            visibility: Visibility::Written {
+                flush_interval: Duration::from_millis(20),
+            },
+            ..TopicConfig::new("flushed", 1)
+        },
+    );
+    let syncs = client.store.stats().syncs.load(Ordering::Relaxed);
+    let written = client
+        .produce(produce("flushed", 0, &["a", "b"], Acks::Written))
+        .unwrap();
+    assert_eq!(written.acknowledged, Acknowledged::Written);
+    // Nobody asks for durability: the storage thread's own deadline syncs it, and
+    // the notice says so.
+    let deadline = Instant::now() + TIMEOUT;
+    while !client
+        .notices
+        .iter()
+        .any(|notice| &*notice.topic == "flushed" && notice.durable == Some(2))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "never synced: {:?}",
+            client.notices
+        );
+        client.wait_for_output(deadline);
+    }
+    assert_eq!(
+        client.store.stats().syncs.load(Ordering::Relaxed),
+        syncs + 1
+    );
+    assert_eq!(
+        describe(&mut client, "flushed").partitions[0].durable_offset,
+        2
+    );
+    client.close();
+}
+
+#[test]
 fn durable_requests_of_many_producers_in_one_batch_share_one_fsync_per_partition() {
     let directory = TempDir::new("store-group");
     let mut client = Client::open(settings(&directory)).unwrap();

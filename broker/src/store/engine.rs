@@ -408,3 +408,78 @@ impl Engine {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::request::ProduceRecord;
+    use crate::store::topic::TopicConfig;
+    use bytes::Bytes;
+
+    /// Records each completion with the number of fsyncs done when it was made.
+    struct Recorder {
+        stats: Arc<StoreStats>,
+        completions: Vec<(RequestId, Acknowledged, u64)>,
+        flushes: usize,
+    }
+
+    impl Sink for Recorder {
+        fn complete(&mut self, completion: Completion) {
+            let Ok(Reply::Produced(produced)) = completion.result else {
+                panic!("{:?}", completion.result);
+            };
+            let syncs = self.stats.syncs.load(Ordering::Relaxed);
+            self.completions
+                .push((completion.id, produced.acknowledged, syncs));
+        }
+        fn notice(&mut self, _: PartitionNotice) {}
+        fn flush(&mut self) {
+            self.flushes += 1;
+        }
+    }
+
+    fn produce(acks: Acks) -> Request {
+        Request::Produce(Produce {
+            topic: "t".to_owned(),
+            partition: Some(0),
+            payload: Payload::Records(vec![ProduceRecord::new(None, Bytes::from_static(b"v"), 0)]),
+            producer: None,
+            acks: Some(acks),
+        })
+    }
+
+    #[test]
+    fn written_acks_go_out_before_the_fsync_and_durable_ones_after_it() {
+        let root = std::env::temp_dir().join(format!("sinew-engine-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let mut catalog = Catalog::open(&root, 2).unwrap();
+        catalog.create(TopicConfig::new("t", 1)).unwrap();
+        let stats = Arc::new(StoreStats::default());
+        let ids = ProducerIds::open(&root, 10).unwrap();
+        let mut engine = Engine::new(catalog, ids, stats.clone(), 1 << 20);
+        let mut recorder = Recorder {
+            stats,
+            completions: Vec::new(),
+            flushes: 0,
+        };
+        let batch = vec![
+            (1, produce(Acks::Durable)),
+            (2, produce(Acks::Written)),
+            (3, produce(Acks::None)),
+            (4, produce(Acks::Durable)),
+        ];
+        engine.handle_batch(batch, Instant::now(), &mut recorder);
+        assert_eq!(
+            recorder.completions,
+            [
+                (2, Acknowledged::Written, 0),
+                (3, Acknowledged::Written, 0),
+                (1, Acknowledged::Durable, 1),
+                (4, Acknowledged::Durable, 1),
+            ]
+        );
+        assert_eq!(recorder.flushes, 2, "one hand-over per phase");
+        engine.close().unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -39,7 +39,10 @@ impl Client {
         let signal = Arc::new(Signal::default());
         let woken = signal.clone();
         let store = Store::open(settings, move || {
-            *woken.woken.lock().unwrap() = true;
+            *woken
+                .woken
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
             woken.changed.notify_all();
         })?;
         Ok(Client {
@@ -72,8 +75,9 @@ impl Client {
     fn pump(&mut self, deadline: Instant) {
         let mut completions: Vec<Completion> = Vec::new();
         self.store.take_completions(&mut completions);
+        let notices = self.notices.len();
         self.store.take_notices(&mut self.notices);
-        if completions.is_empty() {
+        if completions.is_empty() && self.notices.len() == notices {
             let mut woken = self.signal.woken.lock().unwrap();
             while !*woken {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -86,6 +90,11 @@ impl Client {
         for completion in completions {
             self.done.insert(completion.id, completion.result);
         }
+    }
+
+    /// Waits for the store to hand over anything (a completion or a notice).
+    pub fn wait_for_output(&mut self, deadline: Instant) {
+        self.pump(deadline);
     }
 
     /// The next completion of any request.
