@@ -32,6 +32,16 @@
 //! and passes it down), and never acknowledge a record as durable before an fsync
 //! covered it.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod catalog;
 mod cleaner;
 mod engine;
