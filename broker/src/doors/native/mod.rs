@@ -40,6 +40,13 @@ mod response_codec;
 mod topic;
 mod wire;
 
+#[cfg(test)]
+mod malformed_tests;
+#[cfg(test)]
+mod roundtrip_tests;
+#[cfg(test)]
+mod vector_tests;
+
 pub use command::{Command, ERROR_HEADER_SIZE};
 pub use error::{ErrorCode, ErrorResponse, MAX_ERROR_MESSAGE_BYTES, ProtocolError};
 pub use limits::Limits;
