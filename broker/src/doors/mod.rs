@@ -4,4 +4,5 @@
 //! A door keeps no broker state beyond one connection's protocol state, and never
 //! touches a socket, a thread or a clock.
 
+pub mod native;
 pub mod nats;

@@ -1,0 +1,110 @@
+//! The command codes of the native protocol and the size of each command's header
+//! frames, request and response.
+//!
+//! A code, once given a meaning, must never change it or be reused; this module
+//! must never give two commands one code.
+
+/// A command: what a request asks for; its response echoes the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// 0x0001: append records to a partition.
+    Produce,
+    /// 0x0002: read records from a partition.
+    Fetch,
+    /// 0x0003: an offset of a partition: earliest, latest, or for a timestamp.
+    ListOffsets,
+    /// 0x0004: a producer id and epoch for idempotent produce.
+    InitProducerId,
+    /// 0x0010: create a topic.
+    CreateTopic,
+    /// 0x0011: delete a topic.
+    DeleteTopic,
+    /// 0x0012: every topic's name and partition count.
+    ListTopics,
+    /// 0x0013: a topic's settings and each partition's offsets and size.
+    DescribeTopic,
+}
+
+impl Command {
+    /// Every command, in code order.
+    pub const ALL: [Command; 8] = [
+        Command::Produce,
+        Command::Fetch,
+        Command::ListOffsets,
+        Command::InitProducerId,
+        Command::CreateTopic,
+        Command::DeleteTopic,
+        Command::ListTopics,
+        Command::DescribeTopic,
+    ];
+
+    /// The code on the wire.
+    pub const fn code(self) -> u16 {
+        match self {
+            Command::Produce => 0x0001,
+            Command::Fetch => 0x0002,
+            Command::ListOffsets => 0x0003,
+            Command::InitProducerId => 0x0004,
+            Command::CreateTopic => 0x0010,
+            Command::DeleteTopic => 0x0011,
+            Command::ListTopics => 0x0012,
+            Command::DescribeTopic => 0x0013,
+        }
+    }
+
+    /// The command with this code, if any.
+    pub const fn from_code(code: u16) -> Option<Command> {
+        Some(match code {
+            0x0001 => Command::Produce,
+            0x0002 => Command::Fetch,
+            0x0003 => Command::ListOffsets,
+            0x0004 => Command::InitProducerId,
+            0x0010 => Command::CreateTopic,
+            0x0011 => Command::DeleteTopic,
+            0x0012 => Command::ListTopics,
+            0x0013 => Command::DescribeTopic,
+            _ => return None,
+        })
+    }
+
+    /// The name `protocol.md` gives it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Command::Produce => "PRODUCE",
+            Command::Fetch => "FETCH",
+            Command::ListOffsets => "LIST_OFFSETS",
+            Command::InitProducerId => "INIT_PRODUCER_ID",
+            Command::CreateTopic => "CREATE_TOPIC",
+            Command::DeleteTopic => "DELETE_TOPIC",
+            Command::ListTopics => "LIST_TOPICS",
+            Command::DescribeTopic => "DESCRIBE_TOPIC",
+        }
+    }
+
+    /// Bytes in the request's header frame.
+    pub const fn request_header_size(self) -> usize {
+        match self {
+            Command::Produce => 40,
+            Command::Fetch => 48,
+            Command::ListOffsets => 32,
+            Command::InitProducerId => 32,
+            Command::CreateTopic => 48,
+            Command::DeleteTopic | Command::ListTopics | Command::DescribeTopic => 16,
+        }
+    }
+
+    /// Bytes in a successful response's header frame.
+    pub const fn response_header_size(self) -> usize {
+        match self {
+            Command::Produce => 40,
+            Command::Fetch => 56,
+            Command::ListOffsets => 40,
+            Command::InitProducerId => 32,
+            Command::CreateTopic | Command::DeleteTopic | Command::ListTopics => 16,
+            Command::DescribeTopic => 48,
+        }
+    }
+}
+
+/// Bytes in an error response's header frame, whatever the command.
+pub const ERROR_HEADER_SIZE: usize = 32;

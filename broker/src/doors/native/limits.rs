@@ -1,0 +1,26 @@
+//! The bounds a native codec enforces on one message, with the broker's defaults.
+//!
+//! They are checked before anything else is read; this module must never hold
+//! state or grow anything itself.
+
+/// The bounds on one message (`protocol.md`, "Limits").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most frames in one message, header included (16384 by default).
+    pub max_frames: usize,
+    /// Most bytes in one request, all frames together (8 MiB by default).
+    pub max_request_bytes: usize,
+    /// Longest header frame (256 bytes by default; every header of version 1 is
+    /// 56 bytes or fewer).
+    pub max_header_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frames: 16_384,
+            max_request_bytes: 8 * 1024 * 1024,
+            max_header_bytes: 256,
+        }
+    }
+}
