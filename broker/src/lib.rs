@@ -5,7 +5,8 @@
 //! time, and gives bytes to write and connections to close; `doors::nats` turns
 //! the NATS client protocol into operations and back; `subjects` matches subjects
 //! against subscriptions; `client` is a small blocking NATS client; `store` keeps
-//! topics and partitions on sinew-log behind a storage thread. Only `server` and
+//! topics and partitions on sinew-log behind a storage thread; `kafka` holds the
+//! rules both share (the murmur2 partitioner, topic names). Only `server` and
 //! the store's own threads touch sockets, threads and the disk.
 //! Nothing here may depend on `sinew`'s internals, only its public API.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod core;
 pub mod data_dir;
 pub mod doors;
+pub mod kafka;
 pub mod server;
 pub mod store;
 pub mod subjects;

@@ -14,8 +14,8 @@
 
 use super::error::StoreError;
 use super::files::{TEMPORARY_SUFFIX, create_directory, sync_directory, write_atomically};
-use super::names::validate_topic_name;
 use super::topic::{TOPIC_FILE, TopicConfig, Visibility};
+use crate::kafka::validate_topic_name;
 use sinew_log::{LogConfig, Partition};
 use std::collections::BTreeMap;
 use std::fs;

@@ -10,13 +10,13 @@
 
 use super::catalog::Catalog;
 use super::error::StoreError;
-use super::partitioner::partition_for_key;
 use super::producer_ids::ProducerIds;
 use super::request::{
     Acknowledged, Completion, Fetch, Fetched, OffsetPosition, PartitionDescription,
     PartitionNotice, Payload, Produce, Produced, Reply, Request, RequestId, TopicDescription,
 };
 use super::topic::{Acks, Visibility};
+use crate::kafka::partition_for_key;
 use sinew_log::{Notice, Partition};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

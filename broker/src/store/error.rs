@@ -5,7 +5,7 @@
 //! This file must never hide an I/O error or the log's own error behind a vaguer
 //! one.
 
-use super::names::TopicNameError;
+use crate::kafka::InvalidTopicName as TopicNameError;
 use sinew_log::LogError;
 use std::path::PathBuf;
 

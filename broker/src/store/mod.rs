@@ -13,9 +13,8 @@
 //!
 //! ```text
 //! store/
-//!   names.rs        topic names, as Kafka checks them (the doors reuse it)
-//!   partitioner.rs  murmur2, the partition of a key
-//!   topic.rs        a topic's settings and its topic.json
+//!   topic.rs        a topic's settings and its topic.json (names and the key
+//!                   partitioner are `crate::kafka`'s, shared with the doors)
 //!   files.rs        crash-safe replacement of small files
 //!   producer_ids.rs broker-wide producer ids, allocated durably a block at a time
 //!   catalog.rs      topics on disk: open (in parallel), create, delete
@@ -47,19 +46,20 @@ mod cleaner;
 mod engine;
 mod error;
 mod files;
-mod names;
 mod outbox;
-mod partitioner;
 mod producer_ids;
 mod request;
 mod topic;
 
+pub use crate::kafka::{
+    InvalidTopicName as TopicNameError, MAX_TOPIC_NAME_BYTES as MAX_TOPIC_NAME_LENGTH,
+    validate_topic_name,
+};
+pub use crate::kafka::{murmur2, partition_for_key};
 pub use catalog::{DELETED_DIRECTORY, TOPICS_DIRECTORY};
 pub use engine::StoreStats;
 pub use error::StoreError;
-pub use names::{MAX_TOPIC_NAME_LENGTH, TopicNameError, validate_topic_name};
 pub use outbox::Wake;
-pub use partitioner::{murmur2, partition_for_key};
 pub use producer_ids::PRODUCER_IDS_FILE;
 pub use request::{
     Acknowledged, Completion, Fetch, Fetched, OffsetPosition, PartitionDescription,

@@ -8,7 +8,7 @@
 //! `files.rs`) and never accept a configuration the log would refuse later.
 
 use super::error::StoreError;
-use super::names::validate_topic_name;
+use crate::kafka::validate_topic_name;
 use serde::{Deserialize, Serialize};
 use sinew_log::{Compaction, FsyncPolicy, LogConfig};
 use std::time::Duration;

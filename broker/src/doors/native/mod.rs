@@ -31,13 +31,11 @@
 mod command;
 mod error;
 mod limits;
-mod murmur2;
 mod records;
 mod request;
 mod request_codec;
 mod response;
 mod response_codec;
-mod topic;
 mod wire;
 
 #[cfg(test)]
@@ -47,10 +45,11 @@ mod roundtrip_tests;
 #[cfg(test)]
 mod vector_tests;
 
+pub use crate::kafka::{InvalidTopicName, MAX_TOPIC_NAME_BYTES, TopicName, check_topic_name};
+pub use crate::kafka::{murmur2, partition_for_key, to_positive};
 pub use command::{Command, ERROR_HEADER_SIZE};
 pub use error::{ErrorCode, ErrorResponse, MAX_ERROR_MESSAGE_BYTES, ProtocolError};
 pub use limits::Limits;
-pub use murmur2::{murmur2, partition_for_key, to_positive};
 pub use records::{
     FETCH_ENTRY_SIZE, FetchedRecord, InvalidHeader, PRODUCE_ENTRY_SIZE, ProduceRecord, RecordHeader,
 };
@@ -65,5 +64,4 @@ pub use response::{
     ProducerGrant, Response, ResponseBody, TopicDescription, TopicSummary,
 };
 pub use response_codec::{NO_OFFSET, decode_response, decode_response_with, encode_response};
-pub use topic::{InvalidTopicName, MAX_TOPIC_NAME_BYTES, TopicName, check_topic_name};
 pub use wire::{FLAG_RESPONSE, MAGIC, PREFIX_SIZE, VERSION};

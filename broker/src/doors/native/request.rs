@@ -7,9 +7,9 @@
 use bytes::Bytes;
 
 use super::command::Command;
-use super::murmur2::partition_for_key;
 use super::records::ProduceRecord;
-use super::topic::TopicName;
+use crate::kafka::TopicName;
+use crate::kafka::partition_for_key;
 
 /// The PRODUCE partition field's value for "choose by key".
 pub const PARTITION_BY_KEY: u32 = 0xffff_ffff;

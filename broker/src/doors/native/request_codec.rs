@@ -17,8 +17,8 @@ use super::request::{
     PartitionChoice, Position, Produce, ProducePayload, ProducerIdentity, Request, RequestBody,
     TopicConfig, Visibility,
 };
-use super::topic::TopicName;
 use super::wire::{self, Frames, Prefix, Reader, VERSION};
+use crate::kafka::TopicName;
 
 /// Smallest RecordBatch v2: its fixed header.
 const BATCH_HEADER_SIZE: usize = 61;

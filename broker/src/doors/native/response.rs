@@ -10,7 +10,7 @@ use super::command::Command;
 use super::error::ErrorResponse;
 use super::records::FetchedRecord;
 use super::request::TopicConfig;
-use super::topic::TopicName;
+use crate::kafka::TopicName;
 
 /// One response: the request's correlation id and the answer.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,8 +19,8 @@ use super::response::{
     Acknowledged, FetchData, FetchResult, OffsetResult, PartitionDescription, ProduceResult,
     ProducerGrant, Response, ResponseBody, TopicDescription, TopicSummary,
 };
-use super::topic::TopicName;
 use super::wire::{FLAG_RESPONSE, Frames, Prefix, Reader, VERSION};
+use crate::kafka::TopicName;
 
 /// LIST_OFFSETS' offset field when no record is at or after the timestamp.
 pub const NO_OFFSET: u64 = u64::MAX;

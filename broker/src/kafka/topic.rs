@@ -52,6 +52,11 @@ pub fn check_topic_name(name: &[u8]) -> Result<(), InvalidTopicName> {
     Ok(())
 }
 
+/// Checks a topic name given as text (the store's and the command line's form).
+pub fn validate_topic_name(name: &str) -> Result<(), InvalidTopicName> {
+    check_topic_name(name.as_bytes())
+}
+
 /// A topic name that passed [`check_topic_name`]; its bytes are ASCII.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicName(Bytes);
@@ -143,5 +148,41 @@ mod tests {
             "Topic name \"a b\\xff\" is illegal, it contains a character other than ASCII \
              alphanumerics, '.', '_' and '-'"
         );
+    }
+
+    #[test]
+    fn names_the_store_refused_are_refused_here_too() {
+        for name in [
+            "valid", "TOPIC", "nAmEs", "ar6", "VaL1d", "_0-9_.", "...", "a",
+        ] {
+            assert_eq!(validate_topic_name(name), Ok(()), "{name}");
+        }
+        assert_eq!(
+            validate_topic_name(&"x".repeat(MAX_TOPIC_NAME_BYTES)),
+            Ok(())
+        );
+        assert_eq!(validate_topic_name(""), Err(InvalidTopicName::Empty));
+        assert_eq!(validate_topic_name(".."), Err(InvalidTopicName::Dots));
+        assert_eq!(
+            validate_topic_name(&"x".repeat(250)),
+            Err(InvalidTopicName::TooLong(250))
+        );
+        for name in [
+            "../etc",
+            "a/b",
+            "with space",
+            "Is~",
+            "ünïcode",
+            "nul\0",
+            "back\\slash",
+        ] {
+            assert!(
+                matches!(
+                    validate_topic_name(name),
+                    Err(InvalidTopicName::IllegalCharacter(_))
+                ),
+                "{name:?}"
+            );
+        }
     }
 }

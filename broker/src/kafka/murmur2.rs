@@ -68,6 +68,17 @@ mod tests {
         for (key, expected) in cases {
             assert_eq!(murmur2(key), expected, "{}", key.escape_ascii());
         }
+        // And those Akka checked against Kafka's implementation.
+        let cases: [(&[u8], i32); 5] = [
+            (b"1", -1_993_445_489),
+            (b"12", 126_087_238),
+            (b"123", -267_702_483),
+            (b"1234", -1_614_185_708),
+            (b"12345", -1_188_365_604),
+        ];
+        for (key, expected) in cases {
+            assert_eq!(murmur2(key), expected, "{}", key.escape_ascii());
+        }
     }
 
     #[test]
