@@ -63,6 +63,49 @@ impl RoutingIdGenerator {
     }
 }
 
+/// Writes `message` to a routed peer's pipe. With `strict` (ROUTER_MANDATORY, and
+/// STREAM always) a full pipe is `WouldBlock` and a closed one `HostUnreachable`,
+/// the message handed back with its routing id in front; otherwise either drops
+/// it, as libzmq does.
+pub(super) fn write_routed(
+    pipe: &mut PipeEnd,
+    id: Bytes,
+    message: Message,
+    strict: bool,
+) -> Result<(), SendError> {
+    match pipe.write(Item::Message(message)) {
+        Ok(()) => {
+            pipe.flush();
+            Ok(())
+        }
+        Err(WriteError::Full(Item::Message(mut message))) if strict => {
+            message.push_front(id);
+            Err(SendError::new(Error::WouldBlock, message))
+        }
+        Err(WriteError::Closed(Item::Message(mut message))) if strict => {
+            message.push_front(id);
+            Err(SendError::new(Error::HostUnreachable, message))
+        }
+        // At the mark, or to a peer that just left: dropped.
+        Err(_) => Ok(()),
+    }
+}
+
+/// The next message from a peer that has a routing id, with the id in front;
+/// messages from pipes without one (a duplicate id) are skipped.
+pub(super) fn receive_routed(
+    input: &mut FairQueue,
+    ids: &HashMap<PipeId, Bytes>,
+) -> Result<Message> {
+    loop {
+        let (pipe, mut message) = input.receive_message().ok_or(Error::WouldBlock)?;
+        if let Some(id) = ids.get(&pipe) {
+            message.push_front(id.clone());
+            return Ok(message);
+        }
+    }
+}
+
 /// The ROUTER socket type.
 #[derive(Debug)]
 pub(crate) struct Router {
@@ -183,33 +226,11 @@ impl Routing for Router {
             }
             return Ok(());
         };
-        match pipe.write(Item::Message(message)) {
-            Ok(()) => {
-                pipe.flush();
-                Ok(())
-            }
-            Err(WriteError::Full(Item::Message(mut message))) if self.mandatory => {
-                message.push_front(id);
-                Err(SendError::new(Error::WouldBlock, message))
-            }
-            Err(WriteError::Closed(Item::Message(mut message))) if self.mandatory => {
-                message.push_front(id);
-                Err(SendError::new(Error::HostUnreachable, message))
-            }
-            // At the mark, or to a peer that just left: dropped, as libzmq drops it.
-            Err(_) => Ok(()),
-        }
+        write_routed(pipe, id, message, self.mandatory)
     }
 
     fn receive(&mut self) -> Result<Message> {
-        loop {
-            let (pipe, mut message) = self.input.receive_message().ok_or(Error::WouldBlock)?;
-            if let Some(id) = self.ids.get(&pipe) {
-                message.push_front(id.clone());
-                return Ok(message);
-            }
-            // From a peer that has no routing id (a duplicate): ignored.
-        }
+        receive_routed(&mut self.input, &self.ids)
     }
 
     fn has_input(&mut self) -> bool {

@@ -21,10 +21,10 @@
 //! sent it, nor send anything to a connection whose id was not named.
 
 use super::Routing;
-use super::router::RoutingIdGenerator;
+use super::router::{RoutingIdGenerator, receive_routed, write_routed};
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
-use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, WriteError};
+use crate::pipe::{PipeEnd, PipeEvent, PipeId};
 use crate::routing::FairQueue;
 use crate::zmtp::PeerInfo;
 use bytes::Bytes;
@@ -149,33 +149,12 @@ impl Routing for Stream {
             self.close(pipe);
             return Ok(());
         }
-        match pipe.write(Item::Message(message)) {
-            Ok(()) => {
-                pipe.flush();
-                Ok(())
-            }
-            Err(WriteError::Full(Item::Message(mut message))) => {
-                message.push_front(id);
-                Err(SendError::new(Error::WouldBlock, message))
-            }
-            Err(WriteError::Closed(Item::Message(mut message))) => {
-                message.push_front(id);
-                Err(SendError::new(Error::HostUnreachable, message))
-            }
-            // Only messages are written here.
-            Err(_) => Ok(()),
-        }
+        // A STREAM always reports the mark and a closed peer.
+        write_routed(pipe, id, message, true)
     }
 
     fn receive(&mut self) -> Result<Message> {
-        loop {
-            let (pipe, mut message) = self.input.receive_message().ok_or(Error::WouldBlock)?;
-            if let Some(id) = self.ids.get(&pipe) {
-                message.push_front(id.clone());
-                return Ok(message);
-            }
-            // From a connection that has no routing id: none is delivered.
-        }
+        receive_routed(&mut self.input, &self.ids)
     }
 
     fn has_input(&mut self) -> bool {
@@ -202,7 +181,7 @@ impl Routing for Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipe::{Read, pipe_pair};
+    use crate::pipe::{Item, Read, pipe_pair};
     use crate::zmtp::{Metadata, Revision, SocketType};
 
     fn raw_peer(routing_id: Option<&'static [u8]>) -> PeerInfo {
