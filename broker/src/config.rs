@@ -14,6 +14,8 @@ use std::time::Duration;
 
 /// The NATS door's default address (a client's default URL).
 pub const DEFAULT_NATS: &str = "127.0.0.1:4222";
+/// The native door's default endpoint (a ZeroMQ endpoint: tcp, ipc or inproc).
+pub const DEFAULT_LISTEN: &str = "tcp://127.0.0.1:7420";
 /// The monitoring endpoint's default address (nats-server's monitoring port).
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8222";
 /// The default data directory.
@@ -55,6 +57,8 @@ pub struct Config {
     pub nats: SocketAddr,
     /// Where monitoring is served over HTTP.
     pub http: SocketAddr,
+    /// Where the native door listens (a ZeroMQ endpoint).
+    pub listen: String,
     /// Where durable data lives (locked against a second broker).
     pub data_dir: PathBuf,
     /// Limits on what clients may send and hold.
@@ -123,6 +127,7 @@ impl Default for Config {
         Config {
             nats: parse_address(DEFAULT_NATS),
             http: parse_address(DEFAULT_HTTP),
+            listen: DEFAULT_LISTEN.to_owned(),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             limits: Limits {
                 max_payload: DEFAULT_MAX_PAYLOAD,
@@ -155,6 +160,7 @@ fn parse_address(text: &str) -> SocketAddr {
 pub struct File {
     nats: Option<SocketAddr>,
     http: Option<SocketAddr>,
+    listen: Option<String>,
     data_dir: Option<PathBuf>,
     idle_spin_us: Option<u64>,
     #[serde(default)]
@@ -197,6 +203,8 @@ pub struct Overrides {
     pub nats: Option<SocketAddr>,
     /// `--http`
     pub http: Option<SocketAddr>,
+    /// `--listen`
+    pub listen: Option<String>,
     /// `--data-dir`
     pub data_dir: Option<PathBuf>,
     /// `--max-payload`
@@ -276,6 +284,7 @@ impl Config {
         let limits = &mut self.limits;
         set(&mut self.nats, file.nats);
         set(&mut self.http, file.http);
+        set(&mut self.listen, file.listen);
         set(&mut self.data_dir, file.data_dir);
         set(
             &mut self.idle_spin,
@@ -306,6 +315,7 @@ impl Config {
         let limits = &mut self.limits;
         set(&mut self.nats, overrides.nats);
         set(&mut self.http, overrides.http);
+        set(&mut self.listen, overrides.listen);
         set(&mut self.data_dir, overrides.data_dir);
         set(
             &mut self.idle_spin,
@@ -332,6 +342,9 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         let invalid = |text: &str| Err(ConfigError::Invalid(text.to_owned()));
+        if self.listen.is_empty() {
+            return invalid("listen must name an endpoint, such as tcp://127.0.0.1:7420");
+        }
         if self.limits.max_payload == 0 {
             return invalid("max_payload must be at least 1 byte");
         }
@@ -376,6 +389,7 @@ mod tests {
         let config = Config::load(None, Overrides::default()).unwrap();
         assert_eq!(config.nats.to_string(), "127.0.0.1:4222");
         assert_eq!(config.http.to_string(), "127.0.0.1:8222");
+        assert_eq!(config.listen, "tcp://127.0.0.1:7420");
         assert_eq!(config.limits.max_payload, 1 << 20);
         assert_eq!(config.limits.max_pending, 64 << 20);
         assert_eq!(config.ping.interval, Duration::from_secs(120));
@@ -426,6 +440,18 @@ mod tests {
             ..Overrides::default()
         });
         assert!(matches!(spinning.check(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_native_endpoint_comes_from_the_file_or_the_flag() {
+        let file = Config::parse_file("listen = \"ipc:///tmp/sinew.ipc\"\n").unwrap();
+        let config = Config::default().with_file(file);
+        assert_eq!(config.listen, "ipc:///tmp/sinew.ipc");
+        let config = config.with(Overrides {
+            listen: Some("tcp://127.0.0.1:0".to_owned()),
+            ..Overrides::default()
+        });
+        assert_eq!(config.listen, "tcp://127.0.0.1:0");
     }
 
     #[test]

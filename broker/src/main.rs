@@ -8,9 +8,9 @@
 
 use clap::Parser;
 use sinew_broker::config::{
-    Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_MAX_PINGS_OUT,
-    DEFAULT_NATS, Overrides, User,
+    Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING,
+    DEFAULT_MAX_PINGS_OUT, DEFAULT_NATS, Overrides, User,
 };
 use sinew_broker::data_dir::DataDir;
 use sinew_broker::server::Server;
@@ -24,7 +24,7 @@ use std::process::ExitCode;
 #[command(
     name = "sinew-broker",
     version,
-    about = "Sinew's broker: NATS clients connect to it unchanged"
+    about = "Sinew's broker: NATS clients connect to it unchanged; durable topics behind its native door"
 )]
 struct Args {
     /// A TOML file of settings (the same names as these flags, grouped as in
@@ -37,6 +37,10 @@ struct Args {
     /// Where monitoring is served over HTTP.
     #[arg(long, value_name = "ADDR", help = format!("Where monitoring is served over HTTP [default: {DEFAULT_HTTP}]"))]
     http: Option<SocketAddr>,
+    /// Where the native door listens: a ZeroMQ endpoint (tcp, ipc or inproc;
+    /// port 0: any free port).
+    #[arg(long, value_name = "ENDPOINT", help = format!("Where the native door listens: tcp://, ipc:// or inproc:// (port 0: any free port) [default: {DEFAULT_LISTEN}]"))]
+    listen: Option<String>,
     /// The data directory (locked against a second broker).
     #[arg(long, value_name = "DIR", help = format!("The data directory, locked against a second broker [default: {DEFAULT_DATA_DIR}]"))]
     data_dir: Option<PathBuf>,
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
     let overrides = Overrides {
         nats: args.nats,
         http: args.http,
+        listen: args.listen,
         data_dir: args.data_dir,
         max_payload: args.max_payload,
         max_control_line: args.max_control_line,
@@ -122,6 +127,7 @@ fn main() -> ExitCode {
     tracing::info!(
         nats = %server.nats_address(),
         http = %server.http_address(),
+        native = %server.native_endpoint(),
         data = %config.data_dir.display(),
         "sinew-broker ready"
     );

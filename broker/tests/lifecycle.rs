@@ -46,6 +46,7 @@ fn help_lists_every_setting_with_its_default() {
     for setting in [
         "--nats",
         "--http",
+        "--listen",
         "--data-dir",
         "--config",
         "--max-payload",
@@ -65,6 +66,7 @@ fn help_lists_every_setting_with_its_default() {
     for default in [
         "127.0.0.1:4222",
         "127.0.0.1:8222",
+        "tcp://127.0.0.1:7420",
         "./sinew-data",
         "1048576",
         "4096",

@@ -1,6 +1,8 @@
 //! The I/O shell: one mio loop thread that owns every listener and connection.
 //!
-//! It accepts NATS clients and monitoring requests, reads bytes and hands them to
+//! It serves the native door (a sinew ROUTER and the partition store, woken by
+//! the ROUTER's readiness descriptor and the store's `mio::Waker`), and
+//! it accepts NATS clients and monitoring requests, reads bytes and hands them to
 //! the core, writes each client's outbox with vectored writes once per turn, closes
 //! what the core closes, runs the core's timers, and on SIGINT or SIGTERM stops
 //! accepting, flushes what is queued to every client and returns. Reads are
@@ -11,12 +13,13 @@
 //! must never block and never decide anything the core should decide.
 
 mod http;
+mod native;
 mod nats;
 
 use crate::config::Config;
 use crate::core::{ClientId, CloseReason, Core, Settings};
 use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 use rustc_hash::FxHashMap;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
@@ -29,6 +32,8 @@ use std::time::{Duration, Instant};
 const NATS_LISTENER: Token = Token(0);
 const HTTP_LISTENER: Token = Token(1);
 const SIGNALS: Token = Token(2);
+const NATIVE: Token = Token(3);
+const STORE_WAKER: Token = Token(4);
 /// Connection tokens start here (slab key + FIRST_CONNECTION).
 const FIRST_CONNECTION: usize = 16;
 /// How long a shutdown waits for clients to take what was queued to them.
@@ -49,6 +54,9 @@ pub enum StartError {
         /// Why.
         source: io::Error,
     },
+    /// The native door could not bind, or its store could not open.
+    #[error("{0}")]
+    Native(#[from] native::NativeError),
     /// The event loop or signal handling could not be set up.
     #[error("cannot start the event loop: {0}")]
     Setup(io::Error),
@@ -68,6 +76,9 @@ pub struct Server {
     http_listener: Option<TcpListener>,
     signals: Signals,
     core: Core,
+    native: native::NativeDoor,
+    /// The native door left requests unread last turn.
+    native_more: bool,
     connections: Slab<Connection>,
     /// Core client id to slab key.
     keys: FxHashMap<ClientId, usize>,
@@ -104,6 +115,14 @@ impl Server {
         registry
             .register(&mut signals, SIGNALS, Interest::READABLE)
             .map_err(StartError::Setup)?;
+        let waker =
+            std::sync::Arc::new(Waker::new(registry, STORE_WAKER).map_err(StartError::Setup)?);
+        let native = native::NativeDoor::bind(&config.listen, &config.data_dir, move || {
+            let _ = waker.wake();
+        })?;
+        native
+            .register(registry, NATIVE)
+            .map_err(StartError::Setup)?;
         let now = Instant::now();
         let settings = Settings {
             limits: config.limits,
@@ -119,6 +138,8 @@ impl Server {
             http_listener: Some(http_listener),
             signals,
             core: Core::new(settings, now),
+            native,
+            native_more: false,
             connections: Slab::new(),
             keys: FxHashMap::default(),
             next_client: 1,
@@ -134,6 +155,11 @@ impl Server {
     /// Where the NATS door listens (with the port filled in).
     pub fn nats_address(&self) -> SocketAddr {
         self.nats_address
+    }
+
+    /// Where the native door listens (with the port filled in).
+    pub fn native_endpoint(&self) -> &str {
+        self.native.endpoint()
     }
 
     /// Where monitoring listens (with the port filled in).
@@ -159,7 +185,7 @@ impl Server {
                 deadline = deadline.min(stop);
             }
             let spinning = now.saturating_duration_since(active) < self.idle_spin;
-            let timeout = if self.ready.is_empty() && !spinning {
+            let timeout = if self.ready.is_empty() && !self.native_more && !spinning {
                 Some(deadline.saturating_duration_since(now))
             } else {
                 Some(Duration::ZERO)
@@ -173,8 +199,10 @@ impl Server {
             if !events.is_empty() {
                 active = now;
             }
+            let mut native = self.native_more;
             for event in events.iter() {
                 match event.token() {
+                    NATIVE | STORE_WAKER => native = true,
                     NATS_LISTENER => self.accept_nats(now),
                     HTTP_LISTENER => self.accept_http(),
                     SIGNALS => self.on_signals(now),
@@ -185,6 +213,9 @@ impl Server {
                         self.on_event(key, readable, writable, now);
                     }
                 }
+            }
+            if native {
+                self.native_more = self.native.serve();
             }
             for _ in 0..self.ready.len() {
                 if let Some(key) = self.ready.pop_front() {

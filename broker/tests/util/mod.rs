@@ -20,6 +20,8 @@ pub struct Server {
     pub child: Child,
     pub nats: SocketAddr,
     pub http: Option<SocketAddr>,
+    /// The native door's endpoint (sinew-broker only).
+    pub native: Option<String>,
     _data: Option<TempDir>,
 }
 
@@ -57,15 +59,24 @@ impl Drop for TempDir {
 /// Starts `sinew-broker` on free ports with extra flags; waits for its ready line.
 pub fn sinew_broker(flags: &[&str]) -> Server {
     let data = TempDir::new("data");
+    let mut server = sinew_broker_in(&data.0, flags);
+    server._data = Some(data);
+    server
+}
+
+/// Starts `sinew-broker` on free ports on a data directory the caller keeps.
+pub fn sinew_broker_in(data: &std::path::Path, flags: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sinew-broker"))
         .args([
             "--nats",
             "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
+            "--listen",
+            "tcp://127.0.0.1:0",
             "--data-dir",
         ])
-        .arg(&data.0)
+        .arg(data)
         .args(flags)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -73,21 +84,27 @@ pub fn sinew_broker(flags: &[&str]) -> Server {
         .spawn()
         .expect("sinew-broker starts");
     let stderr = child.stderr.take().expect("stderr");
-    let (nats, http) = read_ready(stderr, |line| {
+    let (nats, (http, native)) = read_ready(stderr, |line| {
         let field = |name: &str| {
             line.split_whitespace()
                 .find_map(|word| word.strip_prefix(name))
                 .and_then(|address| address.parse::<SocketAddr>().ok())
         };
         line.contains("sinew-broker ready")
-            .then(|| Some((field("nats=")?, field("http=")?)))
+            .then(|| {
+                let native = line
+                    .split_whitespace()
+                    .find_map(|word| word.strip_prefix("native="))?;
+                Some((field("nats=")?, (field("http=")?, native.to_owned())))
+            })
             .flatten()
     });
     Server {
         child,
         nats,
         http: Some(http),
-        _data: Some(data),
+        native: Some(native),
+        _data: None,
     }
 }
 
@@ -111,6 +128,7 @@ pub fn nats_server(flags: &[&str]) -> Server {
         child,
         nats,
         http: None,
+        native: None,
         _data: None,
     }
 }

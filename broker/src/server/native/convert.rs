@@ -1,0 +1,303 @@
+//! The native door's translations: a decoded protocol request into the store's
+//! request, and the store's replies and errors into protocol responses.
+//!
+//! Plain functions over values: this file must never touch a socket, the store or
+//! a clock (the caller passes the time used to stamp records), and never panic on
+//! what a client sent.
+
+use crate::doors::native as wire;
+use crate::store::{self, StoreError};
+use bytes::Bytes;
+use sinew_log::{LogError, Producer};
+use std::time::Duration;
+
+/// A protocol error answer, made here.
+pub fn error(
+    command: u16,
+    code: wire::ErrorCode,
+    details: [u64; 2],
+    message: String,
+) -> wire::ResponseBody {
+    wire::ResponseBody::Error(wire::ErrorResponse {
+        command,
+        code,
+        details,
+        message: Some(message),
+    })
+}
+
+/// The protocol error for a store error.
+pub fn store_error(command: u16, failure: &StoreError) -> wire::ResponseBody {
+    use wire::ErrorCode as Code;
+    let (code, details) = match failure {
+        StoreError::UnknownTopic(_) => (Code::UnknownTopic, [0, 0]),
+        StoreError::UnknownPartition {
+            partition,
+            partitions,
+            ..
+        } => (
+            Code::UnknownPartition,
+            [u64::from(*partitions), u64::from(*partition)],
+        ),
+        StoreError::TopicExists(_) => (Code::TopicExists, [0, 0]),
+        StoreError::InvalidTopicName { .. } => (Code::InvalidTopicName, [0, 0]),
+        StoreError::InvalidConfig { .. } | StoreError::InvalidRequest(_) => {
+            (Code::InvalidArgument, [0, 0])
+        }
+        StoreError::OffsetOutOfRange {
+            earliest, latest, ..
+        } => (Code::OffsetOutOfRange, [*earliest, *latest]),
+        StoreError::OutOfOrderSequence {
+            expected, found, ..
+        } => (Code::OutOfOrderSequence, [*expected as u64, *found as u64]),
+        StoreError::ProducerFenced {
+            epoch,
+            current_epoch,
+            ..
+        } => (Code::ProducerFenced, [*current_epoch as u64, *epoch as u64]),
+        StoreError::Log { source, .. } => (log_error_code(source), [0, 0]),
+        StoreError::Busy { limit } => (Code::TooManyPending, [*limit as u64, 0]),
+        StoreError::SyncFailed { .. }
+        | StoreError::Damaged { .. }
+        | StoreError::Io { .. }
+        | StoreError::Metadata { .. }
+        | StoreError::Stopped => (Code::StorageFailed, [0, 0]),
+    };
+    error(command, code, details, failure.to_string())
+}
+
+fn log_error_code(failure: &LogError) -> wire::ErrorCode {
+    match failure {
+        LogError::InvalidBatch(sinew_log::BatchError::Crc { .. }) => wire::ErrorCode::BadCrc,
+        LogError::InvalidBatch(_) => wire::ErrorCode::InvalidBatch,
+        LogError::BatchTooLarge { .. } => wire::ErrorCode::Oversized,
+        LogError::KeyRequired { .. } => wire::ErrorCode::InvalidRecord,
+        LogError::OffsetOutOfRange { .. } => wire::ErrorCode::OffsetOutOfRange,
+        LogError::OutOfOrderSequence { .. } => wire::ErrorCode::OutOfOrderSequence,
+        LogError::ProducerFenced { .. } => wire::ErrorCode::ProducerFenced,
+        _ => wire::ErrorCode::StorageFailed,
+    }
+}
+
+/// A PRODUCE as the store's request; `now_ms` stamps records sent with -1.
+/// `Err` is the answer when the door cannot express it to the store.
+pub fn produce(request: wire::Produce, now_ms: i64) -> Result<store::Request, wire::ResponseBody> {
+    let command = wire::Command::Produce.code();
+    let unsupported = |message: &str| {
+        error(
+            command,
+            wire::ErrorCode::InvalidArgument,
+            [0, 0],
+            message.to_owned(),
+        )
+    };
+    let (payload, producer) = match request.payload {
+        wire::ProducePayload::Batch(batch) => (store::Payload::Batch(batch), None),
+        wire::ProducePayload::Records { producer, records } => {
+            let records = records
+                .into_iter()
+                .map(|record| store::ProduceRecord {
+                    key: record.key,
+                    value: record.value,
+                    timestamp: if record.timestamp < 0 {
+                        now_ms
+                    } else {
+                        record.timestamp
+                    },
+                    headers: record
+                        .headers
+                        .iter()
+                        .map(|header| (header.name().to_owned(), header.value().cloned()))
+                        .collect(),
+                })
+                .collect::<Vec<_>>();
+            let producer = producer.map(|identity| Producer {
+                id: identity.id,
+                epoch: identity.epoch,
+                base_sequence: identity.base_sequence,
+            });
+            (store::Payload::Records(records), producer)
+        }
+    };
+    // The store partitions by the first record's key; a partition key that is
+    // not that key is not supported by this version of the door.
+    let partition = match request.partition {
+        wire::PartitionChoice::Index(index) => Some(index),
+        wire::PartitionChoice::ByKey(key) => match &payload {
+            store::Payload::Records(records)
+                if records.first().and_then(|record| record.key.as_ref()) == Some(&key) =>
+            {
+                None
+            }
+            _ => {
+                return Err(unsupported(
+                    "by key, the partition key must be the first record's key (records format only)",
+                ));
+            }
+        },
+    };
+    Ok(store::Request::Produce(store::Produce {
+        topic: request.topic.as_str().to_owned(),
+        partition,
+        payload,
+        producer,
+        acks: Some(match request.acks {
+            wire::Acks::None => store::Acks::None,
+            wire::Acks::Written => store::Acks::Written,
+            wire::Acks::Durable => store::Acks::Durable,
+        }),
+    }))
+}
+
+/// A produce reply as the protocol's.
+pub fn produced(produced: &store::Produced) -> wire::ResponseBody {
+    wire::ResponseBody::Produce(wire::ProduceResult {
+        partition: produced.partition,
+        acknowledged: match produced.acknowledged {
+            store::Acknowledged::Written => wire::Acknowledged::Written,
+            store::Acknowledged::Durable => wire::Acknowledged::Durable,
+        },
+        duplicate: produced.duplicate,
+        base_offset: produced.base_offset,
+        last_offset: produced.last_offset,
+    })
+}
+
+/// A protocol position as the store's (`Offset` has none: it needs no lookup).
+pub fn position(position: wire::Position) -> Option<store::OffsetPosition> {
+    match position {
+        wire::Position::Offset(_) => None,
+        wire::Position::Earliest => Some(store::OffsetPosition::Earliest),
+        wire::Position::Latest => Some(store::OffsetPosition::Latest),
+        wire::Position::Timestamp(timestamp) => Some(store::OffsetPosition::Timestamp(timestamp)),
+    }
+}
+
+/// The store's read of a partition, as a FETCH answer from `offset`.
+pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wire::ResponseBody {
+    let end = fetched.visible_end;
+    let (data, next_offset) = match fetch.mode {
+        wire::FetchMode::Batches => {
+            let batches: Vec<Bytes> = fetched.batches.shared().map(|(_, bytes)| bytes).collect();
+            let next = fetched.batches.next_offset().unwrap_or(offset).max(offset);
+            (wire::FetchData::Batches(batches), next)
+        }
+        wire::FetchMode::Records => {
+            let limit = match fetch.max_records {
+                0 => usize::MAX,
+                count => count as usize,
+            };
+            let records: Vec<wire::FetchedRecord> = fetched
+                .batches
+                .records()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|record| record.offset >= offset)
+                .take(limit)
+                .map(|record| wire::FetchedRecord {
+                    offset: record.offset,
+                    timestamp: record.timestamp,
+                    key: record.key.map(Bytes::from),
+                    value: record.value.map(Bytes::from),
+                    headers: record
+                        .headers
+                        .into_iter()
+                        .filter_map(|header| {
+                            wire::RecordHeader::new(
+                                Bytes::from(header.key.into_bytes()),
+                                header.value.map(Bytes::from),
+                            )
+                            .ok()
+                        })
+                        .collect(),
+                })
+                .collect();
+            let next = records.last().map_or(offset, |record| record.offset + 1);
+            (wire::FetchData::Records(records), next)
+        }
+    };
+    wire::ResponseBody::Fetch(wire::FetchResult {
+        partition: fetch.partition,
+        next_offset,
+        end_offset: end,
+        // The store's read does not carry the durable offset; what consumers
+        // may see is at most that (equal on durable-visibility topics).
+        durable_offset: end,
+        log_start_offset: fetched.start_offset,
+        data,
+    })
+}
+
+/// A protocol topic configuration as the store's.
+pub fn topic_config(name: &wire::TopicName, config: &wire::TopicConfig) -> store::TopicConfig {
+    let mut topic = store::TopicConfig::new(name.as_str(), config.partitions);
+    topic.compaction = config.compact;
+    topic.acks = match config.ack_policy {
+        wire::Acks::None => store::Acks::None,
+        wire::Acks::Written => store::Acks::Written,
+        wire::Acks::Durable => store::Acks::Durable,
+    };
+    topic.visibility = match config.visibility {
+        wire::Visibility::Durable => store::Visibility::Durable,
+        wire::Visibility::Written => store::Visibility::Written {
+            flush_interval: Duration::from_millis(u64::from(config.flush_interval_ms.max(1))),
+        },
+    };
+    topic.retention_age = config.retention_ms.map(Duration::from_millis);
+    topic.retention_bytes = config.retention_bytes;
+    topic
+}
+
+/// The store's topic configuration as the protocol's.
+pub fn wire_config(config: &store::TopicConfig) -> wire::TopicConfig {
+    let (visibility, flush_interval_ms) = match config.visibility {
+        store::Visibility::Durable => (wire::Visibility::Durable, 0),
+        store::Visibility::Written { flush_interval } => (
+            wire::Visibility::Written,
+            u32::try_from(flush_interval.as_millis()).unwrap_or(u32::MAX),
+        ),
+    };
+    wire::TopicConfig {
+        partitions: config.partitions,
+        compact: config.compaction,
+        ack_policy: match config.acks {
+            store::Acks::None => wire::Acks::None,
+            store::Acks::Written => wire::Acks::Written,
+            store::Acks::Durable => wire::Acks::Durable,
+        },
+        visibility,
+        retention_ms: config
+            .retention_age
+            .map(|age| u64::try_from(age.as_millis()).unwrap_or(u64::MAX)),
+        retention_bytes: config.retention_bytes,
+        flush_interval_ms,
+    }
+}
+
+/// A store topic description as DESCRIBE_TOPIC's answer.
+pub fn described(description: &store::TopicDescription) -> wire::ResponseBody {
+    wire::ResponseBody::DescribeTopic(wire::TopicDescription {
+        config: wire_config(&description.config),
+        partitions: description
+            .partitions
+            .iter()
+            .map(|partition| wire::PartitionDescription {
+                partition: partition.partition,
+                start_offset: partition.start_offset,
+                end_offset: partition.end_offset,
+                durable_offset: partition.durable_offset,
+                // The store does not report sizes yet.
+                size_bytes: 0,
+            })
+            .collect(),
+    })
+}
+
+/// A store topic description as one LIST_TOPICS entry.
+pub fn summary(description: &store::TopicDescription) -> Option<wire::TopicSummary> {
+    Some(wire::TopicSummary {
+        name: wire::TopicName::new(description.config.name.clone().into_bytes()).ok()?,
+        partitions: description.config.partitions,
+        compact: description.config.compaction,
+    })
+}

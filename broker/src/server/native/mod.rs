@@ -1,0 +1,539 @@
+//! The native door's I/O: a sinew ROUTER socket in the server's mio loop (through
+//! its readiness descriptor) and the partition store behind it.
+//!
+//! On readiness it drains requests (`[routing id, frames...]`), decodes them with
+//! the native codec (an error is answered with the codec's error response), turns
+//! each into a store request and submits it with an id that maps back to the
+//! client's routing id and correlation id; on the store's wake it takes the
+//! completions, encodes them and sends them back. Pending requests are bounded per
+//! connection and overall (over the bound: `TOO_MANY_PENDING`). FETCH answers at
+//! once with what is visible (`max_wait_ms` and `min_bytes` are not honoured yet).
+//!
+//! This module must never block: the store's `submit` never waits, and replies go
+//! out with `try_send` (a reply the ROUTER refuses is dropped with a debug log, as
+//! a ROUTER drops a message for a peer that is gone). It must never wait on the
+//! disk and never panic on what a client sends.
+
+mod convert;
+
+use crate::doors::native as wire;
+use crate::store::{Completion, Reply, Request, RequestId, Store, StoreError, StoreSettings};
+use bytes::Bytes;
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use rustc_hash::FxHashMap;
+use sinew::{Context, Message, Socket, SocketFd, SocketType};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// The most requests one connection may have waiting for the store.
+pub const MAX_PENDING_PER_CONNECTION: usize = 1024;
+/// The most requests all connections together may have waiting for the store.
+pub const MAX_PENDING: usize = 16 * 1024;
+/// The most requests taken from the ROUTER before the loop turns again.
+const RECEIVE_BUDGET: usize = 1024;
+
+/// Why the native door could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NativeError {
+    /// The ROUTER socket could not be made or bound.
+    #[error("cannot listen on {endpoint} (native): {source}")]
+    Bind {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        source: sinew::Error,
+    },
+    /// The partition store could not be opened.
+    #[error("cannot open the partition store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A client request waiting for the store.
+#[derive(Debug)]
+struct Pending {
+    routing: Bytes,
+    correlation_id: u64,
+    stage: Stage,
+}
+
+/// What a pending request waits for, and what its completion becomes.
+#[derive(Debug)]
+enum Stage {
+    /// A PRODUCE; `silent` for acks 0 (no response at all).
+    Produce { silent: bool },
+    /// A FETCH whose start offset is being looked up.
+    FetchLookup(wire::Fetch),
+    /// A FETCH reading from `offset`.
+    Fetch { fetch: wire::Fetch, offset: u64 },
+    /// LIST_OFFSETS for a partition.
+    ListOffsets { partition: u32 },
+    /// LIST_TOPICS, waiting for the names.
+    ListTopics,
+    /// LIST_TOPICS, waiting for `remaining` descriptions.
+    ListGather {
+        remaining: usize,
+        summaries: Vec<wire::TopicSummary>,
+    },
+    /// A command answered from its reply alone.
+    Simple(wire::Command),
+}
+
+/// The ROUTER, the store, and the requests in between.
+pub struct NativeDoor {
+    router: Socket,
+    fd: SocketFd,
+    endpoint: String,
+    store: Store,
+    pending: FxHashMap<RequestId, Pending>,
+    /// LIST_TOPICS' descriptions: the request id of each to its parent's.
+    children: FxHashMap<RequestId, RequestId>,
+    per_connection: FxHashMap<Bytes, usize>,
+    next_id: RequestId,
+    completions: Vec<Completion>,
+    _context: Context,
+}
+
+impl NativeDoor {
+    /// Opens the store under `data_dir` (waking the loop with `wake`) and binds a
+    /// ROUTER on `endpoint`.
+    pub fn bind(
+        endpoint: &str,
+        data_dir: &Path,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Result<NativeDoor, NativeError> {
+        let bind_error = |source| NativeError::Bind {
+            endpoint: endpoint.to_owned(),
+            source,
+        };
+        let context = Context::new();
+        let router = context.socket(SocketType::Router).map_err(bind_error)?;
+        router.bind(endpoint).map_err(bind_error)?;
+        let fd = router.fd().map_err(bind_error)?;
+        let endpoint = router
+            .last_endpoint()
+            .unwrap_or_else(|| endpoint.to_owned());
+        let store = Store::open(StoreSettings::new(data_dir), wake)?;
+        Ok(NativeDoor {
+            router,
+            fd,
+            endpoint,
+            store,
+            pending: FxHashMap::default(),
+            children: FxHashMap::default(),
+            per_connection: FxHashMap::default(),
+            next_id: 1,
+            completions: Vec::new(),
+            _context: context,
+        })
+    }
+
+    /// Where the door listens (with the port filled in).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Registers the ROUTER's readiness descriptor with the loop.
+    pub fn register(&self, registry: &Registry, token: Token) -> std::io::Result<()> {
+        let raw = self.fd.as_raw_fd();
+        registry.register(&mut SourceFd(&raw), token, Interest::READABLE)
+    }
+
+    /// Serves what is ready: the store's completions, then the ROUTER's requests
+    /// (within a budget), until the ROUTER has nothing more to read. Returns
+    /// whether requests were left for the next turn.
+    pub fn serve(&mut self) -> bool {
+        self.take_completions();
+        let mut budget = RECEIVE_BUDGET;
+        while self.router.events().readable {
+            loop {
+                if budget == 0 {
+                    return true;
+                }
+                match self.router.try_recv() {
+                    Ok(message) => {
+                        budget -= 1;
+                        self.on_message(message);
+                    }
+                    Err(sinew::Error::WouldBlock) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "native door: receive failed");
+                        return false;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn take_completions(&mut self) {
+        let mut completions = std::mem::take(&mut self.completions);
+        self.store.take_completions(&mut completions);
+        for completion in completions.drain(..) {
+            self.on_completion(completion);
+        }
+        self.completions = completions;
+    }
+
+    fn on_message(&mut self, message: Message) {
+        let frames = message.frames();
+        let Some((routing, frames)) = frames.split_first() else {
+            return;
+        };
+        let routing = routing.clone();
+        let request = match wire::decode_request(frames) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::debug!(%error, "native door: refused a request");
+                self.send(&routing, &error.to_response());
+                return;
+            }
+        };
+        let correlation_id = request.correlation_id;
+        let command = request.body.command().code();
+        let waiting = self.per_connection.get(&routing).copied().unwrap_or(0);
+        let limit = if waiting >= MAX_PENDING_PER_CONNECTION {
+            Some(MAX_PENDING_PER_CONNECTION)
+        } else if self.pending.len() >= MAX_PENDING {
+            Some(MAX_PENDING)
+        } else {
+            None
+        };
+        if let Some(limit) = limit {
+            let body = convert::error(
+                command,
+                wire::ErrorCode::TooManyPending,
+                [limit as u64, 0],
+                format!("{limit} requests are pending already"),
+            );
+            self.answer(&routing, correlation_id, body);
+            return;
+        }
+        let (store_request, stage) = match to_store(request.body) {
+            Ok(converted) => converted,
+            Err(body) => {
+                self.answer(&routing, correlation_id, body);
+                return;
+            }
+        };
+        *self.per_connection.entry(routing.clone()).or_insert(0) += 1;
+        let pending = Pending {
+            routing,
+            correlation_id,
+            stage,
+        };
+        self.submit(pending, store_request);
+    }
+
+    /// Queues a request for the store under a new id; a refusal is answered.
+    fn submit(&mut self, pending: Pending, request: Request) {
+        let id = self.next_id;
+        self.next_id += 1;
+        match self.store.submit(id, request) {
+            Ok(()) => {
+                self.pending.insert(id, pending);
+            }
+            Err(error) => {
+                let body = convert::store_error(stage_command(&pending.stage), &error);
+                self.finish(pending, Some(body));
+            }
+        }
+    }
+
+    fn on_completion(&mut self, completion: Completion) {
+        if let Some(parent) = self.children.remove(&completion.id) {
+            self.on_list_entry(parent, completion);
+            return;
+        }
+        let Some(pending) = self.pending.remove(&completion.id) else {
+            return;
+        };
+        let reply = match completion.result {
+            Ok(reply) => reply,
+            Err(error) => {
+                let silent = matches!(pending.stage, Stage::Produce { silent: true });
+                let body = convert::store_error(stage_command(&pending.stage), &error);
+                self.finish(pending, (!silent).then_some(body));
+                return;
+            }
+        };
+        let Pending {
+            routing,
+            correlation_id,
+            stage,
+        } = pending;
+        let mut pending = Pending {
+            routing,
+            correlation_id,
+            stage: Stage::Simple(wire::Command::ListTopics),
+        };
+        let body = match (stage, reply) {
+            (Stage::Produce { silent }, Reply::Produced(produced)) => {
+                (!silent).then(|| convert::produced(&produced))
+            }
+            (Stage::FetchLookup(fetch), Reply::Offset(offset)) => {
+                let Some(offset) = offset else {
+                    // No record at or after the timestamp: read from the end.
+                    let request = Request::ListOffsets {
+                        topic: fetch.topic.as_str().to_owned(),
+                        partition: fetch.partition,
+                        position: crate::store::OffsetPosition::Latest,
+                    };
+                    pending.stage = Stage::FetchLookup(fetch);
+                    return self.submit(pending, request);
+                };
+                return self.fetch_from(pending, fetch, offset);
+            }
+            (Stage::Fetch { fetch, offset }, Reply::Fetched(fetched)) => {
+                Some(convert::fetched(&fetch, offset, &fetched))
+            }
+            (Stage::ListOffsets { partition }, Reply::Offset(offset)) => {
+                Some(wire::ResponseBody::ListOffsets(wire::OffsetResult {
+                    partition,
+                    offset,
+                    timestamp: -1,
+                }))
+            }
+            (Stage::ListTopics, Reply::Topics(names)) => {
+                return self.gather_topics(pending, completion.id, names);
+            }
+            (Stage::Simple(_), Reply::TopicCreated(_)) => Some(wire::ResponseBody::CreateTopic),
+            (Stage::Simple(_), Reply::TopicDeleted) => Some(wire::ResponseBody::DeleteTopic),
+            (Stage::Simple(_), Reply::Topic(description)) => Some(convert::described(&description)),
+            (Stage::Simple(_), Reply::ProducerId { id, epoch }) => {
+                Some(wire::ResponseBody::InitProducerId(wire::ProducerGrant {
+                    id,
+                    epoch,
+                }))
+            }
+            (stage, reply) => {
+                tracing::warn!(?stage, ?reply, "native door: an unexpected reply");
+                let command = stage_command(&stage);
+                pending.stage = stage;
+                Some(convert::error(
+                    command,
+                    wire::ErrorCode::StorageFailed,
+                    [0, 0],
+                    "the store gave an unexpected reply".to_owned(),
+                ))
+            }
+        };
+        self.finish(pending, body);
+    }
+
+    /// A FETCH whose start offset is known: read from there.
+    fn fetch_from(&mut self, mut pending: Pending, fetch: wire::Fetch, offset: u64) {
+        let request = Request::Fetch(crate::store::Fetch {
+            topic: fetch.topic.as_str().to_owned(),
+            partition: fetch.partition,
+            offset,
+            max_bytes: u64::from(fetch.max_bytes.max(1)),
+        });
+        pending.stage = Stage::Fetch { fetch, offset };
+        self.submit(pending, request);
+    }
+
+    /// LIST_TOPICS has the names: describe each, for its partitions.
+    fn gather_topics(&mut self, mut pending: Pending, id: RequestId, names: Vec<String>) {
+        if names.is_empty() {
+            return self.finish(pending, Some(wire::ResponseBody::ListTopics(Vec::new())));
+        }
+        let mut batch = Vec::with_capacity(names.len());
+        for topic in names {
+            let child = self.next_id;
+            self.next_id += 1;
+            batch.push((child, Request::DescribeTopic { topic }));
+        }
+        let children: Vec<RequestId> = batch.iter().map(|(child, _)| *child).collect();
+        match self.store.submit_batch(batch) {
+            Ok(()) => {
+                pending.stage = Stage::ListGather {
+                    remaining: children.len(),
+                    summaries: Vec::with_capacity(children.len()),
+                };
+                for child in children {
+                    self.children.insert(child, id);
+                }
+                self.pending.insert(id, pending);
+            }
+            Err(error) => {
+                let body = convert::store_error(wire::Command::ListTopics.code(), &error);
+                self.finish(pending, Some(body));
+            }
+        }
+    }
+
+    /// One description for a LIST_TOPICS; the answer once all are in.
+    fn on_list_entry(&mut self, parent: RequestId, completion: Completion) {
+        let Some(pending) = self.pending.get_mut(&parent) else {
+            return;
+        };
+        let Stage::ListGather {
+            remaining,
+            summaries,
+        } = &mut pending.stage
+        else {
+            return;
+        };
+        // A topic deleted in between is left out.
+        if let Ok(Reply::Topic(description)) = &completion.result
+            && let Some(summary) = convert::summary(description)
+        {
+            summaries.push(summary);
+        }
+        *remaining = remaining.saturating_sub(1);
+        if *remaining > 0 {
+            return;
+        }
+        let mut summaries = std::mem::take(summaries);
+        summaries.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+        if let Some(pending) = self.pending.remove(&parent) {
+            self.finish(pending, Some(wire::ResponseBody::ListTopics(summaries)));
+        }
+    }
+
+    /// Ends a client's request: answers it (unless `body` is `None`) and releases
+    /// its place in the bounds.
+    fn finish(&mut self, pending: Pending, body: Option<wire::ResponseBody>) {
+        if let Some(count) = self.per_connection.get_mut(&pending.routing) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.per_connection.remove(&pending.routing);
+            }
+        }
+        if let Some(body) = body {
+            self.answer(&pending.routing, pending.correlation_id, body);
+        }
+    }
+
+    fn answer(&self, routing: &Bytes, correlation_id: u64, body: wire::ResponseBody) {
+        self.send(
+            routing,
+            &wire::Response {
+                correlation_id,
+                body,
+            },
+        );
+    }
+
+    fn send(&self, routing: &Bytes, response: &wire::Response) {
+        let frames = std::iter::once(routing.clone()).chain(wire::encode_response(response));
+        if let Err(error) = self.router.try_send(Message::from_frames(frames)) {
+            tracing::debug!(%error, "native door: a reply was dropped");
+        }
+    }
+}
+
+impl std::fmt::Debug for NativeDoor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("NativeDoor")
+            .field("endpoint", &self.endpoint)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The command a stage answers.
+fn stage_command(stage: &Stage) -> u16 {
+    match stage {
+        Stage::Produce { .. } => wire::Command::Produce.code(),
+        Stage::FetchLookup(_) | Stage::Fetch { .. } => wire::Command::Fetch.code(),
+        Stage::ListOffsets { .. } => wire::Command::ListOffsets.code(),
+        Stage::ListTopics | Stage::ListGather { .. } => wire::Command::ListTopics.code(),
+        Stage::Simple(command) => command.code(),
+    }
+}
+
+/// A decoded request as the store's first request and what waits for it.
+fn to_store(body: wire::RequestBody) -> Result<(Request, Stage), wire::ResponseBody> {
+    Ok(match body {
+        wire::RequestBody::Produce(produce) => {
+            let silent = produce.acks == wire::Acks::None;
+            (
+                convert::produce(produce, now_ms())?,
+                Stage::Produce { silent },
+            )
+        }
+        wire::RequestBody::Fetch(fetch) => match convert::position(fetch.start) {
+            None => {
+                let offset = fetch.start.value();
+                let request = Request::Fetch(crate::store::Fetch {
+                    topic: fetch.topic.as_str().to_owned(),
+                    partition: fetch.partition,
+                    offset,
+                    max_bytes: u64::from(fetch.max_bytes.max(1)),
+                });
+                (request, Stage::Fetch { fetch, offset })
+            }
+            Some(position) => (
+                Request::ListOffsets {
+                    topic: fetch.topic.as_str().to_owned(),
+                    partition: fetch.partition,
+                    position,
+                },
+                Stage::FetchLookup(fetch),
+            ),
+        },
+        wire::RequestBody::ListOffsets(list) => {
+            let Some(position) = convert::position(list.query) else {
+                return Err(convert::error(
+                    wire::Command::ListOffsets.code(),
+                    wire::ErrorCode::InvalidArgument,
+                    [0, 0],
+                    "LIST_OFFSETS takes earliest, latest or a timestamp".to_owned(),
+                ));
+            };
+            (
+                Request::ListOffsets {
+                    topic: list.topic.as_str().to_owned(),
+                    partition: list.partition,
+                    position,
+                },
+                Stage::ListOffsets {
+                    partition: list.partition,
+                },
+            )
+        }
+        wire::RequestBody::InitProducerId(init) => {
+            if init.existing.is_some() {
+                return Err(convert::error(
+                    wire::Command::InitProducerId.code(),
+                    wire::ErrorCode::InvalidArgument,
+                    [0, 0],
+                    "a new epoch for an existing producer id is not supported yet".to_owned(),
+                ));
+            }
+            (
+                Request::InitProducerId,
+                Stage::Simple(wire::Command::InitProducerId),
+            )
+        }
+        wire::RequestBody::CreateTopic(create) => (
+            Request::CreateTopic(convert::topic_config(&create.topic, &create.config)),
+            Stage::Simple(wire::Command::CreateTopic),
+        ),
+        wire::RequestBody::DeleteTopic(topic) => (
+            Request::DeleteTopic {
+                topic: topic.as_str().to_owned(),
+            },
+            Stage::Simple(wire::Command::DeleteTopic),
+        ),
+        wire::RequestBody::ListTopics => (Request::ListTopics, Stage::ListTopics),
+        wire::RequestBody::DescribeTopic(topic) => (
+            Request::DescribeTopic {
+                topic: topic.as_str().to_owned(),
+            },
+            Stage::Simple(wire::Command::DescribeTopic),
+        ),
+    })
+}
+
+/// Milliseconds since the Unix epoch, for records sent without a timestamp.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}

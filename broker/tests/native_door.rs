@@ -1,0 +1,330 @@
+//! The native door end to end: the real `sinew-broker` binary on a free port and
+//! a temporary data directory, and sinew DEALERs speaking the protocol through the
+//! codec's client side. Topics are created, listed and described; records are
+//! produced with each acknowledgement level and read back in both fetch modes;
+//! errors come back with their documented codes; a malformed request does not
+//! stop the broker serving others; a topic survives a restart with its offsets.
+//!
+//! Every reply is awaited with a deadline (the DEALER's receive timeout); a test
+//! never sleeps to let something happen.
+
+mod util;
+
+use bytes::Bytes;
+use sinew::{Context, Message, Socket, SocketType};
+use sinew_broker::doors::native::{
+    Acknowledged, Acks, CreateTopic, ErrorCode, ErrorResponse, Fetch, FetchData, FetchMode,
+    PartitionChoice, Position, Produce, ProducePayload, ProduceRecord, Request, RequestBody,
+    Response, ResponseBody, TopicConfig, TopicName, Visibility, decode_response, encode_request,
+};
+use util::{TIMEOUT, TempDir, sinew_broker, sinew_broker_in};
+
+/// A native client: a DEALER connected to the broker's door.
+struct Client {
+    dealer: Socket,
+    next: u64,
+    _context: Context,
+}
+
+impl Client {
+    fn connect(server: &util::Server) -> Client {
+        let context = Context::new();
+        let dealer = context.socket(SocketType::Dealer).expect("a DEALER");
+        let endpoint = server.native.as_deref().expect("the native endpoint");
+        dealer.connect(endpoint).expect("connect");
+        Client {
+            dealer,
+            next: 1,
+            _context: context,
+        }
+    }
+
+    /// Sends `body` with a fresh correlation id; returns that id.
+    fn send(&mut self, body: RequestBody) -> u64 {
+        let correlation_id = self.next;
+        self.next += 1;
+        let frames = encode_request(&Request {
+            correlation_id,
+            body,
+        });
+        self.send_frames(frames);
+        correlation_id
+    }
+
+    fn send_frames(&self, frames: Vec<Bytes>) {
+        self.dealer
+            .send(Message::from_frames(frames))
+            .expect("send");
+    }
+
+    /// The next response, within the deadline.
+    fn receive(&self) -> Response {
+        let message = self
+            .dealer
+            .recv_with_timeout(Some(TIMEOUT))
+            .expect("a response before the deadline");
+        decode_response(message.frames()).expect("a response that decodes")
+    }
+
+    /// Sends `body` and waits for its response.
+    fn call(&mut self, body: RequestBody) -> ResponseBody {
+        let id = self.send(body);
+        let response = self.receive();
+        assert_eq!(response.correlation_id, id, "{response:?}");
+        response.body
+    }
+}
+
+fn topic(name: &str) -> TopicName {
+    TopicName::new(name.to_owned()).expect("a valid topic name")
+}
+
+fn create(name: &str, partitions: u32) -> RequestBody {
+    RequestBody::CreateTopic(CreateTopic {
+        topic: topic(name),
+        config: TopicConfig {
+            partitions,
+            compact: false,
+            ack_policy: Acks::None,
+            visibility: Visibility::Durable,
+            retention_ms: None,
+            retention_bytes: None,
+            flush_interval_ms: 0,
+        },
+    })
+}
+
+fn produce(name: &str, acks: Acks, values: &[&str]) -> RequestBody {
+    RequestBody::Produce(Produce {
+        topic: topic(name),
+        partition: PartitionChoice::Index(0),
+        acks,
+        payload: ProducePayload::Records {
+            producer: None,
+            records: values
+                .iter()
+                .map(|value| ProduceRecord {
+                    timestamp: -1,
+                    key: Some(Bytes::from_static(b"k")),
+                    value: Some(Bytes::copy_from_slice(value.as_bytes())),
+                    headers: Vec::new(),
+                })
+                .collect(),
+        },
+    })
+}
+
+fn fetch(name: &str, start: Position, mode: FetchMode) -> RequestBody {
+    RequestBody::Fetch(Fetch {
+        topic: topic(name),
+        partition: 0,
+        start,
+        mode,
+        max_bytes: 1 << 20,
+        max_records: 0,
+        max_wait_ms: 0,
+        min_bytes: 0,
+    })
+}
+
+/// The error a response carries; fails on a success.
+fn error_of(body: ResponseBody) -> ErrorResponse {
+    match body {
+        ResponseBody::Error(error) => error,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// The values a records-mode fetch returned, with their offsets.
+fn values(body: ResponseBody) -> Vec<(u64, String)> {
+    let ResponseBody::Fetch(result) = body else {
+        panic!("expected a fetch result, got {body:?}");
+    };
+    let FetchData::Records(records) = result.data else {
+        panic!("expected records");
+    };
+    records
+        .into_iter()
+        .map(|record| {
+            let value = record.value.unwrap_or_default();
+            (record.offset, String::from_utf8_lossy(&value).into_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn topics_are_created_listed_and_described() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("orders", 3)), ResponseBody::CreateTopic);
+    assert_eq!(client.call(create("audit", 1)), ResponseBody::CreateTopic);
+    let exists = error_of(client.call(create("orders", 3)));
+    assert_eq!(exists.code, ErrorCode::TopicExists);
+
+    let ResponseBody::ListTopics(topics) = client.call(RequestBody::ListTopics) else {
+        panic!("expected a topic list");
+    };
+    let listed: Vec<(&str, u32)> = topics
+        .iter()
+        .map(|summary| (summary.name.as_str(), summary.partitions))
+        .collect();
+    assert_eq!(listed, [("audit", 1), ("orders", 3)]);
+
+    let ResponseBody::DescribeTopic(description) =
+        client.call(RequestBody::DescribeTopic(topic("orders")))
+    else {
+        panic!("expected a description");
+    };
+    assert_eq!(description.config.partitions, 3);
+    assert_eq!(description.partitions.len(), 3);
+    assert!(
+        description
+            .partitions
+            .iter()
+            .all(|partition| partition.start_offset == 0 && partition.end_offset == 0)
+    );
+    let unknown = error_of(client.call(RequestBody::DescribeTopic(topic("nope"))));
+    assert_eq!(unknown.code, ErrorCode::UnknownTopic);
+}
+
+#[test]
+fn produce_with_each_ack_level_and_read_back_in_both_modes() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("events", 1)), ResponseBody::CreateTopic);
+
+    let ResponseBody::Produce(durable) = client.call(produce("events", Acks::Durable, &["a", "b"]))
+    else {
+        panic!("expected a produce result");
+    };
+    assert_eq!((durable.base_offset, durable.last_offset), (0, 1));
+    assert_eq!(durable.acknowledged, Acknowledged::Durable);
+
+    let ResponseBody::Produce(written) = client.call(produce("events", Acks::Written, &["c"]))
+    else {
+        panic!("expected a produce result");
+    };
+    assert_eq!((written.base_offset, written.last_offset), (2, 2));
+
+    // acks 0: no response at all; the next request's answer comes first.
+    client.send(produce("events", Acks::None, &["d"]));
+    let ResponseBody::Produce(last) = client.call(produce("events", Acks::Durable, &["e"])) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(last.base_offset, 4, "the acks-0 record took offset 3");
+
+    let expected: Vec<(u64, String)> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .enumerate()
+        .map(|(offset, value)| (offset as u64, (*value).to_owned()))
+        .collect();
+    let from_start = values(client.call(fetch("events", Position::Earliest, FetchMode::Records)));
+    assert_eq!(from_start, expected);
+    let from_two = values(client.call(fetch("events", Position::Offset(2), FetchMode::Records)));
+    assert_eq!(from_two, expected[2..]);
+
+    let ResponseBody::Fetch(result) =
+        client.call(fetch("events", Position::Offset(0), FetchMode::Batches))
+    else {
+        panic!("expected a fetch result");
+    };
+    assert_eq!((result.next_offset, result.end_offset), (5, 5));
+    let FetchData::Batches(batches) = result.data else {
+        panic!("expected batches");
+    };
+    let mut stored = Vec::new();
+    for batch in &batches {
+        for record in sinew_log::decode_records(batch).expect("a stored batch decodes") {
+            stored.push((
+                record.offset,
+                String::from_utf8_lossy(&record.value.unwrap_or_default()).into_owned(),
+            ));
+        }
+    }
+    assert_eq!(stored, expected);
+
+    let ResponseBody::Fetch(at_end) =
+        client.call(fetch("events", Position::Latest, FetchMode::Records))
+    else {
+        panic!("expected a fetch result");
+    };
+    assert_eq!(at_end.next_offset, 5);
+    assert_eq!(at_end.data, FetchData::Records(Vec::new()));
+}
+
+#[test]
+fn out_of_range_offsets_and_unknown_topics_get_their_codes() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("small", 1)), ResponseBody::CreateTopic);
+    client.call(produce("small", Acks::Durable, &["x", "y"]));
+
+    let beyond = error_of(client.call(fetch("small", Position::Offset(100), FetchMode::Records)));
+    assert_eq!(beyond.code, ErrorCode::OffsetOutOfRange);
+    assert_eq!(beyond.details, [0, 2], "earliest and latest");
+
+    let unknown = error_of(client.call(fetch("missing", Position::Offset(0), FetchMode::Records)));
+    assert_eq!(unknown.code, ErrorCode::UnknownTopic);
+    let unknown = error_of(client.call(produce("missing", Acks::Written, &["z"])));
+    assert_eq!(unknown.code, ErrorCode::UnknownTopic);
+}
+
+#[test]
+fn a_malformed_request_is_answered_and_everyone_is_still_served() {
+    let server = sinew_broker(&[]);
+    let mut bad = Client::connect(&server);
+    let mut good = Client::connect(&server);
+
+    // A FETCH whose header is cut short.
+    let mut frames = encode_request(&Request {
+        correlation_id: 77,
+        body: fetch("any", Position::Earliest, FetchMode::Records),
+    });
+    frames[0] = frames[0].slice(..40);
+    bad.send_frames(frames);
+    let response = bad.receive();
+    assert_eq!(response.correlation_id, 77);
+    assert_eq!(error_of(response.body).code, ErrorCode::Malformed);
+    // Frames that are not the protocol at all.
+    bad.send_frames(vec![Bytes::from_static(b"hello")]);
+    assert_eq!(error_of(bad.receive().body).code, ErrorCode::Malformed);
+
+    assert_eq!(good.call(create("fine", 1)), ResponseBody::CreateTopic);
+    assert!(matches!(
+        bad.call(RequestBody::ListTopics),
+        ResponseBody::ListTopics(topics) if topics.len() == 1
+    ));
+}
+
+#[test]
+fn a_topic_survives_a_restart_with_its_offsets() {
+    let data = TempDir::new("native-restart");
+    {
+        let server = sinew_broker_in(&data.0, &[]);
+        let mut client = Client::connect(&server);
+        assert_eq!(client.call(create("kept", 2)), ResponseBody::CreateTopic);
+        let ResponseBody::Produce(produced) =
+            client.call(produce("kept", Acks::Durable, &["one", "two", "three"]))
+        else {
+            panic!("expected a produce result");
+        };
+        assert_eq!(produced.last_offset, 2);
+        // Dropping the server kills it (SIGKILL): durable records must survive.
+    }
+    let server = sinew_broker_in(&data.0, &[]);
+    let mut client = Client::connect(&server);
+    let ResponseBody::DescribeTopic(description) =
+        client.call(RequestBody::DescribeTopic(topic("kept")))
+    else {
+        panic!("expected a description");
+    };
+    assert_eq!(description.partitions.len(), 2);
+    assert_eq!(description.partitions[0].end_offset, 3);
+    let read = values(client.call(fetch("kept", Position::Earliest, FetchMode::Records)));
+    let read: Vec<&str> = read.iter().map(|(_, value)| value.as_str()).collect();
+    assert_eq!(read, ["one", "two", "three"]);
+    let ResponseBody::Produce(next) = client.call(produce("kept", Acks::Written, &["four"])) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(next.base_offset, 3, "offsets go on where they were");
+}
