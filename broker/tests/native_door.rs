@@ -328,3 +328,56 @@ fn a_topic_survives_a_restart_with_its_offsets() {
     };
     assert_eq!(next.base_offset, 3, "offsets go on where they were");
 }
+
+fn long_poll(name: &str, offset: u64, max_wait_ms: u32) -> RequestBody {
+    RequestBody::Fetch(Fetch {
+        topic: topic(name),
+        partition: 0,
+        start: Position::Offset(offset),
+        mode: FetchMode::Records,
+        max_bytes: 1 << 20,
+        max_records: 0,
+        max_wait_ms,
+        min_bytes: 1,
+    })
+}
+
+#[test]
+fn a_long_poll_waits_for_data_and_wakes_when_it_arrives() {
+    let server = sinew_broker(&[]);
+    let mut consumer = Client::connect(&server);
+    let mut producer = Client::connect(&server);
+    assert_eq!(producer.call(create("waits", 1)), ResponseBody::CreateTopic);
+
+    let asked = std::time::Instant::now();
+    let id = consumer.send(long_poll("waits", 0, 20_000));
+    // Nothing to read yet: no answer while it waits.
+    let early = consumer
+        .dealer
+        .recv_with_timeout(Some(std::time::Duration::from_millis(300)));
+    assert!(early.is_err(), "answered before any data: {early:?}");
+
+    producer.call(produce("waits", Acks::Durable, &["late"]));
+    let response = consumer.receive();
+    assert_eq!(response.correlation_id, id);
+    assert_eq!(values(response.body), [(0, "late".to_owned())]);
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(10),
+        "woken by the data, not by the end of its wait"
+    );
+}
+
+#[test]
+fn a_long_poll_answers_with_nothing_when_its_wait_ends() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("quiet", 1)), ResponseBody::CreateTopic);
+    let asked = std::time::Instant::now();
+    let answer = values(client.call(long_poll("quiet", 0, 300)));
+    assert!(answer.is_empty());
+    assert!(
+        asked.elapsed() >= std::time::Duration::from_millis(300),
+        "answered after {:?}, before its wait ended",
+        asked.elapsed()
+    );
+}

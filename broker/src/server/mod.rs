@@ -178,6 +178,9 @@ impl Server {
         loop {
             let now = Instant::now();
             let mut deadline = self.core.poll_timeout();
+            if let Some(parked) = self.native.next_deadline() {
+                deadline = deadline.min(parked);
+            }
             if let Some(stop) = self.stopping {
                 if self.connections.is_empty() || now >= stop {
                     return Ok(());
@@ -214,8 +217,9 @@ impl Server {
                     }
                 }
             }
+            self.native.expire(now);
             if native {
-                self.native_more = self.native.serve();
+                self.native_more = self.native.serve(now);
             }
             for _ in 0..self.ready.len() {
                 if let Some(key) = self.ready.pop_front() {

@@ -6,8 +6,10 @@
 //! each into a store request and submits it with an id that maps back to the
 //! client's routing id and correlation id; on the store's wake it takes the
 //! completions, encodes them and sends them back. Pending requests are bounded per
-//! connection and overall (over the bound: `TOO_MANY_PENDING`). FETCH answers at
-//! once with what is visible (`max_wait_ms` and `min_bytes` are not honoured yet).
+//! connection and overall (over the bound: `TOO_MANY_PENDING`). A FETCH that
+//! finds fewer than `min_bytes` with `max_wait_ms` left is parked (`parked.rs`)
+//! until a store notice says its partition's visible end moved, or its wait ends
+//! on the loop's clock, and then reads once more.
 //!
 //! This module must never block: the store's `submit` never waits, and replies go
 //! out with `try_send` (a reply the ROUTER refuses is dropped with a debug log, as
@@ -15,6 +17,7 @@
 //! disk and never panic on what a client sends.
 
 mod convert;
+mod parked;
 
 use crate::doors::native as wire;
 use crate::store::{Completion, Reply, Request, RequestId, Store, StoreError, StoreSettings};
@@ -25,6 +28,7 @@ use rustc_hash::FxHashMap;
 use sinew::{Context, Message, Socket, SocketFd, SocketType};
 use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// The most requests one connection may have waiting for the store.
 pub const MAX_PENDING_PER_CONNECTION: usize = 1024;
@@ -63,9 +67,17 @@ enum Stage {
     /// A PRODUCE; `silent` for acks 0 (no response at all).
     Produce { silent: bool },
     /// A FETCH whose start offset is being looked up.
-    FetchLookup(wire::Fetch),
-    /// A FETCH reading from `offset`.
-    Fetch { fetch: wire::Fetch, offset: u64 },
+    FetchLookup {
+        fetch: wire::Fetch,
+        deadline: Option<Instant>,
+    },
+    /// A FETCH reading from `offset`; until `deadline` it may wait for
+    /// `min_bytes`.
+    Fetch {
+        fetch: wire::Fetch,
+        offset: u64,
+        deadline: Option<Instant>,
+    },
     /// LIST_OFFSETS for a partition.
     ListOffsets { partition: u32 },
     /// LIST_TOPICS, waiting for the names.
@@ -89,6 +101,8 @@ pub struct NativeDoor {
     /// LIST_TOPICS' descriptions: the request id of each to its parent's.
     children: FxHashMap<RequestId, RequestId>,
     per_connection: FxHashMap<Bytes, usize>,
+    parked: parked::Parked<Pending>,
+    notices: Vec<crate::store::PartitionNotice>,
     next_id: RequestId,
     completions: Vec<Completion>,
     _context: Context,
@@ -122,6 +136,8 @@ impl NativeDoor {
             pending: FxHashMap::default(),
             children: FxHashMap::default(),
             per_connection: FxHashMap::default(),
+            parked: parked::Parked::default(),
+            notices: Vec::new(),
             next_id: 1,
             completions: Vec::new(),
             _context: context,
@@ -142,8 +158,9 @@ impl NativeDoor {
     /// Serves what is ready: the store's completions, then the ROUTER's requests
     /// (within a budget), until the ROUTER has nothing more to read. Returns
     /// whether requests were left for the next turn.
-    pub fn serve(&mut self) -> bool {
-        self.take_completions();
+    pub fn serve(&mut self, now: Instant) -> bool {
+        self.take_completions(now);
+        self.take_notices();
         let mut budget = RECEIVE_BUDGET;
         while self.router.events().readable {
             loop {
@@ -153,7 +170,7 @@ impl NativeDoor {
                 match self.router.try_recv() {
                     Ok(message) => {
                         budget -= 1;
-                        self.on_message(message);
+                        self.on_message(message, now);
                     }
                     Err(sinew::Error::WouldBlock) => break,
                     Err(error) => {
@@ -166,16 +183,68 @@ impl NativeDoor {
         false
     }
 
-    fn take_completions(&mut self) {
+    fn take_completions(&mut self, now: Instant) {
         let mut completions = std::mem::take(&mut self.completions);
         self.store.take_completions(&mut completions);
         for completion in completions.drain(..) {
-            self.on_completion(completion);
+            self.on_completion(completion, now);
         }
         self.completions = completions;
     }
 
-    fn on_message(&mut self, message: Message) {
+    /// Parked fetches whose partition's visible end moved read again.
+    fn take_notices(&mut self) {
+        let mut notices = std::mem::take(&mut self.notices);
+        self.store.take_notices(&mut notices);
+        for notice in notices.drain(..) {
+            let Some(end) = notice.visible_end else {
+                continue;
+            };
+            let key = (notice.topic.to_string(), notice.partition);
+            for waiter in self.parked.notice(key, end) {
+                self.refetch(waiter.item, false);
+            }
+        }
+        self.notices = notices;
+    }
+
+    /// Parked fetches whose wait ended read once more and are answered.
+    pub fn expire(&mut self, now: Instant) {
+        for waiter in self.parked.expire(now) {
+            self.refetch(waiter.item, true);
+        }
+    }
+
+    /// When the next parked fetch's wait ends.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.parked.next_deadline()
+    }
+
+    /// Reads again for a fetch that was parked; `last` answers whatever it finds.
+    fn refetch(&mut self, pending: Pending, last: bool) {
+        let Pending {
+            routing,
+            correlation_id,
+            stage,
+        } = pending;
+        let Stage::Fetch {
+            fetch,
+            offset,
+            deadline,
+        } = stage
+        else {
+            return;
+        };
+        let pending = Pending {
+            routing,
+            correlation_id,
+            stage: Stage::ListTopics,
+        };
+        let deadline = if last { None } else { deadline };
+        self.fetch_from(pending, fetch, offset, deadline);
+    }
+
+    fn on_message(&mut self, message: Message, now: Instant) {
         let frames = message.frames();
         let Some((routing, frames)) = frames.split_first() else {
             return;
@@ -194,7 +263,7 @@ impl NativeDoor {
         let waiting = self.per_connection.get(&routing).copied().unwrap_or(0);
         let limit = if waiting >= MAX_PENDING_PER_CONNECTION {
             Some(MAX_PENDING_PER_CONNECTION)
-        } else if self.pending.len() >= MAX_PENDING {
+        } else if self.pending.len() + self.parked.len() >= MAX_PENDING {
             Some(MAX_PENDING)
         } else {
             None
@@ -209,7 +278,7 @@ impl NativeDoor {
             self.answer(&routing, correlation_id, body);
             return;
         }
-        let (store_request, stage) = match to_store(request.body) {
+        let (store_request, stage) = match to_store(request.body, now) {
             Ok(converted) => converted,
             Err(body) => {
                 self.answer(&routing, correlation_id, body);
@@ -240,7 +309,7 @@ impl NativeDoor {
         }
     }
 
-    fn on_completion(&mut self, completion: Completion) {
+    fn on_completion(&mut self, completion: Completion, now: Instant) {
         if let Some(parent) = self.children.remove(&completion.id) {
             self.on_list_entry(parent, completion);
             return;
@@ -271,7 +340,7 @@ impl NativeDoor {
             (Stage::Produce { silent }, Reply::Produced(produced)) => {
                 (!silent).then(|| convert::produced(&produced))
             }
-            (Stage::FetchLookup(fetch), Reply::Offset(offset)) => {
+            (Stage::FetchLookup { fetch, deadline }, Reply::Offset(offset)) => {
                 let Some(offset) = offset else {
                     // No record at or after the timestamp: read from the end.
                     let request = Request::ListOffsets {
@@ -279,12 +348,40 @@ impl NativeDoor {
                         partition: fetch.partition,
                         position: crate::store::OffsetPosition::Latest,
                     };
-                    pending.stage = Stage::FetchLookup(fetch);
+                    pending.stage = Stage::FetchLookup { fetch, deadline };
                     return self.submit(pending, request);
                 };
-                return self.fetch_from(pending, fetch, offset);
+                return self.fetch_from(pending, fetch, offset, deadline);
             }
-            (Stage::Fetch { fetch, offset }, Reply::Fetched(fetched)) => {
+            (
+                Stage::Fetch {
+                    fetch,
+                    offset,
+                    deadline,
+                },
+                Reply::Fetched(fetched),
+            ) => {
+                let short = (fetched.batches.bytes().len() as u64) < u64::from(fetch.min_bytes);
+                if let Some(deadline) = deadline.filter(|deadline| short && now < *deadline) {
+                    let key = (fetch.topic.as_str().to_owned(), fetch.partition);
+                    let moved = self
+                        .parked
+                        .known_end(&key)
+                        .is_some_and(|end| end > fetched.visible_end);
+                    if moved {
+                        // A notice came before this read's answer: read again
+                        // (once: the notice is forgotten, so a stale one cannot
+                        // make it read forever).
+                        self.parked.forget(&key);
+                        return self.fetch_from(pending, fetch, offset, Some(deadline));
+                    }
+                    pending.stage = Stage::Fetch {
+                        fetch,
+                        offset,
+                        deadline: Some(deadline),
+                    };
+                    return self.parked.park(key, deadline, pending);
+                }
                 Some(convert::fetched(&fetch, offset, &fetched))
             }
             (Stage::ListOffsets { partition }, Reply::Offset(offset)) => {
@@ -322,14 +419,24 @@ impl NativeDoor {
     }
 
     /// A FETCH whose start offset is known: read from there.
-    fn fetch_from(&mut self, mut pending: Pending, fetch: wire::Fetch, offset: u64) {
+    fn fetch_from(
+        &mut self,
+        mut pending: Pending,
+        fetch: wire::Fetch,
+        offset: u64,
+        deadline: Option<Instant>,
+    ) {
         let request = Request::Fetch(crate::store::Fetch {
             topic: fetch.topic.as_str().to_owned(),
             partition: fetch.partition,
             offset,
             max_bytes: u64::from(fetch.max_bytes.max(1)),
         });
-        pending.stage = Stage::Fetch { fetch, offset };
+        pending.stage = Stage::Fetch {
+            fetch,
+            offset,
+            deadline,
+        };
         self.submit(pending, request);
     }
 
@@ -438,7 +545,7 @@ impl std::fmt::Debug for NativeDoor {
 fn stage_command(stage: &Stage) -> u16 {
     match stage {
         Stage::Produce { .. } => wire::Command::Produce.code(),
-        Stage::FetchLookup(_) | Stage::Fetch { .. } => wire::Command::Fetch.code(),
+        Stage::FetchLookup { .. } | Stage::Fetch { .. } => wire::Command::Fetch.code(),
         Stage::ListOffsets { .. } => wire::Command::ListOffsets.code(),
         Stage::ListTopics | Stage::ListGather { .. } => wire::Command::ListTopics.code(),
         Stage::Simple(command) => command.code(),
@@ -446,7 +553,7 @@ fn stage_command(stage: &Stage) -> u16 {
 }
 
 /// A decoded request as the store's first request and what waits for it.
-fn to_store(body: wire::RequestBody) -> Result<(Request, Stage), wire::ResponseBody> {
+fn to_store(body: wire::RequestBody, now: Instant) -> Result<(Request, Stage), wire::ResponseBody> {
     Ok(match body {
         wire::RequestBody::Produce(produce) => {
             let silent = produce.acks == wire::Acks::None;
@@ -455,26 +562,37 @@ fn to_store(body: wire::RequestBody) -> Result<(Request, Stage), wire::ResponseB
                 Stage::Produce { silent },
             )
         }
-        wire::RequestBody::Fetch(fetch) => match convert::position(fetch.start) {
-            None => {
-                let offset = fetch.start.value();
-                let request = Request::Fetch(crate::store::Fetch {
-                    topic: fetch.topic.as_str().to_owned(),
-                    partition: fetch.partition,
-                    offset,
-                    max_bytes: u64::from(fetch.max_bytes.max(1)),
-                });
-                (request, Stage::Fetch { fetch, offset })
+        wire::RequestBody::Fetch(fetch) => {
+            let deadline = (fetch.max_wait_ms > 0 && fetch.min_bytes > 0)
+                .then(|| now + Duration::from_millis(u64::from(fetch.max_wait_ms)));
+            match convert::position(fetch.start) {
+                None => {
+                    let offset = fetch.start.value();
+                    let request = Request::Fetch(crate::store::Fetch {
+                        topic: fetch.topic.as_str().to_owned(),
+                        partition: fetch.partition,
+                        offset,
+                        max_bytes: u64::from(fetch.max_bytes.max(1)),
+                    });
+                    (
+                        request,
+                        Stage::Fetch {
+                            fetch,
+                            offset,
+                            deadline,
+                        },
+                    )
+                }
+                Some(position) => (
+                    Request::ListOffsets {
+                        topic: fetch.topic.as_str().to_owned(),
+                        partition: fetch.partition,
+                        position,
+                    },
+                    Stage::FetchLookup { fetch, deadline },
+                ),
             }
-            Some(position) => (
-                Request::ListOffsets {
-                    topic: fetch.topic.as_str().to_owned(),
-                    partition: fetch.partition,
-                    position,
-                },
-                Stage::FetchLookup(fetch),
-            ),
-        },
+        }
         wire::RequestBody::ListOffsets(list) => {
             let Some(position) = convert::position(list.query) else {
                 return Err(convert::error(
