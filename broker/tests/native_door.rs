@@ -381,3 +381,34 @@ fn a_long_poll_answers_with_nothing_when_its_wait_ends() {
         asked.elapsed()
     );
 }
+
+#[test]
+fn a_connection_over_its_pending_bound_gets_too_many_pending_and_others_are_served() {
+    // The door's bound on one connection's pending requests (parked fetches count).
+    const BOUND: usize = 1024;
+    let server = sinew_broker(&[]);
+    let mut greedy = Client::connect(&server);
+    let mut other = Client::connect(&server);
+    assert_eq!(other.call(create("busy", 1)), ResponseBody::CreateTopic);
+
+    for _ in 0..BOUND + 5 {
+        greedy.send(long_poll("busy", 0, 20_000));
+    }
+    // The five over the bound are refused at once; the rest wait for data.
+    for _ in 0..5 {
+        let refused = error_of(greedy.receive().body);
+        assert_eq!(refused.code, ErrorCode::TooManyPending);
+        assert_eq!(refused.details[0], BOUND as u64);
+    }
+    // Another connection is not held up by the first one's waiting requests.
+    assert!(matches!(
+        other.call(RequestBody::ListTopics),
+        ResponseBody::ListTopics(_)
+    ));
+    other.call(produce("busy", Acks::Durable, &["now"]));
+    for _ in 0..BOUND {
+        assert_eq!(values(greedy.receive().body), [(0, "now".to_owned())]);
+    }
+    // Answered, they no longer count.
+    assert_eq!(values(greedy.call(long_poll("busy", 0, 0))).len(), 1);
+}

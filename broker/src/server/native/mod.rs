@@ -122,6 +122,10 @@ impl NativeDoor {
         };
         let context = Context::new();
         let router = context.socket(SocketType::Router).map_err(bind_error)?;
+        // Room for every reply a connection's pending requests can get at once,
+        // and as many again: a client that reads its replies loses none of them.
+        let room = u32::try_from(2 * MAX_PENDING_PER_CONNECTION).unwrap_or(u32::MAX);
+        router.set_send_high_water_mark(room).map_err(bind_error)?;
         router.bind(endpoint).map_err(bind_error)?;
         let fd = router.fd().map_err(bind_error)?;
         let endpoint = router
