@@ -14,8 +14,9 @@ use bytes::Bytes;
 use sinew::{Context, Message, Socket, SocketType};
 use sinew_broker::doors::native::{
     Acknowledged, Acks, CreateTopic, ErrorCode, ErrorResponse, Fetch, FetchData, FetchMode,
-    PartitionChoice, Position, Produce, ProducePayload, ProduceRecord, Request, RequestBody,
-    Response, ResponseBody, TopicConfig, TopicName, Visibility, decode_response, encode_request,
+    InitProducerId, ListOffsets, OffsetResult, PartitionChoice, Position, Produce, ProducePayload,
+    ProduceRecord, ProducerIdentity, Request, RequestBody, Response, ResponseBody, TopicConfig,
+    TopicName, Visibility, decode_response, encode_request, partition_for_key,
 };
 use util::{TIMEOUT, TempDir, sinew_broker, sinew_broker_in};
 
@@ -411,4 +412,130 @@ fn a_connection_over_its_pending_bound_gets_too_many_pending_and_others_are_serv
     }
     // Answered, they no longer count.
     assert_eq!(values(greedy.call(long_poll("busy", 0, 0))).len(), 1);
+}
+
+fn record(key: &str, value: &str, timestamp: i64) -> ProduceRecord {
+    ProduceRecord {
+        timestamp,
+        key: Some(Bytes::copy_from_slice(key.as_bytes())),
+        value: Some(Bytes::copy_from_slice(value.as_bytes())),
+        headers: Vec::new(),
+    }
+}
+
+fn records(name: &str, partition: PartitionChoice, records: Vec<ProduceRecord>) -> RequestBody {
+    RequestBody::Produce(Produce {
+        topic: topic(name),
+        partition,
+        acks: Acks::Durable,
+        payload: ProducePayload::Records {
+            producer: None,
+            records,
+        },
+    })
+}
+
+#[test]
+fn offsets_are_found_by_position_and_timestamp_and_fetches_start_there() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("timed", 1)), ResponseBody::CreateTopic);
+    let stamped = vec![
+        record("k", "first", 1_000),
+        record("k", "second", 2_000),
+        record("k", "third", 3_000),
+    ];
+    client.call(records("timed", PartitionChoice::Index(0), stamped));
+    let list = |query| {
+        RequestBody::ListOffsets(ListOffsets {
+            topic: topic("timed"),
+            partition: 0,
+            query,
+        })
+    };
+    let offset = |body| match body {
+        ResponseBody::ListOffsets(OffsetResult { offset, .. }) => offset,
+        other => panic!("expected an offset, got {other:?}"),
+    };
+    assert_eq!(offset(client.call(list(Position::Earliest))), Some(0));
+    assert_eq!(offset(client.call(list(Position::Latest))), Some(3));
+    assert_eq!(
+        offset(client.call(list(Position::Timestamp(1_500)))),
+        Some(1)
+    );
+    assert_eq!(offset(client.call(list(Position::Timestamp(9_999)))), None);
+
+    let from_time = values(client.call(fetch(
+        "timed",
+        Position::Timestamp(2_500),
+        FetchMode::Records,
+    )));
+    assert_eq!(from_time, [(2, "third".to_owned())]);
+    let after_all = values(client.call(fetch(
+        "timed",
+        Position::Timestamp(9_999),
+        FetchMode::Records,
+    )));
+    assert!(after_all.is_empty());
+}
+
+#[test]
+fn a_keyed_produce_goes_to_kafkas_partition_for_the_key() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("keyed", 3)), ResponseBody::CreateTopic);
+    for key in ["user-42", "user-7", "order-1"] {
+        let by_key = PartitionChoice::ByKey(Bytes::copy_from_slice(key.as_bytes()));
+        let ResponseBody::Produce(produced) =
+            client.call(records("keyed", by_key, vec![record(key, "v", -1)]))
+        else {
+            panic!("expected a produce result");
+        };
+        assert_eq!(
+            Some(produced.partition),
+            partition_for_key(key.as_bytes(), 3),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn an_idempotent_retry_gets_its_original_offsets_and_is_not_written_twice() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("once", 1)), ResponseBody::CreateTopic);
+    let ResponseBody::InitProducerId(grant) =
+        client.call(RequestBody::InitProducerId(InitProducerId {
+            existing: None,
+        }))
+    else {
+        panic!("expected a producer id");
+    };
+    let send = |sequence: i32, value: &str| {
+        RequestBody::Produce(Produce {
+            topic: topic("once"),
+            partition: PartitionChoice::Index(0),
+            acks: Acks::Durable,
+            payload: ProducePayload::Records {
+                producer: Some(ProducerIdentity {
+                    id: grant.id,
+                    epoch: grant.epoch,
+                    base_sequence: sequence,
+                }),
+                records: vec![record("k", value, -1)],
+            },
+        })
+    };
+    let ResponseBody::Produce(first) = client.call(send(0, "a")) else {
+        panic!("expected a produce result");
+    };
+    let ResponseBody::Produce(retry) = client.call(send(0, "a")) else {
+        panic!("expected a produce result");
+    };
+    assert!(!first.duplicate && retry.duplicate);
+    assert_eq!(retry.base_offset, first.base_offset);
+    let skipped = error_of(client.call(send(5, "b")));
+    assert_eq!(skipped.code, ErrorCode::OutOfOrderSequence);
+    let read = values(client.call(fetch("once", Position::Earliest, FetchMode::Records)));
+    assert_eq!(read, [(0, "a".to_owned())]);
 }
