@@ -18,6 +18,7 @@
 
 mod convert;
 mod parked;
+mod stage;
 
 use crate::doors::native as wire;
 use crate::store::{Completion, Reply, Request, RequestId, Store, StoreError, StoreSettings};
@@ -26,9 +27,10 @@ use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use rustc_hash::FxHashMap;
 use sinew::{Context, Message, Socket, SocketFd, SocketType};
+use stage::{Pending, Stage, stage_command, to_store};
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The most requests one connection may have waiting for the store.
 pub const MAX_PENDING_PER_CONNECTION: usize = 1024;
@@ -51,44 +53,6 @@ pub enum NativeError {
     /// The partition store could not be opened.
     #[error("cannot open the partition store: {0}")]
     Store(#[from] StoreError),
-}
-
-/// A client request waiting for the store.
-#[derive(Debug)]
-struct Pending {
-    routing: Bytes,
-    correlation_id: u64,
-    stage: Stage,
-}
-
-/// What a pending request waits for, and what its completion becomes.
-#[derive(Debug)]
-enum Stage {
-    /// A PRODUCE; `silent` for acks 0 (no response at all).
-    Produce { silent: bool },
-    /// A FETCH whose start offset is being looked up.
-    FetchLookup {
-        fetch: wire::Fetch,
-        deadline: Option<Instant>,
-    },
-    /// A FETCH reading from `offset`; until `deadline` it may wait for
-    /// `min_bytes`.
-    Fetch {
-        fetch: wire::Fetch,
-        offset: u64,
-        deadline: Option<Instant>,
-    },
-    /// LIST_OFFSETS for a partition.
-    ListOffsets { partition: u32 },
-    /// LIST_TOPICS, waiting for the names.
-    ListTopics,
-    /// LIST_TOPICS, waiting for `remaining` descriptions.
-    ListGather {
-        remaining: usize,
-        summaries: Vec<wire::TopicSummary>,
-    },
-    /// A command answered from its reply alone.
-    Simple(wire::Command),
 }
 
 /// The ROUTER, the store, and the requests in between.
@@ -543,119 +507,4 @@ impl std::fmt::Debug for NativeDoor {
             .field("pending", &self.pending.len())
             .finish_non_exhaustive()
     }
-}
-
-/// The command a stage answers.
-fn stage_command(stage: &Stage) -> u16 {
-    match stage {
-        Stage::Produce { .. } => wire::Command::Produce.code(),
-        Stage::FetchLookup { .. } | Stage::Fetch { .. } => wire::Command::Fetch.code(),
-        Stage::ListOffsets { .. } => wire::Command::ListOffsets.code(),
-        Stage::ListTopics | Stage::ListGather { .. } => wire::Command::ListTopics.code(),
-        Stage::Simple(command) => command.code(),
-    }
-}
-
-/// A decoded request as the store's first request and what waits for it.
-fn to_store(body: wire::RequestBody, now: Instant) -> Result<(Request, Stage), wire::ResponseBody> {
-    Ok(match body {
-        wire::RequestBody::Produce(produce) => {
-            let silent = produce.acks == wire::Acks::None;
-            (
-                convert::produce(produce, now_ms())?,
-                Stage::Produce { silent },
-            )
-        }
-        wire::RequestBody::Fetch(fetch) => {
-            let deadline = (fetch.max_wait_ms > 0 && fetch.min_bytes > 0)
-                .then(|| now + Duration::from_millis(u64::from(fetch.max_wait_ms)));
-            match convert::position(fetch.start) {
-                None => {
-                    let offset = fetch.start.value();
-                    let request = Request::Fetch(crate::store::Fetch {
-                        topic: fetch.topic.as_str().to_owned(),
-                        partition: fetch.partition,
-                        offset,
-                        max_bytes: u64::from(fetch.max_bytes.max(1)),
-                    });
-                    (
-                        request,
-                        Stage::Fetch {
-                            fetch,
-                            offset,
-                            deadline,
-                        },
-                    )
-                }
-                Some(position) => (
-                    Request::ListOffsets {
-                        topic: fetch.topic.as_str().to_owned(),
-                        partition: fetch.partition,
-                        position,
-                    },
-                    Stage::FetchLookup { fetch, deadline },
-                ),
-            }
-        }
-        wire::RequestBody::ListOffsets(list) => {
-            let Some(position) = convert::position(list.query) else {
-                return Err(convert::error(
-                    wire::Command::ListOffsets.code(),
-                    wire::ErrorCode::InvalidArgument,
-                    [0, 0],
-                    "LIST_OFFSETS takes earliest, latest or a timestamp".to_owned(),
-                ));
-            };
-            (
-                Request::ListOffsets {
-                    topic: list.topic.as_str().to_owned(),
-                    partition: list.partition,
-                    position,
-                },
-                Stage::ListOffsets {
-                    partition: list.partition,
-                },
-            )
-        }
-        wire::RequestBody::InitProducerId(init) => {
-            if init.existing.is_some() {
-                return Err(convert::error(
-                    wire::Command::InitProducerId.code(),
-                    wire::ErrorCode::InvalidArgument,
-                    [0, 0],
-                    "a new epoch for an existing producer id is not supported yet".to_owned(),
-                ));
-            }
-            (
-                Request::InitProducerId,
-                Stage::Simple(wire::Command::InitProducerId),
-            )
-        }
-        wire::RequestBody::CreateTopic(create) => (
-            Request::CreateTopic(convert::topic_config(&create.topic, &create.config)),
-            Stage::Simple(wire::Command::CreateTopic),
-        ),
-        wire::RequestBody::DeleteTopic(topic) => (
-            Request::DeleteTopic {
-                topic: topic.as_str().to_owned(),
-            },
-            Stage::Simple(wire::Command::DeleteTopic),
-        ),
-        wire::RequestBody::ListTopics => (Request::ListTopics, Stage::ListTopics),
-        wire::RequestBody::DescribeTopic(topic) => (
-            Request::DescribeTopic {
-                topic: topic.as_str().to_owned(),
-            },
-            Stage::Simple(wire::Command::DescribeTopic),
-        ),
-    })
-}
-
-/// Milliseconds since the Unix epoch, for records sent without a timestamp.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
