@@ -32,10 +32,17 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Instant;
 
-/// The most requests one connection may have waiting for the store.
-pub const MAX_PENDING_PER_CONNECTION: usize = 1024;
+/// The most requests one connection may have waiting for the store
+/// (`protocol.md`, "Limits").
+pub const MAX_PENDING_PER_CONNECTION: usize = 64;
 /// The most requests all connections together may have waiting for the store.
 pub const MAX_PENDING: usize = 16 * 1024;
+/// The most request bytes all connections together may have waiting for the
+/// store (what a PRODUCE holds until its records are written).
+pub const MAX_PENDING_BYTES: usize = 256 << 20;
+/// What one message may hold beyond the largest request before the ROUTER drops
+/// the connection rather than hold it (`protocol.md`, "Limits").
+const MESSAGE_SLACK: usize = 1 << 20;
 /// The most requests taken from the ROUTER before the loop turns again.
 const RECEIVE_BUDGET: usize = 1024;
 
@@ -65,6 +72,8 @@ pub struct NativeDoor {
     /// LIST_TOPICS' descriptions: the request id of each to its parent's.
     children: FxHashMap<RequestId, RequestId>,
     per_connection: FxHashMap<Bytes, usize>,
+    /// Request bytes held by pending requests, all connections together.
+    pending_bytes: usize,
     parked: parked::Parked<Pending>,
     notices: Vec<crate::store::PartitionNotice>,
     next_id: RequestId,
@@ -90,6 +99,10 @@ impl NativeDoor {
         // and as many again: a client that reads its replies loses none of them.
         let room = u32::try_from(2 * MAX_PENDING_PER_CONNECTION).unwrap_or(u32::MAX);
         router.set_send_high_water_mark(room).map_err(bind_error)?;
+        let largest = wire::Limits::default().max_request_bytes + MESSAGE_SLACK;
+        router
+            .set_max_message_size(Some(largest as u64))
+            .map_err(bind_error)?;
         router.bind(endpoint).map_err(bind_error)?;
         let fd = router.fd().map_err(bind_error)?;
         let endpoint = router
@@ -104,6 +117,7 @@ impl NativeDoor {
             pending: FxHashMap::default(),
             children: FxHashMap::default(),
             per_connection: FxHashMap::default(),
+            pending_bytes: 0,
             parked: parked::Parked::default(),
             notices: Vec::new(),
             next_id: 1,
@@ -189,30 +203,21 @@ impl NativeDoor {
     }
 
     /// Reads again for a fetch that was parked; `last` answers whatever it finds.
-    fn refetch(&mut self, pending: Pending, last: bool) {
-        let Pending {
-            routing,
-            correlation_id,
-            stage,
-        } = pending;
+    fn refetch(&mut self, mut pending: Pending, last: bool) {
         let Stage::Fetch {
             fetch,
             offset,
             deadline,
-        } = stage
+        } = pending.stage.take()
         else {
             return;
-        };
-        let pending = Pending {
-            routing,
-            correlation_id,
-            stage: Stage::ListTopics,
         };
         let deadline = if last { None } else { deadline };
         self.fetch_from(pending, fetch, offset, deadline);
     }
 
     fn on_message(&mut self, message: Message, now: Instant) {
+        let size = message.size_bytes();
         let frames = message.frames();
         let Some((routing, frames)) = frames.split_first() else {
             return;
@@ -233,6 +238,8 @@ impl NativeDoor {
             Some(MAX_PENDING_PER_CONNECTION)
         } else if self.pending.len() + self.parked.len() >= MAX_PENDING {
             Some(MAX_PENDING)
+        } else if self.pending_bytes.saturating_add(size) > MAX_PENDING_BYTES {
+            Some(MAX_PENDING_BYTES)
         } else {
             None
         };
@@ -254,9 +261,11 @@ impl NativeDoor {
             }
         };
         *self.per_connection.entry(routing.clone()).or_insert(0) += 1;
+        self.pending_bytes += size;
         let pending = Pending {
             routing,
             correlation_id,
+            bytes: size,
             stage,
         };
         self.submit(pending, store_request);
@@ -294,17 +303,8 @@ impl NativeDoor {
                 return;
             }
         };
-        let Pending {
-            routing,
-            correlation_id,
-            stage,
-        } = pending;
-        let mut pending = Pending {
-            routing,
-            correlation_id,
-            stage: Stage::Simple(wire::Command::ListTopics),
-        };
-        let body = match (stage, reply) {
+        let mut pending = pending;
+        let body = match (pending.stage.take(), reply) {
             (Stage::Produce { silent }, Reply::Produced(produced)) => {
                 (!silent).then(|| convert::produced(&produced))
             }
@@ -470,6 +470,7 @@ impl NativeDoor {
     /// Ends a client's request: answers it (unless `body` is `None`) and releases
     /// its place in the bounds.
     fn finish(&mut self, pending: Pending, body: Option<wire::ResponseBody>) {
+        self.pending_bytes = self.pending_bytes.saturating_sub(pending.bytes);
         if let Some(count) = self.per_connection.get_mut(&pending.routing) {
             *count = count.saturating_sub(1);
             if *count == 0 {

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 pub struct Pending {
     pub routing: Bytes,
     pub correlation_id: u64,
+    /// The request's size, counted against the broker-wide bound until answered.
+    pub bytes: usize,
     pub stage: Stage,
 }
 
@@ -48,6 +50,13 @@ pub enum Stage {
     },
     /// A command answered from its reply alone.
     Simple(wire::Command),
+}
+
+impl Stage {
+    /// The stage, leaving a placeholder (`ListTopics`) until the next is set.
+    pub fn take(&mut self) -> Stage {
+        std::mem::replace(self, Stage::ListTopics)
+    }
 }
 
 /// The command a stage answers.
