@@ -540,3 +540,21 @@ fn an_idempotent_retry_gets_its_original_offsets_and_is_not_written_twice() {
     let read = values(client.call(fetch("once", Position::Earliest, FetchMode::Records)));
     assert_eq!(read, [(0, "a".to_owned())]);
 }
+
+#[test]
+fn an_empty_message_is_malformed_and_answers_the_connections_waiting_fetches() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("idle", 1)), ResponseBody::CreateTopic);
+    let waiting = client.send(long_poll("idle", 0, 20_000));
+    let asked = std::time::Instant::now();
+    client.send_frames(vec![Bytes::new()]);
+    let mut answers = vec![client.receive(), client.receive()];
+    answers.sort_by_key(|response| response.correlation_id);
+    assert_eq!(answers[0].correlation_id, 0, "the empty message's error");
+    let malformed = error_of(answers.remove(0).body);
+    assert_eq!(malformed.code, ErrorCode::Malformed);
+    assert_eq!(answers[0].correlation_id, waiting);
+    assert!(values(answers.remove(0).body).is_empty());
+    assert!(asked.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -25,7 +25,7 @@ use crate::store::{Completion, Reply, Request, RequestId, Store, StoreError, Sto
 use bytes::Bytes;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sinew::{Context, Message, Socket, SocketFd, SocketType};
 use stage::{Pending, Stage, stage_command, to_store};
 use std::os::fd::AsRawFd;
@@ -74,6 +74,9 @@ pub struct NativeDoor {
     per_connection: FxHashMap<Bytes, usize>,
     /// Request bytes held by pending requests, all connections together.
     pending_bytes: usize,
+    /// Connections that went away (or sent an empty message) with requests still
+    /// pending: their fetches are answered, never parked, until none is left.
+    gone: FxHashSet<Bytes>,
     parked: parked::Parked<Pending>,
     notices: Vec<crate::store::PartitionNotice>,
     next_id: RequestId,
@@ -104,6 +107,13 @@ impl NativeDoor {
             .set_max_message_size(Some(largest as u64))
             .map_err(bind_error)?;
         router.bind(endpoint).map_err(bind_error)?;
+        // A peer's disconnection arrives as [routing id, ""].
+        router
+            .set_router_notify(sinew::RouterNotify {
+                connect: false,
+                disconnect: true,
+            })
+            .map_err(bind_error)?;
         let fd = router.fd().map_err(bind_error)?;
         let endpoint = router
             .last_endpoint()
@@ -118,6 +128,7 @@ impl NativeDoor {
             children: FxHashMap::default(),
             per_connection: FxHashMap::default(),
             pending_bytes: 0,
+            gone: FxHashSet::default(),
             parked: parked::Parked::default(),
             notices: Vec::new(),
             next_id: 1,
@@ -223,6 +234,20 @@ impl NativeDoor {
             return;
         };
         let routing = routing.clone();
+        if let [only] = frames
+            && only.is_empty()
+        {
+            // ZMQ_ROUTER_NOTIFY's disconnect (or a client's empty message, which
+            // is also answered below as MALFORMED): its parked fetches are
+            // answered now rather than held until their wait ends.
+            if self.per_connection.contains_key(&routing) {
+                self.gone.insert(routing.clone());
+            }
+            let gone = self.parked.take_where(|pending| pending.routing == routing);
+            for waiter in gone {
+                self.refetch(waiter.item, true);
+            }
+        }
         let request = match wire::decode_request(frames) {
             Ok(request) => request,
             Err(error) => {
@@ -329,7 +354,8 @@ impl NativeDoor {
                 },
                 Reply::Fetched(fetched),
             ) => {
-                let short = (fetched.batches.bytes().len() as u64) < u64::from(fetch.min_bytes);
+                let short = (fetched.batches.bytes().len() as u64) < u64::from(fetch.min_bytes)
+                    && !self.gone.contains(&pending.routing);
                 if let Some(deadline) = deadline.filter(|deadline| short && now < *deadline) {
                     let key = (fetch.topic.as_str().to_owned(), fetch.partition);
                     let moved = self
@@ -475,6 +501,7 @@ impl NativeDoor {
             *count = count.saturating_sub(1);
             if *count == 0 {
                 self.per_connection.remove(&pending.routing);
+                self.gone.remove(&pending.routing);
             }
         }
         if let Some(body) = body {

@@ -101,6 +101,27 @@ impl<T> Parked<T> {
         expired
     }
 
+    /// The waiters whose item `matches` (a connection's, when it is gone).
+    pub fn take_where(&mut self, mut matches: impl FnMut(&T) -> bool) -> Vec<Waiter<T>> {
+        let mut taken = Vec::new();
+        self.waiting.retain(|_, waiters| {
+            let mut index = 0;
+            while index < waiters.len() {
+                if waiters
+                    .get(index)
+                    .is_some_and(|waiter| matches(&waiter.item))
+                {
+                    taken.push(waiters.swap_remove(index));
+                } else {
+                    index += 1;
+                }
+            }
+            !waiters.is_empty()
+        });
+        self.count -= taken.len();
+        taken
+    }
+
     /// When the next waiter's wait ends.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.earliest
