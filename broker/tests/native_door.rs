@@ -558,3 +558,37 @@ fn an_empty_message_is_malformed_and_answers_the_connections_waiting_fetches() {
     assert!(values(answers.remove(0).body).is_empty());
     assert!(asked.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[test]
+fn on_sigterm_waiting_fetches_are_answered_and_the_broker_exits_0() {
+    let mut server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("ending", 1)), ResponseBody::CreateTopic);
+    client.call(produce("ending", Acks::Durable, &["kept"]));
+    let waiting = client.send(long_poll("ending", 1, 20_000));
+    // The fetch is known to the broker once a later request is answered.
+    assert!(matches!(
+        client.call(RequestBody::ListTopics),
+        ResponseBody::ListTopics(_)
+    ));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let response = client.receive();
+    assert_eq!(response.correlation_id, waiting);
+    assert!(values(response.body).is_empty());
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit after SIGTERM"
+        );
+        std::thread::park_timeout(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(status.code(), Some(0));
+}

@@ -182,7 +182,7 @@ impl Server {
                 deadline = deadline.min(parked);
             }
             if let Some(stop) = self.stopping {
-                if self.connections.is_empty() || now >= stop {
+                if (self.connections.is_empty() && self.native.is_idle()) || now >= stop {
                     return Ok(());
                 }
                 deadline = deadline.min(stop);
@@ -322,6 +322,7 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut listener);
         }
         self.stopping = Some(now + SHUTDOWN_FLUSH);
+        self.native.shut_down();
         self.core.shut_down();
     }
 

@@ -43,6 +43,8 @@ pub const MAX_PENDING_BYTES: usize = 256 << 20;
 /// What one message may hold beyond the largest request before the ROUTER drops
 /// the connection rather than hold it (`protocol.md`, "Limits").
 const MESSAGE_SLACK: usize = 1 << 20;
+/// How long replies queued when the broker stops have to reach their clients.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 /// The most requests taken from the ROUTER before the loop turns again.
 const RECEIVE_BUDGET: usize = 1024;
 
@@ -77,6 +79,8 @@ pub struct NativeDoor {
     /// Connections that went away (or sent an empty message) with requests still
     /// pending: their fetches are answered, never parked, until none is left.
     gone: FxHashSet<Bytes>,
+    /// The broker is stopping: no fetch is parked any more.
+    stopping: bool,
     parked: parked::Parked<Pending>,
     notices: Vec<crate::store::PartitionNotice>,
     next_id: RequestId,
@@ -107,6 +111,8 @@ impl NativeDoor {
             .set_max_message_size(Some(largest as u64))
             .map_err(bind_error)?;
         router.bind(endpoint).map_err(bind_error)?;
+        // What is queued when the broker stops has this long to reach its peers.
+        router.set_linger(Some(LINGER)).map_err(bind_error)?;
         // A peer's disconnection arrives as [routing id, ""].
         router
             .set_router_notify(sinew::RouterNotify {
@@ -129,6 +135,7 @@ impl NativeDoor {
             per_connection: FxHashMap::default(),
             pending_bytes: 0,
             gone: FxHashSet::default(),
+            stopping: false,
             parked: parked::Parked::default(),
             notices: Vec::new(),
             next_id: 1,
@@ -206,6 +213,20 @@ impl NativeDoor {
         for waiter in self.parked.expire(now) {
             self.refetch(waiter.item, true);
         }
+    }
+
+    /// Answers every parked fetch now (one more read each): the broker is
+    /// stopping. Requests still arriving are served until the loop ends.
+    pub fn shut_down(&mut self) {
+        self.stopping = true;
+        for waiter in self.parked.take_where(|_| true) {
+            self.refetch(waiter.item, true);
+        }
+    }
+
+    /// Whether no request waits for the store or for data.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.parked.is_empty()
     }
 
     /// When the next parked fetch's wait ends.
@@ -355,6 +376,7 @@ impl NativeDoor {
                 Reply::Fetched(fetched),
             ) => {
                 let short = (fetched.batches.bytes().len() as u64) < u64::from(fetch.min_bytes)
+                    && !self.stopping
                     && !self.gone.contains(&pending.routing);
                 if let Some(deadline) = deadline.filter(|deadline| short && now < *deadline) {
                     let key = (fetch.topic.as_str().to_owned(), fetch.partition);

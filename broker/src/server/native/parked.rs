@@ -127,6 +127,11 @@ impl<T> Parked<T> {
         self.earliest
     }
 
+    /// Whether no fetch is parked.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     /// How many fetches are parked.
     pub fn len(&self) -> usize {
         self.count
