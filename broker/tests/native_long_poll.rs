@@ -1,0 +1,139 @@
+//! The native door's waits end to end: long polls parked until data arrives or
+//! their wait ends (no thread per waiter), the per-connection bound on pending
+//! requests, a connection's waiting fetches answered when it sends an empty
+//! message (as a disconnection does), and waiting fetches answered on SIGTERM.
+//!
+//! Every reply is awaited with a deadline; the only timed receive checks that
+//! nothing arrives too early.
+
+mod native_client;
+mod util;
+
+use bytes::Bytes;
+use native_client::*;
+use sinew_broker::doors::native::*;
+use util::{TIMEOUT, sinew_broker};
+
+#[test]
+fn a_long_poll_waits_for_data_and_wakes_when_it_arrives() {
+    let server = sinew_broker(&[]);
+    let mut consumer = Client::connect(&server);
+    let mut producer = Client::connect(&server);
+    assert_eq!(producer.call(create("waits", 1)), ResponseBody::CreateTopic);
+
+    let asked = std::time::Instant::now();
+    let id = consumer.send(long_poll("waits", 0, 20_000));
+    // Nothing to read yet: no answer while it waits.
+    let early = consumer
+        .dealer
+        .recv_with_timeout(Some(std::time::Duration::from_millis(300)));
+    assert!(early.is_err(), "answered before any data: {early:?}");
+
+    producer.call(produce("waits", Acks::Durable, &["late"]));
+    let response = consumer.receive();
+    assert_eq!(response.correlation_id, id);
+    assert_eq!(values(response.body), [(0, "late".to_owned())]);
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(10),
+        "woken by the data, not by the end of its wait"
+    );
+}
+
+#[test]
+fn a_long_poll_answers_with_nothing_when_its_wait_ends() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("quiet", 1)), ResponseBody::CreateTopic);
+    let asked = std::time::Instant::now();
+    let answer = values(client.call(long_poll("quiet", 0, 300)));
+    assert!(answer.is_empty());
+    assert!(
+        asked.elapsed() >= std::time::Duration::from_millis(300),
+        "answered after {:?}, before its wait ended",
+        asked.elapsed()
+    );
+}
+
+#[test]
+fn a_connection_over_its_pending_bound_gets_too_many_pending_and_others_are_served() {
+    // The door's bound on one connection's pending requests (protocol.md,
+    // "Limits"; parked fetches count).
+    const BOUND: usize = 64;
+    let server = sinew_broker(&[]);
+    let mut greedy = Client::connect(&server);
+    let mut other = Client::connect(&server);
+    assert_eq!(other.call(create("busy", 1)), ResponseBody::CreateTopic);
+
+    for _ in 0..BOUND + 5 {
+        greedy.send(long_poll("busy", 0, 20_000));
+    }
+    // The five over the bound are refused at once; the rest wait for data.
+    for _ in 0..5 {
+        let refused = error_of(greedy.receive().body);
+        assert_eq!(refused.code, ErrorCode::TooManyPending);
+        assert_eq!(refused.details[0], BOUND as u64);
+    }
+    // Another connection is not held up by the first one's waiting requests.
+    assert!(matches!(
+        other.call(RequestBody::ListTopics),
+        ResponseBody::ListTopics(_)
+    ));
+    other.call(produce("busy", Acks::Durable, &["now"]));
+    for _ in 0..BOUND {
+        assert_eq!(values(greedy.receive().body), [(0, "now".to_owned())]);
+    }
+    // Answered, they no longer count.
+    assert_eq!(values(greedy.call(long_poll("busy", 0, 0))).len(), 1);
+}
+
+#[test]
+fn an_empty_message_is_malformed_and_answers_the_connections_waiting_fetches() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("idle", 1)), ResponseBody::CreateTopic);
+    let waiting = client.send(long_poll("idle", 0, 20_000));
+    let asked = std::time::Instant::now();
+    client.send_frames(vec![Bytes::new()]);
+    let mut answers = vec![client.receive(), client.receive()];
+    answers.sort_by_key(|response| response.correlation_id);
+    assert_eq!(answers[0].correlation_id, 0, "the empty message's error");
+    let malformed = error_of(answers.remove(0).body);
+    assert_eq!(malformed.code, ErrorCode::Malformed);
+    assert_eq!(answers[0].correlation_id, waiting);
+    assert!(values(answers.remove(0).body).is_empty());
+    assert!(asked.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn on_sigterm_waiting_fetches_are_answered_and_the_broker_exits_0() {
+    let mut server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("ending", 1)), ResponseBody::CreateTopic);
+    client.call(produce("ending", Acks::Durable, &["kept"]));
+    let waiting = client.send(long_poll("ending", 1, 20_000));
+    // The fetch is known to the broker once a later request is answered.
+    assert!(matches!(
+        client.call(RequestBody::ListTopics),
+        ResponseBody::ListTopics(_)
+    ));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let response = client.receive();
+    assert_eq!(response.correlation_id, waiting);
+    assert!(values(response.body).is_empty());
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit after SIGTERM"
+        );
+        std::thread::park_timeout(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(status.code(), Some(0));
+}
