@@ -1,13 +1,16 @@
-//! The Sinew broker: a subject router that NATS clients use unchanged (today),
-//! and later durable topics over `sinew-log` and the Kafka and native doors.
+//! The Sinew broker: a subject router that NATS clients use unchanged, and
+//! durable topics over `sinew-log` behind the native door (a ZeroMQ ROUTER
+//! speaking `docs/protocol.md`); later the Kafka door.
 //!
 //! The logic is sans-IO: `core` takes connection events, client bytes and the
 //! time, and gives bytes to write and connections to close; `doors::nats` turns
 //! the NATS client protocol into operations and back; `subjects` matches subjects
 //! against subscriptions; `client` is a small blocking NATS client; `store` keeps
 //! topics and partitions on sinew-log behind a storage thread; `kafka` holds the
-//! rules both share (the murmur2 partitioner, topic names). Only `server` and
-//! the store's own threads touch sockets, threads and the disk.
+//! rules both share (the murmur2 partitioner, topic names); `doors::native` is the
+//! native protocol's sans-IO codec. Only `server` (its mio loop serves the NATS
+//! door, monitoring and the native door's ROUTER) and the store's own threads
+//! touch sockets, threads and the disk.
 //! Nothing here may depend on `sinew`'s internals, only its public API.
 
 pub mod client;

@@ -1,5 +1,6 @@
 //! The native door's waits end to end: long polls parked until data arrives or
-//! their wait ends (no thread per waiter), the per-connection bound on pending
+//! their wait ends (no thread per waiter), woken by a write on a topic that shows
+//! written records, the per-connection bound on pending
 //! requests, a connection's waiting fetches answered when it sends an empty
 //! message (as a disconnection does), and waiting fetches answered on SIGTERM.
 //!
@@ -136,4 +137,34 @@ fn on_sigterm_waiting_fetches_are_answered_and_the_broker_exits_0() {
         std::thread::park_timeout(std::time::Duration::from_millis(5));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn on_a_topic_that_shows_written_records_a_long_poll_wakes_before_the_flush() {
+    let server = sinew_broker(&[]);
+    let mut consumer = Client::connect(&server);
+    let mut producer = Client::connect(&server);
+    let mut written = create("flushed", 1);
+    if let RequestBody::CreateTopic(create) = &mut written {
+        create.config.visibility = Visibility::Written;
+        create.config.flush_interval_ms = 60_000;
+    }
+    assert_eq!(producer.call(written), ResponseBody::CreateTopic);
+    let asked = std::time::Instant::now();
+    let id = consumer.send(long_poll("flushed", 0, 30_000));
+    let ResponseBody::Produce(produced) = producer.call(produce("flushed", Acks::Written, &["w"]))
+    else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(produced.acknowledged, Acknowledged::Written);
+    let response = consumer.receive();
+    assert_eq!(response.correlation_id, id);
+    let ResponseBody::Fetch(result) = response.body else {
+        panic!("expected a fetch result");
+    };
+    assert_eq!(result.next_offset, 1);
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(10),
+        "woken by the write, not by a flush a minute later"
+    );
 }
