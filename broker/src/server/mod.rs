@@ -208,7 +208,12 @@ impl Server {
                     NATIVE | STORE_WAKER => native = true,
                     NATS_LISTENER => self.accept_nats(now),
                     HTTP_LISTENER => self.accept_http(),
-                    SIGNALS => self.on_signals(now),
+                    SIGNALS => {
+                        self.on_signals(now);
+                        // What the door answered on stopping was sent: it looks
+                        // at the ROUTER again before the loop waits.
+                        native = true;
+                    }
                     Token(token) => {
                         let key = token.wrapping_sub(FIRST_CONNECTION);
                         let readable = event.is_readable() || event.is_read_closed();
@@ -217,7 +222,9 @@ impl Server {
                     }
                 }
             }
-            self.native.expire(now);
+            // A fetch answered on its deadline may have been sent: the door
+            // looks at the ROUTER again before the loop waits (sinew's rule).
+            native |= self.native.expire(now);
             if native {
                 self.native_more = self.native.serve(now);
             }

@@ -209,10 +209,14 @@ impl NativeDoor {
     }
 
     /// Parked fetches whose wait ended read once more and are answered.
-    pub fn expire(&mut self, now: Instant) {
-        for waiter in self.parked.expire(now) {
+    /// Returns whether any wait ended.
+    pub fn expire(&mut self, now: Instant) -> bool {
+        let expired = self.parked.expire(now);
+        let any = !expired.is_empty();
+        for waiter in expired {
             self.refetch(waiter.item, true);
         }
+        any
     }
 
     /// Answers every parked fetch now (one more read each): the broker is
