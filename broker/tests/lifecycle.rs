@@ -1,7 +1,7 @@
 //! The binary's life: `--help` lists every setting with its default, it starts on
-//! any free port, refuses clearly (one line, exit 1) a port in use, a bad config
-//! or a data directory another broker holds, and on SIGTERM or SIGINT flushes
-//! what is queued to its clients and exits 0.
+//! any free port, refuses clearly (one line, exit 1) a port in use (NATS or the
+//! native door's), a bad config or a data directory another broker holds, and on
+//! SIGTERM or SIGINT flushes what is queued to its clients and exits 0.
 
 mod util;
 
@@ -93,6 +93,25 @@ fn a_port_in_use_is_one_clear_line_and_exit_1() {
     let line = stderr.lines().last().unwrap_or_default();
     assert!(
         line.starts_with("sinew-broker: cannot listen on") && line.contains(&address),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_native_endpoint_in_use_is_one_clear_line_and_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", taken.local_addr().unwrap());
+    let data = TempDir::new("native-port");
+    let (code, stderr) = run_to_end(
+        broker()
+            .args(["--nats", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .args(["--listen", &endpoint, "--data-dir"])
+            .arg(&data.0),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    let line = stderr.lines().last().unwrap_or_default();
+    assert!(
+        line.starts_with("sinew-broker: cannot listen on") && line.contains(&endpoint),
         "{stderr}"
     );
 }
