@@ -163,6 +163,11 @@ fn on_a_topic_that_shows_written_records_a_long_poll_wakes_before_the_flush() {
         panic!("expected a fetch result");
     };
     assert_eq!(result.next_offset, 1);
+    assert_eq!(
+        (result.end_offset, result.durable_offset),
+        (1, 0),
+        "seen when written, fsynced later"
+    );
     assert!(
         asked.elapsed() < std::time::Duration::from_secs(10),
         "woken by the write, not by a flush a minute later"

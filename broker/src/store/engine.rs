@@ -405,6 +405,8 @@ impl Engine {
             batches,
             start_offset: log.start_offset(),
             visible_end,
+            end_offset: log.end_offset(),
+            durable_offset: log.durable_offset(),
         }))
     }
 }

@@ -231,6 +231,10 @@ pub struct Fetched {
     pub start_offset: u64,
     /// The offset after the last record consumers can see (the high watermark).
     pub visible_end: u64,
+    /// The offset the next record written will get.
+    pub end_offset: u64,
+    /// Every offset below this is fsynced.
+    pub durable_offset: u64,
 }
 
 /// A topic's settings and its partitions' offsets.

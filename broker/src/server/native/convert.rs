@@ -175,7 +175,6 @@ pub fn position(position: wire::Position) -> Option<store::OffsetPosition> {
 
 /// The store's read of a partition, as a FETCH answer from `offset`.
 pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wire::ResponseBody {
-    let end = fetched.visible_end;
     let (data, next_offset) = match fetch.mode {
         wire::FetchMode::Batches => {
             let batches: Vec<Bytes> = fetched.batches.shared().map(|(_, bytes)| bytes).collect();
@@ -219,10 +218,8 @@ pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wi
     wire::ResponseBody::Fetch(wire::FetchResult {
         partition: fetch.partition,
         next_offset,
-        end_offset: end,
-        // The store's read does not carry the durable offset; what consumers
-        // may see is at most that (equal on durable-visibility topics).
-        durable_offset: end,
+        end_offset: fetched.end_offset,
+        durable_offset: fetched.durable_offset,
         log_start_offset: fetched.start_offset,
         data,
     })
