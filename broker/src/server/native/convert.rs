@@ -186,10 +186,20 @@ pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wi
                 0 => usize::MAX,
                 count => count as usize,
             };
-            let records: Vec<wire::FetchedRecord> = fetched
-                .batches
-                .records()
-                .unwrap_or_default()
+            let decoded = match fetched.batches.records() {
+                Ok(decoded) => decoded,
+                // A stored batch that does not decode is not skipped silently
+                // (the client would ask for the same offset forever).
+                Err(failure) => {
+                    return error(
+                        wire::Command::Fetch.code(),
+                        wire::ErrorCode::StorageFailed,
+                        [0, 0],
+                        format!("a stored batch does not decode: {failure}"),
+                    );
+                }
+            };
+            let records: Vec<wire::FetchedRecord> = decoded
                 .into_iter()
                 .filter(|record| record.offset >= offset)
                 .take(limit)
