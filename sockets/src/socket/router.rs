@@ -106,6 +106,25 @@ pub(super) fn receive_routed(
     }
 }
 
+/// A routed peer's pipe closed: nothing more can be routed to it, and what it
+/// sent (a disconnect notification too) is still read; ids of pipes the fair
+/// queue has let go are forgotten.
+pub(super) fn routed_pipe_closed(
+    pipe: PipeId,
+    input: &mut FairQueue,
+    routes: &mut HashMap<Bytes, PipeId>,
+    ids: &mut HashMap<PipeId, Bytes>,
+) {
+    if let Some(id) = ids.get(&pipe)
+        && routes.get(id) == Some(&pipe)
+    {
+        let id = id.clone();
+        routes.remove(&id);
+    }
+    input.activate(pipe);
+    ids.retain(|pipe, _| input.contains(*pipe));
+}
+
 /// The ROUTER socket type.
 #[derive(Debug)]
 pub(crate) struct Router {
@@ -192,16 +211,7 @@ impl Routing for Router {
             PipeEvent::Readable => self.input.activate(pipe),
             PipeEvent::Writable => {}
             PipeEvent::Closed => {
-                // Nothing more can be routed to it; what it sent is still read.
-                if let Some(id) = self.ids.get(&pipe)
-                    && self.routes.get(id) == Some(&pipe)
-                {
-                    let id = id.clone();
-                    self.routes.remove(&id);
-                }
-                self.input.activate(pipe);
-                let input = &self.input;
-                self.ids.retain(|pipe, _| input.contains(*pipe));
+                routed_pipe_closed(pipe, &mut self.input, &mut self.routes, &mut self.ids);
             }
         }
     }

@@ -21,7 +21,7 @@
 //! sent it, nor send anything to a connection whose id was not named.
 
 use super::Routing;
-use super::router::{RoutingIdGenerator, receive_routed, write_routed};
+use super::router::{RoutingIdGenerator, receive_routed, routed_pipe_closed, write_routed};
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
 use crate::pipe::{PipeEnd, PipeEvent, PipeId};
@@ -117,17 +117,7 @@ impl Routing for Stream {
             PipeEvent::Readable => self.input.activate(pipe),
             PipeEvent::Writable => {}
             PipeEvent::Closed => {
-                // The connection ended for good: nothing more can be sent to it,
-                // and what it sent (its end notification too) is still read.
-                if let Some(id) = self.ids.get(&pipe)
-                    && self.routes.get(id) == Some(&pipe)
-                {
-                    let id = id.clone();
-                    self.routes.remove(&id);
-                }
-                self.input.activate(pipe);
-                let input = &self.input;
-                self.ids.retain(|pipe, _| input.contains(*pipe));
+                routed_pipe_closed(pipe, &mut self.input, &mut self.routes, &mut self.ids);
             }
         }
     }
