@@ -64,6 +64,13 @@ fn produce_with_each_ack_level_and_read_back_in_both_modes() {
     };
     assert_eq!((durable.base_offset, durable.last_offset), (0, 1));
     assert_eq!(durable.acknowledged, Acknowledged::Durable);
+    // The durable acknowledgement came after an fsync, which monitoring counts.
+    let metrics = util::http_get(server.http.expect("the monitoring port"), "/metrics");
+    let fsyncs = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("sinew_store_fsyncs_total "))
+        .and_then(|value| value.parse::<u64>().ok());
+    assert!(fsyncs.is_some_and(|count| count >= 1), "{metrics}");
 
     let ResponseBody::Produce(written) = client.call(produce("events", Acks::Written, &["c"]))
     else {
@@ -115,6 +122,68 @@ fn produce_with_each_ack_level_and_read_back_in_both_modes() {
     };
     assert_eq!(at_end.next_offset, 5);
     assert_eq!(at_end.data, FetchData::Records(Vec::new()));
+}
+
+#[test]
+fn a_fetch_answer_keeps_to_the_frame_limit_and_the_rest_comes_next() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("many", 1)), ResponseBody::CreateTopic);
+    // 17000 one-record batches, 60 requests in flight at a time (the limit is 64).
+    let total = 17_000u64;
+    let mut sent = 0u64;
+    let mut answered = 0u64;
+    while answered < total {
+        while sent < total && sent - answered < 60 {
+            client.send(produce("many", Acks::Written, &["v"]));
+            sent += 1;
+        }
+        let response = client.receive();
+        assert!(
+            matches!(response.body, ResponseBody::Produce(_)),
+            "{response:?}"
+        );
+        answered += 1;
+    }
+    let whole = |body: RequestBody| match body {
+        RequestBody::Fetch(mut fetch) => {
+            fetch.max_bytes = 64 << 20;
+            RequestBody::Fetch(fetch)
+        }
+        other => other,
+    };
+    // Records: at most (16384 - 2) / 3 in one answer, which the client decodes
+    // with the protocol's limits; the next FETCH goes on from there.
+    let first = values(client.call(whole(fetch(
+        "many",
+        Position::Offset(0),
+        FetchMode::Records,
+    ))));
+    assert_eq!(first.len(), 5460);
+    assert_eq!(first.last().map(|(offset, _)| *offset), Some(5459));
+    let rest = values(client.call(whole(fetch(
+        "many",
+        Position::Offset(5460),
+        FetchMode::Records,
+    ))));
+    assert_eq!(rest.len(), 5460);
+    assert_eq!(rest.first().map(|(offset, _)| *offset), Some(5460));
+    // Batches: at most 16383 frames after the header; the next FETCH has the rest.
+    let mut batches = |start: u64| {
+        let ResponseBody::Fetch(result) = client.call(whole(fetch(
+            "many",
+            Position::Offset(start),
+            FetchMode::Batches,
+        ))) else {
+            panic!("expected a fetch result");
+        };
+        let FetchData::Batches(frames) = result.data else {
+            panic!("expected batches");
+        };
+        (result.next_offset, frames.len() as u64)
+    };
+    assert_eq!(batches(0), (16_383, 16_383));
+    assert_eq!(batches(16_383), (total, total - 16_383));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The monitoring endpoint: one HTTP/1.1 request per connection, answered from a
-//! snapshot of the core and closed.
+//! snapshot of the core (and the partition store's counters) and closed.
 //!
 //! `/healthz` (200 while serving), `/varz`, `/connz` and `/subsz` in nats-server's
 //! JSON shapes (the fields monitoring tools read), and `/metrics` in Prometheus
@@ -8,6 +8,7 @@
 //! change the core.
 
 use crate::core::Core;
+use crate::store::StoreStats;
 use mio::net::TcpStream;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -16,7 +17,7 @@ use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The largest request head accepted.
@@ -45,7 +46,13 @@ impl Request {
 
     /// Reads, answers and writes as far as the socket allows; true once done (the
     /// connection should be closed).
-    pub(super) fn advance(&mut self, core: &Core, http: SocketAddr, now: Instant) -> bool {
+    pub(super) fn advance(
+        &mut self,
+        core: &Core,
+        store: &StoreStats,
+        http: SocketAddr,
+        now: Instant,
+    ) -> bool {
         if self.response.is_none() {
             let mut buffer = [0u8; 4096];
             loop {
@@ -70,7 +77,7 @@ impl Request {
                 match request.parse(&self.input) {
                     Ok(httparse::Status::Complete(_)) => {
                         let path = request.path.unwrap_or("/");
-                        let response = respond(request.method, path, core, http, now);
+                        let response = respond(request.method, path, core, store, http, now);
                         self.response = Some((response, 0));
                     }
                     Ok(httparse::Status::Partial) => return false,
@@ -123,6 +130,7 @@ fn respond(
     method: Option<&str>,
     path: &str,
     core: &Core,
+    store: &StoreStats,
     http: SocketAddr,
     now: Instant,
 ) -> Vec<u8> {
@@ -138,7 +146,7 @@ fn respond(
         "/metrics" => status(
             200,
             "text/plain; version=0.0.4; charset=utf-8",
-            metrics(core, now).as_bytes(),
+            metrics(core, store, now).as_bytes(),
         ),
         _ => status(404, "text/plain", b"not found\n"),
     }
@@ -260,10 +268,10 @@ fn subsz(core: &Core) -> Value {
     })
 }
 
-fn metrics(core: &Core, now: Instant) -> String {
+fn metrics(core: &Core, store: &StoreStats, now: Instant) -> String {
     let mut registry = Registry::with_prefix("sinew");
     let stats = core.stats();
-    let counters: [(&str, &str, u64); 6] = [
+    let counters: [(&str, &str, u64); 9] = [
         ("in_msgs", "Messages received from clients", stats.in_msgs),
         ("out_msgs", "Messages delivered to clients", stats.out_msgs),
         (
@@ -285,6 +293,21 @@ fn metrics(core: &Core, now: Instant) -> String {
             "connections",
             "Clients accepted since the start",
             stats.total_connections,
+        ),
+        (
+            "store_batches",
+            "Batches of requests the partition store handled",
+            store.batches.load(Ordering::Relaxed),
+        ),
+        (
+            "store_requests",
+            "Requests the partition store handled",
+            store.requests.load(Ordering::Relaxed),
+        ),
+        (
+            "store_fsyncs",
+            "Partition fsyncs the store made (one per dirty partition per batch)",
+            store.syncs.load(Ordering::Relaxed),
         ),
     ];
     for (name, help, value) in counters {

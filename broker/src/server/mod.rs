@@ -346,7 +346,12 @@ impl Server {
                 }
             }
             Some(Connection::Http(request)) => {
-                let done = request.advance(&self.core, self.http_address, now);
+                let done = request.advance(
+                    &self.core,
+                    self.native.store_stats(),
+                    self.http_address,
+                    now,
+                );
                 if done {
                     self.remove(key);
                 }

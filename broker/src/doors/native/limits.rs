@@ -3,6 +3,10 @@
 //! They are checked before anything else is read; this module must never hold
 //! state or grow anything itself.
 
+/// The most frames in one message, header included, by default; responses keep to
+/// it too (`protocol.md`, "Limits").
+pub const MAX_FRAMES: usize = 16_384;
+
 /// The bounds on one message (`protocol.md`, "Limits").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -18,7 +22,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_frames: 16_384,
+            max_frames: MAX_FRAMES,
             max_request_bytes: 8 * 1024 * 1024,
             max_header_bytes: 256,
         }

@@ -5,7 +5,7 @@
 //! a clock (the caller passes the time used to stamp records), and never panic on
 //! what a client sent.
 
-use crate::doors::native as wire;
+use crate::doors::native::{self as wire, MAX_FRAMES};
 use crate::store::{self, StoreError};
 use bytes::Bytes;
 use sinew_log::{LogError, Producer};
@@ -173,18 +173,36 @@ pub fn position(position: wire::Position) -> Option<store::OffsetPosition> {
     }
 }
 
+/// The most batches one FETCH answer carries: its header and one frame per batch
+/// keep to the protocol's frame limit.
+const MAX_FETCH_BATCHES: usize = MAX_FRAMES - 1;
+
+/// The most records one records-mode FETCH answer carries: its header, the record
+/// table and three frames per record keep to the protocol's frame limit.
+const MAX_FETCH_RECORDS: usize = (MAX_FRAMES - 2) / 3;
+
 /// The store's read of a partition, as a FETCH answer from `offset`.
 pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wire::ResponseBody {
     let (data, next_offset) = match fetch.mode {
         wire::FetchMode::Batches => {
-            let batches: Vec<Bytes> = fetched.batches.shared().map(|(_, bytes)| bytes).collect();
-            let next = fetched.batches.next_offset().unwrap_or(offset).max(offset);
-            (wire::FetchData::Batches(batches), next)
+            // The header and one frame per batch, within the frame limit: the
+            // client reads the rest with its next FETCH.
+            let mut next = offset;
+            let batches: Vec<Bytes> = fetched
+                .batches
+                .shared()
+                .take(MAX_FETCH_BATCHES)
+                .map(|(header, bytes)| {
+                    next = header.next_offset();
+                    bytes
+                })
+                .collect();
+            (wire::FetchData::Batches(batches), next.max(offset))
         }
         wire::FetchMode::Records => {
             let limit = match fetch.max_records {
-                0 => usize::MAX,
-                count => count as usize,
+                0 => MAX_FETCH_RECORDS,
+                count => (count as usize).min(MAX_FETCH_RECORDS),
             };
             let decoded = match fetched.batches.records() {
                 Ok(decoded) => decoded,

@@ -155,6 +155,11 @@ impl NativeDoor {
         registry.register(&mut SourceFd(&raw), token, Interest::READABLE)
     }
 
+    /// The partition store's counters, for monitoring.
+    pub fn store_stats(&self) -> &crate::store::StoreStats {
+        self.store.stats()
+    }
+
     /// Serves what is ready: the store's completions, then the ROUTER's requests
     /// (within a budget), until the ROUTER has nothing more to read. Returns
     /// whether requests were left for the next turn.
