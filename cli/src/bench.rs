@@ -49,6 +49,8 @@ enum BenchCommand {
     /// A NATS server (sinew-broker, nats-server) under load from this client:
     /// fanout rates, request-reply round trips, or both servers side by side.
     Nats(crate::bench_nats::NatsArgs),
+    /// Durable topics: sinew-broker against the raw disk and NATS JetStream.
+    Topics(crate::bench_topics::TopicsArgs),
 }
 
 /// The transports a benchmark runs over.
@@ -150,6 +152,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         BenchCommand::Thr(args) => throughput(args),
         BenchCommand::Lat(args) => latency(args),
         BenchCommand::Nats(args) => crate::bench_nats::run(args),
+        BenchCommand::Topics(args) => crate::bench_topics::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 
 mod bench;
 mod bench_nats;
+mod bench_topics;
 mod cat;
 mod log;
 mod nats;
