@@ -1,7 +1,10 @@
 //! `sinew bench topics compare`: durable topics on sinew-broker against the raw
 //! disk and NATS JetStream, in one run on one machine.
 //!
-//! For each record size and number of producers, in each round: sinew-broker is
+//! Both systems' producers keep the same bytes of values unacknowledged (sinew's
+//! in PRODUCE requests of many records, JetStream's as single messages, each as
+//! its clients do). For each record size and number of producers, in each round:
+//! sinew-broker is
 //! started fresh, its producers send durably (every acknowledgement means
 //! fsynced) to a one-partition topic, and a consumer then reads the partition from
 //! the start, in stored batches and in decoded records; the raw disk writes the
@@ -65,15 +68,18 @@ pub struct CompareArgs {
     /// so it is kept small).
     #[arg(long, default_value_t = 4000)]
     always_records: u64,
-    /// Bytes of record values per PRODUCE request (Kafka's default batch size).
-    #[arg(long, default_value_t = 16 * 1024)]
+    /// How sinew producers send records: Kafka batches built by the producer, or
+    /// records the broker encodes.
+    #[arg(long, value_enum, default_value = "batch")]
+    format: native::Format,
+    /// Bytes of record values per PRODUCE request.
+    #[arg(long, default_value_t = 64 * 1024)]
     batch_bytes: usize,
-    /// PRODUCE requests each sinew producer keeps in flight.
-    #[arg(long, default_value_t = 8)]
-    window: usize,
-    /// Messages each JetStream publisher keeps unacknowledged.
-    #[arg(long, default_value_t = 1000)]
-    js_window: u64,
+    /// Bytes of record values each producer keeps unacknowledged, the same for
+    /// both: sinew producers keep this many bytes of PRODUCE requests in flight,
+    /// JetStream publishers this many bytes of messages.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    in_flight_bytes: usize,
     /// Where the servers' data and the raw disk's file go (one file system for all).
     #[arg(long, value_name = "DIR")]
     scratch: Option<PathBuf>,
@@ -180,13 +186,15 @@ fn measure_sinew(
     native::create_topic(&server.endpoint)?;
     let records = records_for(args, size, producers);
     let batch = (args.batch_bytes / size.max(1)).max(1);
+    let window = (args.in_flight_bytes / (batch * size).max(1)).max(1);
     let produced = native::produce(
         &server.endpoint,
         producers,
         records,
         size,
         batch,
-        args.window,
+        window,
+        args.format,
     )?;
     let fsyncs = server.counter("store_fsyncs")?;
     let batches = native::consume(&server.endpoint, produced.records, FetchMode::Batches)?;
@@ -224,9 +232,10 @@ fn measure_jetstream(
     samples: &mut Samples,
 ) -> Result<(), String> {
     let records = records_for(args, size, producers);
+    let window = (args.in_flight_bytes / size.max(1)).max(1) as u64;
     let server = Server::nats(&args.nats_server, data.clone(), JetStreamSync::Default)?;
     jetstream::create_stream(&server.endpoint)?;
-    let elapsed = jetstream::publish(&server.endpoint, producers, records, size, args.js_window)?;
+    let elapsed = jetstream::publish(&server.endpoint, producers, records, size, window)?;
     let total = records * producers as u64;
     samples.default.push(per_second(total, elapsed));
     let pulled = jetstream::pull(&server.endpoint, total)?;
@@ -240,13 +249,7 @@ fn measure_jetstream(
         JetStreamSync::Always,
     )?;
     jetstream::create_stream(&server.endpoint)?;
-    let elapsed = jetstream::publish(
-        &server.endpoint,
-        producers,
-        always_records,
-        size,
-        args.js_window,
-    )?;
+    let elapsed = jetstream::publish(&server.endpoint, producers, always_records, size, window)?;
     samples
         .always
         .push(per_second(always_records * producers as u64, elapsed));
@@ -300,12 +303,12 @@ fn verdict(value: f64, goal: f64) -> &'static str {
 
 fn print_tables(args: &CompareArgs, workloads: &[(usize, usize)], samples: &[Samples]) {
     println!(
-        "Rounds: {}; {} MiB of values per durable run; sinew: {} B of values per PRODUCE, {} in flight per producer, one partition; JetStream: {} unacknowledged per publisher, {} records per `sync_interval: always` run. Figures are medians (lowest–highest).",
+        "Rounds: {}; {} MiB of values per durable run, one partition or stream; {} B of values per PRODUCE, format {:?}; {} B of values unacknowledged per producer, for both; {} records per `sync_interval: always` run. Figures are medians (lowest–highest).",
         args.rounds,
         args.megabytes,
         args.batch_bytes,
-        args.window,
-        args.js_window,
+        args.format,
+        args.in_flight_bytes,
         args.always_records
     );
     println!();

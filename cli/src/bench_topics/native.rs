@@ -25,6 +25,15 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The topic every run writes (one partition, durable visibility).
 pub const TOPIC: &str = "bench";
 
+/// How producers send their records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One Kafka RecordBatch v2 per request, built by the producer (format 0).
+    Batch,
+    /// A record table and three frames per record, encoded by the broker (format 1).
+    Records,
+}
+
 /// What a produce run did.
 #[derive(Debug, Clone, Copy)]
 pub struct Produced {
@@ -103,6 +112,7 @@ pub fn produce(
     size: usize,
     batch: usize,
     window: usize,
+    format: Format,
 ) -> Result<Produced, String> {
     let context = Context::new();
     let barrier = Arc::new(Barrier::new(producers));
@@ -116,7 +126,7 @@ pub fn produce(
                 let dealer = dealer?;
                 barrier.wait();
                 let start = Instant::now();
-                producer(&dealer, records, &value, batch, window)?;
+                producer(&dealer, records, &value, batch, window, format)?;
                 Ok::<_, String>((start, Instant::now()))
             })
         })
@@ -144,12 +154,39 @@ fn producer(
     value: &Bytes,
     batch: usize,
     window: usize,
+    format: Format,
 ) -> Result<(), String> {
     let record = ProduceRecord {
         timestamp: -1,
         key: None,
         value: Some(value.clone()),
         headers: Vec::new(),
+    };
+    // A batch of `count` records as a Kafka producer builds it, encoded once per
+    // size and sent again and again (the broker rewrites only its base offset).
+    let mut encoded: Option<(u64, Bytes)> = None;
+    let mut encode = |count: u64| -> Result<Bytes, String> {
+        if let Some((size, bytes)) = &encoded
+            && *size == count
+        {
+            return Ok(bytes.clone());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as i64);
+        let records: Vec<sinew_log::NewRecord> = (0..count)
+            .map(|_| sinew_log::NewRecord {
+                key: None,
+                value: Some(value.to_vec()),
+                timestamp: now,
+                headers: Vec::new(),
+            })
+            .collect();
+        let bytes = Bytes::from(
+            sinew_log::encode_batch(&records).map_err(|error| format!("encode: {error}"))?,
+        );
+        encoded = Some((count, bytes.clone()));
+        Ok(bytes)
     };
     let mut sent = 0u64;
     let mut acknowledged = 0u64;
@@ -162,9 +199,12 @@ fn producer(
                 topic: topic(),
                 partition: PartitionChoice::Index(0),
                 acks: Acks::Durable,
-                payload: ProducePayload::Records {
-                    producer: None,
-                    records: vec![record.clone(); count as usize],
+                payload: match format {
+                    Format::Batch => ProducePayload::Batch(encode(count)?),
+                    Format::Records => ProducePayload::Records {
+                        producer: None,
+                        records: vec![record.clone(); count as usize],
+                    },
                 },
             });
             send(dealer, next_id, body)?;
