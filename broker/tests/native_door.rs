@@ -42,12 +42,34 @@ fn topics_are_created_listed_and_described() {
     };
     assert_eq!(description.config.partitions, 3);
     assert_eq!(description.partitions.len(), 3);
-    assert!(
-        description
-            .partitions
-            .iter()
-            .all(|partition| partition.start_offset == 0 && partition.end_offset == 0)
-    );
+    assert!(description.partitions.iter().all(|partition| {
+        partition.start_offset == 0 && partition.end_offset == 0 && partition.size_bytes == 0
+    }));
+
+    // Sizes: partition 0's is the bytes of the batches stored in it.
+    client.call(produce("orders", Acks::Durable, &["a", "b"]));
+    client.call(produce("orders", Acks::Durable, &["c"]));
+    let ResponseBody::Fetch(stored) =
+        client.call(fetch("orders", Position::Offset(0), FetchMode::Batches))
+    else {
+        panic!("expected a fetch result");
+    };
+    let FetchData::Batches(batches) = stored.data else {
+        panic!("expected batches");
+    };
+    let stored_bytes: u64 = batches.iter().map(|batch| batch.len() as u64).sum();
+    assert_eq!(batches.len(), 2);
+    let ResponseBody::DescribeTopic(description) =
+        client.call(RequestBody::DescribeTopic(topic("orders")))
+    else {
+        panic!("expected a description");
+    };
+    let sizes: Vec<(u64, u64)> = description
+        .partitions
+        .iter()
+        .map(|partition| (partition.end_offset, partition.size_bytes))
+        .collect();
+    assert_eq!(sizes, [(3, stored_bytes), (0, 0), (0, 0)]);
     let unknown = error_of(client.call(RequestBody::DescribeTopic(topic("nope"))));
     assert_eq!(unknown.code, ErrorCode::UnknownTopic);
 }

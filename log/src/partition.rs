@@ -271,6 +271,15 @@ impl Partition {
         self.shared.snapshot().durable_offset
     }
 
+    /// The bytes of complete batches in the log's segments (Kafka's partition size:
+    /// indexes and preallocated space not counted).
+    pub fn size_bytes(&self) -> u64 {
+        let published = self.shared.snapshot();
+        (0..published.segments.len())
+            .map(|index| published.limit(index))
+            .sum()
+    }
+
     /// A reader for other threads: it reads what the partition publishes and never
     /// blocks it.
     pub fn reader(&self) -> Reader {

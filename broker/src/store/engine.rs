@@ -330,6 +330,7 @@ impl Engine {
                         end_offset: log.end_offset(),
                         durable_offset: log.durable_offset(),
                         visible_end: topic.visible_end(log),
+                        size_bytes: log.size_bytes(),
                     })
                     .collect();
                 Ok(Reply::Topic(TopicDescription {

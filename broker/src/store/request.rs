@@ -259,6 +259,8 @@ pub struct PartitionDescription {
     pub durable_offset: u64,
     /// The offset after the last record consumers can see.
     pub visible_end: u64,
+    /// The bytes of complete batches in the partition's segments.
+    pub size_bytes: u64,
 }
 
 /// What changed in one partition since the loop last looked: for waking parked

@@ -311,8 +311,7 @@ pub fn described(description: &store::TopicDescription) -> wire::ResponseBody {
                 start_offset: partition.start_offset,
                 end_offset: partition.end_offset,
                 durable_offset: partition.durable_offset,
-                // The store does not report sizes yet.
-                size_bytes: 0,
+                size_bytes: partition.size_bytes,
             })
             .collect(),
     })
