@@ -389,3 +389,74 @@ fn an_idempotent_retry_gets_its_original_offsets_and_is_not_written_twice() {
     let read = values(client.call(fetch("once", Position::Earliest, FetchMode::Records)));
     assert_eq!(read, [(0, "a".to_owned())]);
 }
+
+#[test]
+fn a_new_epoch_fences_the_old_one_on_every_partition_across_a_restart() {
+    let data = TempDir::new("epochs");
+    let server = sinew_broker_in(&data.0, &[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("fenced", 2)), ResponseBody::CreateTopic);
+    let init =
+        |existing: Option<(i64, i16)>| RequestBody::InitProducerId(InitProducerId { existing });
+    let ResponseBody::InitProducerId(first) = client.call(init(None)) else {
+        panic!("expected a producer id");
+    };
+    assert_eq!(first.epoch, 0);
+    let send = |partition: u32, epoch: i16, sequence: i32| {
+        RequestBody::Produce(Produce {
+            topic: topic("fenced"),
+            partition: PartitionChoice::Index(partition),
+            acks: Acks::Durable,
+            payload: ProducePayload::Records {
+                producer: Some(ProducerIdentity {
+                    id: first.id,
+                    epoch,
+                    base_sequence: sequence,
+                }),
+                records: vec![record("k", "v", -1)],
+            },
+        })
+    };
+    assert!(matches!(
+        client.call(send(0, 0, 0)),
+        ResponseBody::Produce(_)
+    ));
+    // A new instance of the producer takes the next epoch.
+    let ResponseBody::InitProducerId(second) = client.call(init(Some((first.id, 0)))) else {
+        panic!("expected a new epoch");
+    };
+    assert_eq!((second.id, second.epoch), (first.id, 1));
+    assert!(matches!(
+        client.call(send(0, 1, 0)),
+        ResponseBody::Produce(_)
+    ));
+    // The old instance is fenced, also on partition 1, where epoch 1 never wrote
+    // (sequence 0 there, so only the epoch can refuse it).
+    for (partition, sequence) in [(0, 1), (1, 0)] {
+        let fenced = error_of(client.call(send(partition, 0, sequence)));
+        assert_eq!(fenced.code, ErrorCode::ProducerFenced);
+        assert_eq!(fenced.details, [1, 0], "current and sent epochs");
+    }
+    // So is the old instance asking for a new epoch with the one it holds.
+    let stale = error_of(client.call(init(Some((first.id, 0)))));
+    assert_eq!(stale.code, ErrorCode::ProducerFenced);
+    let never = error_of(client.call(init(Some((first.id, 7)))));
+    assert_eq!(never.code, ErrorCode::InvalidArgument);
+    let unknown = error_of(client.call(init(Some((first.id + 100_000, 0)))));
+    assert_eq!(unknown.code, ErrorCode::UnknownProducer);
+    drop(client);
+    drop(server); // SIGKILL
+
+    let server = sinew_broker_in(&data.0, &[]);
+    let mut client = Client::connect(&server);
+    let fenced = error_of(client.call(send(1, 0, 0)));
+    assert_eq!(fenced.code, ErrorCode::ProducerFenced);
+    assert!(matches!(
+        client.call(send(1, 1, 0)),
+        ResponseBody::Produce(_)
+    ));
+    let ResponseBody::InitProducerId(third) = client.call(init(Some((first.id, 1)))) else {
+        panic!("expected a new epoch");
+    };
+    assert_eq!((third.id, third.epoch), (first.id, 2));
+}

@@ -337,7 +337,9 @@ fn an_idempotent_retry_gets_its_original_offsets_before_and_after_a_reopen() {
     let directory = TempDir::new("store-idempotent");
     let mut client = Client::open(settings(&directory)).unwrap();
     create(&mut client, TopicConfig::new("pay", 1));
-    let Ok(Reply::ProducerId { id, epoch }) = client.call(Request::InitProducerId) else {
+    let Ok(Reply::ProducerId { id, epoch }) =
+        client.call(Request::InitProducerId { existing: None })
+    else {
         panic!("no producer id");
     };
     assert_eq!(epoch, 0);
@@ -412,7 +414,9 @@ fn producer_ids_are_never_handed_out_twice_across_reopens() {
         settings.producer_id_block = 4;
         let mut client = Client::open(settings).unwrap();
         for _ in 0..(3 + round * 3) {
-            let Ok(Reply::ProducerId { id, .. }) = client.call(Request::InitProducerId) else {
+            let Ok(Reply::ProducerId { id, .. }) =
+                client.call(Request::InitProducerId { existing: None })
+            else {
                 panic!("no producer id");
             };
             assert!(

@@ -10,7 +10,7 @@
 
 use super::catalog::Catalog;
 use super::error::StoreError;
-use super::producer_ids::ProducerIds;
+use super::producer_ids::{EpochRefusal, ProducerIds};
 use super::request::{
     Acknowledged, Completion, Fetch, Fetched, OffsetPosition, PartitionDescription,
     PartitionNotice, Payload, Produce, Produced, Reply, Request, RequestId, TopicDescription,
@@ -267,6 +267,19 @@ impl Engine {
         now: Instant,
         sink: &mut dyn Sink,
     ) -> Result<(Key, Arc<Partition>, Produced, Acks, Visibility), StoreError> {
+        // An epoch older than the id's current one is fenced on every partition,
+        // also those the newer epoch has not written to yet (the log alone would
+        // only know the epochs it has seen).
+        if let Some((producer_id, epoch)) = producer_of(&produce)
+            && let Some(current_epoch) = self.producer_ids.current_epoch(producer_id)
+            && epoch < current_epoch
+        {
+            return Err(StoreError::ProducerFenced {
+                producer_id,
+                epoch,
+                current_epoch,
+            });
+        }
         let topic = self.catalog.topic_mut(&produce.topic)?;
         let index = match (produce.partition, &produce.payload) {
             (Some(index), _) => index,
@@ -382,10 +395,24 @@ impl Engine {
                         StoreError::from_log(error, &topic.config.name, partition, visible_end)
                     })
             }
-            Request::InitProducerId => Ok(Reply::ProducerId {
+            Request::InitProducerId { existing: None } => Ok(Reply::ProducerId {
                 id: self.producer_ids.allocate()?,
                 epoch: 0,
             }),
+            Request::InitProducerId {
+                existing: Some((id, epoch)),
+            } => match self.producer_ids.raise_epoch(id, epoch)? {
+                Ok((id, epoch)) => Ok(Reply::ProducerId { id, epoch }),
+                Err(EpochRefusal::UnknownProducer) => Err(StoreError::UnknownProducer(id)),
+                Err(EpochRefusal::Fenced { current }) => Err(StoreError::ProducerFenced {
+                    producer_id: id,
+                    epoch,
+                    current_epoch: current,
+                }),
+                Err(EpochRefusal::NotGiven { current }) => Err(StoreError::InvalidRequest(
+                    format!("producer {id} is at epoch {current}; epoch {epoch} was never given"),
+                )),
+            },
             Request::Produce(_) => Err(StoreError::InvalidRequest(
                 "a produce request reached the wrong handler".to_owned(),
             )),
@@ -409,6 +436,22 @@ impl Engine {
             end_offset: log.end_offset(),
             durable_offset: log.durable_offset(),
         }))
+    }
+}
+
+/// The idempotent producer id and epoch a produce request carries: the request's
+/// for records, the batch header's for a stored batch (producer id at byte 43,
+/// epoch at 51 of a RecordBatch v2).
+fn producer_of(produce: &Produce) -> Option<(i64, i16)> {
+    match &produce.payload {
+        Payload::Records(_) => produce
+            .producer
+            .map(|producer| (producer.id, producer.epoch)),
+        Payload::Batch(batch) => {
+            let id = i64::from_be_bytes(batch.get(43..51)?.try_into().ok()?);
+            let epoch = i16::from_be_bytes(batch.get(51..53)?.try_into().ok()?);
+            (id >= 0).then_some((id, epoch))
+        }
     }
 }
 

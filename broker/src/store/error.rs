@@ -15,6 +15,9 @@ pub enum StoreError {
     /// No topic has this name.
     #[error("unknown topic {0:?}")]
     UnknownTopic(String),
+    /// The broker never gave out this producer id.
+    #[error("producer id {0} was never given out")]
+    UnknownProducer(i64),
     /// The topic has no such partition.
     #[error("topic {topic:?} has partitions 0 to {last}; there is no partition {partition}", last = .partitions.saturating_sub(1))]
     UnknownPartition {

@@ -55,9 +55,13 @@ pub enum Request {
         /// Records below this offset are deleted.
         before: u64,
     },
-    /// A new idempotent producer id, never handed out before, even across crashes
-    /// (`Reply::ProducerId`).
-    InitProducerId,
+    /// A new idempotent producer id, never handed out before, even across crashes,
+    /// or with `existing` (the id and epoch a client holds) that id's next epoch,
+    /// which fences the older one on every partition (`Reply::ProducerId`).
+    InitProducerId {
+        /// The id and epoch the client holds, if any.
+        existing: Option<(i64, i16)>,
+    },
 }
 
 /// Records for one partition.

@@ -31,6 +31,7 @@ pub fn store_error(command: u16, failure: &StoreError) -> wire::ResponseBody {
     use wire::ErrorCode as Code;
     let (code, details) = match failure {
         StoreError::UnknownTopic(_) => (Code::UnknownTopic, [0, 0]),
+        StoreError::UnknownProducer(_) => (Code::UnknownProducer, [0, 0]),
         StoreError::UnknownPartition {
             partition,
             partitions,

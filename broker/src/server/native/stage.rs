@@ -134,20 +134,12 @@ pub fn to_store(
                 },
             )
         }
-        wire::RequestBody::InitProducerId(init) => {
-            if init.existing.is_some() {
-                return Err(convert::error(
-                    wire::Command::InitProducerId.code(),
-                    wire::ErrorCode::InvalidArgument,
-                    [0, 0],
-                    "a new epoch for an existing producer id is not supported yet".to_owned(),
-                ));
-            }
-            (
-                Request::InitProducerId,
-                Stage::Simple(wire::Command::InitProducerId),
-            )
-        }
+        wire::RequestBody::InitProducerId(init) => (
+            Request::InitProducerId {
+                existing: init.existing,
+            },
+            Stage::Simple(wire::Command::InitProducerId),
+        ),
         wire::RequestBody::CreateTopic(create) => (
             Request::CreateTopic(convert::topic_config(&create.topic, &create.config)),
             Stage::Simple(wire::Command::CreateTopic),
