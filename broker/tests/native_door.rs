@@ -347,6 +347,37 @@ fn a_keyed_produce_goes_to_kafkas_partition_for_the_key() {
             "{key}"
         );
     }
+    // The partition key decides, whatever keys the records carry (none, others),
+    // in both formats; an empty key is murmur2 of no bytes.
+    for key in ["user-42", "user-7", "order-1", ""] {
+        let by_key = || PartitionChoice::ByKey(Bytes::copy_from_slice(key.as_bytes()));
+        let expected = partition_for_key(key.as_bytes(), 3);
+        let keyless = ProduceRecord {
+            timestamp: -1,
+            key: None,
+            value: Some(Bytes::from_static(b"v")),
+            headers: Vec::new(),
+        };
+        let records_body = records("keyed", by_key(), vec![record("other", "v", -1), keyless]);
+        let batch = sinew_log::encode_batch(&[sinew_log::NewRecord::new(
+            Some(b"another".to_vec()),
+            b"v".to_vec(),
+            1_700_000_000_000,
+        )])
+        .expect("a batch");
+        let batch_body = RequestBody::Produce(Produce {
+            topic: topic("keyed"),
+            partition: by_key(),
+            acks: Acks::Written,
+            payload: ProducePayload::Batch(Bytes::from(batch)),
+        });
+        for body in [records_body, batch_body] {
+            let ResponseBody::Produce(produced) = client.call(body) else {
+                panic!("expected a produce result");
+            };
+            assert_eq!(Some(produced.partition), expected, "{key:?}");
+        }
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ mod util;
 use bytes::Bytes;
 use sinew_broker::store::{
     Acknowledged, Acks, Fetch, OffsetPosition, Payload, Produce, ProduceRecord, Reply, Request,
-    StoreError, StoreSettings, TopicConfig, TopicNameError, Visibility, partition_for_key,
+    StoreError, StoreSettings, Target, TopicConfig, TopicNameError, Visibility, partition_for_key,
 };
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -484,7 +484,7 @@ fn unknown_topics_and_partitions_are_errors_naming_them() {
     // A stored batch needs a partition; bad bytes are the log's error, not a panic.
     assert!(matches!(
         client.produce(Produce {
-            partition: None,
+            partition: Target::FirstKey,
             payload: Payload::Batch(Bytes::from_static(b"not a batch")),
             ..produce("two", 0, &[], Acks::Durable)
         }),
@@ -561,7 +561,7 @@ fn keyless_produces_go_round_robin_and_keyed_ones_where_murmur2_says() {
     let mut client = Client::open(settings(&directory)).unwrap();
     create(&mut client, TopicConfig::new("keyed", 7));
     let keyed = |key: &'static [u8]| Produce {
-        partition: None,
+        partition: Target::FirstKey,
         payload: Payload::Records(vec![ProduceRecord::new(
             Some(Bytes::from_static(key)),
             Bytes::from_static(b"v"),
@@ -579,7 +579,7 @@ fn keyless_produces_go_round_robin_and_keyed_ones_where_murmur2_says() {
         .map(|_| {
             client
                 .produce(Produce {
-                    partition: None,
+                    partition: Target::FirstKey,
                     ..produce("keyed", 0, &["v"], Acks::Written)
                 })
                 .unwrap()

@@ -14,7 +14,7 @@ mod util;
 use bytes::Bytes;
 use sinew_broker::store::{
     Acknowledged, Acks, Payload, Produce, ProduceRecord, Reply, Request, StoreError, StoreSettings,
-    TopicConfig,
+    Target, TopicConfig,
 };
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -105,7 +105,7 @@ fn child(directory: std::path::PathBuf) {
                 .collect();
             let produce = Produce {
                 topic: TOPIC.to_owned(),
-                partition: Some((next % 2) as u32),
+                partition: Target::Partition((next % 2) as u32),
                 payload: Payload::Records(
                     values
                         .iter()

@@ -13,7 +13,8 @@ use super::error::StoreError;
 use super::producer_ids::{EpochRefusal, ProducerIds};
 use super::request::{
     Acknowledged, Completion, Fetch, Fetched, OffsetPosition, PartitionDescription,
-    PartitionNotice, Payload, Produce, Produced, Reply, Request, RequestId, TopicDescription,
+    PartitionNotice, Payload, Produce, Produced, Reply, Request, RequestId, Target,
+    TopicDescription,
 };
 use super::topic::{Acks, Visibility};
 use crate::kafka::partition_for_key;
@@ -281,17 +282,18 @@ impl Engine {
             });
         }
         let topic = self.catalog.topic_mut(&produce.topic)?;
-        let index = match (produce.partition, &produce.payload) {
-            (Some(index), _) => index,
-            (None, Payload::Records(records)) => {
+        let index = match (&produce.partition, &produce.payload) {
+            (Target::Partition(index), _) => *index,
+            (Target::Key(key), _) => partition_for_key(key, topic.config.partitions).unwrap_or(0),
+            (Target::FirstKey, Payload::Records(records)) => {
                 match records.first().and_then(|record| record.key.as_deref()) {
                     Some(key) => partition_for_key(key, topic.config.partitions).unwrap_or(0),
                     None => topic.next_round_robin(),
                 }
             }
-            (None, Payload::Batch(_)) => {
+            (Target::FirstKey, Payload::Batch(_)) => {
                 return Err(StoreError::InvalidRequest(
-                    "a produced record batch needs an explicit partition".to_owned(),
+                    "a produced record batch needs a partition or a key".to_owned(),
                 ));
             }
         };
@@ -487,7 +489,7 @@ mod tests {
     fn produce(acks: Acks) -> Request {
         Request::Produce(Produce {
             topic: "t".to_owned(),
-            partition: Some(0),
+            partition: Target::Partition(0),
             payload: Payload::Records(vec![ProduceRecord::new(None, Bytes::from_static(b"v"), 0)]),
             producer: None,
             acks: Some(acks),

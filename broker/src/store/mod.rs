@@ -63,7 +63,7 @@ pub use outbox::Wake;
 pub use producer_ids::PRODUCER_IDS_FILE;
 pub use request::{
     Acknowledged, Completion, Fetch, Fetched, OffsetPosition, PartitionDescription,
-    PartitionNotice, Payload, Produce, ProduceRecord, Produced, Reply, Request, RequestId,
+    PartitionNotice, Payload, Produce, ProduceRecord, Produced, Reply, Request, RequestId, Target,
     TopicDescription,
 };
 pub use topic::{Acks, MAX_PARTITIONS, TOPIC_FILE, TopicConfig, Visibility};

@@ -69,9 +69,8 @@ pub enum Request {
 pub struct Produce {
     /// The topic.
     pub topic: String,
-    /// The partition; `None` lets the store choose: by the first record's key
-    /// (murmur2, as Kafka's Java client), or round robin for records without keys.
-    pub partition: Option<u32>,
+    /// Which partition the records go to.
+    pub partition: Target,
     /// The records.
     pub payload: Payload,
     /// An idempotent producer's id, epoch and base sequence, for `Payload::Records`
@@ -79,6 +78,19 @@ pub struct Produce {
     pub producer: Option<Producer>,
     /// The acknowledgement wanted; `None` takes the topic's policy.
     pub acks: Option<Acks>,
+}
+
+/// Where a produce request's records go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// This partition.
+    Partition(u32),
+    /// The partition Kafka's Java client picks for this key (murmur2); the
+    /// records keep their own keys.
+    Key(Bytes),
+    /// By the first record's key (murmur2), or round robin when it has none
+    /// (records only: a stored batch needs a partition or a key).
+    FirstKey,
 }
 
 /// The records of a produce request.

@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use sinew_broker::store::{
     Acks, Completion, Fetch, PartitionNotice, Payload, Produce, ProduceRecord, Produced, Reply,
-    Request, RequestId, Store, StoreError, StoreSettings,
+    Request, RequestId, Store, StoreError, StoreSettings, Target,
 };
 use sinew_log::Producer;
 use std::collections::HashMap;
@@ -176,7 +176,7 @@ impl Client {
 pub fn produce(topic: &str, partition: u32, values: &[&str], acks: Acks) -> Produce {
     Produce {
         topic: topic.to_owned(),
-        partition: Some(partition),
+        partition: Target::Partition(partition),
         payload: Payload::Records(
             values
                 .iter()

@@ -81,17 +81,7 @@ fn log_error_code(failure: &LogError) -> wire::ErrorCode {
 }
 
 /// A PRODUCE as the store's request; `now_ms` stamps records sent with -1.
-/// `Err` is the answer when the door cannot express it to the store.
-pub fn produce(request: wire::Produce, now_ms: i64) -> Result<store::Request, wire::ResponseBody> {
-    let command = wire::Command::Produce.code();
-    let unsupported = |message: &str| {
-        error(
-            command,
-            wire::ErrorCode::InvalidArgument,
-            [0, 0],
-            message.to_owned(),
-        )
-    };
+pub fn produce(request: wire::Produce, now_ms: i64) -> store::Request {
     let (payload, producer) = match request.payload {
         wire::ProducePayload::Batch(batch) => (store::Payload::Batch(batch), None),
         wire::ProducePayload::Records { producer, records } => {
@@ -120,24 +110,11 @@ pub fn produce(request: wire::Produce, now_ms: i64) -> Result<store::Request, wi
             (store::Payload::Records(records), producer)
         }
     };
-    // The store partitions by the first record's key; a partition key that is
-    // not that key is not supported by this version of the door.
     let partition = match request.partition {
-        wire::PartitionChoice::Index(index) => Some(index),
-        wire::PartitionChoice::ByKey(key) => match &payload {
-            store::Payload::Records(records)
-                if records.first().and_then(|record| record.key.as_ref()) == Some(&key) =>
-            {
-                None
-            }
-            _ => {
-                return Err(unsupported(
-                    "by key, the partition key must be the first record's key (records format only)",
-                ));
-            }
-        },
+        wire::PartitionChoice::Index(index) => store::Target::Partition(index),
+        wire::PartitionChoice::ByKey(key) => store::Target::Key(key),
     };
-    Ok(store::Request::Produce(store::Produce {
+    store::Request::Produce(store::Produce {
         topic: request.topic.as_str().to_owned(),
         partition,
         payload,
@@ -147,7 +124,7 @@ pub fn produce(request: wire::Produce, now_ms: i64) -> Result<store::Request, wi
             wire::Acks::Written => store::Acks::Written,
             wire::Acks::Durable => store::Acks::Durable,
         }),
-    }))
+    })
 }
 
 /// A produce reply as the protocol's.

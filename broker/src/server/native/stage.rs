@@ -79,7 +79,7 @@ pub fn to_store(
         wire::RequestBody::Produce(produce) => {
             let silent = produce.acks == wire::Acks::None;
             (
-                convert::produce(produce, now_ms())?,
+                convert::produce(produce, now_ms()),
                 Stage::Produce { silent },
             )
         }
