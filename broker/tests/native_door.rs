@@ -491,3 +491,68 @@ fn a_new_epoch_fences_the_old_one_on_every_partition_across_a_restart() {
     };
     assert_eq!((third.id, third.epoch), (first.id, 2));
 }
+
+#[test]
+fn a_client_that_does_not_read_its_replies_is_cut_off_and_others_are_served() {
+    let server = sinew_broker(&[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.call(create("big", 1)), ResponseBody::CreateTopic);
+    let value = "x".repeat(64 * 1024);
+    for _ in 0..4 {
+        client.call(produce("big", Acks::Written, &[value.as_str()]));
+    }
+
+    // A DEALER that takes one message into its queue and then stops reading asks
+    // for 256 KiB again and again: the replies pile up in the broker.
+    let context = sinew::Context::new();
+    let greedy = context.socket(sinew::SocketType::Dealer).unwrap();
+    greedy.set_receive_high_water_mark(1).unwrap();
+    let monitor = greedy
+        .monitor_events(sinew::EventMask::from(sinew::SocketEvent::Disconnected))
+        .unwrap();
+    greedy
+        .connect(server.native.as_deref().expect("the native endpoint"))
+        .unwrap();
+    let request = RequestBody::Fetch(Fetch {
+        topic: topic("big"),
+        partition: 0,
+        start: Position::Offset(0),
+        mode: FetchMode::Batches,
+        max_bytes: 256 * 1024,
+        max_records: 0,
+        max_wait_ms: 0,
+        min_bytes: 0,
+    });
+    let deadline = std::time::Instant::now() + util::TIMEOUT;
+    let mut correlation_id = 0u64;
+    let cut_off = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still connected after {correlation_id} requests"
+        );
+        // Sends until the connection's own queue is full, then looks for the
+        // disconnection the broker causes.
+        correlation_id += 1;
+        let frames = encode_request(&Request {
+            correlation_id,
+            body: request.clone(),
+        });
+        let _ = greedy.send_with_timeout(
+            sinew::Message::from_frames(frames),
+            Some(std::time::Duration::from_millis(10)),
+        );
+        match monitor.try_recv() {
+            Ok(event) => break event,
+            Err(sinew::Error::WouldBlock) => {}
+            Err(error) => panic!("the monitor failed: {error}"),
+        }
+    };
+    assert_eq!(cut_off.event, sinew::SocketEvent::Disconnected);
+
+    // Everyone else is still served.
+    let ResponseBody::Produce(produced) = client.call(produce("big", Acks::Durable, &["after"]))
+    else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(produced.base_offset, 4);
+}

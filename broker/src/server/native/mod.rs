@@ -35,6 +35,9 @@ use std::time::Instant;
 /// The most requests one connection may have waiting for the store
 /// (`protocol.md`, "Limits").
 pub const MAX_PENDING_PER_CONNECTION: usize = 64;
+/// The most replies queued for one connection; a client that lets more pile up
+/// (it does not read them) is cut off (`protocol.md`, "Limits").
+pub const REPLY_QUEUE: usize = 2 * MAX_PENDING_PER_CONNECTION;
 /// The most requests all connections together may have waiting for the store.
 pub const MAX_PENDING: usize = 16 * 1024;
 /// The most request bytes all connections together may have waiting for the
@@ -104,8 +107,10 @@ impl NativeDoor {
         let router = context.socket(SocketType::Router).map_err(bind_error)?;
         // Room for every reply a connection's pending requests can get at once,
         // and as many again: a client that reads its replies loses none of them.
-        let room = u32::try_from(2 * MAX_PENDING_PER_CONNECTION).unwrap_or(u32::MAX);
+        // Past that a send fails (ROUTER_MANDATORY) and the client is cut off.
+        let room = u32::try_from(REPLY_QUEUE).unwrap_or(u32::MAX);
         router.set_send_high_water_mark(room).map_err(bind_error)?;
+        router.set_router_mandatory(true).map_err(bind_error)?;
         let largest = wire::Limits::default().max_request_bytes + MESSAGE_SLACK;
         router
             .set_max_message_size(Some(largest as u64))
@@ -550,10 +555,25 @@ impl NativeDoor {
         );
     }
 
+    /// Queues a reply. A client whose replies fill its queue (it does not read
+    /// them) is cut off: its connection is closed, so it sees a disconnection
+    /// rather than waiting for replies that were dropped, and nobody else waits.
     fn send(&self, routing: &Bytes, response: &wire::Response) {
         let frames = std::iter::once(routing.clone()).chain(wire::encode_response(response));
-        if let Err(error) = self.router.try_send(Message::from_frames(frames)) {
-            tracing::debug!(%error, "native door: a reply was dropped");
+        match self.router.try_send(Message::from_frames(frames)) {
+            Ok(()) => {}
+            Err(failure) if matches!(failure.error, sinew::Error::WouldBlock) => {
+                tracing::info!(
+                    replies = REPLY_QUEUE,
+                    "native door: cut off a client that does not read its replies"
+                );
+                if let Err(error) = self.router.disconnect_peer(routing) {
+                    tracing::debug!(%error, "native door: could not cut off a client");
+                }
+            }
+            Err(failure) => {
+                tracing::debug!(error = %failure.error, "native door: a reply was dropped");
+            }
         }
     }
 }
