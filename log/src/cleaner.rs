@@ -23,10 +23,14 @@ pub struct CleaningReport {
     pub retention: RetentionReport,
     /// What compaction did, if the log is compacted and a pass was due.
     pub compaction: Option<CompactionReport>,
+    /// Idempotent producers forgotten because they were idle past
+    /// `LogConfig::producer_expiry`.
+    pub expired_producers: usize,
 }
 
 /// Runs one cleaner pass over `partition` at time `now`: deletes the segments
-/// retention no longer keeps (and those wholly before the log start offset), then,
+/// retention no longer keeps (and those wholly before the log start offset),
+/// forgets idempotent producers idle past their expiry, then,
 /// on a compacted log, compacts if enough of it is dirty
 /// (`Compaction::min_dirty_percent`) or a kept tombstone's horizon has passed.
 /// Setting `stop` interrupts a compaction between batches.
@@ -38,6 +42,7 @@ pub fn clean(partition: &Partition, now: SystemTime, stop: &AtomicBool) -> Resul
     let mut report = CleaningReport {
         retention: retention::apply(partition, now_ms)?,
         compaction: None,
+        expired_producers: partition.expire_producers(now)?,
     };
     if let Some(settings) = &partition.config.compaction
         && compaction::due(partition, now_ms, settings.min_dirty_percent)

@@ -71,6 +71,12 @@ pub struct LogConfig {
     /// (`Log::apply_retention`, `Log::compact`). No thread is started for a log with
     /// neither retention nor compaction.
     pub cleaner_interval: Option<Duration>,
+    /// An idempotent producer whose newest batch's timestamp is this much older
+    /// than the time a cleaning pass is given is forgotten (Kafka's
+    /// `producer.id.expiration.ms`, a day by default), so the producer state stays
+    /// bounded however many producers come and go; a retry after that may be
+    /// appended again. `None` keeps producers until their batches are deleted.
+    pub producer_expiry: Option<Duration>,
 }
 
 /// How a compacted log is cleaned.
@@ -113,6 +119,7 @@ impl Default for LogConfig {
             retention_bytes: None,
             compaction: None,
             cleaner_interval: Some(Duration::from_secs(15)),
+            producer_expiry: Some(Duration::from_secs(24 * 60 * 60)),
         }
     }
 }

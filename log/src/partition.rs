@@ -404,11 +404,26 @@ impl Partition {
         let appended = self.fail_on_error(result)?;
         if let Some(producer) = producer {
             let span = header.last_offset_delta.saturating_add(1);
-            writer
-                .producers
-                .record(producer, span, appended.base_offset, appended.last_offset);
+            writer.producers.record(
+                producer,
+                span,
+                (appended.base_offset, appended.last_offset),
+                header.max_timestamp,
+            );
         }
         Ok(appended)
+    }
+
+    /// Forgets idempotent producers whose newest batch's timestamp is
+    /// `LogConfig::producer_expiry` or more before `now` (what a cleaning pass
+    /// does); returns how many.
+    pub fn expire_producers(&self, now: std::time::SystemTime) -> Result<usize> {
+        let Some(expiry) = self.config.producer_expiry else {
+            return Ok(0);
+        };
+        let now_ms = crate::time::milliseconds_since_epoch(now);
+        let max_age_ms = i64::try_from(expiry.as_millis()).unwrap_or(i64::MAX);
+        Ok(self.lock_writer()?.producers.expire(now_ms, max_age_ms))
     }
 
     /// What the log knows of idempotent producer `id`: its epoch and its last
@@ -628,7 +643,12 @@ fn replay_producers(segments: &[LoadedSegment], start_offset: u64) -> Result<Pro
                 && !header.control()
             {
                 let span = header.last_offset_delta.saturating_add(1);
-                producers.record(producer, span, header.base_offset, header.last_offset());
+                producers.record(
+                    producer,
+                    span,
+                    (header.base_offset, header.last_offset()),
+                    header.max_timestamp,
+                );
             }
         });
         match walked {

@@ -37,6 +37,9 @@ pub struct ProducerEntry {
     pub epoch: i16,
     /// Its last batches in that epoch, oldest first (at most `RETAINED_BATCHES`).
     pub batches: VecDeque<SequencedBatch>,
+    /// The largest timestamp of its newest batch (milliseconds since the Unix
+    /// epoch), which its expiry counts from.
+    pub last_timestamp: i64,
 }
 
 impl ProducerEntry {
@@ -132,8 +135,8 @@ impl ProducerState {
         &mut self,
         producer: Producer,
         record_count: u32,
-        base_offset: u64,
-        last_offset: u64,
+        (base_offset, last_offset): (u64, u64),
+        max_timestamp: i64,
     ) {
         let entry = self
             .entries
@@ -141,10 +144,12 @@ impl ProducerState {
             .or_insert_with(|| ProducerEntry {
                 epoch: producer.epoch,
                 batches: VecDeque::with_capacity(RETAINED_BATCHES),
+                last_timestamp: max_timestamp,
             });
         if producer.epoch < entry.epoch {
             return;
         }
+        entry.last_timestamp = max_timestamp;
         if producer.epoch > entry.epoch {
             entry.epoch = producer.epoch;
             entry.batches.clear();
@@ -158,6 +163,15 @@ impl ProducerState {
             base_offset,
             last_offset,
         });
+    }
+
+    /// Forgets producers whose newest batch's timestamp is at least `max_age_ms`
+    /// before `now_ms` (Kafka's producer expiry); returns how many.
+    pub(crate) fn expire(&mut self, now_ms: i64, max_age_ms: i64) -> usize {
+        let before = self.entries.len();
+        self.entries
+            .retain(|_, entry| now_ms.saturating_sub(entry.last_timestamp) < max_age_ms);
+        before - self.entries.len()
     }
 
     /// Forgets producers whose last batch is wholly before the log start offset (as
@@ -189,7 +203,7 @@ mod tests {
         let mut state = ProducerState::default();
         // Unknown: any start is accepted.
         assert_eq!(state.check(producer(1, 0, 17), 3), SequenceCheck::Append);
-        state.record(producer(1, 0, 17), 3, 100, 102);
+        state.record(producer(1, 0, 17), 3, (100, 102), 0);
         // The same batch again: its original offsets.
         assert_eq!(
             state.check(producer(1, 0, 17), 3),
@@ -207,7 +221,7 @@ mod tests {
         );
         assert_eq!(state.check(producer(1, 0, 20), 1), SequenceCheck::Append);
         // An older epoch is fenced; a newer one starts at 0.
-        state.record(producer(1, 2, 0), 1, 103, 103);
+        state.record(producer(1, 2, 0), 1, (103, 103), 0);
         assert_eq!(
             state.check(producer(1, 1, 20), 1),
             SequenceCheck::Fenced { current_epoch: 2 }
@@ -226,7 +240,7 @@ mod tests {
         let mut state = ProducerState::default();
         let mut sequence = i32::MAX - 3;
         for offset in 0..7u64 {
-            state.record(producer(9, 0, sequence), 2, offset * 2, offset * 2 + 1);
+            state.record(producer(9, 0, sequence), 2, (offset * 2, offset * 2 + 1), 0);
             sequence = next_sequence(next_sequence(sequence));
         }
         let entry = state.entry(9).expect("known");
@@ -249,9 +263,9 @@ mod tests {
     #[test]
     fn producers_whose_batches_are_all_deleted_are_forgotten() {
         let mut state = ProducerState::default();
-        state.record(producer(1, 0, 0), 1, 0, 0);
-        state.record(producer(2, 0, 0), 1, 1, 1);
-        state.record(producer(2, 0, 1), 1, 5, 5);
+        state.record(producer(1, 0, 0), 1, (0, 0), 0);
+        state.record(producer(2, 0, 0), 1, (1, 1), 0);
+        state.record(producer(2, 0, 1), 1, (5, 5), 0);
         state.forget_before(2);
         assert_eq!(state.entry(1), None);
         // A producer still in the log keeps its batches, so a retry of one below

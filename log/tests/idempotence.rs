@@ -274,3 +274,39 @@ fn a_producers_own_batch_through_the_log_handle_is_deduplicated_too() {
     );
     log.close().expect("close");
 }
+
+#[test]
+fn an_idle_producer_expires_after_a_day_of_record_time_and_a_cleaning_pass_reports_it() {
+    let directory = Arc::new(MemoryDirectory::new());
+    let (partition, _) = Partition::open_in(directory, config()).expect("open");
+    // Records stamped 0, 1 and 2 ms after the epoch: the newest batch's largest
+    // timestamp is 2.
+    append_sequence(&partition, &[3]);
+    assert!(partition.producer(42).is_some());
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let epoch = std::time::UNIX_EPOCH;
+    let just_before = epoch + day + std::time::Duration::from_millis(1);
+    assert_eq!(partition.expire_producers(just_before).expect("expire"), 0);
+    assert!(partition.producer(42).is_some());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let at_expiry = epoch + day + std::time::Duration::from_millis(2);
+    let report = sinew_log::clean(&partition, at_expiry, &stop).expect("clean");
+    assert_eq!(report.expired_producers, 1);
+    assert_eq!(partition.producer(42), None);
+    // Forgotten, as Kafka forgets it: a retry of its batch is appended again.
+    let again = partition
+        .append(&records(3), Some(producer(0, 0)), Instant::now())
+        .expect("append");
+    assert!(!again.duplicate);
+    assert_eq!(again.base_offset, 3);
+    // With no expiry, producers are kept however old they are.
+    let kept = LogConfig {
+        producer_expiry: None,
+        ..config()
+    };
+    let (partition, _) = Partition::open_in(Arc::new(MemoryDirectory::new()), kept).expect("open");
+    append_sequence(&partition, &[1]);
+    let much_later = epoch + day * 3650;
+    assert_eq!(partition.expire_producers(much_later).expect("expire"), 0);
+    assert!(partition.producer(42).is_some());
+}
