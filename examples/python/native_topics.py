@@ -28,6 +28,7 @@ PRODUCED = struct.Struct(">IBBHQQ")  # partition, acknowledged, flags, reserved,
 FETCH = struct.Struct(">IBBHQIIII")  # partition, start, mode, reserved, value, limits
 FETCHED = struct.Struct(">IB3xQQQQ")  # partition, mode, next, end, durable, log start
 DETAILS = struct.Struct(">QQ")  # an error response's two details
+NOTHING = struct.Struct("")  # a response that is the prefix alone
 PRODUCE_ENTRY = struct.Struct(">qB7x")  # timestamp, flags
 FETCH_ENTRY = struct.Struct(">QqB7x")  # offset, timestamp, flags
 
@@ -127,7 +128,7 @@ def run(endpoint, topic):
     # One partition, not compacted, ack policy 0, durable visibility, keep everything,
     # fsync after every batch of requests.
     settings = CREATE_TOPIC.pack(1, 0, 0, 0, 0, -1, -1, 0, 0)
-    error, _, _ = client.call(CMD_CREATE_TOPIC, settings, [name], struct.Struct(""), (TOPIC_EXISTS,))
+    error, _, _ = client.call(CMD_CREATE_TOPIC, settings, [name], NOTHING, (TOPIC_EXISTS,))
     print(f"topic {topic}: {'exists, using it' if error else 'created'}")
 
     table, frames = b"", []
