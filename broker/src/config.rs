@@ -16,6 +16,8 @@ use std::time::Duration;
 pub const DEFAULT_NATS: &str = "127.0.0.1:4222";
 /// The native door's default endpoint (a ZeroMQ endpoint: tcp, ipc or inproc).
 pub const DEFAULT_LISTEN: &str = "tcp://127.0.0.1:7420";
+/// The native door's endpoint in `Config::embedded`.
+pub const DEFAULT_EMBEDDED_LISTEN: &str = "inproc://sinew-broker";
 /// The monitoring endpoint's default address (nats-server's monitoring port).
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8222";
 /// The default data directory.
@@ -53,11 +55,13 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Everything the broker needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Where the NATS door listens.
-    pub nats: SocketAddr,
-    /// Where monitoring is served over HTTP.
-    pub http: SocketAddr,
-    /// Where the native door listens (a ZeroMQ endpoint).
+    /// Where the NATS door listens; `None` turns the door off (only an embedding
+    /// program can: the file and the flags always name an address).
+    pub nats: Option<SocketAddr>,
+    /// Where monitoring is served over HTTP; `None` turns it off, as for `nats`.
+    pub http: Option<SocketAddr>,
+    /// Where the native door listens (a ZeroMQ endpoint: `tcp://`, `ipc://`, or
+    /// `inproc://` for clients in the same program and the same sinew `Context`).
     pub listen: String,
     /// Where durable data lives (locked against a second broker).
     pub data_dir: PathBuf,
@@ -125,8 +129,8 @@ pub struct User {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            nats: parse_address(DEFAULT_NATS),
-            http: parse_address(DEFAULT_HTTP),
+            nats: Some(parse_address(DEFAULT_NATS)),
+            http: Some(parse_address(DEFAULT_HTTP)),
             listen: DEFAULT_LISTEN.to_owned(),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             limits: Limits {
@@ -282,8 +286,8 @@ impl Config {
 
     fn with_file(mut self, file: File) -> Config {
         let limits = &mut self.limits;
-        set(&mut self.nats, file.nats);
-        set(&mut self.http, file.http);
+        set(&mut self.nats, file.nats.map(Some));
+        set(&mut self.http, file.http.map(Some));
         set(&mut self.listen, file.listen);
         set(&mut self.data_dir, file.data_dir);
         set(
@@ -313,8 +317,8 @@ impl Config {
 
     fn with(mut self, overrides: Overrides) -> Config {
         let limits = &mut self.limits;
-        set(&mut self.nats, overrides.nats);
-        set(&mut self.http, overrides.http);
+        set(&mut self.nats, overrides.nats.map(Some));
+        set(&mut self.http, overrides.http.map(Some));
         set(&mut self.listen, overrides.listen);
         set(&mut self.data_dir, overrides.data_dir);
         set(
@@ -340,7 +344,24 @@ impl Config {
         self
     }
 
-    fn check(&self) -> Result<(), ConfigError> {
+    /// A configuration for a broker embedded in a program (`crate::Broker`): the
+    /// native door on `inproc://sinew-broker`, the NATS door and monitoring off,
+    /// data under `data_dir`; every other setting as the defaults. Change any
+    /// field before starting (a `tcp://127.0.0.1:0` endpoint, or `Some` address
+    /// for a door to open it).
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            nats: None,
+            http: None,
+            listen: DEFAULT_EMBEDDED_LISTEN.to_owned(),
+            data_dir: data_dir.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Whether the broker can run with these settings; the error says which one is
+    /// wrong. `load` and `crate::Broker::start` call it.
+    pub fn check(&self) -> Result<(), ConfigError> {
         let invalid = |text: &str| Err(ConfigError::Invalid(text.to_owned()));
         if self.listen.is_empty() {
             return invalid("listen must name an endpoint, such as tcp://127.0.0.1:7420");
@@ -387,8 +408,8 @@ mod tests {
     #[test]
     fn defaults_are_nats_servers_on_loopback() {
         let config = Config::load(None, Overrides::default()).unwrap();
-        assert_eq!(config.nats.to_string(), "127.0.0.1:4222");
-        assert_eq!(config.http.to_string(), "127.0.0.1:8222");
+        assert_eq!(config.nats, Some("127.0.0.1:4222".parse().unwrap()));
+        assert_eq!(config.http, Some("127.0.0.1:8222".parse().unwrap()));
         assert_eq!(config.listen, "tcp://127.0.0.1:7420");
         assert_eq!(config.limits.max_payload, 1 << 20);
         assert_eq!(config.limits.max_pending, 64 << 20);
@@ -408,7 +429,11 @@ mod tests {
             nats: Some("127.0.0.1:6000".parse().unwrap()),
             ..Overrides::default()
         });
-        assert_eq!(config.nats.port(), 6000, "the flag wins");
+        assert_eq!(
+            config.nats.map(|nats| nats.port()),
+            Some(6000),
+            "the flag wins"
+        );
         assert_eq!(config.limits.max_payload, 2048, "the file wins");
         assert_eq!(config.limits.max_control_line, 4096, "the default stays");
         assert_eq!(config.authorization.token.as_deref(), Some("s3cret"));
@@ -465,6 +490,17 @@ mod tests {
             ..Overrides::default()
         });
         assert_eq!(config.idle_spin, Duration::from_micros(200));
+        assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn the_embedded_config_serves_inproc_only_and_checks() {
+        let config = Config::embedded("/tmp/somewhere");
+        assert_eq!(config.nats, None);
+        assert_eq!(config.http, None);
+        assert_eq!(config.listen, "inproc://sinew-broker");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/somewhere"));
+        assert_eq!(config.limits, Config::default().limits);
         assert!(config.check().is_ok());
     }
 }

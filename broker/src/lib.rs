@@ -10,9 +10,12 @@
 //! rules both share (the murmur2 partitioner, topic names); `doors::native` is the
 //! native protocol's sans-IO codec. Only `server` (its mio loop serves the NATS
 //! door, monitoring and the native door's ROUTER) and the store's own threads
-//! touch sockets, threads and the disk.
+//! touch sockets, threads and the disk. `Broker` starts the whole broker inside
+//! a program (the binary is a thin user of it); its native door can listen on
+//! `inproc://` for that program's sockets.
 //! Nothing here may depend on `sinew`'s internals, only its public API.
 
+pub mod broker;
 pub mod client;
 pub mod config;
 pub mod core;
@@ -22,3 +25,5 @@ pub mod kafka;
 pub mod server;
 pub mod store;
 pub mod subjects;
+
+pub use broker::{Broker, BrokerError};

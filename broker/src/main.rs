@@ -1,19 +1,21 @@
 //! `sinew-broker`: one binary, on embedded defaults with no arguments.
 //!
 //! It reads the settings (defaults, then `--config FILE`, then flags), sets up
-//! logging, locks the data directory against a second broker, binds every door
-//! and serves until SIGINT or SIGTERM, then flushes what is queued to every client
-//! and exits 0. Any reason it cannot start is one line on stderr and exit code 1.
-//! This file must never hold broker logic: it only starts the server.
+//! logging, starts a `sinew_broker::Broker` (which locks the data directory
+//! against a second broker and binds every door) and serves until SIGINT or
+//! SIGTERM, then flushes what is queued to every client and exits 0. Any reason
+//! it cannot start is one line on stderr and exit code 1. This file must never
+//! hold broker logic: it only starts the broker and stops it on a signal.
 
 use clap::Parser;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use sinew_broker::Broker;
 use sinew_broker::config::{
     Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_LISTEN,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING,
     DEFAULT_MAX_PINGS_OUT, DEFAULT_NATS, Overrides, User,
 };
-use sinew_broker::data_dir::DataDir;
-use sinew_broker::server::Server;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -116,22 +118,36 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(error) => return fail(&error),
     };
-    let _data = match DataDir::lock(&config.data_dir) {
-        Ok(data) => data,
+    let broker = match Broker::start(&config) {
+        Ok(broker) => broker,
         Err(error) => return fail(&error),
     };
-    let server = match Server::bind(&config) {
-        Ok(server) => server,
-        Err(error) => return fail(&error),
+    // The signals are caught before the ready line, so a signal sent after it
+    // always stops the broker cleanly.
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(signals) => signals,
+        Err(error) => return fail(&format!("cannot handle signals: {error}")),
     };
+    let stopper = broker.stopper();
+    let watcher = std::thread::Builder::new()
+        .name("sinew-signals".to_owned())
+        .spawn(move || {
+            for _ in signals.forever() {
+                stopper.stop();
+            }
+        });
+    if let Err(error) = watcher {
+        return fail(&format!("cannot handle signals: {error}"));
+    }
+    let shown = |address: Option<SocketAddr>| address.map_or("off".to_owned(), |a| a.to_string());
     tracing::info!(
-        nats = %server.nats_address(),
-        http = %server.http_address(),
-        native = %server.native_endpoint(),
+        nats = %shown(broker.nats_address()),
+        http = %shown(broker.http_address()),
+        native = %broker.native_endpoint(),
         data = %config.data_dir.display(),
         "sinew-broker ready"
     );
-    match server.run() {
+    match broker.wait() {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -1,6 +1,8 @@
 //! Every example runs as written, with its default arguments, and exits 0 within
 //! a deadline: the topologies in `src/bin/` stay runnable with one command. The
 //! HTTP server, which serves until stopped, has its own test (http_server.rs).
+//! The embedded broker's output is checked line by line, on a fresh directory and
+//! again on the same one.
 
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -8,6 +10,13 @@ use std::time::Duration;
 
 /// Runs the example to its end; returns what it wrote to standard error.
 fn run(binary: &str, arguments: &[&str]) -> String {
+    let (_, errors) = run_for_output(binary, arguments);
+    errors
+}
+
+/// Runs the example to its end; returns what it wrote to standard output and
+/// standard error.
+fn run_for_output(binary: &str, arguments: &[&str]) -> (String, String) {
     let child = Command::new(binary)
         .args(arguments)
         .stdout(Stdio::piped())
@@ -34,7 +43,10 @@ fn run(binary: &str, arguments: &[&str]) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -64,4 +76,35 @@ fn load_balancing_broker_runs() {
 #[test]
 fn forwarder_runs() {
     run(env!("CARGO_BIN_EXE_forwarder"), &[]);
+}
+
+#[test]
+fn embedded_broker_runs_and_keeps_its_records() {
+    let data = std::env::temp_dir().join(format!("sinew-examples-embedded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let binary = env!("CARGO_BIN_EXE_embedded_broker");
+    let path = data.to_str().expect("a UTF-8 temporary directory");
+    let (first, errors) = run_for_output(binary, &["--data-dir", path]);
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "broker serving inproc://sinew-broker",
+            "topic greetings created",
+            "produced offsets 0..2 (Durable)",
+            "record 0 key=en value=hello headers=[trace=t1]",
+            "record 1 key=fr value=bonjour headers=[trace=t2]",
+            "record 2 key=de value=hallo headers=[trace=t3]",
+            "after a restart: the same 3 records",
+        ],
+        "{errors}"
+    );
+    // The same directory again: the topic and its records are still there.
+    let (second, errors) = run_for_output(binary, &["--data-dir", path]);
+    let _ = std::fs::remove_dir_all(&data);
+    let lines: Vec<&str> = second.lines().collect();
+    assert_eq!(lines[1], "topic greetings exists, using it", "{errors}");
+    assert_eq!(lines[2], "produced offsets 3..5 (Durable)", "{errors}");
+    assert_eq!(lines.len(), 1 + 1 + 1 + 6 + 1, "{second}");
+    assert_eq!(lines[9], "after a restart: the same 6 records", "{second}");
 }

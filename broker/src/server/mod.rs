@@ -4,13 +4,18 @@
 //! the ROUTER's readiness descriptor and the store's `mio::Waker`), and
 //! it accepts NATS clients and monitoring requests, reads bytes and hands them to
 //! the core, writes each client's outbox with vectored writes once per turn, closes
-//! what the core closes, runs the core's timers, and on SIGINT or SIGTERM stops
-//! accepting, flushes what is queued to every client and returns. Reads are
+//! what the core closes, runs the core's timers, and when its `Stopper` is told
+//! to (the binary's SIGINT or SIGTERM, an embedding program's `Broker::shutdown`)
+//! stops accepting, flushes what is queued to every client, closes the store and
+//! returns. The NATS door and monitoring are optional (an embedded broker may
+//! serve only the native door). Reads are
 //! budgeted per turn, so one busy client cannot starve the others. After a turn
 //! with events the loop polls without sleeping for the configured idle spin (50 µs
 //! by default), so a client answering quickly finds it awake; idle, it sleeps in
-//! the poll until readiness, a signal or the next deadline. This module
-//! must never block and never decide anything the core should decide.
+//! the poll until readiness, a stop or the next deadline. This module
+//! must never block (but in closing the store when it returns), never install
+//! signal handlers (the binary does, not an embedding program) and never decide
+//! anything the core should decide.
 
 mod http;
 mod native;
@@ -21,19 +26,21 @@ use crate::core::{ClientId, CloseReason, Core, Settings};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use rustc_hash::FxHashMap;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook_mio::v1_0::Signals;
+use sinew::Context;
 use slab::Slab;
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const NATS_LISTENER: Token = Token(0);
 const HTTP_LISTENER: Token = Token(1);
-const SIGNALS: Token = Token(2);
 const NATIVE: Token = Token(3);
-const STORE_WAKER: Token = Token(4);
+/// The loop's one waker (mio allows one per poll): the store's completions and
+/// the stopper both ring it.
+const WAKER: Token = Token(4);
 /// Connection tokens start here (slab key + FIRST_CONNECTION).
 const FIRST_CONNECTION: usize = 16;
 /// How long a shutdown waits for clients to take what was queued to them.
@@ -57,9 +64,28 @@ pub enum StartError {
     /// The native door could not bind, or its store could not open.
     #[error("{0}")]
     Native(#[from] native::NativeError),
-    /// The event loop or signal handling could not be set up.
+    /// The event loop could not be set up.
     #[error("cannot start the event loop: {0}")]
     Setup(io::Error),
+}
+
+/// Tells a running server to stop, from any thread: it stops accepting, answers
+/// what is pending, flushes every client and closes the store, then `run`
+/// returns. Telling it again, or after it stopped, does nothing.
+#[derive(Clone, Debug)]
+pub struct Stopper {
+    requested: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl Stopper {
+    /// Asks the server to stop; returns at once.
+    pub fn stop(&self) {
+        self.requested.store(true, Ordering::Release);
+        if let Err(error) = self.waker.wake() {
+            tracing::warn!(%error, "could not wake the loop to stop it");
+        }
+    }
 }
 
 /// One connection the loop owns.
@@ -74,7 +100,7 @@ pub struct Server {
     poll: Poll,
     nats_listener: Option<TcpListener>,
     http_listener: Option<TcpListener>,
-    signals: Signals,
+    stopper: Stopper,
     core: Core,
     native: native::NativeDoor,
     /// The native door left requests unread last turn.
@@ -88,8 +114,8 @@ pub struct Server {
     /// Clients being closed (keys), checked each turn until their outbox is
     /// written or their time is up.
     closing: Vec<usize>,
-    nats_address: SocketAddr,
-    http_address: SocketAddr,
+    nats_address: Option<SocketAddr>,
+    http_address: Option<SocketAddr>,
     /// Set once a shutdown started: the time by which it ends regardless.
     stopping: Option<Instant>,
     /// How long the loop polls without sleeping after its last event.
@@ -97,29 +123,34 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds every listener named in `config`.
-    pub fn bind(config: &Config) -> Result<Server, StartError> {
+    /// Binds every listener named in `config`, the native door's ROUTER in
+    /// `context` (its `inproc://` endpoint reaches sockets of that context only),
+    /// and opens the store under `config.data_dir`, which the caller has locked.
+    pub fn bind(config: &Config, context: &Context) -> Result<Server, StartError> {
         let poll = Poll::new().map_err(StartError::Setup)?;
-        let mut nats_listener = bind("NATS", config.nats)?;
-        let mut http_listener = bind("monitoring", config.http)?;
-        let nats_address = nats_listener.local_addr().map_err(StartError::Setup)?;
-        let http_address = http_listener.local_addr().map_err(StartError::Setup)?;
-        let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(StartError::Setup)?;
         let registry = poll.registry();
-        registry
-            .register(&mut nats_listener, NATS_LISTENER, Interest::READABLE)
-            .map_err(StartError::Setup)?;
-        registry
-            .register(&mut http_listener, HTTP_LISTENER, Interest::READABLE)
-            .map_err(StartError::Setup)?;
-        registry
-            .register(&mut signals, SIGNALS, Interest::READABLE)
-            .map_err(StartError::Setup)?;
-        let waker =
-            std::sync::Arc::new(Waker::new(registry, STORE_WAKER).map_err(StartError::Setup)?);
-        let native = native::NativeDoor::bind(&config.listen, &config.data_dir, move || {
-            let _ = waker.wake();
-        })?;
+        let listen = |door, address: Option<SocketAddr>, token| match address {
+            None => Ok((None, None)),
+            Some(address) => {
+                let mut listener = bind(door, address)?;
+                let bound = listener.local_addr().map_err(StartError::Setup)?;
+                registry
+                    .register(&mut listener, token, Interest::READABLE)
+                    .map_err(StartError::Setup)?;
+                Ok::<_, StartError>((Some(listener), Some(bound)))
+            }
+        };
+        let (nats_listener, nats_address) = listen("NATS", config.nats, NATS_LISTENER)?;
+        let (http_listener, http_address) = listen("monitoring", config.http, HTTP_LISTENER)?;
+        let waker = Arc::new(Waker::new(registry, WAKER).map_err(StartError::Setup)?);
+        let stopper = Stopper {
+            requested: Arc::new(AtomicBool::new(false)),
+            waker: waker.clone(),
+        };
+        let native =
+            native::NativeDoor::bind(context, &config.listen, &config.data_dir, move || {
+                let _ = waker.wake();
+            })?;
         native
             .register(registry, NATIVE)
             .map_err(StartError::Setup)?;
@@ -130,13 +161,14 @@ impl Server {
             authorization: config.authorization.clone(),
             server_id: server_id(),
             server_name: "sinew-broker".to_owned(),
-            address: nats_address,
+            // With the NATS door off, nobody reads it (but /varz, if served).
+            address: nats_address.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
         };
         Ok(Server {
             poll,
-            nats_listener: Some(nats_listener),
-            http_listener: Some(http_listener),
-            signals,
+            nats_listener,
+            http_listener,
+            stopper,
             core: Core::new(settings, now),
             native,
             native_more: false,
@@ -152,8 +184,8 @@ impl Server {
         })
     }
 
-    /// Where the NATS door listens (with the port filled in).
-    pub fn nats_address(&self) -> SocketAddr {
+    /// Where the NATS door listens (with the port filled in); `None` if it is off.
+    pub fn nats_address(&self) -> Option<SocketAddr> {
         self.nats_address
     }
 
@@ -162,12 +194,19 @@ impl Server {
         self.native.endpoint()
     }
 
-    /// Where monitoring listens (with the port filled in).
-    pub fn http_address(&self) -> SocketAddr {
+    /// Where monitoring listens (with the port filled in); `None` if it is off.
+    pub fn http_address(&self) -> Option<SocketAddr> {
         self.http_address
     }
 
-    /// Runs until SIGINT or SIGTERM, then flushes every client and returns.
+    /// What tells this server to stop, for another thread.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Runs until the stopper is told to stop, then flushes every client, closes
+    /// the store (its queued requests finish, its partitions close) and returns.
+    /// An error is the loop's, or the store's on closing.
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         let mut dirty = Vec::new();
@@ -183,7 +222,7 @@ impl Server {
             }
             if let Some(stop) = self.stopping {
                 if (self.connections.is_empty() && self.native.is_idle()) || now >= stop {
-                    return Ok(());
+                    return self.native.close().map_err(io::Error::other);
                 }
                 deadline = deadline.min(stop);
             }
@@ -205,15 +244,16 @@ impl Server {
             let mut native = self.native_more;
             for event in events.iter() {
                 match event.token() {
-                    NATIVE | STORE_WAKER => native = true,
-                    NATS_LISTENER => self.accept_nats(now),
-                    HTTP_LISTENER => self.accept_http(),
-                    SIGNALS => {
-                        self.on_signals(now);
-                        // What the door answered on stopping was sent: it looks
-                        // at the ROUTER again before the loop waits.
+                    NATIVE => native = true,
+                    WAKER => {
+                        // The store, or the stopper (then what the door answered
+                        // on stopping was sent: it looks at the ROUTER again
+                        // before the loop waits).
+                        self.on_stop(now);
                         native = true;
                     }
+                    NATS_LISTENER => self.accept_nats(now),
+                    HTTP_LISTENER => self.accept_http(),
                     Token(token) => {
                         let key = token.wrapping_sub(FIRST_CONNECTION);
                         let readable = event.is_readable() || event.is_read_closed();
@@ -315,9 +355,8 @@ impl Server {
         }
     }
 
-    fn on_signals(&mut self, now: Instant) {
-        let received: Vec<i32> = self.signals.pending().collect();
-        if received.is_empty() || self.stopping.is_some() {
+    fn on_stop(&mut self, now: Instant) {
+        if !self.stopper.requested.load(Ordering::Acquire) || self.stopping.is_some() {
             return;
         }
         tracing::info!("shutting down: no new clients; flushing what is queued");
@@ -346,12 +385,11 @@ impl Server {
                 }
             }
             Some(Connection::Http(request)) => {
-                let done = request.advance(
-                    &self.core,
-                    self.native.store_stats(),
-                    self.http_address,
-                    now,
-                );
+                // Only the monitoring listener makes these, so its address is known.
+                let http = self
+                    .http_address
+                    .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+                let done = request.advance(&self.core, self.native.store_stats(), http, now);
                 if done {
                     self.remove(key);
                 }

@@ -24,14 +24,19 @@ pub struct Client {
 
 impl Client {
     pub fn connect(server: &util::Server) -> Client {
-        let context = Context::new();
-        let dealer = context.socket(SocketType::Dealer).expect("a DEALER");
         let endpoint = server.native.as_deref().expect("the native endpoint");
+        Client::connect_in(&Context::new(), endpoint)
+    }
+
+    /// A DEALER of `context` connected to `endpoint` (an `inproc://` one reaches
+    /// a broker embedded with that context).
+    pub fn connect_in(context: &Context, endpoint: &str) -> Client {
+        let dealer = context.socket(SocketType::Dealer).expect("a DEALER");
         dealer.connect(endpoint).expect("connect");
         Client {
             dealer,
             next: 1,
-            _context: context,
+            _context: context.clone(),
         }
     }
 

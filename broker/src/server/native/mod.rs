@@ -93,8 +93,9 @@ pub struct NativeDoor {
 
 impl NativeDoor {
     /// Opens the store under `data_dir` (waking the loop with `wake`) and binds a
-    /// ROUTER on `endpoint`.
+    /// ROUTER of `context` on `endpoint`.
     pub fn bind(
+        context: &Context,
         endpoint: &str,
         data_dir: &Path,
         wake: impl Fn() + Send + Sync + 'static,
@@ -103,7 +104,6 @@ impl NativeDoor {
             endpoint: endpoint.to_owned(),
             source,
         };
-        let context = Context::new();
         let router = context.socket(SocketType::Router).map_err(bind_error)?;
         // Room for every reply a connection's pending requests can get at once,
         // and as many again: a client that reads its replies loses none of them.
@@ -145,7 +145,7 @@ impl NativeDoor {
             notices: Vec::new(),
             next_id: 1,
             completions: Vec::new(),
-            _context: context,
+            _context: context.clone(),
         })
     }
 
@@ -236,6 +236,12 @@ impl NativeDoor {
         for waiter in self.parked.take_where(|_| true) {
             self.refetch(waiter.item, true);
         }
+    }
+
+    /// Closes the store: the requests it holds finish and its partitions close.
+    /// Their completions are not answered any more (the loop is ending).
+    pub fn close(&mut self) -> Result<(), StoreError> {
+        self.store.close()
     }
 
     /// Whether no request waits for the store or for data.
