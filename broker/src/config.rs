@@ -30,6 +30,9 @@ pub const DEFAULT_MAX_CONTROL_LINE: usize = 4096;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64 * 1024;
 /// nats-server's default for what may wait to be written to one client: 64 MiB.
 pub const DEFAULT_MAX_PENDING: usize = 64 << 20;
+/// The most request bytes all native-door clients together may have waiting for
+/// the store (what PRODUCE requests hold until their records are written).
+pub const DEFAULT_NATIVE_PENDING_BYTES: usize = 256 << 20;
 /// nats-server's default ping interval: 2 minutes.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120);
 /// nats-server's default number of unanswered pings before a client is stale.
@@ -87,6 +90,9 @@ pub struct Limits {
     /// The most bytes that may wait to be written to one client; a client over it
     /// is closed as a slow consumer.
     pub max_pending: usize,
+    /// The most request bytes all native-door clients together may have waiting
+    /// for the store; requests past it get TOO_MANY_PENDING.
+    pub native_pending_bytes: usize,
 }
 
 /// Keep-alive pings to clients.
@@ -138,6 +144,7 @@ impl Default for Config {
                 max_control_line: DEFAULT_MAX_CONTROL_LINE,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
                 max_pending: DEFAULT_MAX_PENDING,
+                native_pending_bytes: DEFAULT_NATIVE_PENDING_BYTES,
             },
             ping: Ping {
                 interval: DEFAULT_PING_INTERVAL,
@@ -182,6 +189,7 @@ struct FileLimits {
     max_control_line: Option<usize>,
     max_connections: Option<usize>,
     max_pending: Option<usize>,
+    native_pending_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -219,6 +227,8 @@ pub struct Overrides {
     pub max_connections: Option<usize>,
     /// `--max-pending`
     pub max_pending: Option<usize>,
+    /// `--native-pending-bytes`
+    pub native_pending_bytes: Option<usize>,
     /// `--ping-interval-ms`
     pub ping_interval_ms: Option<u64>,
     /// `--max-pings-out`
@@ -299,6 +309,10 @@ impl Config {
         set(&mut limits.max_connections, file.limits.max_connections);
         set(&mut limits.max_pending, file.limits.max_pending);
         set(
+            &mut limits.native_pending_bytes,
+            file.limits.native_pending_bytes,
+        );
+        set(
             &mut self.ping.interval,
             file.ping.interval_ms.map(Duration::from_millis),
         );
@@ -329,6 +343,10 @@ impl Config {
         set(&mut limits.max_control_line, overrides.max_control_line);
         set(&mut limits.max_connections, overrides.max_connections);
         set(&mut limits.max_pending, overrides.max_pending);
+        set(
+            &mut limits.native_pending_bytes,
+            overrides.native_pending_bytes,
+        );
         set(
             &mut self.ping.interval,
             overrides.ping_interval_ms.map(Duration::from_millis),
@@ -377,6 +395,10 @@ impl Config {
         }
         if self.limits.max_pending < self.limits.max_payload {
             return invalid("max_pending must be at least max_payload");
+        }
+        if self.limits.native_pending_bytes < crate::doors::native::MAX_REQUEST_BYTES {
+            // The bound must hold at least one request of the largest size.
+            return invalid("native_pending_bytes must be at least 8388608 (one largest request)");
         }
         if self.ping.interval.is_zero() {
             return invalid("the ping interval must be longer than 0 ms");
@@ -465,6 +487,28 @@ mod tests {
             ..Overrides::default()
         });
         assert!(matches!(spinning.check(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_native_pending_bound_comes_from_the_file_or_the_flag_and_holds_a_request() {
+        assert_eq!(
+            Config::default().limits.native_pending_bytes,
+            DEFAULT_NATIVE_PENDING_BYTES
+        );
+        let file = Config::parse_file("[limits]\nnative_pending_bytes = 33554432\n").unwrap();
+        let config = Config::default().with_file(file);
+        assert_eq!(config.limits.native_pending_bytes, 32 << 20);
+        let config = config.with(Overrides {
+            native_pending_bytes: Some(16 << 20),
+            ..Overrides::default()
+        });
+        assert_eq!(config.limits.native_pending_bytes, 16 << 20);
+        assert!(config.check().is_ok());
+        let small = config.with(Overrides {
+            native_pending_bytes: Some(crate::doors::native::MAX_REQUEST_BYTES - 1),
+            ..Overrides::default()
+        });
+        assert!(matches!(small.check(), Err(ConfigError::Invalid(_))));
     }
 
     #[test]

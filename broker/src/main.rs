@@ -14,7 +14,7 @@ use sinew_broker::Broker;
 use sinew_broker::config::{
     Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_LISTEN,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING,
-    DEFAULT_MAX_PINGS_OUT, DEFAULT_NATS, Overrides, User,
+    DEFAULT_MAX_PINGS_OUT, DEFAULT_NATIVE_PENDING_BYTES, DEFAULT_NATS, Overrides, User,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +59,10 @@ struct Args {
     /// consumer.
     #[arg(long, value_name = "BYTES", help = format!("The most bytes waiting for one client before it is closed as a slow consumer [default: {DEFAULT_MAX_PENDING}]"))]
     max_pending: Option<usize>,
+    /// The most request bytes all native-door clients together may have waiting
+    /// for the store.
+    #[arg(long, value_name = "BYTES", help = format!("The most request bytes all native-door clients together may have waiting for the store; more get TOO_MANY_PENDING [default: {DEFAULT_NATIVE_PENDING_BYTES}]"))]
+    native_pending_bytes: Option<usize>,
     /// How often idle clients are pinged, in milliseconds.
     #[arg(
         long,
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         max_control_line: args.max_control_line,
         max_connections: args.max_connections,
         max_pending: args.max_pending,
+        native_pending_bytes: args.native_pending_bytes,
         ping_interval_ms: args.ping_interval_ms,
         max_pings_out: args.max_pings_out,
         token: args.token,

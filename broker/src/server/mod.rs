@@ -150,7 +150,8 @@ impl Server {
         let native =
             native::NativeDoor::bind(context, &config.listen, &config.data_dir, move || {
                 let _ = waker.wake();
-            })?;
+            })?
+            .with_pending_bytes(config.limits.native_pending_bytes);
         native
             .register(registry, NATIVE)
             .map_err(StartError::Setup)?;

@@ -7,6 +7,9 @@
 /// it too (`protocol.md`, "Limits").
 pub const MAX_FRAMES: usize = 16_384;
 
+/// The largest request by default, all frames together (`protocol.md`, "Limits").
+pub const MAX_REQUEST_BYTES: usize = 8 << 20;
+
 /// The bounds on one message (`protocol.md`, "Limits").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -23,7 +26,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_frames: MAX_FRAMES,
-            max_request_bytes: 8 * 1024 * 1024,
+            max_request_bytes: MAX_REQUEST_BYTES,
             max_header_bytes: 256,
         }
     }

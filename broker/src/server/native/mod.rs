@@ -40,9 +40,6 @@ pub const MAX_PENDING_PER_CONNECTION: usize = 64;
 pub const REPLY_QUEUE: usize = 2 * MAX_PENDING_PER_CONNECTION;
 /// The most requests all connections together may have waiting for the store.
 pub const MAX_PENDING: usize = 16 * 1024;
-/// The most request bytes all connections together may have waiting for the
-/// store (what a PRODUCE holds until its records are written).
-pub const MAX_PENDING_BYTES: usize = 256 << 20;
 /// What one message may hold beyond the largest request before the ROUTER drops
 /// the connection rather than hold it (`protocol.md`, "Limits").
 const MESSAGE_SLACK: usize = 1 << 20;
@@ -79,6 +76,8 @@ pub struct NativeDoor {
     per_connection: FxHashMap<Bytes, usize>,
     /// Request bytes held by pending requests, all connections together.
     pending_bytes: usize,
+    /// The most `pending_bytes` may reach before requests are refused.
+    max_pending_bytes: usize,
     /// Connections that went away (or sent an empty message) with requests still
     /// pending: their fetches are answered, never parked, until none is left.
     gone: FxHashSet<Bytes>,
@@ -139,6 +138,7 @@ impl NativeDoor {
             children: FxHashMap::default(),
             per_connection: FxHashMap::default(),
             pending_bytes: 0,
+            max_pending_bytes: crate::config::DEFAULT_NATIVE_PENDING_BYTES,
             gone: FxHashSet::default(),
             stopping: false,
             parked: parked::Parked::default(),
@@ -147,6 +147,13 @@ impl NativeDoor {
             completions: Vec::new(),
             _context: context.clone(),
         })
+    }
+
+    /// Bounds the request bytes all connections together may have waiting for
+    /// the store (the broker's `native_pending_bytes`).
+    pub fn with_pending_bytes(mut self, bytes: usize) -> NativeDoor {
+        self.max_pending_bytes = bytes;
+        self
     }
 
     /// Where the door listens (with the port filled in).
@@ -304,8 +311,8 @@ impl NativeDoor {
             Some(MAX_PENDING_PER_CONNECTION)
         } else if self.pending.len() + self.parked.len() >= MAX_PENDING {
             Some(MAX_PENDING)
-        } else if self.pending_bytes.saturating_add(size) > MAX_PENDING_BYTES {
-            Some(MAX_PENDING_BYTES)
+        } else if self.pending_bytes.saturating_add(size) > self.max_pending_bytes {
+            Some(self.max_pending_bytes)
         } else {
             None
         };
