@@ -313,6 +313,29 @@ fn many_small_batches_in_flight_are_acknowledged_in_order() {
 }
 
 #[test]
+fn a_producer_keeps_within_the_brokers_in_flight_limit() {
+    let server = sinew_broker(&[]);
+    let endpoint = endpoint(&server);
+    admin(&endpoint)
+        .create_topic("narrow", TopicSettings::new(1))
+        .expect("create");
+    // One record per batch and more requests wanted in flight than the broker's
+    // 64: the producer keeps to MAX_IN_FLIGHT, so nothing is refused.
+    let config = ProducerConfig {
+        batch_records: 1,
+        max_in_flight: 1000,
+        retries: 0,
+        ..ProducerConfig::default()
+    };
+    let mut producer = producer(&endpoint, config);
+    let values: Vec<String> = (0..600).map(|index| index.to_string()).collect();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    let deliveries = produce_all(&mut producer, "narrow", &values);
+    let expected: Vec<Option<u64>> = (0..600).map(Some).collect();
+    assert_eq!(offsets(&deliveries), expected);
+}
+
+#[test]
 fn a_consumer_starts_from_each_position() {
     let server = sinew_broker(&[]);
     let endpoint = endpoint(&server);

@@ -90,34 +90,40 @@ impl Broker {
 
     /// Runs `sinew ARGUMENTS --broker ENDPOINT` with `input` on stdin.
     fn sinew(&self, arguments: &[&str], input: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sinew"))
-            .args(arguments)
-            .args(["--broker", &self.endpoint])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sinew runs");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let input = input.to_owned();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(input.as_bytes());
-        });
-        let id = child.id();
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = sender.send(child.wait_with_output());
-        });
-        let output = match receiver.recv_timeout(DEADLINE) {
-            Ok(output) => output.expect("sinew's output"),
-            Err(_) => {
-                let _ = Command::new("kill").arg(id.to_string()).status();
-                panic!("sinew {arguments:?} did not finish in time");
-            }
-        };
-        let _ = writer.join();
-        output
+        sinew_at(&self.endpoint, arguments, input)
     }
+}
+
+/// Runs `sinew ARGUMENTS --broker ENDPOINT` with `input` on stdin, killed and
+/// failing the test past the deadline.
+fn sinew_at(endpoint: &str, arguments: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sinew"))
+        .args(arguments)
+        .args(["--broker", endpoint])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sinew runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let id = child.id();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    let output = match receiver.recv_timeout(DEADLINE) {
+        Ok(output) => output.expect("sinew's output"),
+        Err(_) => {
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("sinew {arguments:?} did not finish in time");
+        }
+    };
+    let _ = writer.join();
+    output
 }
 
 impl Drop for Broker {
@@ -441,4 +447,22 @@ fn produce_fails_with_exit_1_when_records_are_not_acknowledged() {
         "",
     ));
     assert_eq!(kept, "0 0 good=1\n");
+}
+
+#[test]
+fn a_broker_that_never_answers_is_a_time_out_and_exit_1() {
+    // A TCP listener that accepts and says nothing: no ZMTP greeting, no answer.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("tcp://{}", silent.local_addr().expect("address"));
+    for arguments in [
+        vec!["topic", "list"],
+        vec!["produce", "events"],
+        vec!["consume", "events", "--exit-at-end"],
+    ] {
+        let mut arguments = arguments;
+        arguments.extend(["--timeout", "200"]);
+        let output = sinew_at(&endpoint, &arguments, "");
+        let stderr = fails(&output);
+        assert!(stderr.contains("timed out"), "{arguments:?}: {stderr}");
+    }
 }

@@ -30,6 +30,10 @@ use crate::doors::native::{
 pub const MAX_BATCH_RECORDS: usize = 5000;
 /// Most bytes in one batch: half the broker's default request limit (8 MiB).
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Most PRODUCE requests in flight: the broker allows 64 per connection by
+/// default, and one is left for the producer's own questions (DESCRIBE_TOPIC, the
+/// acks-0 confirmation).
+pub const MAX_IN_FLIGHT: usize = 63;
 
 /// How a [`Producer`] batches, acknowledges and retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +53,9 @@ pub struct ProducerConfig {
     pub batch_bytes: usize,
     /// Send a batch this long after its first record, full or not.
     pub linger: Duration,
-    /// Most PRODUCE requests waiting for their answers at once (the broker allows
-    /// 64 per connection).
+    /// Most PRODUCE requests waiting for their answers at once (at most
+    /// [`MAX_IN_FLIGHT`]). Without idempotence, a retry may land after a later
+    /// batch of the same partition, as in Kafka.
     pub max_in_flight: usize,
     /// How long an answer may take before the batch is sent again.
     pub request_timeout: Duration,
@@ -199,6 +204,7 @@ impl Producer {
             ));
         }
         config.batch_records = config.batch_records.min(MAX_BATCH_RECORDS);
+        config.max_in_flight = config.max_in_flight.min(MAX_IN_FLIGHT);
         config.batch_bytes = config.batch_bytes.clamp(1, MAX_BATCH_BYTES);
         let mut connection = Connection::connect(endpoint)?;
         let producer = if config.idempotent && config.acks != Acks::None {
