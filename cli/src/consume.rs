@@ -94,16 +94,28 @@ fn consume(args: &ConsumeArgs) -> Result<(), String> {
             if args.count.is_some_and(|count| printed >= count) {
                 break;
             }
-            format
-                .write(&mut out, record)
-                .map_err(|error| format!("cannot write output: {error}"))?;
+            let written = format.write(&mut out, record);
+            if let Err(error) = written {
+                return output_closed(&error);
+            }
             printed += 1;
         }
-        out.flush()
-            .map_err(|error| format!("cannot write output: {error}"))?;
+        if let Err(error) = out.flush() {
+            return output_closed(&error);
+        }
         if args.exit_at_end && consumer.at_end() {
             return Ok(());
         }
+    }
+}
+
+/// A reader that went away (`| head`) ends the command quietly, as for `sinew
+/// log`; any other write error is a failure.
+fn output_closed(error: &std::io::Error) -> Result<(), String> {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(format!("cannot write output: {error}"))
     }
 }
 
