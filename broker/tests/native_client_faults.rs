@@ -2,14 +2,18 @@
 //! not decode, an answer of another command, an error code no version defines,
 //! offsets that do not fit the batch, batches where records were asked for, a
 //! stray answer to no request. Each must come back as an `Error` (or be
-//! ignored, for the stray answer), never a panic or a hang.
+//! ignored, for the stray answer), never a panic or a hang. And one that keeps
+//! idempotent sequences as the broker does but refuses the first PRODUCE with
+//! TOO_MANY_PENDING, or loses it: the batches behind it get
+//! OUT_OF_ORDER_SEQUENCE, and the producer must send them all again, in order,
+//! with the same sequences.
 //!
 //! The fake is a ROUTER on a free loopback port in a thread of the test; every
 //! wait has a deadline.
 
 mod util;
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -17,8 +21,9 @@ use bytes::Bytes;
 use sinew::{Context, Message, SocketType};
 use sinew_broker::client::native::*;
 use sinew_broker::doors::native::{
-    ErrorResponse, FetchData, FetchResult, PartitionDescription, ProduceResult, ProducerGrant,
-    Request, RequestBody, Response, ResponseBody, TopicConfig, decode_request, encode_response,
+    ErrorResponse, FetchData, FetchResult, PartitionDescription, ProducePayload, ProduceResult,
+    ProducerGrant, Request, RequestBody, Response, ResponseBody, TopicConfig, decode_request,
+    encode_response,
 };
 use util::TIMEOUT;
 
@@ -193,6 +198,114 @@ fn fetch_answers_of_the_wrong_mode_are_errors() {
         .poll(TIMEOUT)
         .expect_err("batches where records were asked");
     assert!(matches!(error, Error::Protocol(_)), "{error}");
+    let _ = stop.send(());
+    thread.join().expect("the fake");
+}
+
+#[test]
+fn batches_behind_a_refused_one_are_sent_again_in_order_with_their_sequences() {
+    resend_behind_the_first(false);
+}
+
+/// The first PRODUCE's request is lost (never answered): the batches behind it get
+/// OUT_OF_ORDER_SEQUENCE, which must make the producer send everything from the
+/// lost one on again at once (its own time-out, 30 s, is past the flush's).
+#[test]
+fn batches_behind_a_lost_one_are_sent_again_in_order_with_their_sequences() {
+    resend_behind_the_first(true);
+}
+
+fn resend_behind_the_first(lose_first: bool) {
+    // (sequence, value) of every PRODUCE the fake saw.
+    let seen = Arc::new(Mutex::new(Vec::<(i32, String)>::new()));
+    let log = Arc::clone(&seen);
+    let mut expected = 0i32;
+    let mut refused_once = false;
+    let (endpoint, thread, stop) = fake_broker(move |request| {
+        let body = match &request.body {
+            RequestBody::InitProducerId(_) => {
+                ResponseBody::InitProducerId(ProducerGrant { id: 7, epoch: 0 })
+            }
+            RequestBody::DescribeTopic(_) => description(1),
+            RequestBody::Produce(produce) => {
+                let ProducePayload::Records { producer, records } = &produce.payload else {
+                    panic!("the client sends records");
+                };
+                let sequence = producer.expect("idempotent").base_sequence;
+                let value = records[0].value.clone().unwrap_or_default();
+                log.lock()
+                    .expect("log")
+                    .push((sequence, String::from_utf8_lossy(&value).into_owned()));
+                let answer = |code, details| {
+                    ResponseBody::Error(ErrorResponse {
+                        command: 0x0001,
+                        code,
+                        details,
+                        message: None,
+                    })
+                };
+                if !refused_once {
+                    refused_once = true;
+                    if lose_first {
+                        return Vec::new();
+                    }
+                    answer(ErrorCode::TooManyPending, [64, 0])
+                } else if sequence == expected {
+                    expected += 1;
+                    ResponseBody::Produce(ProduceResult {
+                        partition: 0,
+                        acknowledged: Acknowledged::Durable,
+                        duplicate: false,
+                        base_offset: sequence as u64,
+                        last_offset: sequence as u64,
+                    })
+                } else if sequence < expected {
+                    ResponseBody::Produce(ProduceResult {
+                        partition: 0,
+                        acknowledged: Acknowledged::Durable,
+                        duplicate: true,
+                        base_offset: sequence as u64,
+                        last_offset: sequence as u64,
+                    })
+                } else {
+                    answer(
+                        ErrorCode::OutOfOrderSequence,
+                        [expected as u64, sequence as u64],
+                    )
+                }
+            }
+            _ => return Vec::new(),
+        };
+        vec![frames(request.correlation_id, body)]
+    });
+    let config = ProducerConfig {
+        batch_records: 1,
+        linger: Duration::from_secs(60),
+        ..ProducerConfig::default()
+    };
+    let mut producer = Producer::connect(&endpoint, config).expect("connect");
+    for index in 0..3 {
+        producer
+            .send(ProducerRecord::new("t", format!("v{index}")).partition(0))
+            .expect("send");
+    }
+    let mut deliveries = producer.flush(TIMEOUT).expect("flush");
+    deliveries.sort_by_key(|delivery| delivery.id);
+    let offsets: Vec<Option<u64>> = deliveries
+        .iter()
+        .map(|delivery| delivery.result.as_ref().expect("acknowledged").offset)
+        .collect();
+    assert_eq!(offsets, [Some(0), Some(1), Some(2)]);
+    let seen = seen.lock().expect("log").clone();
+    // Each sequence always carried the same record, and the refused first batch
+    // was sent again.
+    for (sequence, value) in &seen {
+        assert_eq!(value, &format!("v{sequence}"), "{seen:?}");
+    }
+    assert!(
+        seen.iter().filter(|(sequence, _)| *sequence == 0).count() >= 2,
+        "{seen:?}"
+    );
     let _ = stop.send(());
     thread.join().expect("the fake");
 }

@@ -54,8 +54,8 @@ pub struct ProducerConfig {
     /// Send a batch this long after its first record, full or not.
     pub linger: Duration,
     /// Most PRODUCE requests waiting for their answers at once (at most
-    /// [`MAX_IN_FLIGHT`]). Without idempotence, a retry may land after a later
-    /// batch of the same partition, as in Kafka.
+    /// [`MAX_IN_FLIGHT`]). Without idempotence, as in Kafka, a retry may land
+    /// after a later batch of the same partition, or be written twice.
     pub max_in_flight: usize,
     /// How long an answer may take before the batch is sent again.
     pub request_timeout: Duration,
