@@ -336,6 +336,51 @@ fn a_producer_keeps_within_the_brokers_in_flight_limit() {
 }
 
 #[test]
+fn unlimited_durations_mean_no_limit_and_an_idle_flush_returns_at_once() {
+    let server = sinew_broker(&[]);
+    let endpoint = endpoint(&server);
+    let (done, finished) = std::sync::mpsc::channel();
+    // In a thread, so that a wait that never ends fails the test at the deadline.
+    std::thread::spawn(move || {
+        let mut admin = admin(&endpoint);
+        admin.set_timeout(Duration::MAX);
+        admin
+            .create_topic("forever", TopicSettings::new(1))
+            .expect("create");
+        let config = ProducerConfig {
+            linger: Duration::MAX,
+            request_timeout: Duration::MAX,
+            ..ProducerConfig::default()
+        };
+        let mut producer = producer(&endpoint, config);
+        assert!(
+            producer
+                .flush(Duration::MAX)
+                .expect("idle flush")
+                .is_empty()
+        );
+        producer
+            .send(ProducerRecord::new("forever", "x").partition(0))
+            .expect("send");
+        let deliveries = producer.flush(Duration::MAX).expect("flush");
+        assert!(
+            producer
+                .flush(Duration::MAX)
+                .expect("idle again")
+                .is_empty()
+        );
+        let mut consumer =
+            Consumer::connect(&endpoint, ConsumerConfig::default()).expect("connect");
+        consumer.assign("forever", &[0]).expect("assign");
+        let polled = consumer.poll(Duration::MAX).expect("poll");
+        let _ = done.send((offsets(&deliveries), values(&polled)));
+    });
+    let (offsets, polled) = finished.recv_timeout(TIMEOUT).expect("no wait is endless");
+    assert_eq!(offsets, [Some(0)]);
+    assert_eq!(polled, [(0, "x".to_owned())]);
+}
+
+#[test]
 fn a_consumer_starts_from_each_position() {
     let server = sinew_broker(&[]);
     let endpoint = endpoint(&server);

@@ -466,3 +466,84 @@ fn a_broker_that_never_answers_is_a_time_out_and_exit_1() {
         assert!(stderr.contains("timed out"), "{arguments:?}: {stderr}");
     }
 }
+
+/// A `sinew` child whose stdout lines arrive on a channel.
+struct Streaming {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Streaming {
+    fn start(endpoint: &str, arguments: &[&str]) -> Streaming {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sinew"))
+            .args(arguments)
+            .args(["--broker", endpoint])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sinew runs");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        Streaming { child, lines }
+    }
+
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(DEADLINE)
+            .expect("a line before the deadline")
+    }
+
+    /// Closes stdin and waits (with the deadline) for the exit status.
+    fn finish(mut self) -> Option<i32> {
+        drop(self.child.stdin.take());
+        let (sender, receiver) = mpsc::channel();
+        let mut child = self.child;
+        std::thread::spawn(move || {
+            let _ = sender.send(child.wait().map(|status| status.code()));
+        });
+        receiver
+            .recv_timeout(DEADLINE)
+            .expect("exits before the deadline")
+            .expect("wait")
+    }
+}
+
+#[test]
+fn produce_reports_each_line_while_stdin_stays_open() {
+    let broker = Broker::start();
+    ok(&broker.sinew(&["topic", "create", "live", "--partitions", "1"], ""));
+    let mut producer = Streaming::start(&broker.endpoint, &["produce", "live", "--report"]);
+    let mut stdin = producer.child.stdin.take().expect("stdin");
+    for (offset, line) in ["first", "second"].iter().enumerate() {
+        // Each line is sent and acknowledged with stdin still open.
+        writeln!(stdin, "{line}").expect("write");
+        stdin.flush().expect("flush");
+        assert_eq!(producer.next_line(), format!("0 {offset} {line}"));
+    }
+    producer.child.stdin = Some(stdin);
+    assert_eq!(producer.finish(), Some(0));
+}
+
+#[test]
+fn consume_waits_for_records_produced_after_it_started() {
+    let broker = Broker::start();
+    ok(&broker.sinew(&["topic", "create", "later", "--partitions", "1"], ""));
+    ok(&broker.sinew(&["produce", "later"], "a\nb\n"));
+    // Offset 2 is the end: valid, and there is nothing yet, so it waits.
+    let consumer = Streaming::start(
+        &broker.endpoint,
+        &[
+            "consume", "later", "--from", "2", "--count", "2", "--format", "%o %s\\n",
+        ],
+    );
+    ok(&broker.sinew(&["produce", "later"], "c\nd\n"));
+    assert_eq!(consumer.next_line(), "2 c");
+    assert_eq!(consumer.next_line(), "3 d");
+    assert_eq!(consumer.finish(), Some(0));
+}

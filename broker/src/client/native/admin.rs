@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::connection::Connection;
+use super::connection::{Connection, after};
 use super::error::{Error, Result};
 use crate::doors::native::{
     Acks, CreateTopic, ListOffsets, OffsetResult, Position, RequestBody, ResponseBody, TopicConfig,
@@ -94,7 +94,7 @@ impl Admin {
     }
 
     fn call(&mut self, body: RequestBody) -> Result<ResponseBody> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = after(Instant::now(), self.timeout);
         self.connection.call(body, deadline)
     }
 
@@ -168,7 +168,7 @@ pub(crate) fn describe(
     topic: &TopicName,
     timeout: Duration,
 ) -> Result<TopicDescription> {
-    let deadline = Instant::now() + timeout;
+    let deadline = after(Instant::now(), timeout);
     match connection.call(RequestBody::DescribeTopic(topic.clone()), deadline)? {
         ResponseBody::DescribeTopic(description) => Ok(description),
         other => Err(unexpected("DESCRIBE_TOPIC", &other)),

@@ -13,6 +13,15 @@ use sinew::{Context, Message, Socket, SocketType};
 use super::error::{Error, Result};
 use crate::doors::native::{Request, RequestBody, Response, decode_response, encode_request};
 
+/// `instant` plus `duration`, or about a century later when that is past what an
+/// `Instant` holds (`Duration::MAX` means "no limit", never a panic).
+pub(crate) fn after(instant: Instant, duration: Duration) -> Instant {
+    instant
+        .checked_add(duration)
+        .or_else(|| instant.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(instant)
+}
+
 /// The broker's default native endpoint.
 pub const DEFAULT_ENDPOINT: &str = "tcp://127.0.0.1:7420";
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::admin::{describe, topic_name, unexpected};
-use super::connection::Connection;
+use super::connection::{Connection, after};
 use super::error::{Error, Result};
 use crate::doors::native::{
     Fetch, FetchData, FetchMode, FetchResult, Position, RecordHeader, RequestBody, ResponseBody,
@@ -183,7 +183,7 @@ impl Consumer {
     /// there), or empty when the time runs out. An error answer (an offset out of
     /// range, a topic deleted) is returned as an [`Error`]; the position stays.
     pub fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = after(Instant::now(), timeout);
         self.expire(Instant::now());
         self.send_fetches(deadline)?;
         let mut records = Vec::new();
@@ -300,7 +300,7 @@ impl Consumer {
                 max_wait_ms,
                 min_bytes: 1,
             });
-            let answer_by = now + wait + self.config.request_timeout;
+            let answer_by = after(after(now, wait), self.config.request_timeout);
             let correlation_id = self.connection.send(body, answer_by)?;
             state.in_flight = Some((correlation_id, answer_by));
             self.in_flight.insert(correlation_id, partition);

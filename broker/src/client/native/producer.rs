@@ -18,7 +18,7 @@ use bytes::Bytes;
 
 use super::admin::{topic_name, unexpected};
 use super::batch::{Batch, PartitionQueue, record_size};
-use super::connection::Connection;
+use super::connection::{Connection, after};
 use super::error::{Error, Result};
 use crate::doors::native::{
     Acknowledged, Acks, ErrorCode, InitProducerId, ListOffsets, PartitionChoice, Position, Produce,
@@ -208,7 +208,7 @@ impl Producer {
         config.batch_bytes = config.batch_bytes.clamp(1, MAX_BATCH_BYTES);
         let mut connection = Connection::connect(endpoint)?;
         let producer = if config.idempotent && config.acks != Acks::None {
-            let deadline = Instant::now() + config.setup_timeout;
+            let deadline = after(Instant::now(), config.setup_timeout);
             match connection.call(
                 RequestBody::InitProducerId(InitProducerId { existing: None }),
                 deadline,
@@ -289,7 +289,7 @@ impl Producer {
         self.progress(None)?;
         // Too much waiting to be sent: wait for answers before taking more.
         while self.unsent_batches() >= self.config.max_in_flight {
-            let deadline = Instant::now() + self.config.request_timeout;
+            let deadline = after(Instant::now(), self.config.request_timeout);
             self.progress(Some(deadline))?;
         }
         Ok(id)
@@ -307,7 +307,7 @@ impl Producer {
     /// runs out it returns [`Error::TimedOut`] and keeps what is still pending
     /// (a later `flush` or `deliveries` goes on with it).
     pub fn flush(&mut self, timeout: Duration) -> Result<Vec<Delivery>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = after(Instant::now(), timeout);
         let idempotent = self.producer.is_some();
         for queue in self.queues.values_mut() {
             queue.seal(idempotent);
@@ -368,7 +368,7 @@ impl Producer {
     fn choose_partition(&mut self, record: &ProducerRecord) -> Result<u32> {
         if !self.topics.contains_key(&record.topic) {
             let name = topic_name(&record.topic)?;
-            let deadline = Instant::now() + self.config.setup_timeout;
+            let deadline = after(Instant::now(), self.config.setup_timeout);
             let description = match self.call(RequestBody::DescribeTopic(name.clone()), deadline)? {
                 ResponseBody::DescribeTopic(description) => description,
                 other => return Err(unexpected("DESCRIBE_TOPIC", &other)),
@@ -439,9 +439,10 @@ impl Producer {
         self.seal_lingering(now);
         self.expire(now);
         self.send_ready(now)?;
+        // Nothing pending: nothing to wait for.
         let mut until = match wait {
-            Some(deadline) => self.next_wake(deadline),
-            None => now,
+            Some(deadline) if !self.is_idle() => self.next_wake(deadline),
+            _ => now,
         };
         while let Some(response) = self.connection.receive(until)? {
             self.handle(response);
@@ -464,7 +465,7 @@ impl Producer {
         let mut wake = deadline;
         for queue in self.queues.values() {
             if let Some(open) = &queue.open {
-                wake = wake.min(open.opened + self.config.linger);
+                wake = wake.min(after(open.opened, self.config.linger));
             }
             for batch in &queue.sealed {
                 if let Some((_, answer_by)) = batch.in_flight {
@@ -483,7 +484,7 @@ impl Producer {
         let mut sealed = Vec::new();
         for ((topic, partition), queue) in &mut self.queues {
             if let Some(open) = &queue.open
-                && now >= open.opened + self.config.linger
+                && now >= after(open.opened, self.config.linger)
             {
                 queue.seal(idempotent);
                 sealed.push((topic.as_str().to_owned(), *partition));
@@ -576,7 +577,7 @@ impl Producer {
                 records: batch.records.clone(),
             },
         });
-        let deadline = now + self.config.request_timeout;
+        let deadline = after(now, self.config.request_timeout);
         let correlation_id = self.connection.send(body, deadline)?;
         if acks == Acks::None {
             if let Some(batch) = queue.sealed.remove(index) {
@@ -603,7 +604,7 @@ impl Producer {
             partition: last.partition,
             query: Position::Latest,
         });
-        let deadline = now + self.config.request_timeout;
+        let deadline = after(now, self.config.request_timeout);
         let correlation_id = self.connection.send(body, deadline)?;
         self.barrier = Some((correlation_id, self.unconfirmed.len(), deadline));
         Ok(())
