@@ -396,6 +396,20 @@ fn a_consumer_starts_from_each_position() {
     }
     producer.flush(TIMEOUT).expect("flush");
 
+    let mut lookup = admin(&endpoint);
+    let offset_of = |lookup: &mut Admin, query| {
+        lookup
+            .list_offsets("timed", 0, query)
+            .expect("list offsets")
+            .offset
+    };
+    assert_eq!(offset_of(&mut lookup, Position::Earliest), Some(0));
+    assert_eq!(offset_of(&mut lookup, Position::Latest), Some(3));
+    assert_eq!(offset_of(&mut lookup, Position::Timestamp(1_500)), Some(1));
+    assert_eq!(offset_of(&mut lookup, Position::Timestamp(9_999)), None);
+    let by_offset = lookup.list_offsets("timed", 0, Position::Offset(1));
+    assert!(matches!(by_offset, Err(Error::InvalidArgument(_))));
+
     let mut consumer = reader(&endpoint, "timed", &[0]);
     let all = values(&read_to_end(&mut consumer));
     assert_eq!(all.len(), 3);
@@ -530,7 +544,7 @@ fn an_idempotent_retry_is_not_written_twice() {
     admin(&endpoint)
         .create_topic("once", TopicSettings::new(1))
         .expect("create");
-    let proxy = Proxy::start(&endpoint, 1);
+    let proxy = Proxy::start(&endpoint, 1, false);
     let producing = retried_producer(proxy.endpoint.clone(), &["a", "b", "c"]);
     proxy
         .dropped
@@ -563,14 +577,15 @@ fn an_idempotent_retry_after_a_broker_restart_is_not_written_twice() {
     admin(&endpoint(&server))
         .create_topic("once", TopicSettings::new(1))
         .expect("create");
-    let proxy = Proxy::start(&endpoint(&server), 1);
+    let proxy = Proxy::start(&endpoint(&server), 1, true);
     let producing = retried_producer(proxy.endpoint.clone(), &["a", "b", "c"]);
     proxy
         .dropped
         .recv_timeout(TIMEOUT)
         .expect("an answer dropped");
     // The batch is durable (it was acknowledged); the broker dies with the
-    // acknowledgement lost, and comes back on the same data.
+    // acknowledgement lost, and comes back on the same data. The proxy holds the
+    // producer's retries until then, so they reach the restarted broker.
     drop(server);
     let server = sinew_broker_in(&data.0, &[]);
     proxy.switch_backend(&endpoint(&server));

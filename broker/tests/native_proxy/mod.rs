@@ -2,7 +2,9 @@
 //! client connects to, forwarding each request to the broker through a DEALER and
 //! each answer back, except the PRODUCE answers it was told to drop (each drop is
 //! reported on a channel, so a test waits for it instead of sleeping). Its
-//! backend can be pointed at a restarted broker while the client stays connected.
+//! backend can be pointed at a restarted broker while the client stays connected;
+//! told to hold, it keeps the client's requests from the first drop until then, so
+//! that a retry surely reaches the restarted broker.
 //!
 //! It serves one client at a time and never changes a frame it forwards.
 
@@ -35,8 +37,9 @@ pub struct Proxy {
 
 impl Proxy {
     /// A proxy to `backend` that drops the first `drop_produce_answers` PRODUCE
-    /// answers.
-    pub fn start(backend: &str, drop_produce_answers: usize) -> Proxy {
+    /// answers; with `hold`, requests after the first drop wait for
+    /// [`switch_backend`](Self::switch_backend).
+    pub fn start(backend: &str, drop_produce_answers: usize, hold: bool) -> Proxy {
         let (control, commands) = mpsc::channel();
         let (dropped_sender, dropped) = mpsc::channel();
         let (endpoint_sender, endpoint) = mpsc::channel();
@@ -45,6 +48,7 @@ impl Proxy {
             run(
                 &backend,
                 drop_produce_answers,
+                hold,
                 &commands,
                 &dropped_sender,
                 &endpoint_sender,
@@ -79,6 +83,7 @@ impl Drop for Proxy {
 fn run(
     backend: &str,
     mut drops: usize,
+    hold: bool,
     commands: &Receiver<Control>,
     dropped: &Sender<u64>,
     endpoint: &Sender<String>,
@@ -98,9 +103,16 @@ fn run(
     };
     let mut back = connect(backend);
     let mut client: Option<Bytes> = None;
+    // Requests held from the first drop to the backend switch.
+    let mut held: Option<Vec<Message>> = None;
     loop {
         match commands.try_recv() {
-            Ok(Control::Backend(endpoint)) => back = connect(&endpoint),
+            Ok(Control::Backend(endpoint)) => {
+                back = connect(&endpoint);
+                for message in held.take().unwrap_or_default() {
+                    let _ = back.send_with_timeout(message, Some(TIMEOUT));
+                }
+            }
             Ok(Control::Stop) | Err(mpsc::TryRecvError::Disconnected) => return,
             Err(mpsc::TryRecvError::Empty) => {}
         }
@@ -113,7 +125,12 @@ fn run(
         let (front_ready, back_ready) = (items[0].is_readable(), items[1].is_readable());
         if front_ready && let Ok(mut message) = front.try_recv() {
             client = message.pop_front();
-            let _ = back.send_with_timeout(message, Some(TIMEOUT));
+            match &mut held {
+                Some(held) => held.push(message),
+                None => {
+                    let _ = back.send_with_timeout(message, Some(TIMEOUT));
+                }
+            }
         }
         if back_ready && let Ok(message) = back.try_recv() {
             if drops > 0
@@ -121,6 +138,9 @@ fn run(
                 && matches!(response.body, ResponseBody::Produce(_))
             {
                 drops -= 1;
+                if hold && held.is_none() {
+                    held = Some(Vec::new());
+                }
                 let _ = dropped.send(response.correlation_id);
                 continue;
             }
