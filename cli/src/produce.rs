@@ -188,3 +188,44 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|window| window == needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ProduceArgs,
+    }
+
+    fn args(extra: &[&str]) -> ProduceArgs {
+        let mut line = vec!["produce", "orders"];
+        line.extend_from_slice(extra);
+        Wrapper::try_parse_from(line).expect("parses").args
+    }
+
+    #[test]
+    fn a_key_delimiter_splits_at_its_first_occurrence() {
+        let split = args(&["--key-delimiter", "::"]);
+        let keyed = record(&split, b"user-1::a::b");
+        assert_eq!(keyed.key.as_deref(), Some(&b"user-1"[..]));
+        assert_eq!(keyed.value.as_deref(), Some(&b"a::b"[..]));
+        let unkeyed = record(&split, b"no delimiter");
+        assert_eq!(unkeyed.key, None);
+        assert_eq!(unkeyed.value.as_deref(), Some(&b"no delimiter"[..]));
+        let empty_key = record(&split, b"::value");
+        assert_eq!(empty_key.key.as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn without_a_delimiter_the_line_is_the_value_and_partition_is_kept() {
+        let plain = args(&["--partition", "2"]);
+        let plain = record(&plain, b"a:b");
+        assert_eq!(plain.key, None);
+        assert_eq!(plain.value.as_deref(), Some(&b"a:b"[..]));
+        assert_eq!(plain.partition, Some(2));
+        assert_eq!(plain.topic, "orders");
+    }
+}

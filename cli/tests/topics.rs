@@ -205,6 +205,30 @@ fn topics_are_created_listed_described_and_deleted() {
         ]
     );
 
+    let policies = [
+        "topic",
+        "create",
+        "strict",
+        "--partitions",
+        "1",
+        "--ack-policy",
+        "durable",
+        "--visibility",
+        "written",
+        "--flush-interval-ms",
+        "100",
+    ];
+    ok(&broker.sinew(&policies, ""));
+    let described = ok(&broker.sinew(&["topic", "describe", "strict"], ""));
+    assert!(
+        described.starts_with(
+            "topic strict partitions=1 compacted=false ack-policy=durable visibility=written \
+             retention-ms=-1 retention-bytes=-1 flush-interval-ms=100\n"
+        ),
+        "{described}"
+    );
+    ok(&broker.sinew(&["topic", "delete", "strict"], ""));
+
     assert_eq!(ok(&broker.sinew(&["topic", "delete", "orders"], "")), "");
     assert!(fails(&broker.sinew(&["topic", "describe", "orders"], "")).contains("UNKNOWN_TOPIC"));
     assert!(fails(&broker.sinew(&["topic", "delete", "orders"], "")).contains("UNKNOWN_TOPIC"));
