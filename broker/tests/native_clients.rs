@@ -497,6 +497,14 @@ fn errors_carry_the_protocols_codes() {
         .send(ProducerRecord::new("compacted", "x").partition(2))
         .expect_err("no partition 2");
     assert!(matches!(beyond, Error::InvalidArgument(_)));
+    let huge = vec![b'x'; MAX_RECORD_BYTES + 1];
+    let too_large = producer
+        .send(ProducerRecord::new("compacted", huge).key("k").partition(0))
+        .expect_err("too large");
+    assert!(
+        matches!(too_large, Error::InvalidArgument(_)),
+        "{too_large}"
+    );
     // No key on a compacted topic: the broker refuses the batch.
     producer
         .send(ProducerRecord::new("compacted", "x").partition(0))

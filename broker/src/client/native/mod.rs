@@ -34,6 +34,6 @@ pub use connection::{Connection, DEFAULT_ENDPOINT};
 pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
 pub use producer::{
-    Acknowledgement, Delivery, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_IN_FLIGHT, Producer,
-    ProducerConfig, ProducerRecord,
+    Acknowledgement, Delivery, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_IN_FLIGHT, MAX_RECORD_BYTES,
+    Producer, ProducerConfig, ProducerRecord,
 };

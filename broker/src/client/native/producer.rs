@@ -30,6 +30,10 @@ use crate::doors::native::{
 pub const MAX_BATCH_RECORDS: usize = 5000;
 /// Most bytes in one batch: half the broker's default request limit (8 MiB).
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// The largest record accepted, about the broker's default request limit less
+/// room for the request's other frames: a larger one would be refused
+/// (`OVERSIZED`), or past the broker's message size cut the connection.
+pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024 - 4096;
 /// Most PRODUCE requests in flight: the broker allows 64 per connection by
 /// default, and one is left for the producer's own questions (DESCRIBE_TOPIC, the
 /// acks-0 confirmation).
@@ -266,11 +270,17 @@ impl Producer {
             )));
         }
         let now = Instant::now();
-        let id = self.next_id;
-        self.next_id += 1;
         let idempotent = self.producer.is_some();
         let (batch_records, batch_bytes) = (self.config.batch_records, self.config.batch_bytes);
         let size = record_size(&produce_record);
+        if size > MAX_RECORD_BYTES {
+            return Err(Error::InvalidArgument(format!(
+                "a record of {size} bytes is larger than the broker takes in one request \
+                 ({MAX_RECORD_BYTES})"
+            )));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
         let queue = self.queues.entry((topic.clone(), partition)).or_default();
         if let Some(open) = &queue.open
             && !open.records.is_empty()
