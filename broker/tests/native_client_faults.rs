@@ -8,8 +8,9 @@
 //! OUT_OF_ORDER_SEQUENCE, and the producer must send them all again, in order,
 //! with the same sequences.
 //!
-//! The fake is a ROUTER on a free loopback port in a thread of the test; every
-//! wait has a deadline.
+//! The fake is a ROUTER on a free loopback port in a thread of the test (or on
+//! `inproc://`, to check that the clients reach a broker of their own program's
+//! context there); every wait has a deadline.
 
 mod util;
 
@@ -30,15 +31,24 @@ use util::TIMEOUT;
 /// Answers each request with the frames `answer` gives (none: no answer), until
 /// the test ends.
 fn fake_broker(
+    answer: impl FnMut(&Request) -> Vec<Vec<Bytes>> + Send + 'static,
+) -> (String, JoinHandle<()>, mpsc::Sender<()>) {
+    fake_broker_in(Context::new(), "tcp://127.0.0.1:0", answer)
+}
+
+/// [`fake_broker`] bound on `endpoint` with a socket of `context`.
+fn fake_broker_in(
+    context: Context,
+    endpoint: &str,
     mut answer: impl FnMut(&Request) -> Vec<Vec<Bytes>> + Send + 'static,
 ) -> (String, JoinHandle<()>, mpsc::Sender<()>) {
-    let (endpoint_sender, endpoint) = mpsc::channel();
+    let (endpoint_sender, bound) = mpsc::channel();
     let (stop, stopped) = mpsc::channel::<()>();
+    let endpoint = endpoint.to_owned();
     let thread = std::thread::spawn(move || {
-        let context = Context::new();
         let router = context.socket(SocketType::Router).expect("a ROUTER");
         router.set_linger(Some(Duration::ZERO)).expect("linger");
-        router.bind("tcp://127.0.0.1:0").expect("bind");
+        router.bind(&endpoint).expect("bind");
         endpoint_sender
             .send(router.last_endpoint().expect("endpoint"))
             .expect("the test waits");
@@ -61,7 +71,7 @@ fn fake_broker(
             }
         }
     });
-    let endpoint = endpoint.recv_timeout(TIMEOUT).expect("the fake listens");
+    let endpoint = bound.recv_timeout(TIMEOUT).expect("the fake listens");
     (endpoint, thread, stop)
 }
 
@@ -306,6 +316,52 @@ fn resend_behind_the_first(lose_first: bool) {
         seen.iter().filter(|(sequence, _)| *sequence == 0).count() >= 2,
         "{seen:?}"
     );
+    let _ = stop.send(());
+    thread.join().expect("the fake");
+}
+
+#[test]
+fn clients_reach_a_broker_of_the_same_context_over_inproc() {
+    let context = Context::new();
+    let (endpoint, thread, stop) =
+        fake_broker_in(context.clone(), "inproc://native-fake", |request| {
+            let body = match &request.body {
+                RequestBody::ListTopics => ResponseBody::ListTopics(Vec::new()),
+                RequestBody::InitProducerId(_) => {
+                    ResponseBody::InitProducerId(ProducerGrant { id: 1, epoch: 0 })
+                }
+                RequestBody::DescribeTopic(_) => description(1),
+                RequestBody::Produce(_) => ResponseBody::Produce(ProduceResult {
+                    partition: 0,
+                    acknowledged: Acknowledged::Durable,
+                    duplicate: false,
+                    base_offset: 0,
+                    last_offset: 0,
+                }),
+                RequestBody::Fetch(_) => ResponseBody::Fetch(FetchResult {
+                    partition: 0,
+                    next_offset: 0,
+                    end_offset: 0,
+                    durable_offset: 0,
+                    log_start_offset: 0,
+                    data: FetchData::Records(Vec::new()),
+                }),
+                _ => return Vec::new(),
+            };
+            vec![frames(request.correlation_id, body)]
+        });
+    assert_eq!(endpoint, "inproc://native-fake");
+    let mut admin = Admin::connect_in(&context, &endpoint).expect("connect");
+    assert!(admin.list_topics().expect("list").is_empty());
+    let mut producer =
+        Producer::connect_in(&context, &endpoint, ProducerConfig::default()).expect("connect");
+    producer.send(ProducerRecord::new("t", "a")).expect("send");
+    let deliveries = producer.flush(TIMEOUT).expect("flush");
+    assert_eq!(deliveries[0].result.as_ref().expect("ok").offset, Some(0));
+    let mut consumer =
+        Consumer::connect_in(&context, &endpoint, ConsumerConfig::default()).expect("connect");
+    consumer.assign("t", &[]).expect("assign");
+    assert!(consumer.poll(Duration::ZERO).expect("poll").is_empty());
     let _ = stop.send(());
     thread.join().expect("the fake");
 }

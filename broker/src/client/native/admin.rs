@@ -82,8 +82,17 @@ pub struct Admin {
 impl Admin {
     /// Connects to a broker's native door (see [`Connection::connect`]).
     pub fn connect(endpoint: &str) -> Result<Admin> {
+        Admin::on(Connection::connect(endpoint)?)
+    }
+
+    /// Connects with a socket of `context` (see [`Connection::connect_in`]).
+    pub fn connect_in(context: &sinew::Context, endpoint: &str) -> Result<Admin> {
+        Admin::on(Connection::connect_in(context, endpoint)?)
+    }
+
+    fn on(connection: Connection) -> Result<Admin> {
         Ok(Admin {
-            connection: Connection::connect(endpoint)?,
+            connection,
             timeout: DEFAULT_REQUEST_TIMEOUT,
         })
     }

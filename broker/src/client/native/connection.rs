@@ -40,7 +40,13 @@ impl Connection {
     /// connect it succeeds before the broker is there; requests wait for it, and
     /// the socket reconnects by itself when the broker comes back.
     pub fn connect(endpoint: &str) -> Result<Connection> {
-        let context = Context::new();
+        Connection::connect_in(&Context::new(), endpoint)
+    }
+
+    /// Connects with a socket of `context`: the way to reach a broker embedded in
+    /// the same program on an `inproc://` endpoint of that context.
+    pub fn connect_in(context: &Context, endpoint: &str) -> Result<Connection> {
+        let context = context.clone();
         let dealer = context
             .socket(SocketType::Dealer)
             .map_err(|error| Error::socket("cannot make a DEALER", &error))?;

@@ -89,13 +89,22 @@ pub struct Consumer {
 impl Consumer {
     /// Connects to a broker's native door.
     pub fn connect(endpoint: &str, config: ConsumerConfig) -> Result<Consumer> {
+        Consumer::connect_in(&sinew::Context::new(), endpoint, config)
+    }
+
+    /// Connects with a socket of `context` (see [`Connection::connect_in`]).
+    pub fn connect_in(
+        context: &sinew::Context,
+        endpoint: &str,
+        config: ConsumerConfig,
+    ) -> Result<Consumer> {
         if config.max_bytes == 0 {
             return Err(Error::InvalidArgument(
                 "max_bytes must be at least 1".to_owned(),
             ));
         }
         Ok(Consumer {
-            connection: Connection::connect(endpoint)?,
+            connection: Connection::connect_in(context, endpoint)?,
             config,
             topic: None,
             partitions: BTreeMap::new(),

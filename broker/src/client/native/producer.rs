@@ -201,6 +201,15 @@ impl Producer {
     /// Connects to a broker's native door and, for an idempotent producer, asks
     /// for a producer id.
     pub fn connect(endpoint: &str, config: ProducerConfig) -> Result<Producer> {
+        Producer::connect_in(&sinew::Context::new(), endpoint, config)
+    }
+
+    /// Connects with a socket of `context` (see [`Connection::connect_in`]).
+    pub fn connect_in(
+        context: &sinew::Context,
+        endpoint: &str,
+        config: ProducerConfig,
+    ) -> Result<Producer> {
         let mut config = config;
         if config.batch_records == 0 || config.max_in_flight == 0 {
             return Err(Error::InvalidArgument(
@@ -210,7 +219,7 @@ impl Producer {
         config.batch_records = config.batch_records.min(MAX_BATCH_RECORDS);
         config.max_in_flight = config.max_in_flight.min(MAX_IN_FLIGHT);
         config.batch_bytes = config.batch_bytes.clamp(1, MAX_BATCH_BYTES);
-        let mut connection = Connection::connect(endpoint)?;
+        let mut connection = Connection::connect_in(context, endpoint)?;
         let producer = if config.idempotent && config.acks != Acks::None {
             let deadline = after(Instant::now(), config.setup_timeout);
             match connection.call(
