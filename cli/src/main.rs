@@ -1,6 +1,7 @@
 //! The `sinew` command: a command-line peer for any socket type (`sinew cat`), a
-//! window into a log directory (`sinew log`), benchmarks (`sinew bench`), and NATS
-//! client commands (`sinew pub`, `sub`, `request`, `reply`).
+//! window into a log directory (`sinew log`), benchmarks (`sinew bench`), NATS
+//! client commands (`sinew pub`, `sub`, `request`, `reply`), and durable topics on
+//! a broker's native door (`sinew topic`, `produce`, `consume`).
 //!
 //! Each subcommand lives in its own module; this file only parses the command line
 //! and dispatches. It must never print anything but what a subcommand asks for:
@@ -10,8 +11,11 @@ mod bench;
 mod bench_nats;
 mod bench_topics;
 mod cat;
+mod consume;
 mod log;
 mod nats;
+mod produce;
+mod topic;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +45,12 @@ enum Command {
     Request(nats::RequestArgs),
     /// Answer each NATS request on a subject with a fixed message.
     Reply(nats::ReplyArgs),
+    /// Create, list, describe or delete durable topics on a broker.
+    Topic(topic::TopicCommand),
+    /// Append records read from stdin, one per line, to a topic on a broker.
+    Produce(produce::ProduceArgs),
+    /// Print a topic's records in kcat's format.
+    Consume(consume::ConsumeArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,5 +82,8 @@ fn main() -> ExitCode {
         Command::Sub(args) => nats::subscribe(args),
         Command::Request(args) => nats::request(args),
         Command::Reply(args) => nats::reply(args),
+        Command::Topic(command) => topic::run(command),
+        Command::Produce(args) => produce::run(args),
+        Command::Consume(args) => consume::run(args),
     }
 }
