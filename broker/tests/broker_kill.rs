@@ -2,10 +2,11 @@
 //! on a temporary data directory with its native door on `tcp://127.0.0.1:0`, is
 //! killed again and again while several producers (each its own DEALER, with
 //! pipelined PRODUCE requests asking for durable acknowledgements, one of them
-//! idempotent) write to a three-partition topic with durable visibility, and a
-//! consumer long-polls every partition from offset 0. Each round kills the broker
-//! after a different number of acknowledgements (some rounds also kill one that is
-//! still starting), restarts it on the same directory and checks that:
+//! idempotent) write to a three-partition topic with durable visibility, and two
+//! consumers long-poll every partition: one from offset 0, one from where the
+//! round began, following the records as they become durable. Each round kills
+//! the broker after a different number of acknowledgements (some rounds also kill
+//! one that is still starting), restarts it on the same directory and checks that:
 //!
 //! - every acknowledged record is at exactly its acknowledged partition and offset;
 //! - every record a consumer (or an earlier check) saw is still where it was seen;
@@ -17,7 +18,8 @@
 //!   records already are, or written now for the first time.
 //!
 //! The topic's segments are made small (its `topic.json` gets `segment_bytes`
-//! before the first round), so that they roll every few dozen batches. Records
+//! before the first round), and values are padded more in some rounds than in
+//! others, so that segments roll every few batches or every few dozen. Records
 //! sent but never acknowledged may or may not survive. This test must never
 //! sleep or time anything: the kill waits for a count of acknowledgements, every
 //! wait has a deadline, and the client threads stop when their context is shut
@@ -123,10 +125,17 @@ fn acknowledged_and_seen_records_survive_sigkill_of_the_broker() {
                 idempotent_producer(&context, &endpoint, round, state, &acks)
             })
         };
-        let consumer_thread = {
+        // One consumer reads everything again from offset 0, as stored batches
+        // (decoded here); the other follows, as records, what becomes durable in
+        // this round, up to the kill.
+        let consumer_threads = [
+            (FetchMode::Batches, vec![0; PARTITIONS as usize]),
+            (FetchMode::Records, log.ends.clone()),
+        ]
+        .map(|(mode, start)| {
             let (context, endpoint) = (context.clone(), endpoint.clone());
-            std::thread::spawn(move || consumer(&context, &endpoint))
-        };
+            std::thread::spawn(move || consumer(&context, &endpoint, mode, start))
+        });
         drop(acks);
 
         let deadline = Instant::now() + TIMEOUT;
@@ -153,26 +162,27 @@ fn acknowledged_and_seen_records_survive_sigkill_of_the_broker() {
         let (state, report) = join(idempotent_thread);
         idempotent = Some(state);
         reports.push(report);
-        let consumed = join(consumer_thread);
+        let [replayed, followed] = consumer_threads.map(join);
         assert!(
             counted == wanted,
             "round {round}: only {counted} of {wanted} acknowledgements before the deadline"
         );
         eprintln!(
-            "round {round}: killed after {counted} acknowledgements were counted; {} acknowledged batches reported, {} records consumed",
+            "round {round}: killed after {counted} acknowledgements were counted; {} acknowledged batches reported; consumers saw {} records from offset 0 and {} new ones",
             reports
                 .iter()
                 .map(|report| report.acked.len())
                 .sum::<usize>(),
-            consumed.len()
+            replayed.len(),
+            followed.len()
         );
-        for report in reports {
-            checks.sent.extend(report.sent);
-            for acked in report.acked {
-                checks.acknowledge(round, &acked);
+        for report in &reports {
+            checks.sent.extend(report.sent.iter().cloned());
+            for acked in &report.acked {
+                checks.acknowledge(round, acked);
             }
         }
-        for (partition, offset, value) in consumed {
+        for (partition, offset, value) in replayed.into_iter().chain(followed) {
             checks.see(round, (partition, offset), value);
         }
     }
@@ -210,9 +220,12 @@ struct Checks {
     duplicates: usize,
 }
 
-/// The topic as read after a restart: where each value is.
+/// The topic as read after a restart.
 struct Log {
+    /// Where each value is.
     places: HashMap<String, Place>,
+    /// Each partition's visible end.
+    ends: Vec<u64>,
 }
 
 impl Checks {
@@ -280,7 +293,11 @@ impl Checks {
                 self.seen.insert((partition, offset), value.clone());
             }
         }
-        Log { places }
+        let ends = partitions
+            .iter()
+            .map(|values| values.len() as u64)
+            .collect();
+        Log { places, ends }
     }
 
     /// The idempotent producer after a restart: its last acknowledged batch again,
@@ -351,7 +368,7 @@ impl Checks {
 fn read_partition(client: &mut Client, partition: u32) -> Vec<String> {
     let mut values = Vec::new();
     loop {
-        let body = client.call(fetch(partition, values.len() as u64, 0));
+        let body = client.call(fetch(partition, values.len() as u64, 0, FetchMode::Records));
         let ResponseBody::Fetch(result) = body else {
             panic!("partition {partition}: expected a fetch result, got {body:?}");
         };
@@ -432,12 +449,12 @@ fn create_topic() -> RequestBody {
     })
 }
 
-fn fetch(partition: u32, offset: u64, max_wait_ms: u32) -> RequestBody {
+fn fetch(partition: u32, offset: u64, max_wait_ms: u32, mode: FetchMode) -> RequestBody {
     RequestBody::Fetch(Fetch {
         topic: topic(TOPIC),
         partition,
         start: Position::Offset(offset),
-        mode: FetchMode::Records,
+        mode,
         max_bytes: 1 << 20,
         max_records: 0,
         max_wait_ms,
@@ -475,14 +492,20 @@ fn produce_result(body: ResponseBody) -> ProduceResult {
     }
 }
 
-/// A DEALER of `context` connected to the broker.
-fn connect(context: &Context, endpoint: &str) -> Socket {
-    let dealer = context.socket(SocketType::Dealer).expect("a DEALER");
-    dealer
-        .set_linger(Some(Duration::ZERO))
-        .expect("no linger: the broker may be dead");
-    dealer.connect(endpoint).expect("connect");
-    dealer
+/// A DEALER of `context` connected to the broker; `None` if the context was shut
+/// down first (the round ended before this thread began).
+fn connect(context: &Context, endpoint: &str) -> Option<Socket> {
+    let made = context.socket(SocketType::Dealer).and_then(|dealer| {
+        // No linger: the broker may be dead when the socket closes.
+        dealer.set_linger(Some(Duration::ZERO))?;
+        dealer.connect(endpoint)?;
+        Ok(dealer)
+    });
+    match made {
+        Ok(dealer) => Some(dealer),
+        Err(sinew::Error::Terminated) => None,
+        Err(error) => panic!("a DEALER connected to {endpoint}: {error}"),
+    }
 }
 
 /// Sends a request; `false` once the context is shut down.
@@ -514,6 +537,14 @@ fn join<T>(thread: std::thread::JoinHandle<T>) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
+/// A record's value: its name, then padding that depends on the round, so that
+/// some rounds write batches of a few dozen bytes and others batches about as
+/// large as a segment (a roll at nearly every batch, and larger writes to cut).
+fn value(round: u64, name: String) -> String {
+    let padding = [0, 150, 1400][(round % 3) as usize];
+    format!("{name}:{}", ".".repeat(padding))
+}
+
 /// Records acknowledged together.
 #[derive(Debug)]
 struct Acked {
@@ -539,8 +570,10 @@ fn plain_producer(
     producer: u64,
     acks: &mpsc::Sender<()>,
 ) -> ProducerReport {
-    let dealer = connect(context, endpoint);
     let mut report = ProducerReport::default();
+    let Some(dealer) = connect(context, endpoint) else {
+        return report;
+    };
     let mut in_flight: HashMap<u64, (u32, Vec<String>)> = HashMap::new();
     let mut next = 0u64;
     loop {
@@ -548,7 +581,7 @@ fn plain_producer(
             next += 1;
             let partition = ((producer + next) % u64::from(PARTITIONS)) as u32;
             let values: Vec<String> = (0..1 + next % 3)
-                .map(|index| format!("r{round}-p{producer}-b{next}-{index}"))
+                .map(|index| value(round, format!("r{round}-p{producer}-b{next}-{index}")))
                 .collect();
             report.sent.extend(values.iter().cloned());
             if !send(&dealer, next, produce(partition, &values, None)) {
@@ -628,8 +661,10 @@ fn idempotent_producer(
     mut state: Idempotent,
     acks: &mpsc::Sender<()>,
 ) -> (Idempotent, ProducerReport) {
-    let dealer = connect(context, endpoint);
     let mut report = ProducerReport::default();
+    let Some(dealer) = connect(context, endpoint) else {
+        return (state, report);
+    };
     let mut in_flight: VecDeque<(u64, Batch)> = VecDeque::new();
     let mut next = 0u64;
     'round: loop {
@@ -637,7 +672,7 @@ fn idempotent_producer(
             next += 1;
             let sequence = state.next_sequence;
             let values: Vec<String> = (0..1 + next % 2)
-                .map(|index| format!("r{round}-idempotent-s{sequence}-{index}"))
+                .map(|index| value(round, format!("r{round}-idempotent-s{sequence}-{index}")))
                 .collect();
             state.next_sequence += values.len() as i32;
             report.sent.extend(values.iter().cloned());
@@ -675,17 +710,27 @@ fn idempotent_producer(
     (state, report)
 }
 
-/// A consumer long-polling every partition from offset 0 until its context is
-/// shut down; returns every record it was given.
-fn consumer(context: &Context, endpoint: &str) -> Vec<(u32, u64, String)> {
-    let dealer = connect(context, endpoint);
+/// A consumer long-polling every partition from `next` (an offset per partition)
+/// until its context is shut down; returns every record it was given.
+fn consumer(
+    context: &Context,
+    endpoint: &str,
+    mode: FetchMode,
+    mut next: Vec<u64>,
+) -> Vec<(u32, u64, String)> {
     let mut seen = Vec::new();
-    let mut next = vec![0u64; PARTITIONS as usize];
+    let Some(dealer) = connect(context, endpoint) else {
+        return seen;
+    };
     let mut asked: HashMap<u64, u32> = HashMap::new();
     let mut correlation_id = 0u64;
     for partition in 0..PARTITIONS {
         correlation_id += 1;
-        if !send(&dealer, correlation_id, fetch(partition, 0, 5_000)) {
+        if !send(
+            &dealer,
+            correlation_id,
+            fetch(partition, next[partition as usize], 5_000, mode),
+        ) {
             return seen;
         }
         asked.insert(correlation_id, partition);
@@ -700,13 +745,23 @@ fn consumer(context: &Context, endpoint: &str) -> Vec<(u32, u64, String)> {
         let ResponseBody::Fetch(result) = response.body else {
             panic!("partition {partition}: a fetch failed: {:?}", response.body);
         };
-        let FetchData::Records(records) = result.data else {
-            panic!("expected records");
-        };
         let position = &mut next[partition as usize];
-        for record in records {
-            assert_eq!(record.offset, *position, "partition {partition}: a gap");
-            seen.push((partition, record.offset, text(record.value)));
+        let records: Vec<(u64, Option<Bytes>)> = match result.data {
+            FetchData::Records(records) => records
+                .into_iter()
+                .map(|record| (record.offset, record.value))
+                .collect(),
+            // Stored batches: the first may start before the offset asked for.
+            FetchData::Batches(batches) => batches
+                .iter()
+                .flat_map(|batch| sinew_log::decode_records(batch).expect("a stored batch decodes"))
+                .filter(|record| record.offset >= *position)
+                .map(|record| (record.offset, record.value.map(Bytes::from)))
+                .collect(),
+        };
+        for (offset, value) in records {
+            assert_eq!(offset, *position, "partition {partition}: a gap");
+            seen.push((partition, offset, text(value)));
             *position += 1;
         }
         assert_eq!(result.next_offset, *position);
@@ -716,7 +771,11 @@ fn consumer(context: &Context, endpoint: &str) -> Vec<(u32, u64, String)> {
             result.durable_offset
         );
         correlation_id += 1;
-        if !send(&dealer, correlation_id, fetch(partition, *position, 5_000)) {
+        if !send(
+            &dealer,
+            correlation_id,
+            fetch(partition, *position, 5_000, mode),
+        ) {
             return seen;
         }
         asked.insert(correlation_id, partition);
