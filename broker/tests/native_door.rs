@@ -320,16 +320,21 @@ fn a_batch_whose_crc_does_not_match_is_refused_with_bad_crc_and_everyone_is_stil
         })
     };
 
-    // One bit of the value flipped: the framing is right, the CRC-32C is not.
-    let mut flipped = batch_of(b"corrupted");
-    let at = flipped
+    // One bit flipped in the stored CRC, in the attributes, in the last offset
+    // delta (all in the header the loop thread does not check) and in the value:
+    // the framing is right, the CRC-32C is not.
+    let original = batch_of(b"corrupted");
+    let value_at = original
         .windows(9)
         .position(|window| window == b"corrupted")
         .expect("the value is in the batch");
-    flipped[at] ^= 0x01;
-    let refused = error_of(bad.call(produce_batch(flipped)));
-    assert_eq!(refused.code, ErrorCode::BadCrc);
-    assert_eq!(refused.code.code(), 11, "protocol.md's BAD_CRC");
+    for at in [17, 22, 26, value_at] {
+        let mut flipped = original.clone();
+        flipped[at] ^= 0x01;
+        let refused = error_of(bad.call(produce_batch(flipped)));
+        assert_eq!(refused.code, ErrorCode::BadCrc, "byte {at}: {refused:?}");
+        assert_eq!(refused.code.code(), 11, "protocol.md's BAD_CRC");
+    }
 
     // Nothing was stored, and both connections are still served.
     let ResponseBody::Produce(first) = good.call(produce_batch(batch_of(b"first"))) else {
@@ -342,4 +347,13 @@ fn a_batch_whose_crc_does_not_match_is_refused_with_bad_crc_and_everyone_is_stil
     assert_eq!(second.base_offset, 1);
     let read = values(good.call(fetch("checked", Position::Earliest, FetchMode::Records)));
     assert_eq!(read, [(0, "first".to_owned()), (1, "second".to_owned())]);
+
+    // The base offset is not covered by the CRC (the broker rewrites it): a batch
+    // whose base offset was changed is stored, at the partition's next offset.
+    let mut rebased = batch_of(b"rebased");
+    rebased[7] ^= 0x05;
+    let ResponseBody::Produce(third) = bad.call(produce_batch(rebased)) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(third.base_offset, 2);
 }
