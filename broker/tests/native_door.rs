@@ -3,8 +3,9 @@
 //! codec's client side. Topics are created, listed and described; records are
 //! produced with each acknowledgement level, by key and idempotently, and read back
 //! in both fetch modes from offsets, positions and timestamps; errors come back
-//! with their documented codes; a malformed request does not stop the broker
-//! serving others; a topic survives a restart with its offsets.
+//! with their documented codes; a malformed request, or a stored batch whose CRC-32C
+//! does not match (`BAD_CRC`, checked on the storage thread), does not stop the
+//! broker serving others; a topic survives a restart with its offsets.
 //!
 //! Every reply is awaited with a deadline (the DEALER's receive timeout); a test
 //! never sleeps to let something happen.
@@ -555,4 +556,62 @@ fn a_client_that_does_not_read_its_replies_is_cut_off_and_others_are_served() {
         panic!("expected a produce result");
     };
     assert_eq!(produced.base_offset, 4);
+}
+
+#[test]
+fn a_batch_whose_crc_does_not_match_is_refused_with_bad_crc_and_everyone_is_still_served() {
+    let server = sinew_broker(&[]);
+    let mut bad = Client::connect(&server);
+    let mut good = Client::connect(&server);
+    assert_eq!(bad.call(create("checked", 1)), ResponseBody::CreateTopic);
+    let batch_of = |value: &[u8]| {
+        let record =
+            sinew_log::NewRecord::new(Some(b"k".to_vec()), value.to_vec(), 1_700_000_000_000);
+        sinew_log::encode_batch(&[record]).expect("a batch")
+    };
+    let produce_batch = |batch: Vec<u8>| {
+        RequestBody::Produce(Produce {
+            topic: topic("checked"),
+            partition: PartitionChoice::Index(0),
+            acks: Acks::Durable,
+            payload: ProducePayload::Batch(Bytes::from(batch)),
+        })
+    };
+
+    // One bit flipped in the stored CRC, in the attributes, in the last offset
+    // delta (all in the header the loop thread does not check) and in the value:
+    // the framing is right, the CRC-32C is not.
+    let original = batch_of(b"corrupted");
+    let value_at = original
+        .windows(9)
+        .position(|window| window == b"corrupted")
+        .expect("the value is in the batch");
+    for at in [17, 22, 26, value_at] {
+        let mut flipped = original.clone();
+        flipped[at] ^= 0x01;
+        let refused = error_of(bad.call(produce_batch(flipped)));
+        assert_eq!(refused.code, ErrorCode::BadCrc, "byte {at}: {refused:?}");
+        assert_eq!(refused.code.code(), 11, "protocol.md's BAD_CRC");
+    }
+
+    // Nothing was stored, and both connections are still served.
+    let ResponseBody::Produce(first) = good.call(produce_batch(batch_of(b"first"))) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(first.base_offset, 0, "the refused batch took no offset");
+    let ResponseBody::Produce(second) = bad.call(produce_batch(batch_of(b"second"))) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(second.base_offset, 1);
+    let read = values(good.call(fetch("checked", Position::Earliest, FetchMode::Records)));
+    assert_eq!(read, [(0, "first".to_owned()), (1, "second".to_owned())]);
+
+    // The base offset is not covered by the CRC (the broker rewrites it): a batch
+    // whose base offset was changed is stored, at the partition's next offset.
+    let mut rebased = batch_of(b"rebased");
+    rebased[7] ^= 0x05;
+    let ResponseBody::Produce(third) = bad.call(produce_batch(rebased)) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(third.base_offset, 2);
 }
