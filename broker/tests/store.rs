@@ -737,10 +737,12 @@ fn the_cleaner_applies_retention_to_every_partition() {
         },
     );
     let value = "v".repeat(100);
+    // Durable acknowledgements: every record is visible once its answer came
+    // (a written one may still wait for its fsync on this durable-visibility topic).
     for _ in 0..20 {
         for partition in 0..2 {
             client
-                .produce(produce("short", partition, &[&value], Acks::Written))
+                .produce(produce("short", partition, &[&value], Acks::Durable))
                 .unwrap();
         }
     }

@@ -1,12 +1,14 @@
 //! The storage thread's work, without the thread: a batch of requests in, with the
 //! time; completions and notices out, through a [`Sink`]. Appends run in order;
-//! then every partition that must be durable is fsynced once for the whole batch
-//! (group commit across producers); then the durable acknowledgements go out.
-//! Written acknowledgements and "new data" notices go out before the fsyncs, so a
-//! producer that did not ask for durability never waits for one.
+//! written acknowledgements and "new data" notices go out at once, so a producer
+//! that did not ask for durability never waits for an fsync; the partitions that
+//! must be durable, and the acknowledgements waiting for that, are returned as a
+//! `SyncJob` (group commit across producers), which the sync thread runs while the
+//! next batch is appended.
 //!
-//! It must never send a durable acknowledgement before the fsync that covers it,
-//! never read the clock (the thread passes `now` in), and never panic on a request.
+//! It must never send a durable acknowledgement itself (only a `SyncJob` does,
+//! after its fsync), never read the clock (the thread passes `now` in), and never
+//! panic on a request.
 
 use super::catalog::Catalog;
 use super::error::StoreError;
@@ -16,6 +18,7 @@ use super::request::{
     PartitionNotice, Payload, Produce, Produced, Reply, Request, RequestId, Target,
     TopicDescription,
 };
+use super::syncer::{SyncJob, Waiting};
 use super::topic::{Acks, Visibility};
 use crate::kafka::partition_for_key;
 use sinew_log::{Notice, Partition};
@@ -50,14 +53,7 @@ pub struct StoreStats {
 }
 
 /// A partition, by topic and index.
-type Key = (Arc<str>, u32);
-
-/// A produce request whose acknowledgement waits for the batch's fsyncs.
-struct Waiting {
-    id: RequestId,
-    key: Key,
-    produced: Produced,
-}
+pub(crate) type Key = (Arc<str>, u32);
 
 /// The storage thread's state.
 pub(crate) struct Engine {
@@ -96,15 +92,17 @@ impl Engine {
         }
     }
 
-    /// Handles one batch of requests at time `now`.
+    /// Handles one batch of requests at time `now`: appends, answers and notices
+    /// go out through `sink`; the fsyncs the batch needs, and the durable
+    /// acknowledgements waiting for them, come back as a job (`SyncJob::run`).
     pub(crate) fn handle_batch(
         &mut self,
         requests: impl IntoIterator<Item = (RequestId, Request)>,
         now: Instant,
         sink: &mut dyn Sink,
-    ) {
+    ) -> SyncJob {
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
-        let mut to_sync: BTreeMap<Key, Arc<Partition>> = BTreeMap::new();
+        let mut to_sync: BTreeMap<Key, (Arc<Partition>, Visibility)> = BTreeMap::new();
         let mut waiting = Vec::new();
         for (id, request) in requests {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -118,7 +116,7 @@ impl Engine {
                     if !produced.duplicate {
                         match visibility {
                             Visibility::Durable => {
-                                to_sync.insert(key.clone(), log.clone());
+                                to_sync.insert(key.clone(), (log.clone(), visibility));
                             }
                             Visibility::Written { flush_interval } => {
                                 let deadline = now.checked_add(flush_interval).unwrap_or(now);
@@ -129,7 +127,9 @@ impl Engine {
                         }
                     }
                     if acks == Acks::Durable {
-                        to_sync.insert(key.clone(), log);
+                        // The job's fsync covers what an interval sync would.
+                        self.unsynced.remove(&key);
+                        to_sync.insert(key.clone(), (log, visibility));
                         waiting.push(Waiting { id, key, produced });
                     } else {
                         sink.complete(Completion {
@@ -145,55 +145,10 @@ impl Engine {
             }
         }
         sink.flush();
-        if to_sync.is_empty() {
-            return;
+        SyncJob {
+            partitions: to_sync,
+            waiting,
         }
-        let mut failed: HashMap<Key, String> = HashMap::new();
-        for (key, log) in to_sync {
-            if let Err(reason) = self.sync(&key, &log, sink) {
-                failed.insert(key, reason);
-            }
-        }
-        for Waiting {
-            id,
-            key,
-            mut produced,
-        } in waiting
-        {
-            let result = match failed.get(&key) {
-                Some(reason) => Err(StoreError::SyncFailed {
-                    topic: key.0.to_string(),
-                    partition: key.1,
-                    reason: reason.clone(),
-                }),
-                None => {
-                    let durable_offset = self
-                        .catalog
-                        .topic(&key.0)
-                        .ok()
-                        .and_then(|topic| topic.partitions.get(key.1 as usize))
-                        .map_or(0, |log| log.durable_offset());
-                    if durable_offset > produced.last_offset {
-                        produced.acknowledged = Acknowledged::Durable;
-                        produced.durable_offset = durable_offset;
-                        Ok(Reply::Produced(produced))
-                    } else {
-                        // The topic went away in this batch, or the sync did not
-                        // reach the records: never call them durable.
-                        Err(StoreError::SyncFailed {
-                            topic: key.0.to_string(),
-                            partition: key.1,
-                            reason: format!(
-                                "the records up to offset {} are not covered by an fsync",
-                                produced.last_offset
-                            ),
-                        })
-                    }
-                }
-            };
-            sink.complete(Completion { id, result });
-        }
-        sink.flush();
     }
 
     /// Syncs the partitions of flush-by-interval topics whose interval is up.
@@ -516,7 +471,11 @@ mod tests {
             (3, produce(Acks::None)),
             (4, produce(Acks::Durable)),
         ];
-        engine.handle_batch(batch, Instant::now(), &mut recorder);
+        let job = engine.handle_batch(batch, Instant::now(), &mut recorder);
+        // Written acknowledgements are out before any fsync; the durable ones
+        // wait for the job (the sync thread's).
+        assert_eq!(recorder.completions.len(), 2);
+        job.run(&engine.stats, &mut recorder);
         assert_eq!(
             recorder.completions,
             [

@@ -49,6 +49,7 @@ mod files;
 mod outbox;
 mod producer_ids;
 mod request;
+mod syncer;
 mod topic;
 
 pub use crate::kafka::{
@@ -79,6 +80,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use syncer::Syncer;
 
 /// How the store is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +159,10 @@ impl Store {
         let max_batch = settings.max_batch.max(1);
         let storage = std::thread::Builder::new()
             .name("sinew-storage".to_owned())
-            .spawn(move || run(engine, received, thread_outbox, nudge, max_batch))
+            .spawn({
+                let stats = stats.clone();
+                move || run(engine, received, thread_outbox, nudge, max_batch, stats)
+            })
             .map_err(StoreError::io("starting the storage thread"))?;
         Ok(Store {
             requests: Some(requests),
@@ -265,8 +270,11 @@ fn run(
     outbox: Arc<Outbox>,
     nudge: Nudge,
     max_batch: usize,
+    stats: Arc<StoreStats>,
 ) -> Result<(), StoreError> {
     let _stopped = StoppedOnDrop(outbox.clone());
+    let mut syncer =
+        Syncer::start(outbox.clone(), stats).map_err(StoreError::io("starting the sync thread"))?;
     let mut sink = Pending::new(outbox);
     loop {
         let first = match engine.next_deadline() {
@@ -289,7 +297,7 @@ fn run(
         // The one clock read of the batch.
         let now = Instant::now();
         if !batch.is_empty() {
-            engine.handle_batch(batch, now, &mut sink);
+            syncer.submit(engine.handle_batch(batch, now, &mut sink));
         }
         engine.sync_due(now, &mut sink);
         sink.flush();
@@ -297,5 +305,8 @@ fn run(
             nudge.nudge();
         }
     }
+    // Every durable acknowledgement handed over goes out before the partitions
+    // close (and before the outbox is marked stopped).
+    syncer.finish();
     engine.close()
 }
