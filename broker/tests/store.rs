@@ -466,6 +466,7 @@ fn unknown_topics_and_partitions_are_errors_naming_them() {
             partition: 0,
             offset: 0,
             max_bytes: 100,
+            decode: false,
         }),
     ] {
         assert!(matches!(
@@ -529,6 +530,7 @@ fn an_offset_out_of_range_names_the_earliest_and_latest_offsets() {
                 partition: 0,
                 offset: requested,
                 max_bytes: 1 << 20,
+                decode: false,
             }))
             .unwrap_err();
         match &error {

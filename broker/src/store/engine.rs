@@ -386,8 +386,12 @@ impl Engine {
             Visibility::Written { .. } => log.read(fetch.offset, max_bytes),
         }
         .map_err(|error| StoreError::from_log(error, &fetch.topic, fetch.partition, visible_end))?;
+        let records = fetch
+            .decode
+            .then(|| batches.records().map_err(|failure| failure.to_string()));
         Ok(Reply::Fetched(Fetched {
             batches,
+            records,
             start_offset: log.start_offset(),
             visible_end,
             end_offset: log.end_offset(),

@@ -159,6 +159,9 @@ pub struct Fetch {
     /// At most about this many bytes (at least one whole batch if any is visible;
     /// capped by the store's own limit).
     pub max_bytes: u64,
+    /// Decode the batches' records too, here on the storage thread (for clients
+    /// that want records rather than batches), so the loop never decodes.
+    pub decode: bool,
 }
 
 /// Which offset `Request::ListOffsets` asks for.
@@ -243,6 +246,9 @@ pub struct Produced {
 pub struct Fetched {
     /// Whole stored batches (Kafka's RecordBatch v2), sharing one read buffer.
     pub batches: Batches,
+    /// Their records, when the fetch asked for them decoded; why not if a stored
+    /// batch does not decode.
+    pub records: Option<Result<Vec<sinew_log::Record>, String>>,
     /// The partition's first offset.
     pub start_offset: u64,
     /// The offset after the last record consumers can see (the high watermark).

@@ -151,6 +151,7 @@ impl Client {
                 partition,
                 offset,
                 max_bytes: 1 << 20,
+                decode: false,
             }));
             let Ok(Reply::Fetched(fetched)) = reply else {
                 panic!("fetch: {reply:?}");

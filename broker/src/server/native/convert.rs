@@ -160,7 +160,7 @@ const MAX_FETCH_BATCHES: usize = MAX_FRAMES - 1;
 const MAX_FETCH_RECORDS: usize = (MAX_FRAMES - 2) / 3;
 
 /// The store's read of a partition, as a FETCH answer from `offset`.
-pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wire::ResponseBody {
+pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: store::Fetched) -> wire::ResponseBody {
     let (data, next_offset) = match fetch.mode {
         wire::FetchMode::Batches => {
             // The header and one frame per batch, within the frame limit: the
@@ -182,18 +182,16 @@ pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wi
                 0 => MAX_FETCH_RECORDS,
                 count => (count as usize).min(MAX_FETCH_RECORDS),
             };
-            let decoded = match fetched.batches.records() {
-                Ok(decoded) => decoded,
-                // A stored batch that does not decode is not skipped silently
-                // (the client would ask for the same offset forever).
-                Err(failure) => {
-                    return error(
-                        wire::Command::Fetch.code(),
-                        wire::ErrorCode::StorageFailed,
-                        [0, 0],
-                        format!("a stored batch does not decode: {failure}"),
-                    );
-                }
+            // Decoded on the storage thread when the fetch asked for records (the
+            // loop must not spend milliseconds decoding a large answer).
+            debug_assert!(fetched.records.is_some(), "a records-mode fetch is decoded");
+            let decoded = match fetched.records {
+                Some(Ok(decoded)) => decoded,
+                Some(Err(failure)) => return undecodable(&failure),
+                None => match fetched.batches.records() {
+                    Ok(decoded) => decoded,
+                    Err(failure) => return undecodable(&failure.to_string()),
+                },
             };
             let records: Vec<wire::FetchedRecord> = decoded
                 .into_iter()
@@ -229,6 +227,17 @@ pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: &store::Fetched) -> wi
         log_start_offset: fetched.start_offset,
         data,
     })
+}
+
+/// A stored batch that does not decode is answered, not skipped silently (the
+/// client would ask for the same offset forever).
+fn undecodable(failure: &str) -> wire::ResponseBody {
+    error(
+        wire::Command::Fetch.code(),
+        wire::ErrorCode::StorageFailed,
+        [0, 0],
+        format!("a stored batch does not decode: {failure}"),
+    )
 }
 
 /// A protocol topic configuration as the store's.

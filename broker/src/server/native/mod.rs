@@ -425,7 +425,7 @@ impl NativeDoor {
                     };
                     return self.parked.park(key, deadline, pending);
                 }
-                Some(convert::fetched(&fetch, offset, &fetched))
+                Some(convert::fetched(&fetch, offset, fetched))
             }
             (Stage::ListOffsets { partition }, Reply::Offset(offset)) => {
                 Some(wire::ResponseBody::ListOffsets(wire::OffsetResult {
@@ -474,6 +474,7 @@ impl NativeDoor {
             partition: fetch.partition,
             offset,
             max_bytes: u64::from(fetch.max_bytes.max(1)),
+            decode: fetch.mode == wire::FetchMode::Records,
         });
         pending.stage = Stage::Fetch {
             fetch,

@@ -94,6 +94,7 @@ pub fn to_store(
                         partition: fetch.partition,
                         offset,
                         max_bytes: u64::from(fetch.max_bytes.max(1)),
+                        decode: fetch.mode == wire::FetchMode::Records,
                     });
                     (
                         request,
