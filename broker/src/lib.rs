@@ -21,6 +21,7 @@ pub mod config;
 pub mod core;
 pub mod data_dir;
 pub mod doors;
+pub mod groups;
 pub mod kafka;
 pub mod server;
 pub mod store;
