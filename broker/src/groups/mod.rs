@@ -16,6 +16,7 @@
 
 mod group;
 mod offsets;
+mod record;
 #[cfg(test)]
 mod tests;
 
@@ -372,6 +373,10 @@ impl Coordinator {
         now: Instant,
     ) -> (Vec<Result<(), GroupError>>, Vec<OffsetCommitted>) {
         let refuse = |error| (offsets.iter().map(|_| Err(error)).collect(), Vec::new());
+        // A group id must fit the stored record's key (a 16-bit length).
+        if group.len() > i16::MAX as usize {
+            return refuse(GroupError::InvalidGroupId);
+        }
         let allowed = match self.groups.get_mut(group) {
             None if generation < 0 => {
                 self.groups
