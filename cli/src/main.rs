@@ -11,6 +11,7 @@ mod bench;
 mod bench_nats;
 mod bench_topics;
 mod cat;
+mod child_server;
 mod consume;
 mod log;
 mod nats;

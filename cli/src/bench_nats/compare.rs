@@ -21,12 +21,11 @@ use super::{
     DEFAULT_FLUSH_EVERY, Fanout, FanoutResult, RequestReply, RequestReplyResult, fanout,
     microseconds, request_reply,
 };
+use crate::child_server::ChildServer;
 use clap::Args;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 /// How long a server may take to say where it listens.
@@ -229,15 +228,14 @@ fn describe(sample: &Sample) -> String {
 
 /// A running server, killed by `stop` or on drop.
 struct Server {
-    child: Child,
+    process: ChildServer,
     address: SocketAddr,
-    data: Option<PathBuf>,
 }
 
 impl Server {
     fn start(launch: &Launch<'_>, kind: Kind) -> Result<Server, String> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let (mut command, marker, data) = match kind {
+        let (command, marker, data) = match kind {
             Kind::Sinew => {
                 let data = launch.scratch.join(format!(
                     "data-{}",
@@ -264,65 +262,21 @@ impl Server {
                 (command, "Listening for client connections on ", None)
             }
         };
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|error| format!("cannot start {}: {error}", kind.name()))?;
-        let Some(stderr) = child.stderr.take() else {
-            let _ = child.kill();
-            return Err("no stderr".to_owned());
-        };
-        let (sender, receiver) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            // Reads the log to its end, so the server never blocks on a full pipe;
-            // lines about slow consumers are passed on to this program's stderr.
-            let mut announced = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !announced && let Some((_, rest)) = line.split_once(marker) {
-                    announced = true;
-                    let address = rest.split_whitespace().next().unwrap_or("");
-                    let _ = sender.send(address.to_owned());
-                }
-                if line.to_ascii_lowercase().contains("slow consumer") {
-                    eprintln!("  server: {line}");
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            address: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data,
-        };
-        let announced = receiver
-            .recv_timeout(START_TIMEOUT)
-            .map_err(|_| format!("{} did not say where it listens", kind.name()))?;
-        server.address = announced
+        let (process, line) = ChildServer::start(command, marker, marker, data, START_TIMEOUT)
+            .map_err(|error| format!("{}: {error}", kind.name()))?;
+        let announced = line
+            .split_once(marker)
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .unwrap_or("");
+        let address = announced
             .parse()
             .map_err(|_| format!("{} announced {announced:?}", kind.name()))?;
-        Ok(server)
+        Ok(Server { process, address })
     }
 
     /// Kills the server; an error if it had already exited (it crashed).
-    fn stop(mut self) -> Result<(), String> {
-        let exited = self.child.try_wait().ok().flatten();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        match exited {
-            Some(status) => Err(format!("the server exited during the run ({status})")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(data) = &self.data {
-            let _ = std::fs::remove_dir_all(data);
-        }
+    fn stop(self) -> Result<(), String> {
+        self.process.stop()
     }
 }
 

@@ -3,15 +3,14 @@
 //! nats-server with JetStream on file storage, each on free loopback ports and a
 //! data directory of its own under the bench's scratch directory.
 //!
-//! A server is ready when its log says where it listens; this file reads the log
-//! to its end on a thread of its own so the server never blocks on a full pipe. It
+//! A server is ready when its log says where it listens (`ChildServer`). This file
 //! must never leave a server running or its data behind (both go on drop).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::child_server::ChildServer;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 /// How long a server may take to say it is ready.
@@ -28,8 +27,7 @@ pub enum JetStreamSync {
 
 /// A running server, killed (and its data removed) on drop.
 pub struct Server {
-    child: Child,
-    data: PathBuf,
+    process: ChildServer,
     /// sinew-broker's native endpoint, or nats-server's client address.
     pub endpoint: String,
     /// sinew-broker's monitoring address.
@@ -45,7 +43,8 @@ impl Server {
             .args(["--listen", "tcp://127.0.0.1:0", "--data-dir"])
             .arg(&data);
         let line = "sinew-broker ready";
-        let (child, announced) = start(command, line, line)?;
+        let (process, announced) =
+            ChildServer::start(command, line, line, Some(data), START_TIMEOUT)?;
         let word = |name: &str| {
             announced
                 .split_whitespace()
@@ -57,8 +56,7 @@ impl Server {
             .and_then(|address| address.parse().ok())
             .ok_or("sinew-broker did not name its monitoring address")?;
         Ok(Server {
-            child,
-            data,
+            process,
             endpoint,
             http: Some(http),
         })
@@ -85,19 +83,21 @@ impl Server {
             .arg("-c")
             .arg(&config)
             .args(["-a", "127.0.0.1", "-p", "-1"]);
-        let (child, announced) = start(
+        let marker = "Listening for client connections on ";
+        let (process, announced) = ChildServer::start(
             command,
-            "Listening for client connections on ",
+            marker,
             "Server is ready",
+            Some(data),
+            START_TIMEOUT,
         )?;
         let endpoint = announced
-            .split_once("Listening for client connections on ")
+            .split_once(marker)
             .and_then(|(_, rest)| rest.split_whitespace().next())
             .ok_or("nats-server did not say where it listens")?
             .to_owned();
         Ok(Server {
-            child,
-            data,
+            process,
             endpoint,
             http: None,
         })
@@ -126,65 +126,7 @@ impl Server {
     }
 
     /// Kills the server; an error if it had already exited (it crashed).
-    pub fn stop(mut self) -> Result<(), String> {
-        let exited = self.child.try_wait().ok().flatten();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        match exited {
-            Some(status) => Err(format!("the server exited during the run ({status})")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
-/// Spawns `command` and waits until its stderr has shown `address_line` and then
-/// `ready_line` (they may be the same); returns the line with the address.
-fn start(
-    mut command: Command,
-    address_line: &'static str,
-    ready_line: &'static str,
-) -> Result<(Child, String), String> {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start {:?}: {error}", command.get_program()))?;
-    let Some(stderr) = child.stderr.take() else {
-        let _ = child.kill();
-        return Err("no stderr".to_owned());
-    };
-    let (sender, receiver) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        let mut address = None;
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if address.is_none() && line.contains(address_line) {
-                address = Some(line.clone());
-            }
-            if !sent
-                && line.contains(ready_line)
-                && let Some(address) = &address
-            {
-                sent = true;
-                let _ = sender.send(address.clone());
-            }
-        }
-    });
-    match receiver.recv_timeout(START_TIMEOUT) {
-        Ok(line) => Ok((child, line)),
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            Err(format!("{:?} did not become ready", command.get_program()))
-        }
+    pub fn stop(self) -> Result<(), String> {
+        self.process.stop()
     }
 }
