@@ -767,3 +767,62 @@ fn the_cleaner_applies_retention_to_every_partition() {
     assert_eq!(client.read_all("short", 0, start).len() as u64, 20 - start);
     client.close();
 }
+
+#[test]
+fn a_topic_grows_by_partitions_keeps_its_records_and_survives_a_reopen() {
+    let directory = TempDir::new("store-grow");
+    let mut client = Client::open(settings(&directory)).unwrap();
+    create(&mut client, TopicConfig::new("grown", 2));
+    for partition in 0..2 {
+        client
+            .produce(produce("grown", partition, &["before"], Acks::Durable))
+            .unwrap();
+    }
+    // A growth that crashed earlier left a directory past the count (garbage in
+    // it): it is replaced, not trusted.
+    let stray = directory.0.join("data/topics/grown/3");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("00000000000000000000.log"), b"not a log").unwrap();
+    let grow = |total| Request::CreatePartitions {
+        topic: "grown".to_owned(),
+        total,
+    };
+    match client.call(grow(4)) {
+        Ok(Reply::TopicCreated(config)) => assert_eq!(config.partitions, 4),
+        other => panic!("grow: {other:?}"),
+    }
+    for (total, current) in [(4, 4), (3, 4), (10_001, 4)] {
+        match client.call(grow(total)) {
+            Err(StoreError::InvalidPartitions {
+                current: found,
+                requested,
+                ..
+            }) => assert_eq!((found, requested), (current, total)),
+            other => panic!("grow to {total}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        client.call(Request::CreatePartitions {
+            topic: "none".to_owned(),
+            total: 2
+        }),
+        Err(StoreError::UnknownTopic(_))
+    ));
+    let produced = client
+        .produce(produce("grown", 3, &["new"], Acks::Durable))
+        .unwrap();
+    assert_eq!(produced.base_offset, 0, "the new partition starts empty");
+    client.close();
+
+    let mut client = Client::open(settings(&directory)).unwrap();
+    let description = describe(&mut client, "grown");
+    let ends: Vec<u64> = description
+        .partitions
+        .iter()
+        .map(|partition| partition.end_offset)
+        .collect();
+    assert_eq!(ends, [1, 1, 0, 1]);
+    assert_eq!(client.read_all("grown", 0, 0), [(0, b"before".to_vec())]);
+    assert_eq!(client.read_all("grown", 3, 0), [(0, b"new".to_vec())]);
+    client.close();
+}

@@ -14,7 +14,7 @@
 
 use super::error::StoreError;
 use super::files::{TEMPORARY_SUFFIX, create_directory, sync_directory, write_atomically};
-use super::topic::{TOPIC_FILE, TopicConfig, Visibility};
+use super::topic::{MAX_PARTITIONS, TOPIC_FILE, TopicConfig, Visibility};
 use crate::kafka::validate_topic_name;
 use sinew_log::{LogConfig, Partition};
 use std::collections::BTreeMap;
@@ -264,6 +264,49 @@ impl Catalog {
         self.topics.insert(name.clone(), topic);
         self.publish();
         self.topic(&name)
+    }
+
+    /// Grows a topic to `total` partitions (Kafka's CreatePartitions): the new
+    /// partitions are opened first and the file rewritten last, so a crash leaves
+    /// the topic as it was (with stray directories past its count, which the next
+    /// growth replaces). Existing partitions, and the keys they hold, stay.
+    pub(crate) fn add_partitions(&mut self, name: &str, total: u32) -> Result<&Topic, StoreError> {
+        let current = self.topic(name)?.config.partitions;
+        if total <= current || total > MAX_PARTITIONS {
+            return Err(StoreError::InvalidPartitions {
+                topic: name.to_owned(),
+                current,
+                requested: total,
+            });
+        }
+        let path = self.root.join(TOPICS_DIRECTORY).join(name);
+        let mut config = self.topic(name)?.config.clone();
+        config.partitions = total;
+        let mut jobs = Vec::new();
+        for partition in current..total {
+            let directory = path.join(partition.to_string());
+            if directory.exists() {
+                // Left by a growth that crashed before its file was written.
+                fs::remove_dir_all(&directory)
+                    .map_err(StoreError::io(format!("removing {}", directory.display())))?;
+            }
+            jobs.push(Job {
+                topic: name.to_owned(),
+                partition,
+                path: directory,
+                config: config.log_config(),
+            });
+        }
+        let opened = open_all(jobs, self.open_threads)?;
+        write_atomically(&path, TOPIC_FILE, &config.to_file()).map_err(StoreError::io(format!(
+            "writing {}",
+            path.join(TOPIC_FILE).display()
+        )))?;
+        let topic = self.topic_mut(name)?;
+        topic.partitions.extend(opened);
+        topic.config = config;
+        self.publish();
+        self.topic(name)
     }
 
     /// Deletes a topic: out of the catalog, its directory renamed into `deleted/`

@@ -282,6 +282,10 @@ impl Engine {
                 let topic = self.catalog.create(config)?;
                 Ok(Reply::TopicCreated(topic.config.clone()))
             }
+            Request::CreatePartitions { topic, total } => {
+                let topic = self.catalog.add_partitions(&topic, total)?;
+                Ok(Reply::TopicCreated(topic.config.clone()))
+            }
             Request::DeleteTopic { topic } => {
                 self.unsynced.retain(|key, _| *key.0 != *topic);
                 self.catalog.delete(&topic)?;

@@ -15,6 +15,16 @@ pub enum StoreError {
     /// No topic has this name.
     #[error("unknown topic {0:?}")]
     UnknownTopic(String),
+    /// A topic can only grow, and only up to the partition limit.
+    #[error("topic {topic:?} has {current} partitions; it cannot have {requested}")]
+    InvalidPartitions {
+        /// The topic.
+        topic: String,
+        /// Its partitions now.
+        current: u32,
+        /// What was asked for.
+        requested: u32,
+    },
     /// The broker never gave out this producer id.
     #[error("producer id {0} was never given out")]
     UnknownProducer(i64),

@@ -55,6 +55,14 @@ pub enum Request {
         /// Records below this offset are deleted.
         before: u64,
     },
+    /// Grows a topic to `total` partitions (`Reply::TopicCreated` with its new
+    /// settings).
+    CreatePartitions {
+        /// The topic.
+        topic: String,
+        /// How many partitions it will have.
+        total: u32,
+    },
     /// A new idempotent producer id, never handed out before, even across crashes,
     /// or with `existing` (the id and epoch a client holds) that id's next epoch,
     /// which fences the older one on every partition (`Reply::ProducerId`).

@@ -58,7 +58,8 @@ pub enum Visibility {
 pub struct TopicConfig {
     /// The topic's name (checked by [`validate_topic_name`]).
     pub name: String,
-    /// How many partitions (1 to [`MAX_PARTITIONS`]); fixed at creation.
+    /// How many partitions (1 to [`MAX_PARTITIONS`]); a topic can grow
+    /// (`Request::CreatePartitions`), never shrink.
     pub partitions: u32,
     /// Segments whose newest record is older than this are deleted.
     pub retention_age: Option<Duration>,

@@ -42,9 +42,9 @@ pub fn store_error(command: u16, failure: &StoreError) -> wire::ResponseBody {
         ),
         StoreError::TopicExists(_) => (Code::TopicExists, [0, 0]),
         StoreError::InvalidTopicName { .. } => (Code::InvalidTopicName, [0, 0]),
-        StoreError::InvalidConfig { .. } | StoreError::InvalidRequest(_) => {
-            (Code::InvalidArgument, [0, 0])
-        }
+        StoreError::InvalidConfig { .. }
+        | StoreError::InvalidRequest(_)
+        | StoreError::InvalidPartitions { .. } => (Code::InvalidArgument, [0, 0]),
         StoreError::OffsetOutOfRange {
             earliest, latest, ..
         } => (Code::OffsetOutOfRange, [*earliest, *latest]),
