@@ -62,6 +62,7 @@ mod active;
 mod append;
 mod background;
 pub mod batch;
+mod buffers;
 mod checkpoint;
 mod cleaner;
 mod codec;

@@ -12,6 +12,7 @@
 //! caller says is complete.
 
 use crate::batch::{self, BatchHeader, LOG_OVERHEAD};
+use crate::buffers;
 use crate::error::{LogError, Result};
 use crate::index::{self, Indexes, OffsetEntry};
 use crate::storage::Storage;
@@ -170,7 +171,7 @@ impl Segment {
         };
         // At least the first batch, whatever `max_bytes` says.
         let wanted = max_bytes.max(first.size()).min(limit - position);
-        let mut bytes = self.read_bytes(position, wanted)?;
+        let mut bytes = self.read_pooled(position, wanted)?;
         let mut entries = self
             .indexes()
             .entries_between(position, position + bytes.len() as u64);
@@ -196,7 +197,8 @@ impl Segment {
                 if batch_position + size as u64 > limit {
                     return Err(self.corrupt(batch_position, "batch runs past the end"));
                 }
-                bytes = self.read_bytes(position, size as u64)?;
+                buffers::give_back(bytes);
+                bytes = self.read_pooled(position, size as u64)?;
                 entries = self
                     .indexes()
                     .entries_between(position, position + bytes.len() as u64);
@@ -233,9 +235,8 @@ impl Segment {
                 ));
             }
         }
-        bytes.truncate(used);
         // One buffer for every batch of the read: callers hand out slices of it.
-        Ok((Bytes::from(bytes), headers))
+        Ok((buffers::share(bytes, used), headers))
     }
 
     /// Checks a batch's offsets against the batches before it (`expected`), the
@@ -336,6 +337,21 @@ impl Segment {
             return Err(self.corrupt(position, "batch runs past the end"));
         }
         Ok(header)
+    }
+
+    /// `read_bytes` into a buffer an earlier large read may have initialized
+    /// already (`buffers`): every byte of it is overwritten by this read.
+    fn read_pooled(&self, position: u64, length: u64) -> Result<Vec<u8>> {
+        let mut bytes = buffers::take(usize::try_from(length).unwrap_or(0));
+        match self.log.read_at(&mut bytes, position) {
+            Ok(()) => Ok(bytes),
+            Err(error) => {
+                buffers::give_back(bytes);
+                Err(LogError::io_with(|| format!("reading {}", self.name()))(
+                    error,
+                ))
+            }
+        }
     }
 
     fn read_bytes(&self, position: u64, length: u64) -> Result<Vec<u8>> {
