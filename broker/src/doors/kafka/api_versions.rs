@@ -7,7 +7,8 @@
 
 use super::api::{ApiKey, SUPPORTED};
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// An ApiVersions request; the software fields exist from v3.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

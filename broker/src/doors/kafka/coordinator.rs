@@ -5,7 +5,8 @@
 //! Nothing here may read past the request.
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// What kind of key a FindCoordinator asks about (v1+; v0 is always a group).
 pub const KEY_TYPE_GROUP: i8 = 0;

@@ -10,7 +10,8 @@
 use bytes::Bytes;
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// READ_UNCOMMITTED.
 pub const READ_UNCOMMITTED: i8 = 0;

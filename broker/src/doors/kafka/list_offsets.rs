@@ -5,7 +5,8 @@
 //! Flexible from v6. Nothing here may read past the request.
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// Timestamp asking for the offset after the last record.
 pub const LATEST_TIMESTAMP: i64 = -1;

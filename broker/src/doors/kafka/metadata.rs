@@ -6,7 +6,8 @@
 //! only in v8 to v10. Nothing here may read past the request.
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// A topic id: 16 bytes, all zero for none.
 pub type TopicId = [u8; 16];

@@ -42,7 +42,10 @@ mod request;
 mod response;
 mod topics;
 mod wire;
+mod writer;
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod primitive_tests;
 #[cfg(test)]
@@ -80,4 +83,5 @@ pub use topics::{
     DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse, ReplicaAssignment,
     TopicConfigEntry,
 };
-pub use wire::{DecodeError, Reader, Writer};
+pub use wire::{DecodeError, Reader};
+pub use writer::Writer;

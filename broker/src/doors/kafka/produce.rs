@@ -7,7 +7,8 @@
 use bytes::Bytes;
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// One partition's records in a Produce request.
 #[derive(Clone, Debug, PartialEq, Eq)]

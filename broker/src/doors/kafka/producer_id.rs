@@ -6,7 +6,8 @@
 //! Nothing here may read past the request.
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// An InitProducerId request.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use super::metadata::MetadataResponse;
 use super::produce::ProduceResponse;
 use super::producer_id::InitProducerIdResponse;
 use super::topics::{CreateTopicsResponse, DeleteTopicsResponse};
-use super::wire::Writer;
+use super::writer::Writer;
 
 /// A response's body.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,8 @@
 //! Nothing here may read past the request.
 
 use super::error_code::ErrorCode;
-use super::wire::{DecodeError, Reader, Writer};
+use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// Manual replica assignment for one partition (the door refuses it: one broker).
 #[derive(Clone, Debug, PartialEq, Eq)]
