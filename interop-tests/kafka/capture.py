@@ -13,8 +13,11 @@ The frames go to broker/src/doors/kafka/vectors/clients.txt as lines
 
 and the Rust tests check that each decodes.
 
+Each kafka-python prints the broker version it infers from ApiVersions.
+
 Run: pip install -r interop-tests/requirements.txt; apt-get install kcat;
-     python3 interop-tests/kafka/capture.py
+     pip install --target /tmp/kafka-python-2 kafka-python==2.3.3 (optional);
+     KAFKA_PYTHON_2=/tmp/kafka-python-2 python3 interop-tests/kafka/capture.py
 """
 
 import os
@@ -28,6 +31,7 @@ import time
 import uuid
 
 import vectors  # the door's table and kafka-python's message classes
+from drive_kafka_python import inferred_version, kafka_python
 from kafka.protocol.admin.topics import CreateTopicsResponse, DeleteTopicsResponse
 from kafka.protocol.consumer.fetch import FetchResponse
 from kafka.protocol.consumer.offsets import ListOffsetsResponse
@@ -44,6 +48,7 @@ from kafka.protocol.metadata.metadata import MetadataRequest
 from kafka.protocol.producer.produce import ProduceRequest
 from kafka.protocol.producer.transaction import InitProducerIdRequest
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 TOPIC = 'orders'
 TOPIC_ID = uuid.UUID(bytes=bytes(range(16)))
 REQUESTS = {0: ProduceRequest, 1: FetchRequest, 2: ListOffsetsRequest, 3: MetadataRequest,
@@ -183,34 +188,12 @@ class Broker:
         raise ValueError('no answer for api key %d' % key)
 
 
-def kafka_python(port):
-    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-    from kafka.admin import NewTopic
-    bootstrap = '127.0.0.1:%d' % port
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-    admin.create_topics([NewTopic('created', 3, 1, topic_configs={'retention.ms': '60000'})])
-    admin.delete_topics(['created'])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all', enable_idempotence=True,
-                             compression_type='zstd' if has_zstd() else None,
-                             request_timeout_ms=5000)
-    producer.send(TOPIC, key=b'k', value=b'hello').get(timeout=10)
-    producer.close(timeout=5)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=5000,
-                             fetch_max_wait_ms=100)
-    partition = TopicPartition(TOPIC, 0)
-    consumer.assign([partition])
-    consumer.seek_to_beginning(partition)
-    consumer.poll(timeout_ms=1000)
-    consumer.close()
-
-
-def has_zstd():
-    try:
-        import zstandard  # noqa: F401
-        return True
-    except ImportError:
-        return False
+def kafka_python_2(port):
+    """kafka-python 2.x, from the directory in $KAFKA_PYTHON_2 (pip install
+    --target DIR kafka-python==2.3.3), in a process of its own."""
+    env = dict(os.environ, PYTHONPATH=os.environ['KAFKA_PYTHON_2'])
+    subprocess.run([sys.executable, os.path.join(HERE, 'drive_kafka_python.py'), str(port)],
+                   env=env, check=True, timeout=120)
 
 
 def confluent(port):
@@ -224,7 +207,7 @@ def confluent(port):
         future.result(timeout=10)
     producer = Producer({'bootstrap.servers': bootstrap, 'enable.idempotence': True,
                          'compression.type': 'zstd'})
-    producer.produce(TOPIC, key=b'k', value=b'hello')
+    producer.produce(TOPIC, key=b'k', value=b'hello ' * 100)
     assert producer.flush(10) == 0, 'the produce was not acknowledged'
     consumer = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'unused',
                          'enable.auto.commit': False, 'fetch.wait.max.ms': 100})
@@ -238,7 +221,7 @@ def kcat(port):
     subprocess.run(['kcat', '-b', bootstrap, '-L'], check=True, timeout=20,
                    stdout=subprocess.DEVNULL)
     subprocess.run(['kcat', '-b', bootstrap, '-P', '-t', TOPIC, '-p', '0', '-z', 'zstd'],
-                   input=b'hello\n', check=True, timeout=20)
+                   input=b'hello ' * 100 + b'\n', check=True, timeout=20)
     subprocess.run(['kcat', '-b', bootstrap, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning',
                     '-e'], check=True, timeout=20, stdout=subprocess.DEVNULL)
 
@@ -246,10 +229,15 @@ def kcat(port):
 def main():
     broker = Broker()
     clients = [('kafka-python', kafka_python), ('confluent-kafka', confluent)]
+    if os.environ.get('KAFKA_PYTHON_2'):
+        clients.append(('kafka-python-2', kafka_python_2))
     if shutil.which('kcat'):
         clients.append(('kcat', kcat))
     for name, drive in clients:
         broker.client = name
+        if name == 'kafka-python':
+            print('kafka-python %s infers broker version %s'
+                  % (vectors.kafka.__version__, inferred_version(broker.port)))
         drive(broker.port)
         time.sleep(0.5)  # let the last connection's requests be recorded
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'broker', 'src',

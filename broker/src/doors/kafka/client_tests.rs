@@ -1,7 +1,9 @@
-//! Requests captured from real clients (kafka-python 3.0.12, confluent-kafka
-//! 2.16.2 with its librdkafka 2.16.0, Debian's kcat 1.7.1 with librdkafka 2.0.2)
-//! by `interop-tests/kafka/capture.py`, against a broker advertising this
-//! door's table: each decodes, whole, into what the client meant.
+//! Requests captured from real clients (kafka-python 3.0.12 and 2.3.3,
+//! confluent-kafka 2.16.2 with its librdkafka 2.16.0, Debian's kcat 1.7.1 with
+//! librdkafka 2.0.2) by `interop-tests/kafka/capture.py`, against a broker
+//! advertising this door's table: each decodes, whole, into what the client
+//! meant, and every client still compresses with zstd (each was asked to; a
+//! client that judged the broker older than Kafka 2.1 would not).
 
 use bytes::{Bytes, BytesMut};
 
@@ -42,7 +44,7 @@ fn decoded(bytes: &Bytes) -> Request {
 #[test]
 fn every_captured_request_decodes() {
     let frames = frames();
-    for client in ["kafka-python", "confluent-kafka", "kcat"] {
+    for client in ["kafka-python", "kafka-python-2", "confluent-kafka", "kcat"] {
         assert!(
             frames.iter().any(|(c, ..)| c == client),
             "nothing captured from {client}"
@@ -52,7 +54,7 @@ fn every_captured_request_decodes() {
         let request = decoded(bytes);
         assert_eq!(request.header.api_key.number(), *key, "{client}");
         assert_eq!(request.header.api_version, *version, "{client}");
-        let expected_client_id = if client == "kafka-python" {
+        let expected_client_id = if client.starts_with("kafka-python") {
             "kafka-python"
         } else {
             "rdkafka"
@@ -91,6 +93,9 @@ fn captured_produce_requests_carry_record_batches_for_the_topic() {
         assert_eq!(records[16], 2, "{client} v{version}: not a v2 RecordBatch");
         let length = i32::from_be_bytes(records[8..12].try_into().unwrap()) as usize;
         assert_eq!(length + 12, records.len(), "{client}: one batch, whole");
+        // Attributes (after base offset, length, epoch, magic, CRC): codec 4 is zstd.
+        let attributes = i16::from_be_bytes(records[21..23].try_into().unwrap());
+        assert_eq!(attributes & 7, 4, "{client} v{version}: not zstd");
     }
 }
 
@@ -104,7 +109,7 @@ fn captured_clients_say_who_they_are_in_api_versions() {
         let name = request.client_software_name.unwrap();
         // confluent-kafka names itself, kcat leaves librdkafka's default.
         let expected = match client.as_str() {
-            "kafka-python" => "kafka-python",
+            "kafka-python" | "kafka-python-2" => "kafka-python",
             "confluent-kafka" => "confluent-kafka-python",
             _ => "librdkafka",
         };
