@@ -35,7 +35,7 @@ from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProducerIdResponse
 
 # The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
-SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 12), 10: (0, 2),
+SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 10: (0, 2),
              18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4)}
 
 CORRELATION_ID = 7
@@ -87,7 +87,7 @@ MESSAGES = {
                         'partitions': [{'error_code': 0, 'partition_index': 0, 'leader_id': 1,
                                         'leader_epoch': 0, 'replica_nodes': [1],
                                         'isr_nodes': [1], 'offline_replicas': []}]}],
-            'cluster_authorized_operations': OMITTED}),
+            'cluster_authorized_operations': OMITTED, 'error_code': 0}),
     0: (ProduceRequest, {'transactional_id': None, 'acks': -1, 'timeout_ms': 30000,
                          'topic_data': [{'name': 'orders', 'partition_data': [
                              {'index': 0, 'records': RECORDS}]}]},

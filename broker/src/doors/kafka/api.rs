@@ -65,7 +65,7 @@ pub const SUPPORTED: [ApiRange; 9] = [
     ApiRange {
         key: ApiKey::Metadata,
         min: 0,
-        max: 12,
+        max: 13,
         flexible_from: 9,
     },
     ApiRange {

@@ -1,9 +1,9 @@
-//! Metadata (key 3), versions 0 to 12: which brokers there are, which topics, and
+//! Metadata (key 3), versions 0 to 13: which brokers there are, which topics, and
 //! who leads each partition. The door is one broker leading every partition.
 //!
 //! Flexible from v9; topic ids from v10 (the door sends its own or zeros);
 //! request topic names nullable from v10; the cluster's authorized operations
-//! only in v8 to v10. Nothing here may read past the request.
+//! only in v8 to v10; a top-level error code from v13 (KIP-1102). Nothing here may read past the request.
 
 use super::error_code::ErrorCode;
 use super::wire::{DecodeError, Reader};
@@ -149,6 +149,9 @@ pub struct MetadataResponse {
     pub topics: Vec<MetadataTopic>,
     /// v8 to v10.
     pub cluster_authorized_operations: i32,
+    /// Top-level error (v13+; Kafka uses it only for REBOOTSTRAP_REQUIRED, which a
+    /// single broker never needs).
+    pub error_code: ErrorCode,
 }
 
 impl MetadataResponse {
@@ -179,6 +182,9 @@ impl MetadataResponse {
         }
         if (8..=10).contains(&version) {
             writer.i32(self.cluster_authorized_operations);
+        }
+        if version >= 13 {
+            writer.i16(self.error_code.number());
         }
         writer.tagged_fields();
     }

@@ -173,6 +173,7 @@ fn expected_response(key: ApiKey) -> ResponseBody {
                 topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
             }],
             cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+            error_code: ErrorCode::None,
         }),
         ApiKey::Produce => ResponseBody::Produce(ProduceResponse {
             responses: vec![ProduceTopicResponse {
