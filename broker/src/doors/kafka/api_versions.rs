@@ -33,6 +33,16 @@ impl ApiVersionsRequest {
             client_software_version,
         })
     }
+
+    /// Writes the body of `version` (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, version: i16) {
+        if version < 3 {
+            return;
+        }
+        writer.string(self.client_software_name.as_deref().unwrap_or(""));
+        writer.string(self.client_software_version.as_deref().unwrap_or(""));
+        writer.tagged_fields();
+    }
 }
 
 /// One row of the answer: an API and its version range.

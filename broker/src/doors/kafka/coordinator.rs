@@ -34,6 +34,15 @@ impl FindCoordinatorRequest {
         reader.tagged_fields()?;
         Ok(FindCoordinatorRequest { key, key_type })
     }
+
+    /// Writes the body of `version` (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, version: i16) {
+        writer.string(&self.key);
+        if version >= 1 {
+            writer.i8(self.key_type);
+        }
+        writer.tagged_fields();
+    }
 }
 
 /// A FindCoordinator response.

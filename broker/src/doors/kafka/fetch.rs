@@ -133,6 +133,52 @@ impl FetchRequest {
             rack_id,
         })
     }
+
+    /// Writes the body of `version` (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, version: i16) {
+        writer.i32(self.replica_id);
+        writer.i32(self.max_wait_ms);
+        writer.i32(self.min_bytes);
+        writer.i32(self.max_bytes);
+        writer.i8(self.isolation_level);
+        if version >= 7 {
+            writer.i32(self.session_id);
+            writer.i32(self.session_epoch);
+        }
+        writer.array_count(Some(self.topics.len()));
+        for topic in &self.topics {
+            writer.string(&topic.topic);
+            writer.array_count(Some(topic.partitions.len()));
+            for partition in &topic.partitions {
+                writer.i32(partition.partition);
+                if version >= 9 {
+                    writer.i32(partition.current_leader_epoch);
+                }
+                writer.i64(partition.fetch_offset);
+                if version >= 12 {
+                    writer.i32(partition.last_fetched_epoch);
+                }
+                if version >= 5 {
+                    writer.i64(partition.log_start_offset);
+                }
+                writer.i32(partition.partition_max_bytes);
+                writer.tagged_fields();
+            }
+            writer.tagged_fields();
+        }
+        if version >= 7 {
+            writer.array_count(Some(self.forgotten_topics.len()));
+            for forgotten in &self.forgotten_topics {
+                writer.string(&forgotten.topic);
+                writer.i32_array(&forgotten.partitions);
+                writer.tagged_fields();
+            }
+        }
+        if version >= 11 {
+            writer.string(&self.rack_id);
+        }
+        writer.tagged_fields();
+    }
 }
 
 fn decode_partition(reader: &mut Reader, version: i16) -> Result<FetchPartition, DecodeError> {

@@ -82,6 +82,29 @@ impl ListOffsetsRequest {
             topics,
         })
     }
+
+    /// Writes the body of `version` (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, version: i16) {
+        writer.i32(self.replica_id);
+        if version >= 2 {
+            writer.i8(self.isolation_level);
+        }
+        writer.array_count(Some(self.topics.len()));
+        for topic in &self.topics {
+            writer.string(&topic.name);
+            writer.array_count(Some(topic.partitions.len()));
+            for partition in &topic.partitions {
+                writer.i32(partition.partition_index);
+                if version >= 4 {
+                    writer.i32(partition.current_leader_epoch);
+                }
+                writer.i64(partition.timestamp);
+                writer.tagged_fields();
+            }
+            writer.tagged_fields();
+        }
+        writer.tagged_fields();
+    }
 }
 
 /// One partition's answer.

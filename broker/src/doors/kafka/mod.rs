@@ -9,6 +9,8 @@
 //!   ApiVersions of an unknown version with error 35, close otherwise.
 //! - [`encode_response`] turns a [`ResponseBody`] into `Bytes` chunks (size
 //!   prefix, response header, body) for one vectored write.
+//! - [`encode_request`] is a client's side (and the tests'): a [`Request`] into
+//!   chunks the same way.
 //! - [`SUPPORTED`] is the version table ApiVersions advertises and the decoder
 //!   enforces; [`ErrorCode`] is Kafka's error numbers.
 //!
@@ -47,6 +49,8 @@ mod writer;
 #[cfg(test)]
 mod client_tests;
 #[cfg(test)]
+mod message_tests;
+#[cfg(test)]
 mod primitive_tests;
 #[cfg(test)]
 mod vector_tests;
@@ -76,7 +80,9 @@ pub use produce::{
     ProduceTopicResponse,
 };
 pub use producer_id::{InitProducerIdRequest, InitProducerIdResponse};
-pub use request::{Answer, Request, RequestBody, RequestError, RequestHeader, decode_request};
+pub use request::{
+    Answer, Request, RequestBody, RequestError, RequestHeader, decode_request, encode_request,
+};
 pub use response::{ResponseBody, encode_response, encode_unsupported_api_versions, join};
 pub use topics::{
     CreatableTopic, CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse,

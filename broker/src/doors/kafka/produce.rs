@@ -66,6 +66,25 @@ impl ProduceRequest {
             topics,
         })
     }
+
+    /// Writes the body (a client's side, and the tests'); records uncopied.
+    pub fn encode(&self, writer: &mut Writer, _version: i16) {
+        writer.nullable_string(self.transactional_id.as_deref());
+        writer.i16(self.acks);
+        writer.i32(self.timeout_ms);
+        writer.array_count(Some(self.topics.len()));
+        for topic in &self.topics {
+            writer.string(&topic.name);
+            writer.array_count(Some(topic.partitions.len()));
+            for partition in &topic.partitions {
+                writer.i32(partition.index);
+                writer.nullable_bytes(partition.records.as_ref());
+                writer.tagged_fields();
+            }
+            writer.tagged_fields();
+        }
+        writer.tagged_fields();
+    }
 }
 
 /// One partition's outcome in a Produce response.

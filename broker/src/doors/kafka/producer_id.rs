@@ -43,6 +43,17 @@ impl InitProducerIdRequest {
             producer_epoch,
         })
     }
+
+    /// Writes the body of `version` (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, version: i16) {
+        writer.nullable_string(self.transactional_id.as_deref());
+        writer.i32(self.transaction_timeout_ms);
+        if version >= 3 {
+            writer.i64(self.producer_id);
+            writer.i16(self.producer_epoch);
+        }
+        writer.tagged_fields();
+    }
 }
 
 /// An InitProducerId response.

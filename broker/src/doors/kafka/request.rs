@@ -20,6 +20,7 @@ use super::produce::ProduceRequest;
 use super::producer_id::InitProducerIdRequest;
 use super::topics::{CreateTopicsRequest, DeleteTopicsRequest};
 use super::wire::{DecodeError, Reader};
+use super::writer::Writer;
 
 /// A request header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,4 +214,29 @@ fn decode_body(
             RequestBody::InitProducerId(InitProducerIdRequest::decode(reader, version)?)
         }
     })
+}
+
+/// Encodes a request (a client's side, and the tests'): the first chunk starts
+/// with the 4-byte size; records are chunks of their own, uncopied.
+pub fn encode_request(header: &RequestHeader, body: &RequestBody) -> Vec<Bytes> {
+    let version = header.api_version;
+    let mut writer = Writer::new(false);
+    writer.i16(header.api_key.number());
+    writer.i16(version);
+    writer.i32(header.correlation_id);
+    writer.legacy_nullable_string(header.client_id.as_deref());
+    writer.set_flexible(header.api_key.is_flexible(version));
+    writer.tagged_fields();
+    match body {
+        RequestBody::Produce(request) => request.encode(&mut writer, version),
+        RequestBody::Fetch(request) => request.encode(&mut writer, version),
+        RequestBody::ListOffsets(request) => request.encode(&mut writer, version),
+        RequestBody::Metadata(request) => request.encode(&mut writer, version),
+        RequestBody::FindCoordinator(request) => request.encode(&mut writer, version),
+        RequestBody::ApiVersions(request) => request.encode(&mut writer, version),
+        RequestBody::CreateTopics(request) => request.encode(&mut writer, version),
+        RequestBody::DeleteTopics(request) => request.encode(&mut writer, version),
+        RequestBody::InitProducerId(request) => request.encode(&mut writer, version),
+    }
+    writer.into_framed_chunks()
 }

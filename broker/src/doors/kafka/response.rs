@@ -5,13 +5,12 @@
 //! The encoder trusts its caller for the version (the request's, already checked
 //! against the advertised range); it must never panic and never copy records.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use super::api::ApiKey;
 use super::api_versions::ApiVersionsResponse;
 use super::coordinator::FindCoordinatorResponse;
 use super::fetch::FetchResponse;
-use super::frame::SIZE_PREFIX;
 use super::list_offsets::ListOffsetsResponse;
 use super::metadata::MetadataResponse;
 use super::produce::ProduceResponse;
@@ -81,12 +80,7 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::DeleteTopics(response) => response.encode(&mut writer, version),
         ResponseBody::InitProducerId(response) => response.encode(&mut writer, version),
     }
-    let mut chunks = writer.into_chunks();
-    let size: usize = chunks.iter().map(Bytes::len).sum();
-    let mut prefix = BytesMut::with_capacity(SIZE_PREFIX);
-    prefix.put_i32(i32::try_from(size).unwrap_or(i32::MAX));
-    chunks.insert(0, prefix.freeze());
-    chunks
+    writer.into_framed_chunks()
 }
 
 /// Kafka's answer to an ApiVersions request of a version it does not know: a v0

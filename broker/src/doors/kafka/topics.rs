@@ -94,6 +94,32 @@ impl CreateTopicsRequest {
             validate_only,
         })
     }
+
+    /// Writes the body (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, _version: i16) {
+        writer.array_count(Some(self.topics.len()));
+        for topic in &self.topics {
+            writer.string(&topic.name);
+            writer.i32(topic.num_partitions);
+            writer.i16(topic.replication_factor);
+            writer.array_count(Some(topic.assignments.len()));
+            for assignment in &topic.assignments {
+                writer.i32(assignment.partition_index);
+                writer.i32_array(&assignment.broker_ids);
+                writer.tagged_fields();
+            }
+            writer.array_count(Some(topic.configs.len()));
+            for config in &topic.configs {
+                writer.string(&config.name);
+                writer.nullable_string(config.value.as_deref());
+                writer.tagged_fields();
+            }
+            writer.tagged_fields();
+        }
+        writer.i32(self.timeout_ms);
+        writer.bool(self.validate_only);
+        writer.tagged_fields();
+    }
 }
 
 /// One topic's outcome.
@@ -151,6 +177,16 @@ impl DeleteTopicsRequest {
             topic_names,
             timeout_ms,
         })
+    }
+
+    /// Writes the body (a client's side, and the tests').
+    pub fn encode(&self, writer: &mut Writer, _version: i16) {
+        writer.array_count(Some(self.topic_names.len()));
+        for name in &self.topic_names {
+            writer.string(name);
+        }
+        writer.i32(self.timeout_ms);
+        writer.tagged_fields();
     }
 }
 

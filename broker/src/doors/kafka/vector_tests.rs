@@ -303,6 +303,24 @@ fn kafka_python_requests_decode_to_the_values_encoded() {
 }
 
 #[test]
+fn requests_encode_to_kafka_pythons_bytes() {
+    for (kind, key, version, bytes) in vectors() {
+        if kind != "request" {
+            continue;
+        }
+        let api_key = ApiKey::from_number(key).unwrap();
+        let header = RequestHeader {
+            api_key,
+            api_version: version,
+            correlation_id: 7,
+            client_id: Some("vectors".into()),
+        };
+        let chunks = encode_request(&header, &expected_request(api_key, version));
+        assert_eq!(join(&chunks), bytes, "{api_key:?} v{version}");
+    }
+}
+
+#[test]
 fn responses_encode_to_kafka_pythons_bytes() {
     for (kind, key, version, bytes) in vectors() {
         if kind != "response" {

@@ -43,6 +43,17 @@ impl Writer {
         self.chunks
     }
 
+    /// The chunks written, after a first chunk holding their total size: one
+    /// whole frame.
+    pub fn into_framed_chunks(self) -> Vec<Bytes> {
+        let mut chunks = self.into_chunks();
+        let size: usize = chunks.iter().map(Bytes::len).sum();
+        let mut prefix = BytesMut::with_capacity(4);
+        prefix.put_i32(i32::try_from(size).unwrap_or(i32::MAX));
+        chunks.insert(0, prefix.freeze());
+        chunks
+    }
+
     /// An `int8`.
     pub fn i8(&mut self, value: i8) {
         self.current.put_i8(value);
