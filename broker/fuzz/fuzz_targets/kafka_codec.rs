@@ -4,14 +4,15 @@
 //!
 //! It must never panic and never allocate beyond the input; a refused size must
 //! be over the limit or negative; a decoded Produce's records must be slices of
-//! the frame; and any decoded request's answer must encode.
+//! the frame; a decoded request, encoded again, must decode to itself; and an
+//! ApiVersions answer must encode.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use sinew_broker::doors::kafka::{
     Answer, ApiVersionsResponse, FrameError, RequestBody, ResponseBody, decode_request,
-    encode_response, encode_unsupported_api_versions, split_frame,
+    encode_request, encode_response, encode_unsupported_api_versions, join, split_frame,
 };
 
 /// Small enough that fuzzed size prefixes often exceed it.
@@ -41,6 +42,9 @@ fuzz_target!(|data: &[u8]| {
                         assert!(records.len() <= frame.len());
                     }
                 }
+                let encoded = join(&encode_request(&request.header, &request.body));
+                let again = decode_request(encoded.slice(4..)).expect("a decoded request re-encodes");
+                assert_eq!(again, request);
                 if let RequestBody::ApiVersions(_) = request.body {
                     let body = ResponseBody::ApiVersions(ApiVersionsResponse::supported());
                     let chunks = encode_response(request.header.correlation_id, request.header.api_version, &body);
