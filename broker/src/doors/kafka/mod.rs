@@ -89,5 +89,5 @@ pub use topics::{
     DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse, ReplicaAssignment,
     TopicConfigEntry,
 };
-pub use wire::{DecodeError, Reader};
+pub use wire::{DecodeError, MAX_ELEMENTS, Reader};
 pub use writer::Writer;

@@ -274,3 +274,37 @@ fn error_numbers_are_kafkas() {
         assert!(pair[0].number() < pair[1].number(), "{pair:?}");
     }
 }
+
+#[test]
+fn a_request_of_too_many_small_elements_is_refused() {
+    // DeleteTopics v4 (flexible): MAX_ELEMENTS + 1 empty names, one byte each;
+    // the bytes are all there, the count is within them, the elements too many.
+    let count = MAX_ELEMENTS + 1;
+    let mut frame = header(20, 4);
+    frame.push(0); // no tagged fields in the header
+    let mut writer = Writer::new(true);
+    writer.array_count(Some(count));
+    frame.extend_from_slice(&join(&writer.into_chunks()));
+    frame.extend(std::iter::repeat_n(1u8, count)); // compact "" is length 0 + 1
+    frame.extend_from_slice(&[0, 0, 0, 0, 0]); // timeout, no tagged fields
+    let error = decode_request(Bytes::from(frame)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RequestError::Malformed {
+                error: DecodeError::TooManyElements(MAX_ELEMENTS),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    // One fewer is a request.
+    let mut frame = header(20, 4);
+    frame.push(0);
+    let mut writer = Writer::new(true);
+    writer.array_count(Some(MAX_ELEMENTS));
+    frame.extend_from_slice(&join(&writer.into_chunks()));
+    frame.extend(std::iter::repeat_n(1u8, MAX_ELEMENTS));
+    frame.extend_from_slice(&[0, 0, 0, 0, 0]);
+    assert!(decode_request(Bytes::from(frame)).is_ok());
+}

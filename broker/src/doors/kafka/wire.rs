@@ -3,12 +3,24 @@
 //! fields) or not.
 //!
 //! The reader never indexes a slice, never trusts a length before checking it
-//! against the bytes actually left, and never allocates for a count it was sent
-//! beyond what those bytes could hold. Byte fields (a batch of records) are
+//! against the bytes actually left, and never reserves memory for a count it was
+//! sent: arrays grow with the elements actually read. Since a decoded element
+//! can be much larger than its encoding (an empty compact string is 1 byte and a
+//! 24-byte `String`; an empty flexible Fetch topic 3 bytes and 48), one request
+//! may hold at most [`MAX_ELEMENTS`] array elements in all, which bounds what it
+//! costs (about 100 bytes an element) whatever its size. Byte fields (a batch of records) are
 //! `Bytes` slices of the request: shared, never copied.
 
 use bytes::{Buf, Bytes};
 use thiserror::Error;
+
+/// Most array elements one request may hold, all arrays together: far more than
+/// a client sends (a consumer fetching 10,000 partitions sends about 10,000),
+/// far fewer than a 100 MiB request of empty elements could announce.
+pub const MAX_ELEMENTS: usize = 1 << 18;
+
+/// Most elements an array reserves room for before reading them.
+const INITIAL_ELEMENTS: usize = 64;
 
 /// Why a request's bytes could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -30,6 +42,9 @@ pub enum DecodeError {
     /// A varint runs past its longest encoding.
     #[error("a varint is longer than {0} bytes")]
     VarintTooLong(usize),
+    /// The request's arrays together hold more than [`MAX_ELEMENTS`].
+    #[error("the request's arrays hold more than {0} elements")]
+    TooManyElements(usize),
     /// A non-nullable field was sent as null.
     #[error("{0} is null")]
     UnexpectedNull(&'static str),
@@ -46,12 +61,17 @@ pub enum DecodeError {
 pub struct Reader {
     bytes: Bytes,
     flexible: bool,
+    elements_left: usize,
 }
 
 impl Reader {
     /// A reader over `bytes`, for a flexible version or not.
     pub fn new(bytes: Bytes, flexible: bool) -> Reader {
-        Reader { bytes, flexible }
+        Reader {
+            bytes,
+            flexible,
+            elements_left: MAX_ELEMENTS,
+        }
     }
 
     /// Whether the message version is flexible.
@@ -242,7 +262,13 @@ impl Reader {
                 });
             }
         };
-        let mut elements = Vec::with_capacity(count);
+        self.elements_left = self
+            .elements_left
+            .checked_sub(count)
+            .ok_or(DecodeError::TooManyElements(MAX_ELEMENTS))?;
+        // Grown by elements actually read, each at least `smallest` bytes: a
+        // count alone never reserves memory beyond a small first block.
+        let mut elements = Vec::with_capacity(count.min(INITIAL_ELEMENTS));
         for _ in 0..count {
             elements.push(element(self)?);
         }
