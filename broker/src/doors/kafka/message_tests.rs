@@ -260,3 +260,40 @@ proptest! {
         prop_assert_eq!(again, encoded);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A connection's bytes arrive in arbitrary pieces: the frames split off
+    /// are the requests sent, in order, and a partial frame always waits.
+    #[test]
+    fn pipelined_requests_split_off_whole_whatever_the_pieces(
+        requests in vec(request(), 1..6),
+        pieces in vec(1usize..64, 1..400),
+    ) {
+        let stream: Vec<u8> = requests
+            .iter()
+            .flat_map(|(header, body)| join(&encode_request(header, body)).to_vec())
+            .collect();
+        let mut buffer = bytes::BytesMut::new();
+        let mut decoded = Vec::new();
+        let mut offset = 0;
+        let mut piece = pieces.iter().cycle();
+        while offset < stream.len() {
+            let end = (offset + piece.next().unwrap()).min(stream.len());
+            buffer.extend_from_slice(&stream[offset..end]);
+            offset = end;
+            while let Some(frame) = split_frame(&mut buffer, MAX_REQUEST_BYTES).unwrap() {
+                let request = decode_request(frame).unwrap();
+                decoded.push((request.header, request.body));
+            }
+        }
+        prop_assert!(buffer.is_empty());
+        prop_assert_eq!(decoded.len(), requests.len());
+        for ((header, body), (sent_header, sent_body)) in decoded.iter().zip(&requests) {
+            prop_assert_eq!(header, sent_header);
+            let again = join(&encode_request(header, body));
+            prop_assert_eq!(again, join(&encode_request(sent_header, sent_body)));
+        }
+    }
+}
