@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use super::api::ApiKey;
 use super::api_versions::ApiVersionsResponse;
 use super::coordinator::FindCoordinatorResponse;
+use super::error_code::ErrorCode;
 use super::fetch::FetchResponse;
 use super::list_offsets::ListOffsetsResponse;
 use super::metadata::MetadataResponse;
@@ -60,8 +61,18 @@ impl ResponseBody {
 
 /// Encodes a response to a request of `version` with `correlation_id`: the first
 /// chunk starts with the 4-byte size, the chunks together are the whole frame.
+///
+/// An ApiVersions response carrying an error is always written as version 0,
+/// whatever the request's: a client that sent a version the broker does not
+/// know can read nothing else, and kafka-python reads every ApiVersions error
+/// as version 0 (its `ApiVersionsResponse.decode`); librdkafka reads the error
+/// code first, where every version has it.
 pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -> Vec<Bytes> {
     let api_key = body.api_key();
+    let version = match body {
+        ResponseBody::ApiVersions(response) if response.error_code != ErrorCode::None => 0,
+        _ => version,
+    };
     let mut writer = Writer::new(false);
     writer.i32(correlation_id);
     if api_key.response_header_version(version) >= 1 {

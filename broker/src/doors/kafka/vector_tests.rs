@@ -342,6 +342,21 @@ fn the_unsupported_api_versions_answer_is_kafkas() {
 }
 
 #[test]
+fn an_api_versions_error_is_always_version_0() {
+    for version in 0..=4 {
+        assert_eq!(
+            join(&encode_response(
+                7,
+                version,
+                &ResponseBody::ApiVersions(ApiVersionsResponse::unsupported_version())
+            )),
+            join(&encode_unsupported_api_versions(7)),
+            "v{version}"
+        );
+    }
+}
+
+#[test]
 fn fetched_records_are_a_chunk_of_their_own_not_a_copy() {
     let records = records();
     let chunks = encode_response(7, 12, &expected_response(ApiKey::Fetch));
