@@ -1,6 +1,7 @@
 //! The Sinew broker: a subject router that NATS clients use unchanged, and
 //! durable topics over `sinew-log` behind the native door (a ZeroMQ ROUTER
-//! speaking `docs/protocol.md`); later the Kafka door.
+//! speaking `docs/protocol.md`); later the Kafka door, whose codec exists
+//! (`doors::kafka`, `docs/kafka.md`) but no listener yet.
 //!
 //! The logic is sans-IO: `core` takes connection events, client bytes and the
 //! time, and gives bytes to write and connections to close; `doors::nats` turns
@@ -8,7 +9,7 @@
 //! against subscriptions; `client` is a small blocking NATS client; `store` keeps
 //! topics and partitions on sinew-log behind a storage thread; `kafka` holds the
 //! rules both share (the murmur2 partitioner, topic names); `doors::native` is the
-//! native protocol's sans-IO codec. Only `server` (its mio loop serves the NATS
+//! native protocol's sans-IO codec, `doors::kafka` Kafka's wire protocol's. Only `server` (its mio loop serves the NATS
 //! door, monitoring and the native door's ROUTER) and the store's own threads
 //! touch sockets, threads and the disk. `Broker` starts the whole broker inside
 //! a program (the binary is a thin user of it); its native door can listen on

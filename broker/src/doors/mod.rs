@@ -4,5 +4,6 @@
 //! A door keeps no broker state beyond one connection's protocol state, and never
 //! touches a socket, a thread or a clock.
 
+pub mod kafka;
 pub mod native;
 pub mod nats;

@@ -1,0 +1,111 @@
+//! A response: its body and the encoder that frames it (size prefix, response
+//! header v0 or v1, body) as a list of `Bytes` chunks, record batches among them
+//! uncopied, for one vectored write.
+//!
+//! The encoder trusts its caller for the version (the request's, already checked
+//! against the advertised range); it must never panic and never copy records.
+
+use bytes::{Bytes, BytesMut};
+
+use super::api::ApiKey;
+use super::api_versions::ApiVersionsResponse;
+use super::coordinator::FindCoordinatorResponse;
+use super::error_code::ErrorCode;
+use super::fetch::FetchResponse;
+use super::list_offsets::ListOffsetsResponse;
+use super::metadata::MetadataResponse;
+use super::produce::ProduceResponse;
+use super::producer_id::InitProducerIdResponse;
+use super::topics::{CreateTopicsResponse, DeleteTopicsResponse};
+use super::writer::Writer;
+
+/// A response's body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseBody {
+    /// Key 0 (never sent for acks 0).
+    Produce(ProduceResponse),
+    /// Key 1.
+    Fetch(FetchResponse),
+    /// Key 2.
+    ListOffsets(ListOffsetsResponse),
+    /// Key 3.
+    Metadata(MetadataResponse),
+    /// Key 10.
+    FindCoordinator(FindCoordinatorResponse),
+    /// Key 18.
+    ApiVersions(ApiVersionsResponse),
+    /// Key 19.
+    CreateTopics(CreateTopicsResponse),
+    /// Key 20.
+    DeleteTopics(DeleteTopicsResponse),
+    /// Key 22.
+    InitProducerId(InitProducerIdResponse),
+}
+
+impl ResponseBody {
+    /// The API this body answers.
+    pub fn api_key(&self) -> ApiKey {
+        match self {
+            ResponseBody::Produce(_) => ApiKey::Produce,
+            ResponseBody::Fetch(_) => ApiKey::Fetch,
+            ResponseBody::ListOffsets(_) => ApiKey::ListOffsets,
+            ResponseBody::Metadata(_) => ApiKey::Metadata,
+            ResponseBody::FindCoordinator(_) => ApiKey::FindCoordinator,
+            ResponseBody::ApiVersions(_) => ApiKey::ApiVersions,
+            ResponseBody::CreateTopics(_) => ApiKey::CreateTopics,
+            ResponseBody::DeleteTopics(_) => ApiKey::DeleteTopics,
+            ResponseBody::InitProducerId(_) => ApiKey::InitProducerId,
+        }
+    }
+}
+
+/// Encodes a response to a request of `version` with `correlation_id`: the first
+/// chunk starts with the 4-byte size, the chunks together are the whole frame.
+///
+/// An ApiVersions response carrying an error is always written as version 0,
+/// whatever the request's: a client that sent a version the broker does not
+/// know can read nothing else, and kafka-python reads every ApiVersions error
+/// as version 0 (its `ApiVersionsResponse.decode`); librdkafka reads the error
+/// code first, where every version has it.
+pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -> Vec<Bytes> {
+    let api_key = body.api_key();
+    let version = match body {
+        ResponseBody::ApiVersions(response) if response.error_code != ErrorCode::None => 0,
+        _ => version,
+    };
+    let mut writer = Writer::new(false);
+    writer.i32(correlation_id);
+    if api_key.response_header_version(version) >= 1 {
+        writer.set_flexible(true);
+        writer.tagged_fields();
+    }
+    writer.set_flexible(api_key.is_flexible(version));
+    match body {
+        ResponseBody::Produce(response) => response.encode(&mut writer, version),
+        ResponseBody::Fetch(response) => response.encode(&mut writer, version),
+        ResponseBody::ListOffsets(response) => response.encode(&mut writer, version),
+        ResponseBody::Metadata(response) => response.encode(&mut writer, version),
+        ResponseBody::FindCoordinator(response) => response.encode(&mut writer, version),
+        ResponseBody::ApiVersions(response) => response.encode(&mut writer, version),
+        ResponseBody::CreateTopics(response) => response.encode(&mut writer, version),
+        ResponseBody::DeleteTopics(response) => response.encode(&mut writer, version),
+        ResponseBody::InitProducerId(response) => response.encode(&mut writer, version),
+    }
+    writer.into_framed_chunks()
+}
+
+/// Kafka's answer to an ApiVersions request of a version it does not know: a v0
+/// response with error 35 listing ApiVersions' own range.
+pub fn encode_unsupported_api_versions(correlation_id: i32) -> Vec<Bytes> {
+    let body = ResponseBody::ApiVersions(ApiVersionsResponse::unsupported_version());
+    encode_response(correlation_id, 0, &body)
+}
+
+/// The chunks joined: for tests and small responses.
+pub fn join(chunks: &[Bytes]) -> Bytes {
+    let mut joined = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+    for chunk in chunks {
+        joined.extend_from_slice(chunk);
+    }
+    joined.freeze()
+}

@@ -1,0 +1,162 @@
+"""Writes the Kafka door's codec test vectors with kafka-python's own encoder.
+
+kafka-python 3.x generates its codec from Kafka's JSON message definitions (it
+ships them), so it is an encoder written by others, from the same authority the
+door's codec was written from. For every API and every version the door
+advertises, this encodes one request (size prefix, request header v1 or v2, body)
+and one response (size prefix, response header v0 or v1, body) with the fixed
+values below, and writes them as hex lines to
+broker/src/doors/kafka/vectors/kafka_python.txt:
+
+    request <api key> <version> <hex>
+    response <api key> <version> <hex>
+
+The Rust tests (broker/src/doors/kafka/vector_tests.rs) decode every request
+into the same values and encode the same responses byte for byte.
+
+Run: pip install -r interop-tests/requirements.txt;
+     python3 interop-tests/kafka/vectors.py
+"""
+
+import os
+import uuid
+import sys
+
+import kafka
+from kafka.protocol.admin.topics import (CreateTopicsRequest, CreateTopicsResponse,
+                                         DeleteTopicsRequest, DeleteTopicsResponse)
+from kafka.protocol.consumer.fetch import FetchRequest, FetchResponse
+from kafka.protocol.consumer.offsets import ListOffsetsRequest, ListOffsetsResponse
+from kafka.protocol.metadata.api_versions import ApiVersionsRequest, ApiVersionsResponse
+from kafka.protocol.metadata.find_coordinator import (FindCoordinatorRequest,
+                                                      FindCoordinatorResponse)
+from kafka.protocol.metadata.metadata import MetadataRequest, MetadataResponse
+from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
+from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProducerIdResponse
+
+# The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
+SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 10: (0, 2),
+             18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4)}
+
+CORRELATION_ID = 7
+CLIENT_ID = 'vectors'
+# Stand-ins for RecordBatch bytes: opaque to the codec, longer than 64 bytes so
+# the response writer keeps them as a chunk of their own.
+RECORDS = bytes(range(70))
+TOPIC_ID = uuid.UUID(bytes=bytes(range(16)))
+OMITTED = -2147483648
+
+
+def build(cls, values, version):
+    """A kafka-python data object of `cls` from nested dicts."""
+    fields = {}
+    for field in cls._struct._fields:
+        if field.name not in values:
+            continue
+        value = values[field.name]
+        if value is None:
+            pass
+        elif field.is_struct_array():
+            item = getattr(cls, field.type_str)
+            value = [build(item, element, version) for element in value]
+        elif field.is_struct():
+            value = build(getattr(cls, field.type_str), value, version)
+        fields[field.name] = value
+    return cls(**fields)
+
+
+def api_versions_response():
+    return {'error_code': 0, 'throttle_time_ms': 0,
+            'api_keys': [{'api_key': key, 'min_version': low, 'max_version': high}
+                         for key, (low, high) in sorted(SUPPORTED.items())]}
+
+
+MESSAGES = {
+    18: (ApiVersionsRequest, {'client_software_name': 'kafka-python',
+                              'client_software_version': '3.0.12'},
+         ApiVersionsResponse, api_versions_response()),
+    3: (MetadataRequest, {'topics': [{'name': 'orders'}], 'allow_auto_topic_creation': False,
+                          'include_cluster_authorized_operations': False,
+                          'include_topic_authorized_operations': False},
+        MetadataResponse, {
+            'throttle_time_ms': 0,
+            'brokers': [{'node_id': 1, 'host': '127.0.0.1', 'port': 9092, 'rack': None}],
+            'cluster_id': 'sinew', 'controller_id': 1,
+            'topics': [{'error_code': 0, 'name': 'orders', 'topic_id': TOPIC_ID,
+                        'is_internal': False, 'topic_authorized_operations': OMITTED,
+                        'partitions': [{'error_code': 0, 'partition_index': 0, 'leader_id': 1,
+                                        'leader_epoch': 0, 'replica_nodes': [1],
+                                        'isr_nodes': [1], 'offline_replicas': []}]}],
+            'cluster_authorized_operations': OMITTED, 'error_code': 0}),
+    0: (ProduceRequest, {'transactional_id': None, 'acks': -1, 'timeout_ms': 30000,
+                         'topic_data': [{'name': 'orders', 'partition_data': [
+                             {'index': 0, 'records': RECORDS}]}]},
+        ProduceResponse, {'throttle_time_ms': 0, 'responses': [{'name': 'orders', 'partition_responses': [
+            {'index': 0, 'error_code': 0, 'base_offset': 42, 'log_append_time_ms': -1,
+             'log_start_offset': 0, 'record_errors': [], 'error_message': None}]}]}),
+    1: (FetchRequest, {'replica_id': -1, 'max_wait_ms': 500, 'min_bytes': 1,
+                       'max_bytes': 52428800, 'isolation_level': 0, 'session_id': 0,
+                       'session_epoch': -1, 'rack_id': '', 'forgotten_topics_data': [],
+                       'topics': [{'topic': 'orders', 'partitions': [
+                           {'partition': 0, 'current_leader_epoch': -1, 'fetch_offset': 42,
+                            'last_fetched_epoch': -1, 'log_start_offset': -1,
+                            'partition_max_bytes': 1048576}]}]},
+        FetchResponse, {'throttle_time_ms': 0, 'error_code': 0, 'session_id': 0, 'responses': [
+            {'topic': 'orders', 'partitions': [
+                {'partition_index': 0, 'error_code': 0, 'high_watermark': 43,
+                 'last_stable_offset': 43, 'log_start_offset': 0, 'aborted_transactions': None,
+                 'preferred_read_replica': -1, 'records': RECORDS}]}]}),
+    2: (ListOffsetsRequest, {'replica_id': -1, 'isolation_level': 0, 'topics': [
+            {'name': 'orders', 'partitions': [
+                {'partition_index': 0, 'current_leader_epoch': -1, 'timestamp': -2}]}]},
+        ListOffsetsResponse, {'throttle_time_ms': 0, 'topics': [{'name': 'orders', 'partitions': [
+            {'partition_index': 0, 'error_code': 0, 'timestamp': -1, 'offset': 0,
+             'leader_epoch': 0}]}]}),
+    22: (InitProducerIdRequest, {'transactional_id': None, 'transaction_timeout_ms': 60000,
+                                 'producer_id': -1, 'producer_epoch': -1},
+         InitProducerIdResponse, {'throttle_time_ms': 0, 'error_code': 0,
+                                  'producer_id': 1000, 'producer_epoch': 0}),
+    10: (FindCoordinatorRequest, {'key': 'group-1', 'key_type': 0},
+         FindCoordinatorResponse, {'throttle_time_ms': 0, 'error_code': 0, 'error_message': None,
+                                   'node_id': 1, 'host': '127.0.0.1', 'port': 9092}),
+    19: (CreateTopicsRequest, {'timeout_ms': 30000, 'validate_only': False, 'topics': [
+            {'name': 'orders', 'num_partitions': 3, 'replication_factor': -1, 'assignments': [],
+             'configs': [{'name': 'retention.ms', 'value': '60000'}]}]},
+         CreateTopicsResponse, {'throttle_time_ms': 0, 'topics': [
+             {'name': 'orders', 'error_code': 0, 'error_message': None}]}),
+    20: (DeleteTopicsRequest, {'topic_names': ['orders'], 'timeout_ms': 30000},
+         DeleteTopicsResponse, {'throttle_time_ms': 0, 'responses': [
+             {'name': 'orders', 'error_code': 0}]}),
+}
+
+
+def main():
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'broker', 'src',
+                       'doors', 'kafka', 'vectors', 'kafka_python.txt')
+    lines = ['# Written by interop-tests/kafka/vectors.py with kafka-python %s; do not edit.'
+             % kafka.__version__]
+    for key, (low, high) in sorted(SUPPORTED.items()):
+        request_cls, request, response_cls, response = MESSAGES[key]
+        for version in range(low, high + 1):
+            message = build(request_cls[version], request, version)
+            message.with_header(correlation_id=CORRELATION_ID, client_id=CLIENT_ID)
+            lines.append('request %d %d %s' % (key, version,
+                                               message.encode(header=True, framed=True).hex()))
+            message = build(response_cls[version], response, version)
+            message.with_header(correlation_id=CORRELATION_ID)
+            lines.append('response %d %d %s' % (key, version,
+                                                message.encode(header=True, framed=True).hex()))
+    # Kafka's answer to an ApiVersions version it does not know: v0, error 35,
+    # ApiVersions' own range.
+    message = ApiVersionsResponse[0](error_code=35, api_keys=[
+        ApiVersionsResponse.ApiVersion(api_key=18, min_version=0, max_version=4)])
+    message.with_header(correlation_id=CORRELATION_ID)
+    lines.append('unsupported 18 0 %s' % message.encode(header=True, framed=True).hex())
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, 'w') as file:
+        file.write('\n'.join(lines) + '\n')
+    print('wrote %d vectors to %s' % (len(lines) - 1, os.path.normpath(out)))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
