@@ -290,13 +290,19 @@ fn large_reads_that_reuse_buffers_return_exactly_the_records_at_their_offsets() 
     let now = Instant::now();
     append_records(&partition, 6000, now);
     partition.sync().expect("sync");
-    for (round, start) in [0u64, 2500, 17, 5999, 1234, 0, 4000].into_iter().enumerate() {
+    for (round, start) in [0u64, 2500, 17, 5999, 1234, 0, 4000]
+        .into_iter()
+        .enumerate()
+    {
         let max_bytes = [300 << 10, 700 << 10, 260 << 10][round % 3];
         let batches = partition.read(start, max_bytes).expect("read");
         let records = batches.records().expect("decode");
         assert!(!records.is_empty(), "round {round}");
         let mut expected = records.first().map(|record| record.offset).unwrap_or(0);
-        assert!(expected <= start, "the first batch holds the offset asked for");
+        assert!(
+            expected <= start,
+            "the first batch holds the offset asked for"
+        );
         for record in &records {
             assert_eq!(record.offset, expected, "round {round}");
             assert_eq!(
@@ -307,6 +313,9 @@ fn large_reads_that_reuse_buffers_return_exactly_the_records_at_their_offsets() 
             );
             expected += 1;
         }
-        assert!(expected > start, "round {round}: reached the offset asked for");
+        assert!(
+            expected > start,
+            "round {round}: reached the offset asked for"
+        );
     }
 }

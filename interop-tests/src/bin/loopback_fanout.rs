@@ -73,7 +73,9 @@ fn main() -> std::io::Result<()> {
         }
         relayed += read;
     }
-    writer.join().map_err(|_| std::io::Error::other("the publisher panicked"))??;
+    writer
+        .join()
+        .map_err(|_| std::io::Error::other("the publisher panicked"))??;
     let mut last = start;
     for reader in readers {
         let done = reader
