@@ -152,7 +152,8 @@ fn a_fetch_answer_keeps_to_the_frame_limit_and_the_rest_comes_next() {
     let server = sinew_broker(&[]);
     let mut client = Client::connect(&server);
     assert_eq!(client.call(create("many", 1)), ResponseBody::CreateTopic);
-    // 17000 one-record batches, 60 requests in flight at a time (the limit is 64).
+    // 17000 one-record batches, 60 requests in flight at a time (the limit is 64),
+    // then a durable one.
     let total = 17_000u64;
     let mut sent = 0u64;
     let mut answered = 0u64;
@@ -168,6 +169,13 @@ fn a_fetch_answer_keeps_to_the_frame_limit_and_the_rest_comes_next() {
         );
         answered += 1;
     }
+    // The topic shows durable records only: one more record, acknowledged as
+    // durable, makes every earlier one visible too (one fsync covers them all).
+    let ResponseBody::Produce(last) = client.call(produce("many", Acks::Durable, &["v"])) else {
+        panic!("expected a produce result");
+    };
+    assert_eq!(last.base_offset, total);
+    let total = total + 1;
     let whole = |body: RequestBody| match body {
         RequestBody::Fetch(mut fetch) => {
             fetch.max_bytes = 64 << 20;
