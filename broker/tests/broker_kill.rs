@@ -438,13 +438,8 @@ fn create_topic() -> RequestBody {
     RequestBody::CreateTopic(CreateTopic {
         topic: topic(TOPIC),
         config: TopicConfig {
-            partitions: PARTITIONS,
-            compact: false,
             ack_policy: Acks::Durable,
-            visibility: Visibility::Durable,
-            retention_ms: None,
-            retention_bytes: None,
-            flush_interval_ms: 0,
+            ..TopicConfig::new(PARTITIONS)
         },
     })
 }

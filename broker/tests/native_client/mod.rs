@@ -12,7 +12,7 @@ use sinew::{Context, Message, Socket, SocketType};
 use sinew_broker::doors::native::{
     Acks, CreateTopic, ErrorResponse, Fetch, FetchData, FetchMode, PartitionChoice, Position,
     Produce, ProducePayload, ProduceRecord, Request, RequestBody, Response, ResponseBody,
-    TopicConfig, TopicName, Visibility, decode_response, encode_request,
+    TopicConfig, TopicName, decode_response, encode_request,
 };
 
 /// A native client: a DEALER connected to the broker's door.
@@ -83,15 +83,7 @@ pub fn topic(name: &str) -> TopicName {
 pub fn create(name: &str, partitions: u32) -> RequestBody {
     RequestBody::CreateTopic(CreateTopic {
         topic: topic(name),
-        config: TopicConfig {
-            partitions,
-            compact: false,
-            ack_policy: Acks::None,
-            visibility: Visibility::Durable,
-            retention_ms: None,
-            retention_bytes: None,
-            flush_interval_ms: 0,
-        },
+        config: TopicConfig::new(partitions),
     })
 }
 

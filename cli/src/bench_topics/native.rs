@@ -14,7 +14,7 @@ use sinew::{Context, Message, Socket, SocketType};
 use sinew_broker::doors::native::{
     Acknowledged, Acks, CreateTopic, Fetch, FetchData, FetchMode, PartitionChoice, Position,
     Produce, ProducePayload, ProduceRecord, Request, RequestBody, Response, ResponseBody,
-    TopicConfig, TopicName, Visibility, decode_response, encode_request,
+    TopicConfig, TopicName, decode_response, encode_request,
 };
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -87,15 +87,7 @@ pub fn create_topic(endpoint: &str) -> Result<(), String> {
     let dealer = connect(&context, endpoint)?;
     let body = RequestBody::CreateTopic(CreateTopic {
         topic: topic(),
-        config: TopicConfig {
-            partitions: 1,
-            compact: false,
-            ack_policy: Acks::None,
-            visibility: Visibility::Durable,
-            retention_ms: None,
-            retention_bytes: None,
-            flush_interval_ms: 0,
-        },
+        config: TopicConfig::new(1),
     });
     send(&dealer, 1, body)?;
     match receive(&dealer)?.body {

@@ -16,7 +16,7 @@ use sinew_broker::config::Config;
 use sinew_broker::doors::native::{
     Acks, CreateTopic, ErrorCode, Fetch, FetchData, FetchMode, FetchedRecord, PartitionChoice,
     Position, Produce, ProducePayload, ProduceRecord, RecordHeader, Request, RequestBody,
-    ResponseBody, TopicConfig, TopicName, Visibility, decode_response, encode_request,
+    ResponseBody, TopicConfig, TopicName, decode_response, encode_request,
 };
 use std::error::Error;
 use std::path::PathBuf;
@@ -113,15 +113,7 @@ fn run(data: &PathBuf) -> Result<()> {
     let (broker, dealer) = start(data)?;
     println!("broker serving {}", broker.native_endpoint());
     let topic = TopicName::new("greetings".to_owned())?;
-    let config = TopicConfig {
-        partitions: 1,
-        compact: false,
-        ack_policy: Acks::None,
-        visibility: Visibility::Durable,
-        retention_ms: None,
-        retention_bytes: None,
-        flush_interval_ms: 0,
-    };
+    let config = TopicConfig::new(1);
     let create = CreateTopic {
         topic: topic.clone(),
         config,

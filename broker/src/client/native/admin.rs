@@ -10,61 +10,16 @@ use std::time::{Duration, Instant};
 use super::connection::{Connection, after};
 use super::error::{Error, Result};
 use crate::doors::native::{
-    Acks, CreateTopic, ListOffsets, OffsetResult, Position, RequestBody, ResponseBody, TopicConfig,
-    TopicDescription, TopicName, TopicSummary, Visibility,
+    CreateTopic, ListOffsets, OffsetResult, Position, RequestBody, ResponseBody, TopicConfig,
+    TopicDescription, TopicName, TopicSummary,
 };
 
 /// How long an admin request may wait for its answer, unless told otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A topic's settings for [`Admin::create_topic`]; `TopicSettings::new(n)` is the
-/// broker's defaults with `n` partitions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TopicSettings {
-    /// Number of partitions, at least 1.
-    pub partitions: u32,
-    /// Keep only the newest record per key (records need keys).
-    pub compact: bool,
-    /// The least acknowledgement every PRODUCE gets.
-    pub ack_policy: Acks,
-    /// Which records consumers see: durable only (the default) or every written.
-    pub visibility: Visibility,
-    /// Delete segments older than this many milliseconds; `None` keeps them.
-    pub retention_ms: Option<u64>,
-    /// Per partition, delete the oldest segments past this many bytes; `None`
-    /// keeps them.
-    pub retention_bytes: Option<u64>,
-    /// 0: fsync after every batch of requests; else at least this often (ms).
-    pub flush_interval_ms: u32,
-}
-
-impl TopicSettings {
-    /// `partitions` partitions, not compacted, ack policy none, durable
-    /// visibility, kept for ever, fsynced after every batch.
-    pub fn new(partitions: u32) -> TopicSettings {
-        TopicSettings {
-            partitions,
-            compact: false,
-            ack_policy: Acks::None,
-            visibility: Visibility::Durable,
-            retention_ms: None,
-            retention_bytes: None,
-            flush_interval_ms: 0,
-        }
-    }
-
-    fn config(self) -> TopicConfig {
-        TopicConfig {
-            partitions: self.partitions,
-            compact: self.compact,
-            ack_policy: self.ack_policy,
-            visibility: self.visibility,
-            retention_ms: self.retention_ms,
-            retention_bytes: self.retention_bytes,
-            flush_interval_ms: self.flush_interval_ms,
-        }
-    }
-}
+/// A topic's settings for [`Admin::create_topic`]: the protocol's CREATE_TOPIC
+/// settings; `TopicSettings::new(n)` is the broker's defaults with `n` partitions.
+pub type TopicSettings = TopicConfig;
 
 /// A topic name checked by Kafka's rules, or [`Error::InvalidArgument`].
 pub fn topic_name(name: &str) -> Result<TopicName> {
@@ -118,7 +73,7 @@ impl Admin {
         }
         match self.call(RequestBody::CreateTopic(CreateTopic {
             topic,
-            config: settings.config(),
+            config: settings,
         }))? {
             ResponseBody::CreateTopic => Ok(()),
             other => Err(unexpected("CREATE_TOPIC", &other)),

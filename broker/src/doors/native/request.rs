@@ -305,6 +305,23 @@ pub struct TopicConfig {
     pub flush_interval_ms: u32,
 }
 
+impl TopicConfig {
+    /// `partitions` partitions with the broker's defaults: not compacted, ack
+    /// policy none, durable visibility, kept for ever, fsynced after every batch
+    /// of requests.
+    pub fn new(partitions: u32) -> TopicConfig {
+        TopicConfig {
+            partitions,
+            compact: false,
+            ack_policy: Acks::None,
+            visibility: Visibility::Durable,
+            retention_ms: None,
+            retention_bytes: None,
+            flush_interval_ms: 0,
+        }
+    }
+}
+
 /// CREATE_TOPIC: a new topic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreateTopic {

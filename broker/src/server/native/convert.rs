@@ -141,6 +141,18 @@ pub fn produced(produced: &store::Produced) -> wire::ResponseBody {
     })
 }
 
+/// The store's read for a FETCH from `offset`: records mode has the storage
+/// thread decode the batches too.
+pub fn fetch(fetch: &wire::Fetch, offset: u64) -> store::Fetch {
+    store::Fetch {
+        topic: fetch.topic.as_str().to_owned(),
+        partition: fetch.partition,
+        offset,
+        max_bytes: u64::from(fetch.max_bytes.max(1)),
+        decode: fetch.mode == wire::FetchMode::Records,
+    }
+}
+
 /// A protocol position as the store's (`Offset` has none: it needs no lookup).
 pub fn position(position: wire::Position) -> Option<store::OffsetPosition> {
     match position {
@@ -182,16 +194,12 @@ pub fn fetched(fetch: &wire::Fetch, offset: u64, fetched: store::Fetched) -> wir
                 0 => MAX_FETCH_RECORDS,
                 count => (count as usize).min(MAX_FETCH_RECORDS),
             };
-            // Decoded on the storage thread when the fetch asked for records (the
-            // loop must not spend milliseconds decoding a large answer).
-            debug_assert!(fetched.records.is_some(), "a records-mode fetch is decoded");
+            // Decoded on the storage thread (`fetch` asks for it in records mode):
+            // the loop must not spend milliseconds decoding a large answer.
             let decoded = match fetched.records {
                 Some(Ok(decoded)) => decoded,
                 Some(Err(failure)) => return undecodable(&failure),
-                None => match fetched.batches.records() {
-                    Ok(decoded) => decoded,
-                    Err(failure) => return undecodable(&failure.to_string()),
-                },
+                None => return undecodable("the store was not asked to decode"),
             };
             let records: Vec<wire::FetchedRecord> = decoded
                 .into_iter()

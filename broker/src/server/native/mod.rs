@@ -469,13 +469,7 @@ impl NativeDoor {
         offset: u64,
         deadline: Option<Instant>,
     ) {
-        let request = Request::Fetch(crate::store::Fetch {
-            topic: fetch.topic.as_str().to_owned(),
-            partition: fetch.partition,
-            offset,
-            max_bytes: u64::from(fetch.max_bytes.max(1)),
-            decode: fetch.mode == wire::FetchMode::Records,
-        });
+        let request = Request::Fetch(convert::fetch(&fetch, offset));
         pending.stage = Stage::Fetch {
             fetch,
             offset,

@@ -89,13 +89,7 @@ pub fn to_store(
             match convert::position(fetch.start) {
                 None => {
                     let offset = fetch.start.value();
-                    let request = Request::Fetch(crate::store::Fetch {
-                        topic: fetch.topic.as_str().to_owned(),
-                        partition: fetch.partition,
-                        offset,
-                        max_bytes: u64::from(fetch.max_bytes.max(1)),
-                        decode: fetch.mode == wire::FetchMode::Records,
-                    });
+                    let request = Request::Fetch(convert::fetch(&fetch, offset));
                     (
                         request,
                         Stage::Fetch {
