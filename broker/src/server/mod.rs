@@ -1,8 +1,10 @@
 //! The I/O shell: one mio loop thread that owns every listener and connection.
 //!
-//! It serves the native door (a sinew ROUTER and the partition store, woken by
-//! the ROUTER's readiness descriptor and the store's `mio::Waker`), and
-//! it accepts NATS clients and monitoring requests, reads bytes and hands them to
+//! It owns the partition store (whose storage thread wakes it through a
+//! `mio::Waker`) and hands each completion to the door whose request it was, by
+//! its id: below [`KAFKA_IDS`] the native door's, from there the Kafka door's.
+//! It serves the native door (a sinew ROUTER, woken by its readiness
+//! descriptor), and it accepts NATS clients and monitoring requests, reads bytes and hands them to
 //! the core, writes each client's outbox with vectored writes once per turn, closes
 //! what the core closes, runs the core's timers, and when its `Stopper` is told
 //! to (the binary's SIGINT or SIGTERM, an embedding program's `Broker::shutdown`)
@@ -23,6 +25,7 @@ mod nats;
 
 use crate::config::Config;
 use crate::core::{ClientId, CloseReason, Core, Settings};
+use crate::store::{Completion, PartitionNotice, RequestId, Store, StoreError, StoreSettings};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use rustc_hash::FxHashMap;
@@ -43,6 +46,8 @@ const NATIVE: Token = Token(3);
 const WAKER: Token = Token(4);
 /// Connection tokens start here (slab key + FIRST_CONNECTION).
 const FIRST_CONNECTION: usize = 16;
+/// The first store request id of the Kafka door; the native door's are below.
+pub const KAFKA_IDS: RequestId = 1 << 62;
 /// How long a shutdown waits for clients to take what was queued to them.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
 /// How long a closing client has to take its last bytes (an -ERR).
@@ -61,9 +66,12 @@ pub enum StartError {
         /// Why.
         source: io::Error,
     },
-    /// The native door could not bind, or its store could not open.
+    /// The native door could not bind.
     #[error("{0}")]
     Native(#[from] native::NativeError),
+    /// The partition store could not be opened.
+    #[error("cannot open the partition store: {0}")]
+    Store(#[from] StoreError),
     /// The event loop could not be set up.
     #[error("cannot start the event loop: {0}")]
     Setup(io::Error),
@@ -102,6 +110,10 @@ pub struct Server {
     http_listener: Option<TcpListener>,
     stopper: Stopper,
     core: Core,
+    store: Store,
+    /// The store's output, taken each turn (kept for their capacity).
+    completions: Vec<Completion>,
+    notices: Vec<PartitionNotice>,
     native: native::NativeDoor,
     /// The native door left requests unread last turn.
     native_more: bool,
@@ -123,9 +135,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds every listener named in `config`, the native door's ROUTER in
-    /// `context` (its `inproc://` endpoint reaches sockets of that context only),
-    /// and opens the store under `config.data_dir`, which the caller has locked.
+    /// Opens the store under `config.data_dir`, which the caller has locked, and
+    /// binds every listener named in `config` and the native door's ROUTER in
+    /// `context` (its `inproc://` endpoint reaches sockets of that context only).
     pub fn bind(config: &Config, context: &Context) -> Result<Server, StartError> {
         let poll = Poll::new().map_err(StartError::Setup)?;
         let registry = poll.registry();
@@ -147,10 +159,10 @@ impl Server {
             requested: Arc::new(AtomicBool::new(false)),
             waker: waker.clone(),
         };
-        let native =
-            native::NativeDoor::bind(context, &config.listen, &config.data_dir, move || {
-                let _ = waker.wake();
-            })?
+        let store = Store::open(StoreSettings::new(&config.data_dir), move || {
+            let _ = waker.wake();
+        })?;
+        let native = native::NativeDoor::bind(context, &config.listen)?
             .with_pending_bytes(config.limits.native_pending_bytes);
         native
             .register(registry, NATIVE)
@@ -171,6 +183,9 @@ impl Server {
             http_listener,
             stopper,
             core: Core::new(settings, now),
+            store,
+            completions: Vec::new(),
+            notices: Vec::new(),
             native,
             native_more: false,
             connections: Slab::new(),
@@ -223,7 +238,9 @@ impl Server {
             }
             if let Some(stop) = self.stopping {
                 if (self.connections.is_empty() && self.native.is_idle()) || now >= stop {
-                    return self.native.close().map_err(io::Error::other);
+                    // The requests the store holds finish and its partitions
+                    // close; their completions are not answered any more.
+                    return self.store.close().map_err(io::Error::other);
                 }
                 deadline = deadline.min(stop);
             }
@@ -243,6 +260,7 @@ impl Server {
                 active = now;
             }
             let mut native = self.native_more;
+            let mut store = false;
             for event in events.iter() {
                 match event.token() {
                     NATIVE => native = true,
@@ -251,6 +269,7 @@ impl Server {
                         // on stopping was sent: it looks at the ROUTER again
                         // before the loop waits).
                         self.on_stop(now);
+                        store = true;
                         native = true;
                     }
                     NATS_LISTENER => self.accept_nats(now),
@@ -263,11 +282,14 @@ impl Server {
                     }
                 }
             }
+            if store {
+                self.take_store_output(now);
+            }
             // A fetch answered on its deadline may have been sent: the door
             // looks at the ROUTER again before the loop waits (sinew's rule).
-            native |= self.native.expire(now);
+            native |= self.native.expire(&self.store, now);
             if native {
-                self.native_more = self.native.serve(now);
+                self.native_more = self.native.serve(&self.store, now);
             }
             for _ in 0..self.ready.len() {
                 if let Some(key) = self.ready.pop_front() {
@@ -287,6 +309,26 @@ impl Server {
             }
             self.finish_closes(now);
         }
+    }
+
+    /// Hands the store's completions to the doors whose requests they answer,
+    /// and its notices to every door (for their parked fetches).
+    fn take_store_output(&mut self, now: Instant) {
+        let mut completions = std::mem::take(&mut self.completions);
+        self.store.take_completions(&mut completions);
+        for completion in completions.drain(..) {
+            if completion.id < KAFKA_IDS {
+                self.native.on_completion(&self.store, completion, now);
+            }
+        }
+        self.completions = completions;
+        let mut notices = std::mem::take(&mut self.notices);
+        self.store.take_notices(&mut notices);
+        if !notices.is_empty() {
+            self.native.on_notices(&self.store, &notices);
+        }
+        notices.clear();
+        self.notices = notices;
     }
 
     fn accept_nats(&mut self, now: Instant) {
@@ -369,7 +411,7 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut listener);
         }
         self.stopping = Some(now + SHUTDOWN_FLUSH);
-        self.native.shut_down();
+        self.native.shut_down(&self.store);
         self.core.shut_down();
     }
 
@@ -390,7 +432,7 @@ impl Server {
                 let http = self
                     .http_address
                     .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
-                let done = request.advance(&self.core, self.native.store_stats(), http, now);
+                let done = request.advance(&self.core, self.store.stats(), http, now);
                 if done {
                     self.remove(key);
                 }

@@ -1,11 +1,12 @@
 //! The native door's I/O: a sinew ROUTER socket in the server's mio loop (through
-//! its readiness descriptor) and the partition store behind it.
+//! its readiness descriptor), in front of the partition store the server owns.
 //!
 //! On readiness it drains requests (`[routing id, frames...]`), decodes them with
 //! the native codec (an error is answered with the codec's error response), turns
 //! each into a store request and submits it with an id that maps back to the
-//! client's routing id and correlation id; on the store's wake it takes the
-//! completions, encodes them and sends them back. Pending requests are bounded per
+//! client's routing id and correlation id (ids below the server's
+//! [`super::KAFKA_IDS`]); the server hands it the completions of those ids,
+//! which it encodes and sends back. Pending requests are bounded per
 //! connection and overall (over the bound: `TOO_MANY_PENDING`). A FETCH that
 //! finds fewer than `min_bytes` with `max_wait_ms` left is parked (`parked.rs`)
 //! until a store notice says its partition's visible end moved, or its wait ends
@@ -21,7 +22,7 @@ mod parked;
 mod stage;
 
 use crate::doors::native as wire;
-use crate::store::{Completion, Reply, Request, RequestId, Store, StoreError, StoreSettings};
+use crate::store::{Completion, PartitionNotice, Reply, Request, RequestId, Store};
 use bytes::Bytes;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
@@ -29,7 +30,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use sinew::{Context, Message, Socket, SocketFd, SocketType};
 use stage::{Pending, Stage, stage_command, to_store};
 use std::os::fd::AsRawFd;
-use std::path::Path;
 use std::time::Instant;
 
 /// The most requests one connection may have waiting for the store
@@ -59,17 +59,13 @@ pub enum NativeError {
         /// Why.
         source: sinew::Error,
     },
-    /// The partition store could not be opened.
-    #[error("cannot open the partition store: {0}")]
-    Store(#[from] StoreError),
 }
 
-/// The ROUTER, the store, and the requests in between.
+/// The ROUTER and the requests it has waiting for the store.
 pub struct NativeDoor {
     router: Socket,
     fd: SocketFd,
     endpoint: String,
-    store: Store,
     pending: FxHashMap<RequestId, Pending>,
     /// LIST_TOPICS' descriptions: the request id of each to its parent's.
     children: FxHashMap<RequestId, RequestId>,
@@ -84,21 +80,13 @@ pub struct NativeDoor {
     /// The broker is stopping: no fetch is parked any more.
     stopping: bool,
     parked: parked::Parked<Pending>,
-    notices: Vec<crate::store::PartitionNotice>,
     next_id: RequestId,
-    completions: Vec<Completion>,
     _context: Context,
 }
 
 impl NativeDoor {
-    /// Opens the store under `data_dir` (waking the loop with `wake`) and binds a
-    /// ROUTER of `context` on `endpoint`.
-    pub fn bind(
-        context: &Context,
-        endpoint: &str,
-        data_dir: &Path,
-        wake: impl Fn() + Send + Sync + 'static,
-    ) -> Result<NativeDoor, NativeError> {
+    /// Binds a ROUTER of `context` on `endpoint`.
+    pub fn bind(context: &Context, endpoint: &str) -> Result<NativeDoor, NativeError> {
         let bind_error = |source| NativeError::Bind {
             endpoint: endpoint.to_owned(),
             source,
@@ -128,12 +116,10 @@ impl NativeDoor {
         let endpoint = router
             .last_endpoint()
             .unwrap_or_else(|| endpoint.to_owned());
-        let store = Store::open(StoreSettings::new(data_dir), wake)?;
         Ok(NativeDoor {
             router,
             fd,
             endpoint,
-            store,
             pending: FxHashMap::default(),
             children: FxHashMap::default(),
             per_connection: FxHashMap::default(),
@@ -142,9 +128,7 @@ impl NativeDoor {
             gone: FxHashSet::default(),
             stopping: false,
             parked: parked::Parked::default(),
-            notices: Vec::new(),
             next_id: 1,
-            completions: Vec::new(),
             _context: context.clone(),
         })
     }
@@ -167,17 +151,9 @@ impl NativeDoor {
         registry.register(&mut SourceFd(&raw), token, Interest::READABLE)
     }
 
-    /// The partition store's counters, for monitoring.
-    pub fn store_stats(&self) -> &crate::store::StoreStats {
-        self.store.stats()
-    }
-
-    /// Serves what is ready: the store's completions, then the ROUTER's requests
-    /// (within a budget), until the ROUTER has nothing more to read. Returns
-    /// whether requests were left for the next turn.
-    pub fn serve(&mut self, now: Instant) -> bool {
-        self.take_completions(now);
-        self.take_notices();
+    /// Serves the ROUTER's requests (within a budget) until it has nothing more
+    /// to read. Returns whether requests were left for the next turn.
+    pub fn serve(&mut self, store: &Store, now: Instant) -> bool {
         let mut budget = RECEIVE_BUDGET;
         while self.router.events().readable {
             loop {
@@ -187,7 +163,7 @@ impl NativeDoor {
                 match self.router.try_recv() {
                     Ok(message) => {
                         budget -= 1;
-                        self.on_message(message, now);
+                        self.on_message(store, message, now);
                     }
                     Err(sinew::Error::WouldBlock) => break,
                     Err(error) => {
@@ -200,55 +176,37 @@ impl NativeDoor {
         false
     }
 
-    fn take_completions(&mut self, now: Instant) {
-        let mut completions = std::mem::take(&mut self.completions);
-        self.store.take_completions(&mut completions);
-        for completion in completions.drain(..) {
-            self.on_completion(completion, now);
-        }
-        self.completions = completions;
-    }
-
     /// Parked fetches whose partition's visible end moved read again.
-    fn take_notices(&mut self) {
-        let mut notices = std::mem::take(&mut self.notices);
-        self.store.take_notices(&mut notices);
-        for notice in notices.drain(..) {
+    pub fn on_notices(&mut self, store: &Store, notices: &[PartitionNotice]) {
+        for notice in notices {
             let Some(end) = notice.visible_end else {
                 continue;
             };
             let key = (notice.topic.to_string(), notice.partition);
             for waiter in self.parked.notice(key, end) {
-                self.refetch(waiter.item, false);
+                self.refetch(store, waiter.item, false);
             }
         }
-        self.notices = notices;
     }
 
     /// Parked fetches whose wait ended read once more and are answered.
     /// Returns whether any wait ended.
-    pub fn expire(&mut self, now: Instant) -> bool {
+    pub fn expire(&mut self, store: &Store, now: Instant) -> bool {
         let expired = self.parked.expire(now);
         let any = !expired.is_empty();
         for waiter in expired {
-            self.refetch(waiter.item, true);
+            self.refetch(store, waiter.item, true);
         }
         any
     }
 
     /// Answers every parked fetch now (one more read each): the broker is
     /// stopping. Requests still arriving are served until the loop ends.
-    pub fn shut_down(&mut self) {
+    pub fn shut_down(&mut self, store: &Store) {
         self.stopping = true;
         for waiter in self.parked.take_where(|_| true) {
-            self.refetch(waiter.item, true);
+            self.refetch(store, waiter.item, true);
         }
-    }
-
-    /// Closes the store: the requests it holds finish and its partitions close.
-    /// Their completions are not answered any more (the loop is ending).
-    pub fn close(&mut self) -> Result<(), StoreError> {
-        self.store.close()
     }
 
     /// Whether no request waits for the store or for data.
@@ -262,7 +220,7 @@ impl NativeDoor {
     }
 
     /// Reads again for a fetch that was parked; `last` answers whatever it finds.
-    fn refetch(&mut self, mut pending: Pending, last: bool) {
+    fn refetch(&mut self, store: &Store, mut pending: Pending, last: bool) {
         let Stage::Fetch {
             fetch,
             offset,
@@ -272,10 +230,10 @@ impl NativeDoor {
             return;
         };
         let deadline = if last { None } else { deadline };
-        self.fetch_from(pending, fetch, offset, deadline);
+        self.fetch_from(store, pending, fetch, offset, deadline);
     }
 
-    fn on_message(&mut self, message: Message, now: Instant) {
+    fn on_message(&mut self, store: &Store, message: Message, now: Instant) {
         let size = message.size_bytes();
         let frames = message.frames();
         let Some((routing, frames)) = frames.split_first() else {
@@ -293,7 +251,7 @@ impl NativeDoor {
             }
             let gone = self.parked.take_where(|pending| pending.routing == routing);
             for waiter in gone {
-                self.refetch(waiter.item, true);
+                self.refetch(store, waiter.item, true);
             }
         }
         let request = match wire::decode_request(frames) {
@@ -341,14 +299,18 @@ impl NativeDoor {
             bytes: size,
             stage,
         };
-        self.submit(pending, store_request);
+        self.submit(store, pending, store_request);
     }
 
     /// Queues a request for the store under a new id; a refusal is answered.
-    fn submit(&mut self, pending: Pending, request: Request) {
+    fn submit(&mut self, store: &Store, pending: Pending, request: Request) {
         let id = self.next_id;
         self.next_id += 1;
-        match self.store.submit(id, request) {
+        debug_assert!(
+            id < super::KAFKA_IDS,
+            "the native door's ids stay below the Kafka door's"
+        );
+        match store.submit(id, request) {
             Ok(()) => {
                 self.pending.insert(id, pending);
             }
@@ -359,7 +321,8 @@ impl NativeDoor {
         }
     }
 
-    fn on_completion(&mut self, completion: Completion, now: Instant) {
+    /// One of this door's requests completed.
+    pub fn on_completion(&mut self, store: &Store, completion: Completion, now: Instant) {
         if let Some(parent) = self.children.remove(&completion.id) {
             self.on_list_entry(parent, completion);
             return;
@@ -390,9 +353,9 @@ impl NativeDoor {
                         position: crate::store::OffsetPosition::Latest,
                     };
                     pending.stage = Stage::FetchLookup { fetch, deadline };
-                    return self.submit(pending, request);
+                    return self.submit(store, pending, request);
                 };
-                return self.fetch_from(pending, fetch, offset, deadline);
+                return self.fetch_from(store, pending, fetch, offset, deadline);
             }
             (
                 Stage::Fetch {
@@ -416,7 +379,7 @@ impl NativeDoor {
                         // (once: the notice is forgotten, so a stale one cannot
                         // make it read forever).
                         self.parked.forget(&key);
-                        return self.fetch_from(pending, fetch, offset, Some(deadline));
+                        return self.fetch_from(store, pending, fetch, offset, Some(deadline));
                     }
                     pending.stage = Stage::Fetch {
                         fetch,
@@ -435,7 +398,7 @@ impl NativeDoor {
                 }))
             }
             (Stage::ListTopics, Reply::Topics(names)) => {
-                return self.gather_topics(pending, completion.id, names);
+                return self.gather_topics(store, pending, completion.id, names);
             }
             (Stage::Simple(_), Reply::TopicCreated(_)) => Some(wire::ResponseBody::CreateTopic),
             (Stage::Simple(_), Reply::TopicDeleted) => Some(wire::ResponseBody::DeleteTopic),
@@ -464,6 +427,7 @@ impl NativeDoor {
     /// A FETCH whose start offset is known: read from there.
     fn fetch_from(
         &mut self,
+        store: &Store,
         mut pending: Pending,
         fetch: wire::Fetch,
         offset: u64,
@@ -475,11 +439,17 @@ impl NativeDoor {
             offset,
             deadline,
         };
-        self.submit(pending, request);
+        self.submit(store, pending, request);
     }
 
     /// LIST_TOPICS has the names: describe each, for its partitions.
-    fn gather_topics(&mut self, mut pending: Pending, id: RequestId, names: Vec<String>) {
+    fn gather_topics(
+        &mut self,
+        store: &Store,
+        mut pending: Pending,
+        id: RequestId,
+        names: Vec<String>,
+    ) {
         if names.is_empty() {
             return self.finish(pending, Some(wire::ResponseBody::ListTopics(Vec::new())));
         }
@@ -490,7 +460,7 @@ impl NativeDoor {
             batch.push((child, Request::DescribeTopic { topic }));
         }
         let children: Vec<RequestId> = batch.iter().map(|(child, _)| *child).collect();
-        match self.store.submit_batch(batch) {
+        match store.submit_batch(batch) {
             Ok(()) => {
                 pending.stage = Stage::ListGather {
                     remaining: children.len(),
