@@ -69,6 +69,26 @@ fn topics_are_created_listed_described_deleted_and_survive_a_reopen() {
     ));
     assert_eq!(names(&mut client), ["logs", "orders"]);
     let description = describe(&mut client, "orders");
+    // Several at once, or all: each described or refused on its own.
+    match client.call(Request::DescribeTopics { topics: None }) {
+        Ok(Reply::Descriptions(all)) => {
+            let names: Vec<&str> = all.iter().map(|(name, _)| name.as_str()).collect();
+            assert_eq!(names, ["logs", "orders"]);
+            assert_eq!(all[1].1.as_ref(), Some(&description));
+        }
+        other => panic!("describe all: {other:?}"),
+    }
+    match client.call(Request::DescribeTopics {
+        topics: Some(vec!["missing".to_owned(), "logs".to_owned()]),
+    }) {
+        Ok(Reply::Descriptions(some)) => {
+            assert!(matches!(&some[0], (name, None) if name == "missing"));
+            assert!(
+                matches!(&some[1], (name, Some(found)) if name == "logs" && found.config == logs)
+            );
+        }
+        other => panic!("describe some: {other:?}"),
+    }
     assert_eq!(description.config, orders);
     assert_eq!(description.partitions.len(), 3);
     assert!(description.partitions.iter().all(|partition| {

@@ -292,25 +292,17 @@ impl Engine {
                 Ok(Reply::TopicDeleted)
             }
             Request::ListTopics => Ok(Reply::Topics(self.catalog.names())),
-            Request::DescribeTopic { topic } => {
-                let topic = self.catalog.topic(&topic)?;
-                let partitions = topic
-                    .partitions
-                    .iter()
-                    .enumerate()
-                    .map(|(index, log)| PartitionDescription {
-                        partition: index as u32,
-                        start_offset: log.start_offset(),
-                        end_offset: log.end_offset(),
-                        durable_offset: log.durable_offset(),
-                        visible_end: topic.visible_end(log),
-                        size_bytes: log.size_bytes(),
+            Request::DescribeTopic { topic } => self.describe(&topic).map(Reply::Topic),
+            Request::DescribeTopics { topics } => {
+                let names = topics.unwrap_or_else(|| self.catalog.names());
+                let descriptions = names
+                    .into_iter()
+                    .map(|name| {
+                        let description = self.describe(&name).ok();
+                        (name, description)
                     })
                     .collect();
-                Ok(Reply::Topic(TopicDescription {
-                    config: topic.config.clone(),
-                    partitions,
-                }))
+                Ok(Reply::Descriptions(descriptions))
             }
             Request::Fetch(fetch) => self.fetch(fetch),
             Request::ListOffsets {
@@ -378,6 +370,27 @@ impl Engine {
                 "a produce request reached the wrong handler".to_owned(),
             )),
         }
+    }
+
+    fn describe(&self, name: &str) -> Result<TopicDescription, StoreError> {
+        let topic = self.catalog.topic(name)?;
+        let partitions = topic
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(index, log)| PartitionDescription {
+                partition: index as u32,
+                start_offset: log.start_offset(),
+                end_offset: log.end_offset(),
+                durable_offset: log.durable_offset(),
+                visible_end: topic.visible_end(log),
+                size_bytes: log.size_bytes(),
+            })
+            .collect();
+        Ok(TopicDescription {
+            config: topic.config.clone(),
+            partitions,
+        })
     }
 
     fn fetch(&self, fetch: Fetch) -> Result<Reply, StoreError> {

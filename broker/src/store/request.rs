@@ -32,6 +32,12 @@ pub enum Request {
         /// The topic.
         topic: String,
     },
+    /// Several topics described in one request, or every topic (sorted) when
+    /// `topics` is `None` (`Reply::Descriptions`).
+    DescribeTopics {
+        /// The topics.
+        topics: Option<Vec<String>>,
+    },
     /// Append records to a partition (`Reply::Produced`).
     Produce(Produce),
     /// Read stored batches from a partition (`Reply::Fetched`).
@@ -204,6 +210,9 @@ pub enum Reply {
     Topics(Vec<String>),
     /// One topic.
     Topic(TopicDescription),
+    /// Each topic asked for, in order, with its description (`None`: no such
+    /// topic).
+    Descriptions(Vec<(String, Option<TopicDescription>)>),
     /// Records were appended (or found appended before).
     Produced(Produced),
     /// Batches read.
