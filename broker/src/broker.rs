@@ -80,6 +80,7 @@ pub struct Broker {
     context: Context,
     native_endpoint: String,
     nats_address: Option<SocketAddr>,
+    kafka_address: Option<SocketAddr>,
     http_address: Option<SocketAddr>,
     data_dir: PathBuf,
     stopper: Stopper,
@@ -104,6 +105,7 @@ impl Broker {
         let server = Server::bind(config, context)?;
         let native_endpoint = server.native_endpoint().to_owned();
         let nats_address = server.nats_address();
+        let kafka_address = server.kafka_address();
         let http_address = server.http_address();
         let stopper = server.stopper();
         let thread = std::thread::Builder::new()
@@ -119,6 +121,7 @@ impl Broker {
             context: context.clone(),
             native_endpoint,
             nats_address,
+            kafka_address,
             http_address,
             data_dir: config.data_dir.clone(),
             stopper,
@@ -136,6 +139,11 @@ impl Broker {
     /// here).
     pub fn native_endpoint(&self) -> &str {
         &self.native_endpoint
+    }
+
+    /// Where the Kafka door listens, with a port 0 filled in; `None` if it is off.
+    pub fn kafka_address(&self) -> Option<SocketAddr> {
+        self.kafka_address
     }
 
     /// Where the NATS door listens, with a port 0 filled in; `None` if it is off.

@@ -18,6 +18,11 @@ pub const DEFAULT_NATS: &str = "127.0.0.1:4222";
 pub const DEFAULT_LISTEN: &str = "tcp://127.0.0.1:7420";
 /// The native door's endpoint in `Config::embedded`.
 pub const DEFAULT_EMBEDDED_LISTEN: &str = "inproc://sinew-broker";
+/// The Kafka door's default address (Kafka's port).
+pub const DEFAULT_KAFKA: &str = "127.0.0.1:9092";
+/// Partitions of a topic the Kafka door creates without a count (Kafka's
+/// `num.partitions`).
+pub const DEFAULT_KAFKA_PARTITIONS: u32 = 1;
 /// The monitoring endpoint's default address (nats-server's monitoring port).
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8222";
 /// The default data directory.
@@ -66,6 +71,8 @@ pub struct Config {
     /// Where the native door listens (a ZeroMQ endpoint: `tcp://`, `ipc://`, or
     /// `inproc://` for clients in the same program and the same sinew `Context`).
     pub listen: String,
+    /// The Kafka door.
+    pub kafka: Kafka,
     /// Where durable data lives (locked against a second broker).
     pub data_dir: PathBuf,
     /// Limits on what clients may send and hold.
@@ -93,6 +100,21 @@ pub struct Limits {
     /// The most request bytes all native-door clients together may have waiting
     /// for the store; requests past it get TOO_MANY_PENDING.
     pub native_pending_bytes: usize,
+}
+
+/// The Kafka door's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kafka {
+    /// Where it listens; `None` turns it off (only an embedding program can).
+    pub listen: Option<SocketAddr>,
+    /// The `host:port` Metadata and FindCoordinator tell clients to connect to;
+    /// `None` is the address the door is bound to.
+    pub advertised: Option<String>,
+    /// Metadata creates the topics it is asked about (Kafka's
+    /// `auto.create.topics.enable`).
+    pub auto_create_topics: bool,
+    /// Partitions of a topic created without a count (Kafka's `num.partitions`).
+    pub default_partitions: u32,
 }
 
 /// Keep-alive pings to clients.
@@ -138,6 +160,12 @@ impl Default for Config {
             nats: Some(parse_address(DEFAULT_NATS)),
             http: Some(parse_address(DEFAULT_HTTP)),
             listen: DEFAULT_LISTEN.to_owned(),
+            kafka: Kafka {
+                listen: Some(parse_address(DEFAULT_KAFKA)),
+                advertised: None,
+                auto_create_topics: true,
+                default_partitions: DEFAULT_KAFKA_PARTITIONS,
+            },
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             limits: Limits {
                 max_payload: DEFAULT_MAX_PAYLOAD,
@@ -175,11 +203,22 @@ pub struct File {
     data_dir: Option<PathBuf>,
     idle_spin_us: Option<u64>,
     #[serde(default)]
+    kafka: FileKafka,
+    #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
     ping: FilePing,
     #[serde(default)]
     authorization: FileAuthorization,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileKafka {
+    listen: Option<SocketAddr>,
+    advertised: Option<String>,
+    auto_create_topics: Option<bool>,
+    default_partitions: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -217,6 +256,10 @@ pub struct Overrides {
     pub http: Option<SocketAddr>,
     /// `--listen`
     pub listen: Option<String>,
+    /// `--kafka`
+    pub kafka: Option<SocketAddr>,
+    /// `--kafka-advertised`
+    pub kafka_advertised: Option<String>,
     /// `--data-dir`
     pub data_dir: Option<PathBuf>,
     /// `--max-payload`
@@ -299,6 +342,16 @@ impl Config {
         set(&mut self.nats, file.nats.map(Some));
         set(&mut self.http, file.http.map(Some));
         set(&mut self.listen, file.listen);
+        set(&mut self.kafka.listen, file.kafka.listen.map(Some));
+        set(&mut self.kafka.advertised, file.kafka.advertised.map(Some));
+        set(
+            &mut self.kafka.auto_create_topics,
+            file.kafka.auto_create_topics,
+        );
+        set(
+            &mut self.kafka.default_partitions,
+            file.kafka.default_partitions,
+        );
         set(&mut self.data_dir, file.data_dir);
         set(
             &mut self.idle_spin,
@@ -334,6 +387,11 @@ impl Config {
         set(&mut self.nats, overrides.nats.map(Some));
         set(&mut self.http, overrides.http.map(Some));
         set(&mut self.listen, overrides.listen);
+        set(&mut self.kafka.listen, overrides.kafka.map(Some));
+        set(
+            &mut self.kafka.advertised,
+            overrides.kafka_advertised.map(Some),
+        );
         set(&mut self.data_dir, overrides.data_dir);
         set(
             &mut self.idle_spin,
@@ -363,7 +421,8 @@ impl Config {
     }
 
     /// A configuration for a broker embedded in a program (`crate::Broker`): the
-    /// native door on `inproc://sinew-broker`, the NATS door and monitoring off,
+    /// native door on `inproc://sinew-broker`, the NATS and Kafka doors and
+    /// monitoring off,
     /// data under `data_dir`; every other setting as the defaults. Change any
     /// field before starting (a `tcp://127.0.0.1:0` endpoint, or `Some` address
     /// for a door to open it).
@@ -372,6 +431,10 @@ impl Config {
             nats: None,
             http: None,
             listen: DEFAULT_EMBEDDED_LISTEN.to_owned(),
+            kafka: Kafka {
+                listen: None,
+                ..Config::default().kafka
+            },
             data_dir: data_dir.into(),
             ..Config::default()
         }
@@ -410,11 +473,28 @@ impl Config {
         if self.ping.max_outstanding == 0 {
             return invalid("max_pings_out must be at least 1");
         }
+        if self.kafka.default_partitions == 0
+            || self.kafka.default_partitions > crate::store::MAX_PARTITIONS
+        {
+            return invalid("kafka default_partitions must be between 1 and 10000");
+        }
+        if let Some(advertised) = &self.kafka.advertised
+            && split_host_port(advertised).is_none()
+        {
+            return invalid("kafka advertised must be host:port, such as broker.example:9092");
+        }
         if self.idle_spin > MAX_IDLE_SPIN {
             return invalid("idle_spin_us must be at most 10000 (10 ms)");
         }
         Ok(())
     }
+}
+
+/// `host:port` split, the port a number (an IPv6 host in brackets keeps them).
+pub fn split_host_port(text: &str) -> Option<(String, u16)> {
+    let (host, port) = text.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    (!host.is_empty()).then(|| (host.to_owned(), port))
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {

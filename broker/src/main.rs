@@ -12,7 +12,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use sinew_broker::Broker;
 use sinew_broker::config::{
-    Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_LISTEN,
+    Config, DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_IDLE_SPIN, DEFAULT_KAFKA, DEFAULT_LISTEN,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING,
     DEFAULT_MAX_PINGS_OUT, DEFAULT_NATIVE_PENDING_BYTES, DEFAULT_NATS, Overrides, User,
 };
@@ -43,6 +43,16 @@ struct Args {
     /// port 0: any free port).
     #[arg(long, value_name = "ENDPOINT", help = format!("Where the native door listens: tcp://, ipc:// or inproc:// (port 0: any free port) [default: {DEFAULT_LISTEN}]"))]
     listen: Option<String>,
+    /// Where the Kafka door listens (port 0: any free port).
+    #[arg(long, value_name = "ADDR", help = format!("Where the Kafka door listens (port 0: any free port) [default: {DEFAULT_KAFKA}]"))]
+    kafka: Option<SocketAddr>,
+    /// The host:port Kafka clients are told to connect to.
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        help = "The host:port Kafka clients are told to connect to (Metadata, FindCoordinator) [default: the Kafka door's bound address]"
+    )]
+    kafka_advertised: Option<String>,
     /// The data directory (locked against a second broker).
     #[arg(long, value_name = "DIR", help = format!("The data directory, locked against a second broker [default: {DEFAULT_DATA_DIR}]"))]
     data_dir: Option<PathBuf>,
@@ -107,6 +117,8 @@ fn main() -> ExitCode {
         nats: args.nats,
         http: args.http,
         listen: args.listen,
+        kafka: args.kafka,
+        kafka_advertised: args.kafka_advertised,
         data_dir: args.data_dir,
         max_payload: args.max_payload,
         max_control_line: args.max_control_line,
@@ -147,6 +159,7 @@ fn main() -> ExitCode {
     let shown = |address: Option<SocketAddr>| address.map_or("off".to_owned(), |a| a.to_string());
     tracing::info!(
         nats = %shown(broker.nats_address()),
+        kafka = %shown(broker.kafka_address()),
         http = %shown(broker.http_address()),
         native = %broker.native_endpoint(),
         data = %config.data_dir.display(),

@@ -422,6 +422,8 @@ fn kill_while_starting(data: &std::path::Path) {
             "127.0.0.1:0",
             "--listen",
             "tcp://127.0.0.1:0",
+            "--kafka",
+            "127.0.0.1:0",
             "--data-dir",
         ])
         .arg(data)

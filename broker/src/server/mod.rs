@@ -20,8 +20,10 @@
 //! anything the core should decide.
 
 mod http;
+mod kafka;
 mod native;
 mod nats;
+mod stream;
 
 use crate::config::Config;
 use crate::core::{ClientId, CloseReason, Core, Settings};
@@ -44,8 +46,11 @@ const NATIVE: Token = Token(3);
 /// The loop's one waker (mio allows one per poll): the store's completions and
 /// the stopper both ring it.
 const WAKER: Token = Token(4);
+const KAFKA_LISTENER: Token = Token(5);
 /// Connection tokens start here (slab key + FIRST_CONNECTION).
 const FIRST_CONNECTION: usize = 16;
+/// Kafka connection tokens start here (the Kafka door's own slab keys).
+const KAFKA_CONNECTIONS: usize = 1 << 31;
 /// The first store request id of the Kafka door; the native door's are below.
 pub const KAFKA_IDS: RequestId = 1 << 62;
 /// How long a shutdown waits for clients to take what was queued to them.
@@ -115,6 +120,7 @@ pub struct Server {
     completions: Vec<Completion>,
     notices: Vec<PartitionNotice>,
     native: native::NativeDoor,
+    kafka: Option<kafka::KafkaDoor>,
     /// The native door left requests unread last turn.
     native_more: bool,
     connections: Slab<Connection>,
@@ -164,6 +170,29 @@ impl Server {
         })?;
         let native = native::NativeDoor::bind(context, &config.listen)?
             .with_pending_bytes(config.limits.native_pending_bytes);
+        let kafka = match config.kafka.listen {
+            None => None,
+            Some(address) => Some(
+                kafka::KafkaDoor::bind(
+                    address,
+                    config
+                        .kafka
+                        .advertised
+                        .as_deref()
+                        .and_then(crate::config::split_host_port),
+                    config.kafka.auto_create_topics,
+                    config.kafka.default_partitions,
+                    registry,
+                    KAFKA_LISTENER,
+                    KAFKA_CONNECTIONS,
+                )
+                .map_err(|source| StartError::Bind {
+                    door: "Kafka",
+                    address,
+                    source,
+                })?,
+            ),
+        };
         native
             .register(registry, NATIVE)
             .map_err(StartError::Setup)?;
@@ -187,6 +216,7 @@ impl Server {
             completions: Vec::new(),
             notices: Vec::new(),
             native,
+            kafka,
             native_more: false,
             connections: Slab::new(),
             keys: FxHashMap::default(),
@@ -203,6 +233,11 @@ impl Server {
     /// Where the NATS door listens (with the port filled in); `None` if it is off.
     pub fn nats_address(&self) -> Option<SocketAddr> {
         self.nats_address
+    }
+
+    /// Where the Kafka door listens (with the port filled in); `None` if it is off.
+    pub fn kafka_address(&self) -> Option<SocketAddr> {
+        self.kafka.as_ref().map(kafka::KafkaDoor::address)
     }
 
     /// Where the native door listens (with the port filled in).
@@ -236,8 +271,18 @@ impl Server {
             if let Some(parked) = self.native.next_deadline() {
                 deadline = deadline.min(parked);
             }
+            if let Some(parked) = self
+                .kafka
+                .as_ref()
+                .and_then(kafka::KafkaDoor::next_deadline)
+            {
+                deadline = deadline.min(parked);
+            }
             if let Some(stop) = self.stopping {
-                if (self.connections.is_empty() && self.native.is_idle()) || now >= stop {
+                let kafka_idle = self.kafka.as_ref().is_none_or(kafka::KafkaDoor::is_idle);
+                if (self.connections.is_empty() && self.native.is_idle() && kafka_idle)
+                    || now >= stop
+                {
                     // The requests the store holds finish and its partitions
                     // close; their completions are not answered any more.
                     return self.store.close().map_err(io::Error::other);
@@ -245,7 +290,9 @@ impl Server {
                 deadline = deadline.min(stop);
             }
             let spinning = now.saturating_duration_since(active) < self.idle_spin;
-            let timeout = if self.ready.is_empty() && !self.native_more && !spinning {
+            let kafka_ready = self.kafka.as_ref().is_some_and(kafka::KafkaDoor::has_ready);
+            let timeout = if self.ready.is_empty() && !self.native_more && !spinning && !kafka_ready
+            {
                 Some(deadline.saturating_duration_since(now))
             } else {
                 Some(Duration::ZERO)
@@ -274,6 +321,19 @@ impl Server {
                     }
                     NATS_LISTENER => self.accept_nats(now),
                     HTTP_LISTENER => self.accept_http(),
+                    KAFKA_LISTENER => {
+                        if let Some(kafka) = &mut self.kafka {
+                            kafka.accept(self.poll.registry());
+                        }
+                    }
+                    Token(token) if token >= KAFKA_CONNECTIONS => {
+                        if let Some(kafka) = &mut self.kafka {
+                            let readable = event.is_readable() || event.is_read_closed();
+                            let writable = event.is_writable() || event.is_write_closed();
+                            let registry = self.poll.registry();
+                            kafka.on_event(token, readable, writable, &self.store, registry, now);
+                        }
+                    }
                     Token(token) => {
                         let key = token.wrapping_sub(FIRST_CONNECTION);
                         let readable = event.is_readable() || event.is_read_closed();
@@ -290,6 +350,10 @@ impl Server {
             native |= self.native.expire(&self.store, now);
             if native {
                 self.native_more = self.native.serve(&self.store, now);
+            }
+            if let Some(kafka) = &mut self.kafka {
+                kafka.expire(&self.store, now);
+                kafka.finish_turn(&self.store, self.poll.registry(), now);
             }
             for _ in 0..self.ready.len() {
                 if let Some(key) = self.ready.pop_front() {
@@ -319,6 +383,8 @@ impl Server {
         for completion in completions.drain(..) {
             if completion.id < KAFKA_IDS {
                 self.native.on_completion(&self.store, completion, now);
+            } else if let Some(kafka) = &mut self.kafka {
+                kafka.on_completion(&self.store, completion, now);
             }
         }
         self.completions = completions;
@@ -326,6 +392,9 @@ impl Server {
         self.store.take_notices(&mut notices);
         if !notices.is_empty() {
             self.native.on_notices(&self.store, &notices);
+            if let Some(kafka) = &mut self.kafka {
+                kafka.on_notices(&self.store, &notices, now);
+            }
         }
         notices.clear();
         self.notices = notices;
@@ -412,6 +481,9 @@ impl Server {
         }
         self.stopping = Some(now + SHUTDOWN_FLUSH);
         self.native.shut_down(&self.store);
+        if let Some(kafka) = &mut self.kafka {
+            kafka.shut_down(&self.store, self.poll.registry(), now);
+        }
         self.core.shut_down();
     }
 
@@ -448,7 +520,7 @@ impl Server {
         };
         let id = client.id;
         match client.read() {
-            nats::ReadOutcome::Data { more, closed } => {
+            stream::ReadOutcome::Data { more, closed } => {
                 self.core.handle_input(id, &mut client.input, now);
                 if closed {
                     // What it sent last is answered before the connection ends.
@@ -462,8 +534,8 @@ impl Server {
                     self.ready.push_back(key);
                 }
             }
-            nats::ReadOutcome::Idle => {}
-            nats::ReadOutcome::Closed => {
+            stream::ReadOutcome::Idle => {}
+            stream::ReadOutcome::Closed => {
                 tracing::info!(client = id, "client closed");
                 self.core.handle_closed(id);
                 self.remove(key);

@@ -22,6 +22,8 @@ pub struct Server {
     pub http: Option<SocketAddr>,
     /// The native door's endpoint (sinew-broker only).
     pub native: Option<String>,
+    /// The Kafka door (sinew-broker only).
+    pub kafka: Option<SocketAddr>,
     _data: Option<TempDir>,
 }
 
@@ -74,6 +76,8 @@ pub fn sinew_broker_in(data: &std::path::Path, flags: &[&str]) -> Server {
             "127.0.0.1:0",
             "--listen",
             "tcp://127.0.0.1:0",
+            "--kafka",
+            "127.0.0.1:0",
             "--data-dir",
         ])
         .arg(data)
@@ -84,7 +88,7 @@ pub fn sinew_broker_in(data: &std::path::Path, flags: &[&str]) -> Server {
         .spawn()
         .expect("sinew-broker starts");
     let stderr = child.stderr.take().expect("stderr");
-    let (nats, (http, native)) = read_ready(stderr, |line| {
+    let (nats, (http, native, kafka)) = read_ready(stderr, |line| {
         let field = |name: &str| {
             line.split_whitespace()
                 .find_map(|word| word.strip_prefix(name))
@@ -95,7 +99,10 @@ pub fn sinew_broker_in(data: &std::path::Path, flags: &[&str]) -> Server {
                 let native = line
                     .split_whitespace()
                     .find_map(|word| word.strip_prefix("native="))?;
-                Some((field("nats=")?, (field("http=")?, native.to_owned())))
+                Some((
+                    field("nats=")?,
+                    (field("http=")?, native.to_owned(), field("kafka=")),
+                ))
             })
             .flatten()
     });
@@ -104,6 +111,7 @@ pub fn sinew_broker_in(data: &std::path::Path, flags: &[&str]) -> Server {
         nats,
         http: Some(http),
         native: Some(native),
+        kafka,
         _data: None,
     }
 }
@@ -129,6 +137,7 @@ pub fn nats_server(flags: &[&str]) -> Server {
         nats,
         http: None,
         native: None,
+        kafka: None,
         _data: None,
     }
 }

@@ -244,7 +244,7 @@ impl Server {
                 let mut command = Command::new(launch.sinew_broker);
                 command
                     .args(["--nats", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-                    .args(["--listen", "tcp://127.0.0.1:0"])
+                    .args(["--listen", "tcp://127.0.0.1:0", "--kafka", "127.0.0.1:0"])
                     .arg("--data-dir")
                     .arg(&data)
                     .args(["--max-pending", &launch.max_pending.to_string()]);

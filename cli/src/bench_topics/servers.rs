@@ -40,7 +40,13 @@ impl Server {
         let mut command = Command::new(binary);
         command
             .args(["--nats", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-            .args(["--listen", "tcp://127.0.0.1:0", "--data-dir"])
+            .args([
+                "--listen",
+                "tcp://127.0.0.1:0",
+                "--kafka",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(&data);
         let line = "sinew-broker ready";
         let (process, announced) =

@@ -1,0 +1,544 @@
+//! The Kafka door's I/O: Kafka clients over TCP on the server's mio loop, in
+//! front of the partition store the server owns.
+//!
+//! Per connection, bytes are read into a buffer and split into requests
+//! (`split_frame`: a size prefix over 100 MiB closes the connection before the
+//! body is buffered); each request is decoded and started (`work.rs`), which
+//! answers at once or sends store requests under ids from [`super::KAFKA_IDS`]
+//! up; the server hands their completions back here, and the work goes on until
+//! it answers. Answers go out in request order (`connection.rs`). A Fetch that
+//! finds too little parks until a store notice says one of its partitions moved,
+//! or its wait ends on the loop's clock. A connection with
+//! [`MAX_WAITING_PER_CONNECTION`] requests unanswered is not read until some are
+//! answered, so neither its requests nor its answers pile up without bound.
+//! What cannot be decoded is answered as Kafka does (`RequestError::answer`):
+//! an ApiVersions of an unknown version gets error 35, anything else closes the
+//! connection.
+//!
+//! This module must never block, never wait on the disk and never panic on what
+//! a client sends.
+
+mod connection;
+mod errors;
+mod fetch;
+mod metadata;
+mod produce;
+mod topics;
+mod work;
+
+pub(crate) use work::DoorSettings;
+
+use super::stream::{self, ReadOutcome};
+use crate::doors::kafka::{
+    Answer, RequestBody, decode_request, encode_response, encode_unsupported_api_versions,
+};
+use crate::store::{Completion, PartitionNotice, Request, RequestId, Store, StoreError};
+use connection::{Connection, Slot};
+use mio::net::TcpListener;
+use mio::{Interest, Registry, Token};
+use rustc_hash::FxHashMap;
+use slab::Slab;
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+use work::{Outcome, Step, Work};
+
+/// The most requests one connection may have unanswered (taken and not yet
+/// written); past it the connection is not read. Kafka clients keep at most 5
+/// in flight per connection by default.
+pub const MAX_WAITING_PER_CONNECTION: usize = 64;
+
+/// A request waiting for the store, or parked.
+#[derive(Debug)]
+struct Job {
+    connection: usize,
+    serial: u64,
+    /// Where its answer goes; `None`: nobody is answered (acks 0).
+    slot: Option<Slot>,
+    correlation_id: i32,
+    version: i16,
+    work: Work,
+    /// The replies of the current step's store requests, by index.
+    replies: Vec<Option<Outcome>>,
+    remaining: usize,
+}
+
+/// The Kafka listener, its connections and their requests.
+pub(crate) struct KafkaDoor {
+    listener: Option<TcpListener>,
+    address: SocketAddr,
+    settings: DoorSettings,
+    /// Connection `key` has token `first_token + key`.
+    first_token: usize,
+    connections: Slab<Connection>,
+    next_serial: u64,
+    jobs: Slab<Job>,
+    /// A store request's id to its job and its index in the job's step.
+    parts: FxHashMap<RequestId, (usize, usize)>,
+    next_id: RequestId,
+    /// Jobs waiting for data (fetches).
+    parked: Vec<usize>,
+    /// Connections with reading or requests left over from their last turn.
+    ready: VecDeque<usize>,
+    /// Connections with answers to write this turn.
+    dirty: Vec<usize>,
+    stopping: bool,
+}
+
+impl KafkaDoor {
+    /// Binds `address` and registers the listener under `listener_token`;
+    /// connections get tokens from `first_token` up. `advertised` is the
+    /// `host:port` clients are told (the bound address when `None`).
+    pub(crate) fn bind(
+        address: SocketAddr,
+        advertised: Option<(String, u16)>,
+        auto_create_topics: bool,
+        default_partitions: u32,
+        registry: &Registry,
+        listener_token: Token,
+        first_token: usize,
+    ) -> io::Result<KafkaDoor> {
+        let mut listener = TcpListener::bind(address)?;
+        let address = listener.local_addr()?;
+        registry.register(&mut listener, listener_token, Interest::READABLE)?;
+        let (host, port) = advertised.unwrap_or((address.ip().to_string(), address.port()));
+        Ok(KafkaDoor {
+            listener: Some(listener),
+            address,
+            settings: DoorSettings {
+                host,
+                port: i32::from(port),
+                auto_create_topics,
+                default_partitions,
+                cluster_id: "sinew".to_owned(),
+            },
+            first_token,
+            connections: Slab::new(),
+            next_serial: 0,
+            jobs: Slab::new(),
+            parts: FxHashMap::default(),
+            next_id: super::KAFKA_IDS,
+            parked: Vec::new(),
+            ready: VecDeque::new(),
+            dirty: Vec::new(),
+            stopping: false,
+        })
+    }
+
+    /// Where the door listens (with the port filled in).
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Takes every waiting connection.
+    pub(crate) fn accept(&mut self, registry: &Registry) {
+        loop {
+            let Some(listener) = &self.listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((mut stream, address)) => {
+                    let _ = stream.set_nodelay(true);
+                    let entry = self.connections.vacant_entry();
+                    let token = Token(self.first_token + entry.key());
+                    if let Err(error) = registry.register(
+                        &mut stream,
+                        token,
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        tracing::warn!(%error, "kafka door: could not register a client");
+                        continue;
+                    }
+                    self.next_serial += 1;
+                    tracing::info!(%address, "kafka client connected");
+                    entry.insert(Connection::new(stream, address, self.next_serial));
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    tracing::warn!(%error, "kafka door: accept failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Readiness for the connection with `token`.
+    pub(crate) fn on_event(
+        &mut self,
+        token: usize,
+        readable: bool,
+        writable: bool,
+        store: &Store,
+        registry: &Registry,
+        now: Instant,
+    ) {
+        let key = token.wrapping_sub(self.first_token);
+        let Some(connection) = self.connections.get_mut(key) else {
+            return;
+        };
+        connection.readable |= readable;
+        connection.writable |= writable;
+        if writable {
+            self.mark_dirty(key);
+        }
+        if readable {
+            self.read(key, store, registry, now);
+        }
+    }
+
+    /// The turn's end: connections with input left are served again, answers are
+    /// written, and connections that are done are closed.
+    pub(crate) fn finish_turn(&mut self, store: &Store, registry: &Registry, now: Instant) {
+        for _ in 0..self.ready.len() {
+            if let Some(key) = self.ready.pop_front() {
+                self.read(key, store, registry, now);
+            }
+        }
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for key in dirty.drain(..) {
+            self.write(key, registry);
+        }
+        self.dirty = dirty;
+    }
+
+    /// Whether the loop has work for the door without waiting for readiness.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    fn read(&mut self, key: usize, store: &Store, registry: &Registry, now: Instant) {
+        let Some(connection) = self.connections.get_mut(key) else {
+            return;
+        };
+        if connection.closing || connection.waiting() >= MAX_WAITING_PER_CONNECTION {
+            // Read again once answers go out (`answer` puts it back in `ready`).
+            return;
+        }
+        match stream::read(
+            &mut connection.stream,
+            &mut connection.input,
+            &mut connection.readable,
+        ) {
+            ReadOutcome::Closed if connection.input.is_empty() => {
+                tracing::info!(address = %connection.address, "kafka client closed");
+                self.remove(key, registry);
+                return;
+            }
+            ReadOutcome::Closed | ReadOutcome::Data { closed: true, .. } => {
+                // What it sent last is answered before the connection ends.
+                connection.closing = true;
+                self.mark_dirty(key);
+            }
+            ReadOutcome::Data { more: true, .. } => self.ready.push_back(key),
+            ReadOutcome::Data { .. } | ReadOutcome::Idle => {}
+        }
+        self.take_requests(key, store, registry, now);
+    }
+
+    /// Starts the whole requests in a connection's input, up to its bound.
+    fn take_requests(&mut self, key: usize, store: &Store, registry: &Registry, now: Instant) {
+        loop {
+            let Some(connection) = self.connections.get_mut(key) else {
+                return;
+            };
+            if connection.waiting() >= MAX_WAITING_PER_CONNECTION {
+                return;
+            }
+            let frame = match connection.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::debug!(address = %connection.address, %error, "kafka door: refused a request; closing");
+                    self.remove(key, registry);
+                    return;
+                }
+            };
+            let request = match decode_request(frame) {
+                Ok(request) => request,
+                Err(error) => {
+                    tracing::debug!(address = %connection.address, %error, "kafka door: refused a request");
+                    match error.answer() {
+                        Answer::UnsupportedApiVersions { correlation_id } => {
+                            let slot = connection.open_slot();
+                            connection.fill(slot, encode_unsupported_api_versions(correlation_id));
+                            self.mark_dirty(key);
+                            continue;
+                        }
+                        Answer::Close => {
+                            self.remove(key, registry);
+                            return;
+                        }
+                    }
+                }
+            };
+            let silent =
+                matches!(&request.body, RequestBody::Produce(produce) if produce.acks == 0);
+            let slot = (!silent).then(|| connection.open_slot());
+            let serial = connection.serial;
+            let version = request.header.api_version;
+            let correlation_id = request.header.correlation_id;
+            let (work, step) = work::start(request.body, version, &self.settings, now);
+            let job = Job {
+                connection: key,
+                serial,
+                slot,
+                correlation_id,
+                version,
+                work: match work {
+                    Some(work) => work,
+                    None => Work::Done,
+                },
+                replies: Vec::new(),
+                remaining: 0,
+            };
+            self.run(job, step, store, now);
+        }
+    }
+
+    /// Carries out a job's next step.
+    fn run(&mut self, mut job: Job, step: Step, store: &Store, now: Instant) {
+        match step {
+            Step::Answer(body) => {
+                if let Some(slot) = job.slot {
+                    let chunks = encode_response(job.correlation_id, job.version, &body);
+                    self.answer(job.connection, job.serial, slot, chunks);
+                }
+            }
+            Step::Silent => {}
+            Step::Park => {
+                let key = self.jobs.insert(job);
+                self.parked.push(key);
+            }
+            Step::Store(requests) => {
+                let count = requests.len();
+                job.replies = (0..count).map(|_| None).collect();
+                job.remaining = count;
+                let key = self.jobs.insert(job);
+                let mut batch: Vec<(RequestId, Request)> = Vec::with_capacity(count);
+                for (index, request) in requests.into_iter().enumerate() {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.parts.insert(id, (key, index));
+                    batch.push((id, request));
+                }
+                if let Err(error) = store.submit_batch(batch) {
+                    // Nothing was queued: every request fails with the refusal.
+                    let mut job = self.jobs.remove(key);
+                    self.parts.retain(|_, (owner, _)| *owner != key);
+                    let replies = (0..count).map(|_| Err(copy(&error))).collect();
+                    let step = job
+                        .work
+                        .advance(replies, &self.settings, now, self.stopping);
+                    self.run(job, step, store, now);
+                }
+            }
+        }
+    }
+
+    /// One of this door's store requests completed.
+    pub(crate) fn on_completion(&mut self, store: &Store, completion: Completion, now: Instant) {
+        let Some((key, index)) = self.parts.remove(&completion.id) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(key) else {
+            return;
+        };
+        if let Some(place) = job.replies.get_mut(index) {
+            debug_assert!(place.is_none(), "a store request completed twice");
+            *place = Some(completion.result);
+        }
+        job.remaining = job.remaining.saturating_sub(1);
+        if job.remaining > 0 {
+            return;
+        }
+        let mut job = self.jobs.remove(key);
+        let replies = std::mem::take(&mut job.replies)
+            .into_iter()
+            .map(|reply| reply.unwrap_or(Err(StoreError::Stopped)))
+            .collect();
+        let step = job
+            .work
+            .advance(replies, &self.settings, now, self.stopping);
+        self.run(job, step, store, now);
+    }
+
+    /// Parked fetches whose partitions' visible ends moved read again.
+    pub(crate) fn on_notices(&mut self, store: &Store, notices: &[PartitionNotice], now: Instant) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let moved = |job: &Job| {
+            let Work::Fetch(fetch) = &job.work else {
+                return true;
+            };
+            fetch.watched.iter().any(|(topic, partition, end)| {
+                notices.iter().any(|notice| {
+                    notice.partition == *partition
+                        && *notice.topic == **topic
+                        && notice.visible_end.is_some_and(|visible| visible > *end)
+                })
+            })
+        };
+        let woken = self.unpark(|job| moved(job));
+        for job in woken {
+            self.reread(job, false, store, now);
+        }
+    }
+
+    /// Parked fetches whose wait ended read once more and are answered; returns
+    /// whether any did.
+    pub(crate) fn expire(&mut self, store: &Store, now: Instant) -> bool {
+        let woken = self.unpark(|job| match &job.work {
+            Work::Fetch(fetch) => fetch.deadline() <= now,
+            _ => true,
+        });
+        let any = !woken.is_empty();
+        for job in woken {
+            self.reread(job, true, store, now);
+        }
+        any
+    }
+
+    /// When the next parked fetch's wait ends.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.parked
+            .iter()
+            .filter_map(|key| match &self.jobs.get(*key)?.work {
+                Work::Fetch(fetch) => Some(fetch.deadline()),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Stops accepting and reading; parked fetches are answered now; each
+    /// connection closes once its answers are written.
+    pub(crate) fn shut_down(&mut self, store: &Store, registry: &Registry, now: Instant) {
+        self.stopping = true;
+        if let Some(mut listener) = self.listener.take() {
+            let _ = registry.deregister(&mut listener);
+        }
+        let keys: Vec<usize> = self.connections.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            if let Some(connection) = self.connections.get_mut(key) {
+                connection.closing = true;
+            }
+            self.mark_dirty(key);
+        }
+        for job in self.unpark(|_| true) {
+            self.reread(job, true, store, now);
+        }
+    }
+
+    /// Whether every connection is closed and no request waits.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.connections.is_empty() && self.jobs.is_empty()
+    }
+
+    fn unpark(&mut self, mut wake: impl FnMut(&Job) -> bool) -> Vec<Job> {
+        let mut woken = Vec::new();
+        let jobs = &mut self.jobs;
+        self.parked.retain(|&key| {
+            let Some(job) = jobs.get(key) else {
+                return false;
+            };
+            if !wake(job) {
+                return true;
+            }
+            woken.push(jobs.remove(key));
+            false
+        });
+        woken
+    }
+
+    fn reread(&mut self, mut job: Job, last: bool, store: &Store, now: Instant) {
+        let step = match &mut job.work {
+            Work::Fetch(fetch) => {
+                if last {
+                    fetch.give_up_waiting();
+                }
+                fetch.read()
+            }
+            _ => return,
+        };
+        self.run(job, step, store, now);
+    }
+
+    /// Puts an answer in its connection's order (dropped if the connection went
+    /// away), and takes more of its requests if it was held back.
+    fn answer(&mut self, key: usize, serial: u64, slot: Slot, chunks: Vec<bytes::Bytes>) {
+        let Some(connection) = self.connections.get_mut(key) else {
+            return;
+        };
+        if connection.serial != serial {
+            return;
+        }
+        let held = connection.waiting() >= MAX_WAITING_PER_CONNECTION;
+        connection.fill(slot, chunks);
+        if held && !connection.closing {
+            self.ready.push_back(key);
+        }
+        self.mark_dirty(key);
+    }
+
+    fn mark_dirty(&mut self, key: usize) {
+        if !self.dirty.contains(&key) {
+            self.dirty.push(key);
+        }
+    }
+
+    fn write(&mut self, key: usize, registry: &Registry) {
+        let Some(connection) = self.connections.get_mut(key) else {
+            return;
+        };
+        let result = stream::write(
+            &mut connection.stream,
+            &mut connection.outbox,
+            &mut connection.writable,
+        );
+        if let Err(error) = result {
+            tracing::info!(address = %connection.address, %error, "kafka client: write failed");
+            self.remove(key, registry);
+            return;
+        }
+        if connection.closing && connection.is_flushed() {
+            tracing::info!(address = %connection.address, "kafka client closed");
+            self.remove(key, registry);
+        }
+    }
+
+    /// Closes a connection; its parked fetches are dropped, its other requests
+    /// finish in the store and their answers are dropped.
+    fn remove(&mut self, key: usize, registry: &Registry) {
+        if !self.connections.contains(key) {
+            return;
+        }
+        let mut connection = self.connections.remove(key);
+        let _ = registry.deregister(&mut connection.stream);
+        let _ = connection.stream.shutdown(std::net::Shutdown::Both);
+        let serial = connection.serial;
+        drop(self.unpark(|job| job.connection == key && job.serial == serial));
+        self.ready.retain(|&ready| ready != key);
+        self.dirty.retain(|&dirty| dirty != key);
+    }
+}
+
+impl std::fmt::Debug for KafkaDoor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("KafkaDoor")
+            .field("address", &self.address)
+            .field("connections", &self.connections.len())
+            .field("jobs", &self.jobs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The same refusal again, for each request of a batch the store refused.
+fn copy(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::Busy { limit } => StoreError::Busy { limit: *limit },
+        _ => StoreError::Stopped,
+    }
+}
