@@ -37,6 +37,9 @@ pub(super) struct Connection {
     first_slot: Slot,
     /// Ready responses, in order, waiting to be written.
     pub outbox: Outbox,
+    /// A request whose effects later requests must see (a Metadata that may
+    /// create topics) holds them back until it is answered: its slot.
+    pub barrier: Option<Slot>,
 }
 
 impl Connection {
@@ -52,6 +55,7 @@ impl Connection {
             slots: VecDeque::new(),
             first_slot: 0,
             outbox: Outbox::new(),
+            barrier: None,
         }
     }
 
@@ -85,6 +89,9 @@ impl Connection {
         };
         debug_assert!(place.is_none(), "slot {slot} filled twice");
         *place = Some(response);
+        if self.barrier == Some(slot) {
+            self.barrier = None;
+        }
         while let Some(Some(_)) = self.slots.front() {
             if let Some(Some(chunks)) = self.slots.pop_front() {
                 for chunk in &chunks {

@@ -6,7 +6,10 @@
 //! body is buffered); each request is decoded and started (`work.rs`), which
 //! answers at once or sends store requests under ids from [`super::KAFKA_IDS`]
 //! up; the server hands their completions back here, and the work goes on until
-//! it answers. Answers go out in request order (`connection.rs`). A Fetch that
+//! it answers. Answers go out in request order (`connection.rs`), and a
+//! Metadata (which may create topics) is answered before the requests after it
+//! start, as Kafka serves a connection one request at a time; other requests of
+//! a connection run together, their store requests queued in order. A Fetch that
 //! finds too little parks until a store notice says one of its partitions moved,
 //! or its wait ends on the loop's clock. A connection with
 //! [`MAX_WAITING_PER_CONNECTION`] requests unanswered is not read until some are
@@ -243,7 +246,7 @@ impl KafkaDoor {
             let Some(connection) = self.connections.get_mut(key) else {
                 return;
             };
-            if connection.waiting() >= MAX_WAITING_PER_CONNECTION {
+            if connection.waiting() >= MAX_WAITING_PER_CONNECTION || connection.barrier.is_some() {
                 return;
             }
             let frame = match connection.next_frame() {
@@ -276,6 +279,11 @@ impl KafkaDoor {
             let silent =
                 matches!(&request.body, RequestBody::Produce(produce) if produce.acks == 0);
             let slot = (!silent).then(|| connection.open_slot());
+            if matches!(request.body, RequestBody::Metadata(_)) {
+                // Kafka serves a connection's requests one at a time: what comes
+                // after a Metadata sees the topics it created.
+                connection.barrier = slot;
+            }
             let serial = connection.serial;
             let version = request.header.api_version;
             let correlation_id = request.header.correlation_id;
@@ -474,7 +482,8 @@ impl KafkaDoor {
         if connection.serial != serial {
             return;
         }
-        let held = connection.waiting() >= MAX_WAITING_PER_CONNECTION;
+        let held =
+            connection.waiting() >= MAX_WAITING_PER_CONNECTION || connection.barrier == Some(slot);
         connection.fill(slot, chunks);
         if held && !connection.closing {
             self.ready.push_back(key);

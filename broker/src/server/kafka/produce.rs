@@ -208,8 +208,10 @@ mod tests {
             split_batches(Bytes::from(cut)).unwrap_err().0,
             ErrorCode::CorruptMessage
         );
+        let mut negative = batch(60, 2);
+        negative[8..12].copy_from_slice(&(-20i32).to_be_bytes());
         assert_eq!(
-            split_batches(Bytes::from(batch(-20, 2))).unwrap_err().0,
+            split_batches(Bytes::from(negative)).unwrap_err().0,
             ErrorCode::CorruptMessage
         );
         assert_eq!(
