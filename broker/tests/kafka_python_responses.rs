@@ -33,6 +33,10 @@ fn records() -> impl Strategy<Value = Option<Bytes>> {
     option::of(vec(any::<u8>(), 0..100)).prop_map(|records| records.map(Bytes::from))
 }
 
+fn payload() -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..80).prop_map(Bytes::from)
+}
+
 fn metadata() -> impl Strategy<Value = ResponseBody> {
     let broker = (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(
         |(node_id, host, port, rack)| MetadataBroker {
@@ -298,6 +302,75 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                     })
                 },
             )
+            .boxed(),
+        ApiKey::JoinGroup => (
+            (any::<(i32, i32)>(), error_code()),
+            (name(), name(), name()),
+            vec((name(), option::of(name()), payload()), 0..3),
+        )
+            .prop_map(
+                |(
+                    ((throttle_time_ms, generation_id), error_code),
+                    (protocol_name, leader, member_id),
+                    members,
+                )| {
+                    ResponseBody::JoinGroup(JoinGroupResponse {
+                        throttle_time_ms,
+                        error_code,
+                        generation_id,
+                        protocol_name,
+                        leader,
+                        member_id,
+                        members: members
+                            .into_iter()
+                            .map(|(member_id, group_instance_id, metadata)| JoinGroupMember {
+                                member_id,
+                                group_instance_id,
+                                metadata,
+                            })
+                            .collect(),
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::Heartbeat => (any::<i32>(), error_code())
+            .prop_map(|(throttle_time_ms, error_code)| {
+                ResponseBody::Heartbeat(HeartbeatResponse {
+                    throttle_time_ms,
+                    error_code,
+                })
+            })
+            .boxed(),
+        ApiKey::LeaveGroup => (
+            any::<i32>(),
+            error_code(),
+            vec((name(), option::of(name()), error_code()), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, error_code, members)| {
+                ResponseBody::LeaveGroup(LeaveGroupResponse {
+                    throttle_time_ms,
+                    error_code,
+                    members: members
+                        .into_iter()
+                        .map(|(member_id, group_instance_id, error_code)| {
+                            LeaveGroupMemberResponse {
+                                member_id,
+                                group_instance_id,
+                                error_code,
+                            }
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::SyncGroup => (any::<i32>(), error_code(), payload())
+            .prop_map(|(throttle_time_ms, error_code, assignment)| {
+                ResponseBody::SyncGroup(SyncGroupResponse {
+                    throttle_time_ms,
+                    error_code,
+                    assignment,
+                })
+            })
             .boxed(),
         ApiKey::Metadata => metadata().boxed(),
         ApiKey::Produce => produce().boxed(),

@@ -13,6 +13,8 @@ import sys
 
 from kafka.protocol.admin.topics import CreateTopicsResponse, DeleteTopicsResponse
 from kafka.protocol.consumer.fetch import FetchResponse
+from kafka.protocol.consumer.group import (HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse,
+                                           SyncGroupResponse)
 from kafka.protocol.consumer.offsets import ListOffsetsResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsResponse
 from kafka.protocol.metadata.find_coordinator import FindCoordinatorResponse
@@ -21,8 +23,9 @@ from kafka.protocol.producer.produce import ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdResponse
 
 RESPONSES = {0: ProduceResponse, 1: FetchResponse, 2: ListOffsetsResponse, 3: MetadataResponse,
-             10: FindCoordinatorResponse, 18: ApiVersionsResponse, 19: CreateTopicsResponse,
-             20: DeleteTopicsResponse, 22: InitProducerIdResponse}
+             10: FindCoordinatorResponse, 11: JoinGroupResponse, 12: HeartbeatResponse,
+             13: LeaveGroupResponse, 14: SyncGroupResponse, 18: ApiVersionsResponse,
+             19: CreateTopicsResponse, 20: DeleteTopicsResponse, 22: InitProducerIdResponse}
 
 
 def check(key, version, data):

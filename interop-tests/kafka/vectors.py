@@ -26,6 +26,9 @@ import kafka
 from kafka.protocol.admin.topics import (CreateTopicsRequest, CreateTopicsResponse,
                                          DeleteTopicsRequest, DeleteTopicsResponse)
 from kafka.protocol.consumer.fetch import FetchRequest, FetchResponse
+from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
+                                           JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+                                           SyncGroupRequest, SyncGroupResponse)
 from kafka.protocol.consumer.offsets import ListOffsetsRequest, ListOffsetsResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from kafka.protocol.metadata.find_coordinator import (FindCoordinatorRequest,
@@ -36,10 +39,14 @@ from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProdu
 
 # The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
 SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 10: (0, 2),
+             11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3),
              18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4)}
 
 CORRELATION_ID = 7
 CLIENT_ID = 'vectors'
+# Stand-ins for a consumer's subscription and assignment: opaque to the codec.
+SUBSCRIPTION = bytes(range(10))
+ASSIGNMENT = bytes(range(20, 32))
 # Stand-ins for RecordBatch bytes: opaque to the codec, longer than 64 bytes so
 # the response writer keeps them as a chunk of their own.
 RECORDS = bytes(range(70))
@@ -127,6 +134,28 @@ MESSAGES = {
     20: (DeleteTopicsRequest, {'topic_names': ['orders'], 'timeout_ms': 30000},
          DeleteTopicsResponse, {'throttle_time_ms': 0, 'responses': [
              {'name': 'orders', 'error_code': 0}]}),
+    # v0 has no rebalance timeout (the decoder takes the session timeout).
+    11: (JoinGroupRequest, {'group_id': 'group-1', 'session_timeout_ms': 10000,
+                            'rebalance_timeout_ms': 300000, 'member_id': 'member-1',
+                            'group_instance_id': 'instance-1', 'protocol_type': 'consumer',
+                            'protocols': [{'name': 'range', 'metadata': SUBSCRIPTION}]},
+         JoinGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'generation_id': 3,
+                             'protocol_name': 'range', 'leader': 'member-1',
+                             'member_id': 'member-1', 'members': [
+                                 {'member_id': 'member-1', 'group_instance_id': 'instance-1',
+                                  'metadata': SUBSCRIPTION}]}),
+    12: (HeartbeatRequest, {'group_id': 'group-1', 'generation_id': 3, 'member_id': 'member-1',
+                            'group_instance_id': 'instance-1'},
+         HeartbeatResponse, {'throttle_time_ms': 0, 'error_code': 27}),
+    # v0 to v2 name one member, v3 a list.
+    13: (LeaveGroupRequest, {'group_id': 'group-1', 'member_id': 'member-1', 'members': [
+            {'member_id': 'member-1', 'group_instance_id': 'instance-1'}]},
+         LeaveGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'members': [
+             {'member_id': 'member-1', 'group_instance_id': 'instance-1', 'error_code': 0}]}),
+    14: (SyncGroupRequest, {'group_id': 'group-1', 'generation_id': 3, 'member_id': 'member-1',
+                            'group_instance_id': 'instance-1', 'assignments': [
+                                {'member_id': 'member-1', 'assignment': ASSIGNMENT}]},
+         SyncGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'assignment': ASSIGNMENT}),
 }
 
 

@@ -18,6 +18,14 @@ pub enum ApiKey {
     Metadata,
     /// 10
     FindCoordinator,
+    /// 11
+    JoinGroup,
+    /// 12
+    Heartbeat,
+    /// 13
+    LeaveGroup,
+    /// 14
+    SyncGroup,
     /// 18
     ApiVersions,
     /// 19
@@ -43,7 +51,7 @@ pub struct ApiRange {
 }
 
 /// The advertised ranges, in api key order (the order ApiVersions lists them).
-pub const SUPPORTED: [ApiRange; 9] = [
+pub const SUPPORTED: [ApiRange; 13] = [
     ApiRange {
         key: ApiKey::Produce,
         min: 3,
@@ -73,6 +81,30 @@ pub const SUPPORTED: [ApiRange; 9] = [
         min: 0,
         max: 2,
         flexible_from: 3,
+    },
+    ApiRange {
+        key: ApiKey::JoinGroup,
+        min: 0,
+        max: 5,
+        flexible_from: 6,
+    },
+    ApiRange {
+        key: ApiKey::Heartbeat,
+        min: 0,
+        max: 3,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::LeaveGroup,
+        min: 0,
+        max: 3,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::SyncGroup,
+        min: 0,
+        max: 3,
+        flexible_from: 4,
     },
     ApiRange {
         key: ApiKey::ApiVersions,
@@ -109,6 +141,10 @@ impl ApiKey {
             ApiKey::ListOffsets => 2,
             ApiKey::Metadata => 3,
             ApiKey::FindCoordinator => 10,
+            ApiKey::JoinGroup => 11,
+            ApiKey::Heartbeat => 12,
+            ApiKey::LeaveGroup => 13,
+            ApiKey::SyncGroup => 14,
             ApiKey::ApiVersions => 18,
             ApiKey::CreateTopics => 19,
             ApiKey::DeleteTopics => 20,

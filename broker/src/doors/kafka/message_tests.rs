@@ -19,6 +19,12 @@ fn records() -> impl Strategy<Value = Option<Bytes>> {
     option::of(vec(any::<u8>(), 0..100)).prop_map(|records| records.map(Bytes::from))
 }
 
+/// Opaque bytes: a subscription, an assignment; sometimes longer than the
+/// writer's 64-byte inline limit, so they become chunks of their own.
+fn payload() -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..80).prop_map(Bytes::from)
+}
+
 fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
     match key {
         ApiKey::Produce => (
@@ -206,6 +212,81 @@ fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
                         transaction_timeout_ms,
                         producer_id,
                         producer_epoch,
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::JoinGroup => (
+            (name(), any::<(i32, i32)>(), name(), option::of(name())),
+            name(),
+            vec((name(), payload()), 0..3),
+        )
+            .prop_map(
+                |(
+                    (group_id, (session_timeout_ms, rebalance_timeout_ms), member_id, instance),
+                    protocol_type,
+                    protocols,
+                )| {
+                    RequestBody::JoinGroup(JoinGroupRequest {
+                        group_id,
+                        session_timeout_ms,
+                        rebalance_timeout_ms,
+                        member_id,
+                        group_instance_id: instance,
+                        protocol_type,
+                        protocols: protocols
+                            .into_iter()
+                            .map(|(name, metadata)| JoinGroupProtocol { name, metadata })
+                            .collect(),
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::Heartbeat => (name(), any::<i32>(), name(), option::of(name()))
+            .prop_map(|(group_id, generation_id, member_id, group_instance_id)| {
+                RequestBody::Heartbeat(HeartbeatRequest {
+                    group_id,
+                    generation_id,
+                    member_id,
+                    group_instance_id,
+                })
+            })
+            .boxed(),
+        ApiKey::LeaveGroup => (name(), vec((name(), option::of(name())), 0..3))
+            .prop_map(|(group_id, members)| {
+                RequestBody::LeaveGroup(LeaveGroupRequest {
+                    group_id,
+                    members: members
+                        .into_iter()
+                        .map(|(member_id, group_instance_id)| LeaveGroupMember {
+                            member_id,
+                            group_instance_id,
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::SyncGroup => (
+            name(),
+            any::<i32>(),
+            name(),
+            option::of(name()),
+            vec((name(), payload()), 0..3),
+        )
+            .prop_map(
+                |(group_id, generation_id, member_id, group_instance_id, assignments)| {
+                    RequestBody::SyncGroup(SyncGroupRequest {
+                        group_id,
+                        generation_id,
+                        member_id,
+                        group_instance_id,
+                        assignments: assignments
+                            .into_iter()
+                            .map(|(member_id, assignment)| SyncGroupAssignment {
+                                member_id,
+                                assignment,
+                            })
+                            .collect(),
                     })
                 },
             )

@@ -37,9 +37,11 @@ mod error_code;
 mod fetch;
 mod frame;
 mod list_offsets;
+mod membership;
 mod metadata;
 mod produce;
 mod producer_id;
+mod rebalance;
 mod request;
 mod response;
 mod topics;
@@ -71,6 +73,10 @@ pub use list_offsets::{
     ListOffsetsRequest, ListOffsetsResponse, ListOffsetsTopic, ListOffsetsTopicResponse,
     MAX_TIMESTAMP,
 };
+pub use membership::{
+    HeartbeatRequest, HeartbeatResponse, LeaveGroupMember, LeaveGroupMemberResponse,
+    LeaveGroupRequest, LeaveGroupResponse,
+};
 pub use metadata::{
     AUTHORIZED_OPERATIONS_OMITTED, MetadataBroker, MetadataPartition, MetadataRequest,
     MetadataRequestTopic, MetadataResponse, MetadataTopic, TopicId,
@@ -80,6 +86,10 @@ pub use produce::{
     ProduceTopicResponse,
 };
 pub use producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+pub use rebalance::{
+    JoinGroupMember, JoinGroupProtocol, JoinGroupRequest, JoinGroupResponse, SyncGroupAssignment,
+    SyncGroupRequest, SyncGroupResponse,
+};
 pub use request::{
     Answer, Request, RequestBody, RequestError, RequestHeader, decode_request, encode_request,
 };

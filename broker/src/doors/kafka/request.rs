@@ -15,9 +15,11 @@ use super::api_versions::ApiVersionsRequest;
 use super::coordinator::FindCoordinatorRequest;
 use super::fetch::FetchRequest;
 use super::list_offsets::ListOffsetsRequest;
+use super::membership::{HeartbeatRequest, LeaveGroupRequest};
 use super::metadata::MetadataRequest;
 use super::produce::ProduceRequest;
 use super::producer_id::InitProducerIdRequest;
+use super::rebalance::{JoinGroupRequest, SyncGroupRequest};
 use super::topics::{CreateTopicsRequest, DeleteTopicsRequest};
 use super::wire::{DecodeError, Reader};
 use super::writer::Writer;
@@ -48,6 +50,14 @@ pub enum RequestBody {
     Metadata(MetadataRequest),
     /// Key 10.
     FindCoordinator(FindCoordinatorRequest),
+    /// Key 11.
+    JoinGroup(JoinGroupRequest),
+    /// Key 12.
+    Heartbeat(HeartbeatRequest),
+    /// Key 13.
+    LeaveGroup(LeaveGroupRequest),
+    /// Key 14.
+    SyncGroup(SyncGroupRequest),
     /// Key 18.
     ApiVersions(ApiVersionsRequest),
     /// Key 19.
@@ -201,6 +211,10 @@ fn decode_body(
         ApiKey::FindCoordinator => {
             RequestBody::FindCoordinator(FindCoordinatorRequest::decode(reader, version)?)
         }
+        ApiKey::JoinGroup => RequestBody::JoinGroup(JoinGroupRequest::decode(reader, version)?),
+        ApiKey::Heartbeat => RequestBody::Heartbeat(HeartbeatRequest::decode(reader, version)?),
+        ApiKey::LeaveGroup => RequestBody::LeaveGroup(LeaveGroupRequest::decode(reader, version)?),
+        ApiKey::SyncGroup => RequestBody::SyncGroup(SyncGroupRequest::decode(reader, version)?),
         ApiKey::ApiVersions => {
             RequestBody::ApiVersions(ApiVersionsRequest::decode(reader, version)?)
         }
@@ -233,6 +247,10 @@ pub fn encode_request(header: &RequestHeader, body: &RequestBody) -> Vec<Bytes> 
         RequestBody::ListOffsets(request) => request.encode(&mut writer, version),
         RequestBody::Metadata(request) => request.encode(&mut writer, version),
         RequestBody::FindCoordinator(request) => request.encode(&mut writer, version),
+        RequestBody::JoinGroup(request) => request.encode(&mut writer, version),
+        RequestBody::Heartbeat(request) => request.encode(&mut writer, version),
+        RequestBody::LeaveGroup(request) => request.encode(&mut writer, version),
+        RequestBody::SyncGroup(request) => request.encode(&mut writer, version),
         RequestBody::ApiVersions(request) => request.encode(&mut writer, version),
         RequestBody::CreateTopics(request) => request.encode(&mut writer, version),
         RequestBody::DeleteTopics(request) => request.encode(&mut writer, version),

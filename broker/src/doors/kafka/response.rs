@@ -13,9 +13,11 @@ use super::coordinator::FindCoordinatorResponse;
 use super::error_code::ErrorCode;
 use super::fetch::FetchResponse;
 use super::list_offsets::ListOffsetsResponse;
+use super::membership::{HeartbeatResponse, LeaveGroupResponse};
 use super::metadata::MetadataResponse;
 use super::produce::ProduceResponse;
 use super::producer_id::InitProducerIdResponse;
+use super::rebalance::{JoinGroupResponse, SyncGroupResponse};
 use super::topics::{CreateTopicsResponse, DeleteTopicsResponse};
 use super::writer::Writer;
 
@@ -32,6 +34,14 @@ pub enum ResponseBody {
     Metadata(MetadataResponse),
     /// Key 10.
     FindCoordinator(FindCoordinatorResponse),
+    /// Key 11.
+    JoinGroup(JoinGroupResponse),
+    /// Key 12.
+    Heartbeat(HeartbeatResponse),
+    /// Key 13.
+    LeaveGroup(LeaveGroupResponse),
+    /// Key 14.
+    SyncGroup(SyncGroupResponse),
     /// Key 18.
     ApiVersions(ApiVersionsResponse),
     /// Key 19.
@@ -51,6 +61,10 @@ impl ResponseBody {
             ResponseBody::ListOffsets(_) => ApiKey::ListOffsets,
             ResponseBody::Metadata(_) => ApiKey::Metadata,
             ResponseBody::FindCoordinator(_) => ApiKey::FindCoordinator,
+            ResponseBody::JoinGroup(_) => ApiKey::JoinGroup,
+            ResponseBody::Heartbeat(_) => ApiKey::Heartbeat,
+            ResponseBody::LeaveGroup(_) => ApiKey::LeaveGroup,
+            ResponseBody::SyncGroup(_) => ApiKey::SyncGroup,
             ResponseBody::ApiVersions(_) => ApiKey::ApiVersions,
             ResponseBody::CreateTopics(_) => ApiKey::CreateTopics,
             ResponseBody::DeleteTopics(_) => ApiKey::DeleteTopics,
@@ -86,6 +100,10 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::ListOffsets(response) => response.encode(&mut writer, version),
         ResponseBody::Metadata(response) => response.encode(&mut writer, version),
         ResponseBody::FindCoordinator(response) => response.encode(&mut writer, version),
+        ResponseBody::JoinGroup(response) => response.encode(&mut writer, version),
+        ResponseBody::Heartbeat(response) => response.encode(&mut writer, version),
+        ResponseBody::LeaveGroup(response) => response.encode(&mut writer, version),
+        ResponseBody::SyncGroup(response) => response.encode(&mut writer, version),
         ResponseBody::ApiVersions(response) => response.encode(&mut writer, version),
         ResponseBody::CreateTopics(response) => response.encode(&mut writer, version),
         ResponseBody::DeleteTopics(response) => response.encode(&mut writer, version),

@@ -42,10 +42,22 @@ fn records() -> Bytes {
     (0..70u8).collect::<Vec<u8>>().into()
 }
 
+fn subscription() -> Bytes {
+    (0..10u8).collect::<Vec<u8>>().into()
+}
+
+fn assignment() -> Bytes {
+    (20..32u8).collect::<Vec<u8>>().into()
+}
+
 const TOPIC_ID: TopicId = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 fn expected_request(key: ApiKey, version: i16) -> RequestBody {
     let orders = || "orders".to_string();
+    let group = || "group-1".to_string();
+    let member = || "member-1".to_string();
+    // The static member's instance id, from the version that has one.
+    let instance = |from: i16| (version >= from).then(|| "instance-1".to_string());
     match key {
         ApiKey::ApiVersions => RequestBody::ApiVersions(if version >= 3 {
             ApiVersionsRequest {
@@ -139,11 +151,49 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
             topic_names: vec![orders()],
             timeout_ms: 30000,
         }),
+        ApiKey::JoinGroup => RequestBody::JoinGroup(JoinGroupRequest {
+            group_id: group(),
+            session_timeout_ms: 10000,
+            // v0 has no rebalance timeout: the session timeout stands for it.
+            rebalance_timeout_ms: if version >= 1 { 300000 } else { 10000 },
+            member_id: member(),
+            group_instance_id: instance(5),
+            protocol_type: "consumer".into(),
+            protocols: vec![JoinGroupProtocol {
+                name: "range".into(),
+                metadata: subscription(),
+            }],
+        }),
+        ApiKey::Heartbeat => RequestBody::Heartbeat(HeartbeatRequest {
+            group_id: group(),
+            generation_id: 3,
+            member_id: member(),
+            group_instance_id: instance(3),
+        }),
+        ApiKey::LeaveGroup => RequestBody::LeaveGroup(LeaveGroupRequest {
+            group_id: group(),
+            members: vec![LeaveGroupMember {
+                member_id: member(),
+                group_instance_id: instance(3),
+            }],
+        }),
+        ApiKey::SyncGroup => RequestBody::SyncGroup(SyncGroupRequest {
+            group_id: group(),
+            generation_id: 3,
+            member_id: member(),
+            group_instance_id: instance(3),
+            assignments: vec![SyncGroupAssignment {
+                member_id: member(),
+                assignment: assignment(),
+            }],
+        }),
     }
 }
 
 fn expected_response(key: ApiKey) -> ResponseBody {
     let orders = || "orders".to_string();
+    let member = || "member-1".to_string();
+    let instance = || Some("instance-1".to_string());
     match key {
         ApiKey::ApiVersions => ResponseBody::ApiVersions(ApiVersionsResponse::supported()),
         ApiKey::Metadata => ResponseBody::Metadata(MetadataResponse {
@@ -248,6 +298,37 @@ fn expected_response(key: ApiKey) -> ResponseBody {
                 name: orders(),
                 error_code: ErrorCode::None,
             }],
+        }),
+        ApiKey::JoinGroup => ResponseBody::JoinGroup(JoinGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            generation_id: 3,
+            protocol_name: "range".into(),
+            leader: member(),
+            member_id: member(),
+            members: vec![JoinGroupMember {
+                member_id: member(),
+                group_instance_id: instance(),
+                metadata: subscription(),
+            }],
+        }),
+        ApiKey::Heartbeat => ResponseBody::Heartbeat(HeartbeatResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::RebalanceInProgress,
+        }),
+        ApiKey::LeaveGroup => ResponseBody::LeaveGroup(LeaveGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            members: vec![LeaveGroupMemberResponse {
+                member_id: member(),
+                group_instance_id: instance(),
+                error_code: ErrorCode::None,
+            }],
+        }),
+        ApiKey::SyncGroup => ResponseBody::SyncGroup(SyncGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            assignment: assignment(),
         }),
     }
 }
