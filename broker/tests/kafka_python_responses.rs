@@ -303,6 +303,65 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                 },
             )
             .boxed(),
+        ApiKey::OffsetCommit => (
+            any::<i32>(),
+            vec((name(), vec((any::<i32>(), error_code()), 0..3)), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, topics)| {
+                ResponseBody::OffsetCommit(OffsetCommitResponse {
+                    throttle_time_ms,
+                    topics: topics
+                        .into_iter()
+                        .map(|(name, partitions)| OffsetCommitTopicResponse {
+                            name,
+                            partitions: partitions
+                                .into_iter()
+                                .map(|(partition_index, error_code)| {
+                                    OffsetCommitPartitionResponse {
+                                        partition_index,
+                                        error_code,
+                                    }
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::OffsetFetch => {
+            let partition = (any::<(i32, i64, i32)>(), option::of(name()), error_code()).prop_map(
+                |(
+                    (partition_index, committed_offset, committed_leader_epoch),
+                    metadata,
+                    error_code,
+                )| {
+                    OffsetFetchPartitionResponse {
+                        partition_index,
+                        committed_offset,
+                        committed_leader_epoch,
+                        metadata,
+                        error_code,
+                    }
+                },
+            );
+            let topic = (name(), vec(partition, 0..3))
+                .prop_map(|(name, partitions)| OffsetFetchTopicResponse { name, partitions });
+            let group = (name(), vec(topic, 0..3), error_code()).prop_map(
+                |(group_id, topics, error_code)| OffsetFetchGroupResponse {
+                    group_id,
+                    topics,
+                    error_code,
+                },
+            );
+            (any::<i32>(), vec(group, 0..3))
+                .prop_map(|(throttle_time_ms, groups)| {
+                    ResponseBody::OffsetFetch(OffsetFetchResponse {
+                        throttle_time_ms,
+                        groups,
+                    })
+                })
+                .boxed()
+        }
         ApiKey::JoinGroup => (
             (any::<(i32, i32)>(), error_code()),
             (name(), name(), name()),

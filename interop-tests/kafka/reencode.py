@@ -14,6 +14,7 @@ import sys
 from kafka.protocol.admin.topics import CreateTopicsResponse, DeleteTopicsResponse
 from kafka.protocol.consumer.fetch import FetchResponse
 from kafka.protocol.consumer.group import (HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse,
+                                           OffsetCommitResponse, OffsetFetchResponse,
                                            SyncGroupResponse)
 from kafka.protocol.consumer.offsets import ListOffsetsResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsResponse
@@ -23,9 +24,10 @@ from kafka.protocol.producer.produce import ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdResponse
 
 RESPONSES = {0: ProduceResponse, 1: FetchResponse, 2: ListOffsetsResponse, 3: MetadataResponse,
-             10: FindCoordinatorResponse, 11: JoinGroupResponse, 12: HeartbeatResponse,
-             13: LeaveGroupResponse, 14: SyncGroupResponse, 18: ApiVersionsResponse,
-             19: CreateTopicsResponse, 20: DeleteTopicsResponse, 22: InitProducerIdResponse}
+             8: OffsetCommitResponse, 9: OffsetFetchResponse, 10: FindCoordinatorResponse,
+             11: JoinGroupResponse, 12: HeartbeatResponse, 13: LeaveGroupResponse,
+             14: SyncGroupResponse, 18: ApiVersionsResponse, 19: CreateTopicsResponse,
+             20: DeleteTopicsResponse, 22: InitProducerIdResponse}
 
 
 def check(key, version, data):

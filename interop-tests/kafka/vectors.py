@@ -28,6 +28,8 @@ from kafka.protocol.admin.topics import (CreateTopicsRequest, CreateTopicsRespon
 from kafka.protocol.consumer.fetch import FetchRequest, FetchResponse
 from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
                                            JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+                                           OffsetCommitRequest, OffsetCommitResponse,
+                                           OffsetFetchRequest, OffsetFetchResponse,
                                            SyncGroupRequest, SyncGroupResponse)
 from kafka.protocol.consumer.offsets import ListOffsetsRequest, ListOffsetsResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsRequest, ApiVersionsResponse
@@ -38,7 +40,7 @@ from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProducerIdResponse
 
 # The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
-SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 10: (0, 2),
+SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 8: (2, 9), 9: (1, 9), 10: (0, 2),
              11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3),
              18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4)}
 
@@ -77,6 +79,13 @@ def api_versions_response():
             'api_keys': [{'api_key': key, 'min_version': low, 'max_version': high}
                          for key, (low, high) in sorted(SUPPORTED.items())]}
 
+
+OFFSET_FETCH_TOPICS = [{'name': 'orders', 'partition_indexes': [0, 1]}]
+COMMITTED = [{'name': 'orders', 'partitions': [
+    {'partition_index': 0, 'committed_offset': 42, 'committed_leader_epoch': 5,
+     'metadata': 'note', 'error_code': 0},
+    {'partition_index': 1, 'committed_offset': -1, 'committed_leader_epoch': -1,
+     'metadata': None, 'error_code': 0}]}]
 
 MESSAGES = {
     18: (ApiVersionsRequest, {'client_software_name': 'kafka-python',
@@ -156,6 +165,23 @@ MESSAGES = {
                             'group_instance_id': 'instance-1', 'assignments': [
                                 {'member_id': 'member-1', 'assignment': ASSIGNMENT}]},
          SyncGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'assignment': ASSIGNMENT}),
+    8: (OffsetCommitRequest, {'group_id': 'group-1', 'generation_id_or_member_epoch': 3,
+                              'member_id': 'member-1', 'group_instance_id': 'instance-1',
+                              'retention_time_ms': 86400000, 'topics': [
+                                  {'name': 'orders', 'partitions': [
+                                      {'partition_index': 0, 'committed_offset': 42,
+                                       'committed_leader_epoch': 5,
+                                       'committed_metadata': 'note'}]}]},
+        OffsetCommitResponse, {'throttle_time_ms': 0, 'topics': [
+            {'name': 'orders', 'partitions': [{'partition_index': 0, 'error_code': 0}]}]}),
+    # v1 to v7 ask for one group, v8+ for a list of groups.
+    9: (OffsetFetchRequest, {'group_id': 'group-1', 'topics': OFFSET_FETCH_TOPICS,
+                             'groups': [{'group_id': 'group-1', 'member_id': 'member-1',
+                                         'member_epoch': 5, 'topics': OFFSET_FETCH_TOPICS}],
+                             'require_stable': True},
+        OffsetFetchResponse, {'throttle_time_ms': 0, 'topics': COMMITTED, 'error_code': 0,
+                              'groups': [{'group_id': 'group-1', 'topics': COMMITTED,
+                                          'error_code': 0}]}),
 }
 
 

@@ -16,6 +16,10 @@ pub enum ApiKey {
     ListOffsets,
     /// 3
     Metadata,
+    /// 8
+    OffsetCommit,
+    /// 9
+    OffsetFetch,
     /// 10
     FindCoordinator,
     /// 11
@@ -51,7 +55,7 @@ pub struct ApiRange {
 }
 
 /// The advertised ranges, in api key order (the order ApiVersions lists them).
-pub const SUPPORTED: [ApiRange; 13] = [
+pub const SUPPORTED: [ApiRange; 15] = [
     ApiRange {
         key: ApiKey::Produce,
         min: 3,
@@ -75,6 +79,18 @@ pub const SUPPORTED: [ApiRange; 13] = [
         min: 0,
         max: 13,
         flexible_from: 9,
+    },
+    ApiRange {
+        key: ApiKey::OffsetCommit,
+        min: 2,
+        max: 9,
+        flexible_from: 8,
+    },
+    ApiRange {
+        key: ApiKey::OffsetFetch,
+        min: 1,
+        max: 9,
+        flexible_from: 6,
     },
     ApiRange {
         key: ApiKey::FindCoordinator,
@@ -140,6 +156,8 @@ impl ApiKey {
             ApiKey::Fetch => 1,
             ApiKey::ListOffsets => 2,
             ApiKey::Metadata => 3,
+            ApiKey::OffsetCommit => 8,
+            ApiKey::OffsetFetch => 9,
             ApiKey::FindCoordinator => 10,
             ApiKey::JoinGroup => 11,
             ApiKey::Heartbeat => 12,

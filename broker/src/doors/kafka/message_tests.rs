@@ -216,6 +216,91 @@ fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
                 },
             )
             .boxed(),
+        ApiKey::OffsetCommit => (
+            (
+                name(),
+                any::<i32>(),
+                name(),
+                option::of(name()),
+                any::<i64>(),
+            ),
+            vec(
+                (
+                    name(),
+                    vec((any::<(i32, i64, i32)>(), option::of(name())), 0..3),
+                ),
+                0..3,
+            ),
+        )
+            .prop_map(
+                |(
+                    (group_id, generation_id_or_member_epoch, member_id, instance, retention),
+                    topics,
+                )| {
+                    RequestBody::OffsetCommit(OffsetCommitRequest {
+                        group_id,
+                        generation_id_or_member_epoch,
+                        member_id,
+                        group_instance_id: instance,
+                        retention_time_ms: retention,
+                        topics: topics
+                            .into_iter()
+                            .map(|(name, partitions)| OffsetCommitTopic {
+                                name,
+                                partitions: partitions
+                                    .into_iter()
+                                    .map(|((index, offset, epoch), metadata)| {
+                                        OffsetCommitPartition {
+                                            partition_index: index,
+                                            committed_offset: offset,
+                                            committed_leader_epoch: epoch,
+                                            committed_metadata: metadata,
+                                        }
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::OffsetFetch => (
+            vec(
+                (
+                    name(),
+                    option::of(name()),
+                    any::<i32>(),
+                    option::of(vec((name(), vec(any::<i32>(), 0..3)), 0..3)),
+                ),
+                0..3,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(groups, require_stable)| {
+                RequestBody::OffsetFetch(OffsetFetchRequest {
+                    groups: groups
+                        .into_iter()
+                        .map(
+                            |(group_id, member_id, member_epoch, topics)| OffsetFetchGroup {
+                                group_id,
+                                member_id,
+                                member_epoch,
+                                topics: topics.map(|topics| {
+                                    topics
+                                        .into_iter()
+                                        .map(|(name, partition_indexes)| OffsetFetchTopic {
+                                            name,
+                                            partition_indexes,
+                                        })
+                                        .collect()
+                                }),
+                            },
+                        )
+                        .collect(),
+                    require_stable,
+                })
+            })
+            .boxed(),
         ApiKey::JoinGroup => (
             (name(), any::<(i32, i32)>(), name(), option::of(name())),
             name(),

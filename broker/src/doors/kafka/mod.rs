@@ -39,6 +39,8 @@ mod frame;
 mod list_offsets;
 mod membership;
 mod metadata;
+mod offset_commit;
+mod offset_fetch;
 mod produce;
 mod producer_id;
 mod rebalance;
@@ -80,6 +82,14 @@ pub use membership::{
 pub use metadata::{
     AUTHORIZED_OPERATIONS_OMITTED, MetadataBroker, MetadataPartition, MetadataRequest,
     MetadataRequestTopic, MetadataResponse, MetadataTopic, TopicId,
+};
+pub use offset_commit::{
+    OffsetCommitPartition, OffsetCommitPartitionResponse, OffsetCommitRequest,
+    OffsetCommitResponse, OffsetCommitTopic, OffsetCommitTopicResponse,
+};
+pub use offset_fetch::{
+    OffsetFetchGroup, OffsetFetchGroupResponse, OffsetFetchPartitionResponse, OffsetFetchRequest,
+    OffsetFetchResponse, OffsetFetchTopic, OffsetFetchTopicResponse,
 };
 pub use produce::{
     ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse, ProduceTopic,

@@ -17,6 +17,8 @@ use super::fetch::FetchRequest;
 use super::list_offsets::ListOffsetsRequest;
 use super::membership::{HeartbeatRequest, LeaveGroupRequest};
 use super::metadata::MetadataRequest;
+use super::offset_commit::OffsetCommitRequest;
+use super::offset_fetch::OffsetFetchRequest;
 use super::produce::ProduceRequest;
 use super::producer_id::InitProducerIdRequest;
 use super::rebalance::{JoinGroupRequest, SyncGroupRequest};
@@ -48,6 +50,10 @@ pub enum RequestBody {
     ListOffsets(ListOffsetsRequest),
     /// Key 3.
     Metadata(MetadataRequest),
+    /// Key 8.
+    OffsetCommit(OffsetCommitRequest),
+    /// Key 9.
+    OffsetFetch(OffsetFetchRequest),
     /// Key 10.
     FindCoordinator(FindCoordinatorRequest),
     /// Key 11.
@@ -208,6 +214,12 @@ fn decode_body(
             RequestBody::ListOffsets(ListOffsetsRequest::decode(reader, version)?)
         }
         ApiKey::Metadata => RequestBody::Metadata(MetadataRequest::decode(reader, version)?),
+        ApiKey::OffsetCommit => {
+            RequestBody::OffsetCommit(OffsetCommitRequest::decode(reader, version)?)
+        }
+        ApiKey::OffsetFetch => {
+            RequestBody::OffsetFetch(OffsetFetchRequest::decode(reader, version)?)
+        }
         ApiKey::FindCoordinator => {
             RequestBody::FindCoordinator(FindCoordinatorRequest::decode(reader, version)?)
         }
@@ -246,6 +258,8 @@ pub fn encode_request(header: &RequestHeader, body: &RequestBody) -> Vec<Bytes> 
         RequestBody::Fetch(request) => request.encode(&mut writer, version),
         RequestBody::ListOffsets(request) => request.encode(&mut writer, version),
         RequestBody::Metadata(request) => request.encode(&mut writer, version),
+        RequestBody::OffsetCommit(request) => request.encode(&mut writer, version),
+        RequestBody::OffsetFetch(request) => request.encode(&mut writer, version),
         RequestBody::FindCoordinator(request) => request.encode(&mut writer, version),
         RequestBody::JoinGroup(request) => request.encode(&mut writer, version),
         RequestBody::Heartbeat(request) => request.encode(&mut writer, version),

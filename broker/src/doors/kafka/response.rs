@@ -15,6 +15,8 @@ use super::fetch::FetchResponse;
 use super::list_offsets::ListOffsetsResponse;
 use super::membership::{HeartbeatResponse, LeaveGroupResponse};
 use super::metadata::MetadataResponse;
+use super::offset_commit::OffsetCommitResponse;
+use super::offset_fetch::OffsetFetchResponse;
 use super::produce::ProduceResponse;
 use super::producer_id::InitProducerIdResponse;
 use super::rebalance::{JoinGroupResponse, SyncGroupResponse};
@@ -32,6 +34,10 @@ pub enum ResponseBody {
     ListOffsets(ListOffsetsResponse),
     /// Key 3.
     Metadata(MetadataResponse),
+    /// Key 8.
+    OffsetCommit(OffsetCommitResponse),
+    /// Key 9.
+    OffsetFetch(OffsetFetchResponse),
     /// Key 10.
     FindCoordinator(FindCoordinatorResponse),
     /// Key 11.
@@ -60,6 +66,8 @@ impl ResponseBody {
             ResponseBody::Fetch(_) => ApiKey::Fetch,
             ResponseBody::ListOffsets(_) => ApiKey::ListOffsets,
             ResponseBody::Metadata(_) => ApiKey::Metadata,
+            ResponseBody::OffsetCommit(_) => ApiKey::OffsetCommit,
+            ResponseBody::OffsetFetch(_) => ApiKey::OffsetFetch,
             ResponseBody::FindCoordinator(_) => ApiKey::FindCoordinator,
             ResponseBody::JoinGroup(_) => ApiKey::JoinGroup,
             ResponseBody::Heartbeat(_) => ApiKey::Heartbeat,
@@ -99,6 +107,8 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::Fetch(response) => response.encode(&mut writer, version),
         ResponseBody::ListOffsets(response) => response.encode(&mut writer, version),
         ResponseBody::Metadata(response) => response.encode(&mut writer, version),
+        ResponseBody::OffsetCommit(response) => response.encode(&mut writer, version),
+        ResponseBody::OffsetFetch(response) => response.encode(&mut writer, version),
         ResponseBody::FindCoordinator(response) => response.encode(&mut writer, version),
         ResponseBody::JoinGroup(response) => response.encode(&mut writer, version),
         ResponseBody::Heartbeat(response) => response.encode(&mut writer, version),

@@ -151,6 +151,34 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
             topic_names: vec![orders()],
             timeout_ms: 30000,
         }),
+        ApiKey::OffsetCommit => RequestBody::OffsetCommit(OffsetCommitRequest {
+            group_id: group(),
+            generation_id_or_member_epoch: 3,
+            member_id: member(),
+            group_instance_id: instance(7),
+            retention_time_ms: if version <= 4 { 86400000 } else { -1 },
+            topics: vec![OffsetCommitTopic {
+                name: orders(),
+                partitions: vec![OffsetCommitPartition {
+                    partition_index: 0,
+                    committed_offset: 42,
+                    committed_leader_epoch: if version >= 6 { 5 } else { -1 },
+                    committed_metadata: Some("note".into()),
+                }],
+            }],
+        }),
+        ApiKey::OffsetFetch => RequestBody::OffsetFetch(OffsetFetchRequest {
+            groups: vec![OffsetFetchGroup {
+                group_id: group(),
+                member_id: (version >= 9).then(member),
+                member_epoch: if version >= 9 { 5 } else { -1 },
+                topics: Some(vec![OffsetFetchTopic {
+                    name: orders(),
+                    partition_indexes: vec![0, 1],
+                }]),
+            }],
+            require_stable: version >= 7,
+        }),
         ApiKey::JoinGroup => RequestBody::JoinGroup(JoinGroupRequest {
             group_id: group(),
             session_timeout_ms: 10000,
@@ -296,6 +324,42 @@ fn expected_response(key: ApiKey) -> ResponseBody {
             throttle_time_ms: 0,
             responses: vec![DeletableTopicResult {
                 name: orders(),
+                error_code: ErrorCode::None,
+            }],
+        }),
+        ApiKey::OffsetCommit => ResponseBody::OffsetCommit(OffsetCommitResponse {
+            throttle_time_ms: 0,
+            topics: vec![OffsetCommitTopicResponse {
+                name: orders(),
+                partitions: vec![OffsetCommitPartitionResponse {
+                    partition_index: 0,
+                    error_code: ErrorCode::None,
+                }],
+            }],
+        }),
+        ApiKey::OffsetFetch => ResponseBody::OffsetFetch(OffsetFetchResponse {
+            throttle_time_ms: 0,
+            groups: vec![OffsetFetchGroupResponse {
+                group_id: "group-1".into(),
+                topics: vec![OffsetFetchTopicResponse {
+                    name: orders(),
+                    partitions: vec![
+                        OffsetFetchPartitionResponse {
+                            partition_index: 0,
+                            committed_offset: 42,
+                            committed_leader_epoch: 5,
+                            metadata: Some("note".into()),
+                            error_code: ErrorCode::None,
+                        },
+                        OffsetFetchPartitionResponse {
+                            partition_index: 1,
+                            committed_offset: -1,
+                            committed_leader_epoch: -1,
+                            metadata: None,
+                            error_code: ErrorCode::None,
+                        },
+                    ],
+                }],
                 error_code: ErrorCode::None,
             }],
         }),
