@@ -303,6 +303,94 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                 },
             )
             .boxed(),
+        ApiKey::DescribeGroups => {
+            let member = (
+                (name(), option::of(name()), name(), name()),
+                payload(),
+                payload(),
+            )
+                .prop_map(
+                    |(
+                        (member_id, group_instance_id, client_id, client_host),
+                        member_metadata,
+                        member_assignment,
+                    )| DescribedGroupMember {
+                        member_id,
+                        group_instance_id,
+                        client_id,
+                        client_host,
+                        member_metadata,
+                        member_assignment,
+                    },
+                );
+            let group = (
+                error_code(),
+                (name(), name(), name(), name()),
+                vec(member, 0..3),
+                any::<i32>(),
+            )
+                .prop_map(
+                    |(
+                        error_code,
+                        (group_id, group_state, protocol_type, protocol_data),
+                        members,
+                        authorized_operations,
+                    )| DescribedGroup {
+                        error_code,
+                        group_id,
+                        group_state,
+                        protocol_type,
+                        protocol_data,
+                        members,
+                        authorized_operations,
+                    },
+                );
+            (any::<i32>(), vec(group, 0..3))
+                .prop_map(|(throttle_time_ms, groups)| {
+                    ResponseBody::DescribeGroups(DescribeGroupsResponse {
+                        throttle_time_ms,
+                        groups,
+                    })
+                })
+                .boxed()
+        }
+        ApiKey::ListGroups => (
+            any::<i32>(),
+            error_code(),
+            vec((name(), name(), name(), name()), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, error_code, groups)| {
+                ResponseBody::ListGroups(ListGroupsResponse {
+                    throttle_time_ms,
+                    error_code,
+                    groups: groups
+                        .into_iter()
+                        .map(
+                            |(group_id, protocol_type, group_state, group_type)| ListedGroup {
+                                group_id,
+                                protocol_type,
+                                group_state,
+                                group_type,
+                            },
+                        )
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::DeleteGroups => (any::<i32>(), vec((name(), error_code()), 0..3))
+            .prop_map(|(throttle_time_ms, results)| {
+                ResponseBody::DeleteGroups(DeleteGroupsResponse {
+                    throttle_time_ms,
+                    results: results
+                        .into_iter()
+                        .map(|(group_id, error_code)| DeletableGroupResult {
+                            group_id,
+                            error_code,
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
         ApiKey::OffsetCommit => (
             any::<i32>(),
             vec((name(), vec((any::<i32>(), error_code()), 0..3)), 0..3),

@@ -23,6 +23,9 @@ import uuid
 import sys
 
 import kafka
+from kafka.protocol.admin.groups import (DeleteGroupsRequest, DeleteGroupsResponse,
+                                         DescribeGroupsRequest, DescribeGroupsResponse,
+                                         ListGroupsRequest, ListGroupsResponse)
 from kafka.protocol.admin.topics import (CreateTopicsRequest, CreateTopicsResponse,
                                          DeleteTopicsRequest, DeleteTopicsResponse)
 from kafka.protocol.consumer.fetch import FetchRequest, FetchResponse
@@ -41,8 +44,8 @@ from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProdu
 
 # The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
 SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 8: (2, 9), 9: (1, 9), 10: (0, 2),
-             11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3),
-             18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4)}
+             11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3), 15: (0, 5), 16: (0, 5),
+             18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4), 42: (0, 2)}
 
 CORRELATION_ID = 7
 CLIENT_ID = 'vectors'
@@ -182,6 +185,22 @@ MESSAGES = {
         OffsetFetchResponse, {'throttle_time_ms': 0, 'topics': COMMITTED, 'error_code': 0,
                               'groups': [{'group_id': 'group-1', 'topics': COMMITTED,
                                           'error_code': 0}]}),
+    # authorized_operations None is kafka-python's way to write the "omitted" bit 31.
+    15: (DescribeGroupsRequest, {'groups': ['group-1'], 'include_authorized_operations': True},
+         DescribeGroupsResponse, {'throttle_time_ms': 0, 'groups': [
+             {'error_code': 0, 'group_id': 'group-1', 'group_state': 'Stable',
+              'protocol_type': 'consumer', 'protocol_data': 'range', 'members': [
+                  {'member_id': 'member-1', 'group_instance_id': 'instance-1',
+                   'client_id': 'client-1', 'client_host': '/127.0.0.1',
+                   'member_metadata': SUBSCRIPTION, 'member_assignment': ASSIGNMENT}],
+              'authorized_operations': None}]}),
+    16: (ListGroupsRequest, {'states_filter': ['Stable'], 'types_filter': ['classic']},
+         ListGroupsResponse, {'throttle_time_ms': 0, 'error_code': 0, 'groups': [
+             {'group_id': 'group-1', 'protocol_type': 'consumer', 'group_state': 'Stable',
+              'group_type': 'classic'}]}),
+    42: (DeleteGroupsRequest, {'groups_names': ['group-1']},
+         DeleteGroupsResponse, {'throttle_time_ms': 0, 'results': [
+             {'group_id': 'group-1', 'error_code': 68}]}),
 }
 
 

@@ -30,6 +30,10 @@ pub enum ApiKey {
     LeaveGroup,
     /// 14
     SyncGroup,
+    /// 15
+    DescribeGroups,
+    /// 16
+    ListGroups,
     /// 18
     ApiVersions,
     /// 19
@@ -38,6 +42,8 @@ pub enum ApiKey {
     DeleteTopics,
     /// 22
     InitProducerId,
+    /// 42
+    DeleteGroups,
 }
 
 /// What the door advertises for one API.
@@ -55,7 +61,7 @@ pub struct ApiRange {
 }
 
 /// The advertised ranges, in api key order (the order ApiVersions lists them).
-pub const SUPPORTED: [ApiRange; 15] = [
+pub const SUPPORTED: [ApiRange; 18] = [
     ApiRange {
         key: ApiKey::Produce,
         min: 3,
@@ -123,6 +129,18 @@ pub const SUPPORTED: [ApiRange; 15] = [
         flexible_from: 4,
     },
     ApiRange {
+        key: ApiKey::DescribeGroups,
+        min: 0,
+        max: 5,
+        flexible_from: 5,
+    },
+    ApiRange {
+        key: ApiKey::ListGroups,
+        min: 0,
+        max: 5,
+        flexible_from: 3,
+    },
+    ApiRange {
         key: ApiKey::ApiVersions,
         min: 0,
         max: 4,
@@ -146,6 +164,12 @@ pub const SUPPORTED: [ApiRange; 15] = [
         max: 4,
         flexible_from: 2,
     },
+    ApiRange {
+        key: ApiKey::DeleteGroups,
+        min: 0,
+        max: 2,
+        flexible_from: 2,
+    },
 ];
 
 impl ApiKey {
@@ -163,10 +187,13 @@ impl ApiKey {
             ApiKey::Heartbeat => 12,
             ApiKey::LeaveGroup => 13,
             ApiKey::SyncGroup => 14,
+            ApiKey::DescribeGroups => 15,
+            ApiKey::ListGroups => 16,
             ApiKey::ApiVersions => 18,
             ApiKey::CreateTopics => 19,
             ApiKey::DeleteTopics => 20,
             ApiKey::InitProducerId => 22,
+            ApiKey::DeleteGroups => 42,
         }
     }
 

@@ -216,6 +216,25 @@ fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
                 },
             )
             .boxed(),
+        ApiKey::DescribeGroups => (vec(name(), 0..4), any::<bool>())
+            .prop_map(|(groups, include_authorized_operations)| {
+                RequestBody::DescribeGroups(DescribeGroupsRequest {
+                    groups,
+                    include_authorized_operations,
+                })
+            })
+            .boxed(),
+        ApiKey::ListGroups => (vec(name(), 0..3), vec(name(), 0..3))
+            .prop_map(|(states_filter, types_filter)| {
+                RequestBody::ListGroups(ListGroupsRequest {
+                    states_filter,
+                    types_filter,
+                })
+            })
+            .boxed(),
+        ApiKey::DeleteGroups => vec(name(), 0..4)
+            .prop_map(|group_names| RequestBody::DeleteGroups(DeleteGroupsRequest { group_names }))
+            .boxed(),
         ApiKey::OffsetCommit => (
             (
                 name(),

@@ -36,6 +36,7 @@ mod coordinator;
 mod error_code;
 mod fetch;
 mod frame;
+mod group_admin;
 mod list_offsets;
 mod membership;
 mod metadata;
@@ -70,6 +71,11 @@ pub use fetch::{
     FetchTopic, FetchTopicResponse, ForgottenTopic, READ_COMMITTED, READ_UNCOMMITTED,
 };
 pub use frame::{FrameError, MAX_REQUEST_BYTES, SIZE_PREFIX, needed, split_frame};
+pub use group_admin::{
+    DeletableGroupResult, DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
+    DescribeGroupsResponse, DescribedGroup, DescribedGroupMember, ListGroupsRequest,
+    ListGroupsResponse, ListedGroup,
+};
 pub use list_offsets::{
     EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartition, ListOffsetsPartitionResponse,
     ListOffsetsRequest, ListOffsetsResponse, ListOffsetsTopic, ListOffsetsTopicResponse,

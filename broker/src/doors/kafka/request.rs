@@ -14,6 +14,7 @@ use super::api::ApiKey;
 use super::api_versions::ApiVersionsRequest;
 use super::coordinator::FindCoordinatorRequest;
 use super::fetch::FetchRequest;
+use super::group_admin::{DeleteGroupsRequest, DescribeGroupsRequest, ListGroupsRequest};
 use super::list_offsets::ListOffsetsRequest;
 use super::membership::{HeartbeatRequest, LeaveGroupRequest};
 use super::metadata::MetadataRequest;
@@ -64,6 +65,10 @@ pub enum RequestBody {
     LeaveGroup(LeaveGroupRequest),
     /// Key 14.
     SyncGroup(SyncGroupRequest),
+    /// Key 15.
+    DescribeGroups(DescribeGroupsRequest),
+    /// Key 16.
+    ListGroups(ListGroupsRequest),
     /// Key 18.
     ApiVersions(ApiVersionsRequest),
     /// Key 19.
@@ -72,6 +77,8 @@ pub enum RequestBody {
     DeleteTopics(DeleteTopicsRequest),
     /// Key 22.
     InitProducerId(InitProducerIdRequest),
+    /// Key 42.
+    DeleteGroups(DeleteGroupsRequest),
 }
 
 /// A decoded request.
@@ -227,6 +234,10 @@ fn decode_body(
         ApiKey::Heartbeat => RequestBody::Heartbeat(HeartbeatRequest::decode(reader, version)?),
         ApiKey::LeaveGroup => RequestBody::LeaveGroup(LeaveGroupRequest::decode(reader, version)?),
         ApiKey::SyncGroup => RequestBody::SyncGroup(SyncGroupRequest::decode(reader, version)?),
+        ApiKey::DescribeGroups => {
+            RequestBody::DescribeGroups(DescribeGroupsRequest::decode(reader, version)?)
+        }
+        ApiKey::ListGroups => RequestBody::ListGroups(ListGroupsRequest::decode(reader, version)?),
         ApiKey::ApiVersions => {
             RequestBody::ApiVersions(ApiVersionsRequest::decode(reader, version)?)
         }
@@ -238,6 +249,9 @@ fn decode_body(
         }
         ApiKey::InitProducerId => {
             RequestBody::InitProducerId(InitProducerIdRequest::decode(reader, version)?)
+        }
+        ApiKey::DeleteGroups => {
+            RequestBody::DeleteGroups(DeleteGroupsRequest::decode(reader, version)?)
         }
     })
 }
@@ -265,10 +279,13 @@ pub fn encode_request(header: &RequestHeader, body: &RequestBody) -> Vec<Bytes> 
         RequestBody::Heartbeat(request) => request.encode(&mut writer, version),
         RequestBody::LeaveGroup(request) => request.encode(&mut writer, version),
         RequestBody::SyncGroup(request) => request.encode(&mut writer, version),
+        RequestBody::DescribeGroups(request) => request.encode(&mut writer, version),
+        RequestBody::ListGroups(request) => request.encode(&mut writer, version),
         RequestBody::ApiVersions(request) => request.encode(&mut writer, version),
         RequestBody::CreateTopics(request) => request.encode(&mut writer, version),
         RequestBody::DeleteTopics(request) => request.encode(&mut writer, version),
         RequestBody::InitProducerId(request) => request.encode(&mut writer, version),
+        RequestBody::DeleteGroups(request) => request.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
 }

@@ -12,6 +12,7 @@ use super::api_versions::ApiVersionsResponse;
 use super::coordinator::FindCoordinatorResponse;
 use super::error_code::ErrorCode;
 use super::fetch::FetchResponse;
+use super::group_admin::{DeleteGroupsResponse, DescribeGroupsResponse, ListGroupsResponse};
 use super::list_offsets::ListOffsetsResponse;
 use super::membership::{HeartbeatResponse, LeaveGroupResponse};
 use super::metadata::MetadataResponse;
@@ -48,6 +49,10 @@ pub enum ResponseBody {
     LeaveGroup(LeaveGroupResponse),
     /// Key 14.
     SyncGroup(SyncGroupResponse),
+    /// Key 15.
+    DescribeGroups(DescribeGroupsResponse),
+    /// Key 16.
+    ListGroups(ListGroupsResponse),
     /// Key 18.
     ApiVersions(ApiVersionsResponse),
     /// Key 19.
@@ -56,6 +61,8 @@ pub enum ResponseBody {
     DeleteTopics(DeleteTopicsResponse),
     /// Key 22.
     InitProducerId(InitProducerIdResponse),
+    /// Key 42.
+    DeleteGroups(DeleteGroupsResponse),
 }
 
 impl ResponseBody {
@@ -73,10 +80,13 @@ impl ResponseBody {
             ResponseBody::Heartbeat(_) => ApiKey::Heartbeat,
             ResponseBody::LeaveGroup(_) => ApiKey::LeaveGroup,
             ResponseBody::SyncGroup(_) => ApiKey::SyncGroup,
+            ResponseBody::DescribeGroups(_) => ApiKey::DescribeGroups,
+            ResponseBody::ListGroups(_) => ApiKey::ListGroups,
             ResponseBody::ApiVersions(_) => ApiKey::ApiVersions,
             ResponseBody::CreateTopics(_) => ApiKey::CreateTopics,
             ResponseBody::DeleteTopics(_) => ApiKey::DeleteTopics,
             ResponseBody::InitProducerId(_) => ApiKey::InitProducerId,
+            ResponseBody::DeleteGroups(_) => ApiKey::DeleteGroups,
         }
     }
 }
@@ -114,10 +124,13 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::Heartbeat(response) => response.encode(&mut writer, version),
         ResponseBody::LeaveGroup(response) => response.encode(&mut writer, version),
         ResponseBody::SyncGroup(response) => response.encode(&mut writer, version),
+        ResponseBody::DescribeGroups(response) => response.encode(&mut writer, version),
+        ResponseBody::ListGroups(response) => response.encode(&mut writer, version),
         ResponseBody::ApiVersions(response) => response.encode(&mut writer, version),
         ResponseBody::CreateTopics(response) => response.encode(&mut writer, version),
         ResponseBody::DeleteTopics(response) => response.encode(&mut writer, version),
         ResponseBody::InitProducerId(response) => response.encode(&mut writer, version),
+        ResponseBody::DeleteGroups(response) => response.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
 }

@@ -151,6 +151,25 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
             topic_names: vec![orders()],
             timeout_ms: 30000,
         }),
+        ApiKey::DescribeGroups => RequestBody::DescribeGroups(DescribeGroupsRequest {
+            groups: vec![group()],
+            include_authorized_operations: version >= 3,
+        }),
+        ApiKey::ListGroups => RequestBody::ListGroups(ListGroupsRequest {
+            states_filter: if version >= 4 {
+                vec!["Stable".into()]
+            } else {
+                Vec::new()
+            },
+            types_filter: if version >= 5 {
+                vec!["classic".into()]
+            } else {
+                Vec::new()
+            },
+        }),
+        ApiKey::DeleteGroups => RequestBody::DeleteGroups(DeleteGroupsRequest {
+            group_names: vec![group()],
+        }),
         ApiKey::OffsetCommit => RequestBody::OffsetCommit(OffsetCommitRequest {
             group_id: group(),
             generation_id_or_member_epoch: 3,
@@ -325,6 +344,42 @@ fn expected_response(key: ApiKey) -> ResponseBody {
             responses: vec![DeletableTopicResult {
                 name: orders(),
                 error_code: ErrorCode::None,
+            }],
+        }),
+        ApiKey::DescribeGroups => ResponseBody::DescribeGroups(DescribeGroupsResponse {
+            throttle_time_ms: 0,
+            groups: vec![DescribedGroup {
+                error_code: ErrorCode::None,
+                group_id: "group-1".into(),
+                group_state: "Stable".into(),
+                protocol_type: "consumer".into(),
+                protocol_data: "range".into(),
+                members: vec![DescribedGroupMember {
+                    member_id: member(),
+                    group_instance_id: instance(),
+                    client_id: "client-1".into(),
+                    client_host: "/127.0.0.1".into(),
+                    member_metadata: subscription(),
+                    member_assignment: assignment(),
+                }],
+                authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+            }],
+        }),
+        ApiKey::ListGroups => ResponseBody::ListGroups(ListGroupsResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            groups: vec![ListedGroup {
+                group_id: "group-1".into(),
+                protocol_type: "consumer".into(),
+                group_state: "Stable".into(),
+                group_type: "classic".into(),
+            }],
+        }),
+        ApiKey::DeleteGroups => ResponseBody::DeleteGroups(DeleteGroupsResponse {
+            throttle_time_ms: 0,
+            results: vec![DeletableGroupResult {
+                group_id: "group-1".into(),
+                error_code: ErrorCode::NonEmptyGroup,
             }],
         }),
         ApiKey::OffsetCommit => ResponseBody::OffsetCommit(OffsetCommitResponse {
