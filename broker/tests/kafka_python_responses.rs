@@ -33,6 +33,10 @@ fn records() -> impl Strategy<Value = Option<Bytes>> {
     option::of(vec(any::<u8>(), 0..100)).prop_map(|records| records.map(Bytes::from))
 }
 
+fn payload() -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..80).prop_map(Bytes::from)
+}
+
 fn metadata() -> impl Strategy<Value = ResponseBody> {
     let broker = (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(
         |(node_id, host, port, rack)| MetadataBroker {
@@ -298,6 +302,222 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                     })
                 },
             )
+            .boxed(),
+        ApiKey::DescribeGroups => {
+            let member = (
+                (name(), option::of(name()), name(), name()),
+                payload(),
+                payload(),
+            )
+                .prop_map(
+                    |(
+                        (member_id, group_instance_id, client_id, client_host),
+                        member_metadata,
+                        member_assignment,
+                    )| DescribedGroupMember {
+                        member_id,
+                        group_instance_id,
+                        client_id,
+                        client_host,
+                        member_metadata,
+                        member_assignment,
+                    },
+                );
+            let group = (
+                error_code(),
+                (name(), name(), name(), name()),
+                vec(member, 0..3),
+                any::<i32>(),
+            )
+                .prop_map(
+                    |(
+                        error_code,
+                        (group_id, group_state, protocol_type, protocol_data),
+                        members,
+                        authorized_operations,
+                    )| DescribedGroup {
+                        error_code,
+                        group_id,
+                        group_state,
+                        protocol_type,
+                        protocol_data,
+                        members,
+                        authorized_operations,
+                    },
+                );
+            (any::<i32>(), vec(group, 0..3))
+                .prop_map(|(throttle_time_ms, groups)| {
+                    ResponseBody::DescribeGroups(DescribeGroupsResponse {
+                        throttle_time_ms,
+                        groups,
+                    })
+                })
+                .boxed()
+        }
+        ApiKey::ListGroups => (
+            any::<i32>(),
+            error_code(),
+            vec((name(), name(), name(), name()), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, error_code, groups)| {
+                ResponseBody::ListGroups(ListGroupsResponse {
+                    throttle_time_ms,
+                    error_code,
+                    groups: groups
+                        .into_iter()
+                        .map(
+                            |(group_id, protocol_type, group_state, group_type)| ListedGroup {
+                                group_id,
+                                protocol_type,
+                                group_state,
+                                group_type,
+                            },
+                        )
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::DeleteGroups => (any::<i32>(), vec((name(), error_code()), 0..3))
+            .prop_map(|(throttle_time_ms, results)| {
+                ResponseBody::DeleteGroups(DeleteGroupsResponse {
+                    throttle_time_ms,
+                    results: results
+                        .into_iter()
+                        .map(|(group_id, error_code)| DeletableGroupResult {
+                            group_id,
+                            error_code,
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::OffsetCommit => (
+            any::<i32>(),
+            vec((name(), vec((any::<i32>(), error_code()), 0..3)), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, topics)| {
+                ResponseBody::OffsetCommit(OffsetCommitResponse {
+                    throttle_time_ms,
+                    topics: topics
+                        .into_iter()
+                        .map(|(name, partitions)| OffsetCommitTopicResponse {
+                            name,
+                            partitions: partitions
+                                .into_iter()
+                                .map(|(partition_index, error_code)| {
+                                    OffsetCommitPartitionResponse {
+                                        partition_index,
+                                        error_code,
+                                    }
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::OffsetFetch => {
+            let partition = (any::<(i32, i64, i32)>(), option::of(name()), error_code()).prop_map(
+                |(
+                    (partition_index, committed_offset, committed_leader_epoch),
+                    metadata,
+                    error_code,
+                )| {
+                    OffsetFetchPartitionResponse {
+                        partition_index,
+                        committed_offset,
+                        committed_leader_epoch,
+                        metadata,
+                        error_code,
+                    }
+                },
+            );
+            let topic = (name(), vec(partition, 0..3))
+                .prop_map(|(name, partitions)| OffsetFetchTopicResponse { name, partitions });
+            let group = (name(), vec(topic, 0..3), error_code()).prop_map(
+                |(group_id, topics, error_code)| OffsetFetchGroupResponse {
+                    group_id,
+                    topics,
+                    error_code,
+                },
+            );
+            (any::<i32>(), vec(group, 0..3))
+                .prop_map(|(throttle_time_ms, groups)| {
+                    ResponseBody::OffsetFetch(OffsetFetchResponse {
+                        throttle_time_ms,
+                        groups,
+                    })
+                })
+                .boxed()
+        }
+        ApiKey::JoinGroup => (
+            (any::<(i32, i32)>(), error_code()),
+            (name(), name(), name()),
+            vec((name(), option::of(name()), payload()), 0..3),
+        )
+            .prop_map(
+                |(
+                    ((throttle_time_ms, generation_id), error_code),
+                    (protocol_name, leader, member_id),
+                    members,
+                )| {
+                    ResponseBody::JoinGroup(JoinGroupResponse {
+                        throttle_time_ms,
+                        error_code,
+                        generation_id,
+                        protocol_name,
+                        leader,
+                        member_id,
+                        members: members
+                            .into_iter()
+                            .map(|(member_id, group_instance_id, metadata)| JoinGroupMember {
+                                member_id,
+                                group_instance_id,
+                                metadata,
+                            })
+                            .collect(),
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::Heartbeat => (any::<i32>(), error_code())
+            .prop_map(|(throttle_time_ms, error_code)| {
+                ResponseBody::Heartbeat(HeartbeatResponse {
+                    throttle_time_ms,
+                    error_code,
+                })
+            })
+            .boxed(),
+        ApiKey::LeaveGroup => (
+            any::<i32>(),
+            error_code(),
+            vec((name(), option::of(name()), error_code()), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, error_code, members)| {
+                ResponseBody::LeaveGroup(LeaveGroupResponse {
+                    throttle_time_ms,
+                    error_code,
+                    members: members
+                        .into_iter()
+                        .map(|(member_id, group_instance_id, error_code)| {
+                            LeaveGroupMemberResponse {
+                                member_id,
+                                group_instance_id,
+                                error_code,
+                            }
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::SyncGroup => (any::<i32>(), error_code(), payload())
+            .prop_map(|(throttle_time_ms, error_code, assignment)| {
+                ResponseBody::SyncGroup(SyncGroupResponse {
+                    throttle_time_ms,
+                    error_code,
+                    assignment,
+                })
+            })
             .boxed(),
         ApiKey::Metadata => metadata().boxed(),
         ApiKey::Produce => produce().boxed(),

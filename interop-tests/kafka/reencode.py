@@ -11,8 +11,13 @@ Needs kafka-python 3 (pip install -r interop-tests/requirements.txt).
 
 import sys
 
+from kafka.protocol.admin.groups import (DeleteGroupsResponse, DescribeGroupsResponse,
+                                         ListGroupsResponse)
 from kafka.protocol.admin.topics import CreateTopicsResponse, DeleteTopicsResponse
 from kafka.protocol.consumer.fetch import FetchResponse
+from kafka.protocol.consumer.group import (HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse,
+                                           OffsetCommitResponse, OffsetFetchResponse,
+                                           SyncGroupResponse)
 from kafka.protocol.consumer.offsets import ListOffsetsResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsResponse
 from kafka.protocol.metadata.find_coordinator import FindCoordinatorResponse
@@ -21,8 +26,11 @@ from kafka.protocol.producer.produce import ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdResponse
 
 RESPONSES = {0: ProduceResponse, 1: FetchResponse, 2: ListOffsetsResponse, 3: MetadataResponse,
-             10: FindCoordinatorResponse, 18: ApiVersionsResponse, 19: CreateTopicsResponse,
-             20: DeleteTopicsResponse, 22: InitProducerIdResponse}
+             8: OffsetCommitResponse, 9: OffsetFetchResponse, 10: FindCoordinatorResponse,
+             11: JoinGroupResponse, 12: HeartbeatResponse, 13: LeaveGroupResponse,
+             14: SyncGroupResponse, 15: DescribeGroupsResponse, 16: ListGroupsResponse,
+             18: ApiVersionsResponse, 19: CreateTopicsResponse, 20: DeleteTopicsResponse,
+             22: InitProducerIdResponse, 42: DeleteGroupsResponse}
 
 
 def check(key, version, data):

@@ -23,9 +23,17 @@ import uuid
 import sys
 
 import kafka
+from kafka.protocol.admin.groups import (DeleteGroupsRequest, DeleteGroupsResponse,
+                                         DescribeGroupsRequest, DescribeGroupsResponse,
+                                         ListGroupsRequest, ListGroupsResponse)
 from kafka.protocol.admin.topics import (CreateTopicsRequest, CreateTopicsResponse,
                                          DeleteTopicsRequest, DeleteTopicsResponse)
 from kafka.protocol.consumer.fetch import FetchRequest, FetchResponse
+from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
+                                           JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+                                           OffsetCommitRequest, OffsetCommitResponse,
+                                           OffsetFetchRequest, OffsetFetchResponse,
+                                           SyncGroupRequest, SyncGroupResponse)
 from kafka.protocol.consumer.offsets import ListOffsetsRequest, ListOffsetsResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from kafka.protocol.metadata.find_coordinator import (FindCoordinatorRequest,
@@ -35,11 +43,15 @@ from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProducerIdResponse
 
 # The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
-SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 10: (0, 2),
-             18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4)}
+SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 8: (2, 9), 9: (1, 9), 10: (0, 2),
+             11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3), 15: (0, 5), 16: (0, 5),
+             18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4), 42: (0, 2)}
 
 CORRELATION_ID = 7
 CLIENT_ID = 'vectors'
+# Stand-ins for a consumer's subscription and assignment: opaque to the codec.
+SUBSCRIPTION = bytes(range(10))
+ASSIGNMENT = bytes(range(20, 32))
 # Stand-ins for RecordBatch bytes: opaque to the codec, longer than 64 bytes so
 # the response writer keeps them as a chunk of their own.
 RECORDS = bytes(range(70))
@@ -70,6 +82,13 @@ def api_versions_response():
             'api_keys': [{'api_key': key, 'min_version': low, 'max_version': high}
                          for key, (low, high) in sorted(SUPPORTED.items())]}
 
+
+OFFSET_FETCH_TOPICS = [{'name': 'orders', 'partition_indexes': [0, 1]}]
+COMMITTED = [{'name': 'orders', 'partitions': [
+    {'partition_index': 0, 'committed_offset': 42, 'committed_leader_epoch': 5,
+     'metadata': 'note', 'error_code': 0},
+    {'partition_index': 1, 'committed_offset': -1, 'committed_leader_epoch': -1,
+     'metadata': None, 'error_code': 0}]}]
 
 MESSAGES = {
     18: (ApiVersionsRequest, {'client_software_name': 'kafka-python',
@@ -127,6 +146,61 @@ MESSAGES = {
     20: (DeleteTopicsRequest, {'topic_names': ['orders'], 'timeout_ms': 30000},
          DeleteTopicsResponse, {'throttle_time_ms': 0, 'responses': [
              {'name': 'orders', 'error_code': 0}]}),
+    # v0 has no rebalance timeout (the decoder takes the session timeout).
+    11: (JoinGroupRequest, {'group_id': 'group-1', 'session_timeout_ms': 10000,
+                            'rebalance_timeout_ms': 300000, 'member_id': 'member-1',
+                            'group_instance_id': 'instance-1', 'protocol_type': 'consumer',
+                            'protocols': [{'name': 'range', 'metadata': SUBSCRIPTION}]},
+         JoinGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'generation_id': 3,
+                             'protocol_name': 'range', 'leader': 'member-1',
+                             'member_id': 'member-1', 'members': [
+                                 {'member_id': 'member-1', 'group_instance_id': 'instance-1',
+                                  'metadata': SUBSCRIPTION}]}),
+    12: (HeartbeatRequest, {'group_id': 'group-1', 'generation_id': 3, 'member_id': 'member-1',
+                            'group_instance_id': 'instance-1'},
+         HeartbeatResponse, {'throttle_time_ms': 0, 'error_code': 27}),
+    # v0 to v2 name one member, v3 a list.
+    13: (LeaveGroupRequest, {'group_id': 'group-1', 'member_id': 'member-1', 'members': [
+            {'member_id': 'member-1', 'group_instance_id': 'instance-1'}]},
+         LeaveGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'members': [
+             {'member_id': 'member-1', 'group_instance_id': 'instance-1', 'error_code': 0}]}),
+    14: (SyncGroupRequest, {'group_id': 'group-1', 'generation_id': 3, 'member_id': 'member-1',
+                            'group_instance_id': 'instance-1', 'assignments': [
+                                {'member_id': 'member-1', 'assignment': ASSIGNMENT}]},
+         SyncGroupResponse, {'throttle_time_ms': 0, 'error_code': 0, 'assignment': ASSIGNMENT}),
+    8: (OffsetCommitRequest, {'group_id': 'group-1', 'generation_id_or_member_epoch': 3,
+                              'member_id': 'member-1', 'group_instance_id': 'instance-1',
+                              'retention_time_ms': 86400000, 'topics': [
+                                  {'name': 'orders', 'partitions': [
+                                      {'partition_index': 0, 'committed_offset': 42,
+                                       'committed_leader_epoch': 5,
+                                       'committed_metadata': 'note'}]}]},
+        OffsetCommitResponse, {'throttle_time_ms': 0, 'topics': [
+            {'name': 'orders', 'partitions': [{'partition_index': 0, 'error_code': 0}]}]}),
+    # v1 to v7 ask for one group, v8+ for a list of groups.
+    9: (OffsetFetchRequest, {'group_id': 'group-1', 'topics': OFFSET_FETCH_TOPICS,
+                             'groups': [{'group_id': 'group-1', 'member_id': 'member-1',
+                                         'member_epoch': 5, 'topics': OFFSET_FETCH_TOPICS}],
+                             'require_stable': True},
+        OffsetFetchResponse, {'throttle_time_ms': 0, 'topics': COMMITTED, 'error_code': 0,
+                              'groups': [{'group_id': 'group-1', 'topics': COMMITTED,
+                                          'error_code': 0}]}),
+    # authorized_operations None is kafka-python's way to write the "omitted" bit 31.
+    15: (DescribeGroupsRequest, {'groups': ['group-1'], 'include_authorized_operations': True},
+         DescribeGroupsResponse, {'throttle_time_ms': 0, 'groups': [
+             {'error_code': 0, 'group_id': 'group-1', 'group_state': 'Stable',
+              'protocol_type': 'consumer', 'protocol_data': 'range', 'members': [
+                  {'member_id': 'member-1', 'group_instance_id': 'instance-1',
+                   'client_id': 'client-1', 'client_host': '/127.0.0.1',
+                   'member_metadata': SUBSCRIPTION, 'member_assignment': ASSIGNMENT}],
+              'authorized_operations': None}]}),
+    16: (ListGroupsRequest, {'states_filter': ['Stable'], 'types_filter': ['classic']},
+         ListGroupsResponse, {'throttle_time_ms': 0, 'error_code': 0, 'groups': [
+             {'group_id': 'group-1', 'protocol_type': 'consumer', 'group_state': 'Stable',
+              'group_type': 'classic'}]}),
+    42: (DeleteGroupsRequest, {'groups_names': ['group-1']},
+         DeleteGroupsResponse, {'throttle_time_ms': 0, 'results': [
+             {'group_id': 'group-1', 'error_code': 68}]}),
 }
 
 

@@ -16,8 +16,24 @@ pub enum ApiKey {
     ListOffsets,
     /// 3
     Metadata,
+    /// 8
+    OffsetCommit,
+    /// 9
+    OffsetFetch,
     /// 10
     FindCoordinator,
+    /// 11
+    JoinGroup,
+    /// 12
+    Heartbeat,
+    /// 13
+    LeaveGroup,
+    /// 14
+    SyncGroup,
+    /// 15
+    DescribeGroups,
+    /// 16
+    ListGroups,
     /// 18
     ApiVersions,
     /// 19
@@ -26,6 +42,8 @@ pub enum ApiKey {
     DeleteTopics,
     /// 22
     InitProducerId,
+    /// 42
+    DeleteGroups,
 }
 
 /// What the door advertises for one API.
@@ -43,7 +61,7 @@ pub struct ApiRange {
 }
 
 /// The advertised ranges, in api key order (the order ApiVersions lists them).
-pub const SUPPORTED: [ApiRange; 9] = [
+pub const SUPPORTED: [ApiRange; 18] = [
     ApiRange {
         key: ApiKey::Produce,
         min: 3,
@@ -69,9 +87,57 @@ pub const SUPPORTED: [ApiRange; 9] = [
         flexible_from: 9,
     },
     ApiRange {
+        key: ApiKey::OffsetCommit,
+        min: 2,
+        max: 9,
+        flexible_from: 8,
+    },
+    ApiRange {
+        key: ApiKey::OffsetFetch,
+        min: 1,
+        max: 9,
+        flexible_from: 6,
+    },
+    ApiRange {
         key: ApiKey::FindCoordinator,
         min: 0,
         max: 2,
+        flexible_from: 3,
+    },
+    ApiRange {
+        key: ApiKey::JoinGroup,
+        min: 0,
+        max: 5,
+        flexible_from: 6,
+    },
+    ApiRange {
+        key: ApiKey::Heartbeat,
+        min: 0,
+        max: 3,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::LeaveGroup,
+        min: 0,
+        max: 3,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::SyncGroup,
+        min: 0,
+        max: 3,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::DescribeGroups,
+        min: 0,
+        max: 5,
+        flexible_from: 5,
+    },
+    ApiRange {
+        key: ApiKey::ListGroups,
+        min: 0,
+        max: 5,
         flexible_from: 3,
     },
     ApiRange {
@@ -98,6 +164,12 @@ pub const SUPPORTED: [ApiRange; 9] = [
         max: 4,
         flexible_from: 2,
     },
+    ApiRange {
+        key: ApiKey::DeleteGroups,
+        min: 0,
+        max: 2,
+        flexible_from: 2,
+    },
 ];
 
 impl ApiKey {
@@ -108,11 +180,20 @@ impl ApiKey {
             ApiKey::Fetch => 1,
             ApiKey::ListOffsets => 2,
             ApiKey::Metadata => 3,
+            ApiKey::OffsetCommit => 8,
+            ApiKey::OffsetFetch => 9,
             ApiKey::FindCoordinator => 10,
+            ApiKey::JoinGroup => 11,
+            ApiKey::Heartbeat => 12,
+            ApiKey::LeaveGroup => 13,
+            ApiKey::SyncGroup => 14,
+            ApiKey::DescribeGroups => 15,
+            ApiKey::ListGroups => 16,
             ApiKey::ApiVersions => 18,
             ApiKey::CreateTopics => 19,
             ApiKey::DeleteTopics => 20,
             ApiKey::InitProducerId => 22,
+            ApiKey::DeleteGroups => 42,
         }
     }
 

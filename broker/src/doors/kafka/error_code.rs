@@ -30,6 +30,8 @@ pub enum ErrorCode {
     RequestTimedOut = 7,
     /// A batch is larger than the broker accepts.
     MessageTooLarge = 10,
+    /// OffsetCommit: the metadata string is longer than the broker keeps.
+    OffsetMetadataTooLarge = 12,
     /// The coordinator is still loading.
     CoordinatorLoadInProgress = 14,
     /// The coordinator is not available.
@@ -56,6 +58,8 @@ pub enum ErrorCode {
     InvalidSessionTimeout = 26,
     /// The group is rebalancing; the member must rejoin.
     RebalanceInProgress = 27,
+    /// OffsetCommit: the commit was refused for its size.
+    InvalidCommitOffsetSize = 28,
     /// The client may not use the topic.
     TopicAuthorizationFailed = 29,
     /// The client may not use the group.
@@ -116,8 +120,14 @@ pub enum ErrorCode {
     OffsetNotAvailable = 78,
     /// JoinGroup: the member must rejoin with the member id given.
     MemberIdRequired = 79,
+    /// JoinGroup: the group has as many members as the broker allows.
+    GroupMaxSizeReached = 81,
+    /// A static member (group instance id) was replaced by a newer one.
+    FencedInstanceId = 82,
     /// A record failed the broker's validation.
     InvalidRecord = 87,
+    /// OffsetFetch with require_stable: offsets of an open transaction are pending.
+    UnstableOffsetCommit = 88,
     /// The topic id is not known.
     UnknownTopicId = 100,
 }
@@ -138,7 +148,7 @@ impl ErrorCode {
 }
 
 /// Every named code, in number order.
-pub const ALL_ERROR_CODES: [ErrorCode; 54] = [
+pub const ALL_ERROR_CODES: [ErrorCode; 59] = [
     ErrorCode::UnknownServerError,
     ErrorCode::None,
     ErrorCode::OffsetOutOfRange,
@@ -148,6 +158,7 @@ pub const ALL_ERROR_CODES: [ErrorCode; 54] = [
     ErrorCode::NotLeaderOrFollower,
     ErrorCode::RequestTimedOut,
     ErrorCode::MessageTooLarge,
+    ErrorCode::OffsetMetadataTooLarge,
     ErrorCode::CoordinatorLoadInProgress,
     ErrorCode::CoordinatorNotAvailable,
     ErrorCode::NotCoordinator,
@@ -161,6 +172,7 @@ pub const ALL_ERROR_CODES: [ErrorCode; 54] = [
     ErrorCode::UnknownMemberId,
     ErrorCode::InvalidSessionTimeout,
     ErrorCode::RebalanceInProgress,
+    ErrorCode::InvalidCommitOffsetSize,
     ErrorCode::TopicAuthorizationFailed,
     ErrorCode::GroupAuthorizationFailed,
     ErrorCode::ClusterAuthorizationFailed,
@@ -191,6 +203,9 @@ pub const ALL_ERROR_CODES: [ErrorCode; 54] = [
     ErrorCode::UnsupportedCompressionType,
     ErrorCode::OffsetNotAvailable,
     ErrorCode::MemberIdRequired,
+    ErrorCode::GroupMaxSizeReached,
+    ErrorCode::FencedInstanceId,
     ErrorCode::InvalidRecord,
+    ErrorCode::UnstableOffsetCommit,
     ErrorCode::UnknownTopicId,
 ];

@@ -19,6 +19,12 @@ fn records() -> impl Strategy<Value = Option<Bytes>> {
     option::of(vec(any::<u8>(), 0..100)).prop_map(|records| records.map(Bytes::from))
 }
 
+/// Opaque bytes: a subscription, an assignment; sometimes longer than the
+/// writer's 64-byte inline limit, so they become chunks of their own.
+fn payload() -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..80).prop_map(Bytes::from)
+}
+
 fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
     match key {
         ApiKey::Produce => (
@@ -206,6 +212,185 @@ fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
                         transaction_timeout_ms,
                         producer_id,
                         producer_epoch,
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::DescribeGroups => (vec(name(), 0..4), any::<bool>())
+            .prop_map(|(groups, include_authorized_operations)| {
+                RequestBody::DescribeGroups(DescribeGroupsRequest {
+                    groups,
+                    include_authorized_operations,
+                })
+            })
+            .boxed(),
+        ApiKey::ListGroups => (vec(name(), 0..3), vec(name(), 0..3))
+            .prop_map(|(states_filter, types_filter)| {
+                RequestBody::ListGroups(ListGroupsRequest {
+                    states_filter,
+                    types_filter,
+                })
+            })
+            .boxed(),
+        ApiKey::DeleteGroups => vec(name(), 0..4)
+            .prop_map(|group_names| RequestBody::DeleteGroups(DeleteGroupsRequest { group_names }))
+            .boxed(),
+        ApiKey::OffsetCommit => (
+            (
+                name(),
+                any::<i32>(),
+                name(),
+                option::of(name()),
+                any::<i64>(),
+            ),
+            vec(
+                (
+                    name(),
+                    vec((any::<(i32, i64, i32)>(), option::of(name())), 0..3),
+                ),
+                0..3,
+            ),
+        )
+            .prop_map(
+                |(
+                    (group_id, generation_id_or_member_epoch, member_id, instance, retention),
+                    topics,
+                )| {
+                    RequestBody::OffsetCommit(OffsetCommitRequest {
+                        group_id,
+                        generation_id_or_member_epoch,
+                        member_id,
+                        group_instance_id: instance,
+                        retention_time_ms: retention,
+                        topics: topics
+                            .into_iter()
+                            .map(|(name, partitions)| OffsetCommitTopic {
+                                name,
+                                partitions: partitions
+                                    .into_iter()
+                                    .map(|((index, offset, epoch), metadata)| {
+                                        OffsetCommitPartition {
+                                            partition_index: index,
+                                            committed_offset: offset,
+                                            committed_leader_epoch: epoch,
+                                            committed_metadata: metadata,
+                                        }
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::OffsetFetch => (
+            vec(
+                (
+                    name(),
+                    option::of(name()),
+                    any::<i32>(),
+                    option::of(vec((name(), vec(any::<i32>(), 0..3)), 0..3)),
+                ),
+                0..3,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(groups, require_stable)| {
+                RequestBody::OffsetFetch(OffsetFetchRequest {
+                    groups: groups
+                        .into_iter()
+                        .map(
+                            |(group_id, member_id, member_epoch, topics)| OffsetFetchGroup {
+                                group_id,
+                                member_id,
+                                member_epoch,
+                                topics: topics.map(|topics| {
+                                    topics
+                                        .into_iter()
+                                        .map(|(name, partition_indexes)| OffsetFetchTopic {
+                                            name,
+                                            partition_indexes,
+                                        })
+                                        .collect()
+                                }),
+                            },
+                        )
+                        .collect(),
+                    require_stable,
+                })
+            })
+            .boxed(),
+        ApiKey::JoinGroup => (
+            (name(), any::<(i32, i32)>(), name(), option::of(name())),
+            name(),
+            vec((name(), payload()), 0..3),
+        )
+            .prop_map(
+                |(
+                    (group_id, (session_timeout_ms, rebalance_timeout_ms), member_id, instance),
+                    protocol_type,
+                    protocols,
+                )| {
+                    RequestBody::JoinGroup(JoinGroupRequest {
+                        group_id,
+                        session_timeout_ms,
+                        rebalance_timeout_ms,
+                        member_id,
+                        group_instance_id: instance,
+                        protocol_type,
+                        protocols: protocols
+                            .into_iter()
+                            .map(|(name, metadata)| JoinGroupProtocol { name, metadata })
+                            .collect(),
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::Heartbeat => (name(), any::<i32>(), name(), option::of(name()))
+            .prop_map(|(group_id, generation_id, member_id, group_instance_id)| {
+                RequestBody::Heartbeat(HeartbeatRequest {
+                    group_id,
+                    generation_id,
+                    member_id,
+                    group_instance_id,
+                })
+            })
+            .boxed(),
+        ApiKey::LeaveGroup => (name(), vec((name(), option::of(name())), 0..3))
+            .prop_map(|(group_id, members)| {
+                RequestBody::LeaveGroup(LeaveGroupRequest {
+                    group_id,
+                    members: members
+                        .into_iter()
+                        .map(|(member_id, group_instance_id)| LeaveGroupMember {
+                            member_id,
+                            group_instance_id,
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::SyncGroup => (
+            name(),
+            any::<i32>(),
+            name(),
+            option::of(name()),
+            vec((name(), payload()), 0..3),
+        )
+            .prop_map(
+                |(group_id, generation_id, member_id, group_instance_id, assignments)| {
+                    RequestBody::SyncGroup(SyncGroupRequest {
+                        group_id,
+                        generation_id,
+                        member_id,
+                        group_instance_id,
+                        assignments: assignments
+                            .into_iter()
+                            .map(|(member_id, assignment)| SyncGroupAssignment {
+                                member_id,
+                                assignment,
+                            })
+                            .collect(),
                     })
                 },
             )

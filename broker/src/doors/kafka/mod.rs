@@ -36,10 +36,15 @@ mod coordinator;
 mod error_code;
 mod fetch;
 mod frame;
+mod group_admin;
 mod list_offsets;
+mod membership;
 mod metadata;
+mod offset_commit;
+mod offset_fetch;
 mod produce;
 mod producer_id;
+mod rebalance;
 mod request;
 mod response;
 mod topics;
@@ -66,20 +71,41 @@ pub use fetch::{
     FetchTopic, FetchTopicResponse, ForgottenTopic, READ_COMMITTED, READ_UNCOMMITTED,
 };
 pub use frame::{FrameError, MAX_REQUEST_BYTES, SIZE_PREFIX, needed, split_frame};
+pub use group_admin::{
+    DeletableGroupResult, DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
+    DescribeGroupsResponse, DescribedGroup, DescribedGroupMember, ListGroupsRequest,
+    ListGroupsResponse, ListedGroup,
+};
 pub use list_offsets::{
     EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartition, ListOffsetsPartitionResponse,
     ListOffsetsRequest, ListOffsetsResponse, ListOffsetsTopic, ListOffsetsTopicResponse,
     MAX_TIMESTAMP,
 };
+pub use membership::{
+    HeartbeatRequest, HeartbeatResponse, LeaveGroupMember, LeaveGroupMemberResponse,
+    LeaveGroupRequest, LeaveGroupResponse,
+};
 pub use metadata::{
     AUTHORIZED_OPERATIONS_OMITTED, MetadataBroker, MetadataPartition, MetadataRequest,
     MetadataRequestTopic, MetadataResponse, MetadataTopic, TopicId,
+};
+pub use offset_commit::{
+    OffsetCommitPartition, OffsetCommitPartitionResponse, OffsetCommitRequest,
+    OffsetCommitResponse, OffsetCommitTopic, OffsetCommitTopicResponse,
+};
+pub use offset_fetch::{
+    OffsetFetchGroup, OffsetFetchGroupResponse, OffsetFetchPartitionResponse, OffsetFetchRequest,
+    OffsetFetchResponse, OffsetFetchTopic, OffsetFetchTopicResponse,
 };
 pub use produce::{
     ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse, ProduceTopic,
     ProduceTopicResponse,
 };
 pub use producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+pub use rebalance::{
+    JoinGroupMember, JoinGroupProtocol, JoinGroupRequest, JoinGroupResponse, SyncGroupAssignment,
+    SyncGroupRequest, SyncGroupResponse,
+};
 pub use request::{
     Answer, Request, RequestBody, RequestError, RequestHeader, decode_request, encode_request,
 };

@@ -257,15 +257,20 @@ fn error_numbers_are_kafkas() {
         (ErrorCode::CorruptMessage, 2),
         (ErrorCode::UnknownTopicOrPartition, 3),
         (ErrorCode::MessageTooLarge, 10),
+        (ErrorCode::OffsetMetadataTooLarge, 12),
         (ErrorCode::NotCoordinator, 16),
         (ErrorCode::InvalidTopicException, 17),
         (ErrorCode::IllegalGeneration, 22),
         (ErrorCode::UnknownMemberId, 25),
         (ErrorCode::RebalanceInProgress, 27),
+        (ErrorCode::InvalidCommitOffsetSize, 28),
         (ErrorCode::UnsupportedVersion, 35),
         (ErrorCode::TopicAlreadyExists, 36),
         (ErrorCode::InvalidPartitions, 37),
         (ErrorCode::TransactionalIdAuthorizationFailed, 53),
+        (ErrorCode::GroupMaxSizeReached, 81),
+        (ErrorCode::FencedInstanceId, 82),
+        (ErrorCode::UnstableOffsetCommit, 88),
     ] {
         assert_eq!(code.number(), number);
         assert_eq!(ErrorCode::from_number(number), Some(code));

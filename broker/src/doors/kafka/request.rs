@@ -14,10 +14,15 @@ use super::api::ApiKey;
 use super::api_versions::ApiVersionsRequest;
 use super::coordinator::FindCoordinatorRequest;
 use super::fetch::FetchRequest;
+use super::group_admin::{DeleteGroupsRequest, DescribeGroupsRequest, ListGroupsRequest};
 use super::list_offsets::ListOffsetsRequest;
+use super::membership::{HeartbeatRequest, LeaveGroupRequest};
 use super::metadata::MetadataRequest;
+use super::offset_commit::OffsetCommitRequest;
+use super::offset_fetch::OffsetFetchRequest;
 use super::produce::ProduceRequest;
 use super::producer_id::InitProducerIdRequest;
+use super::rebalance::{JoinGroupRequest, SyncGroupRequest};
 use super::topics::{CreateTopicsRequest, DeleteTopicsRequest};
 use super::wire::{DecodeError, Reader};
 use super::writer::Writer;
@@ -46,8 +51,24 @@ pub enum RequestBody {
     ListOffsets(ListOffsetsRequest),
     /// Key 3.
     Metadata(MetadataRequest),
+    /// Key 8.
+    OffsetCommit(OffsetCommitRequest),
+    /// Key 9.
+    OffsetFetch(OffsetFetchRequest),
     /// Key 10.
     FindCoordinator(FindCoordinatorRequest),
+    /// Key 11.
+    JoinGroup(JoinGroupRequest),
+    /// Key 12.
+    Heartbeat(HeartbeatRequest),
+    /// Key 13.
+    LeaveGroup(LeaveGroupRequest),
+    /// Key 14.
+    SyncGroup(SyncGroupRequest),
+    /// Key 15.
+    DescribeGroups(DescribeGroupsRequest),
+    /// Key 16.
+    ListGroups(ListGroupsRequest),
     /// Key 18.
     ApiVersions(ApiVersionsRequest),
     /// Key 19.
@@ -56,6 +77,8 @@ pub enum RequestBody {
     DeleteTopics(DeleteTopicsRequest),
     /// Key 22.
     InitProducerId(InitProducerIdRequest),
+    /// Key 42.
+    DeleteGroups(DeleteGroupsRequest),
 }
 
 /// A decoded request.
@@ -198,9 +221,23 @@ fn decode_body(
             RequestBody::ListOffsets(ListOffsetsRequest::decode(reader, version)?)
         }
         ApiKey::Metadata => RequestBody::Metadata(MetadataRequest::decode(reader, version)?),
+        ApiKey::OffsetCommit => {
+            RequestBody::OffsetCommit(OffsetCommitRequest::decode(reader, version)?)
+        }
+        ApiKey::OffsetFetch => {
+            RequestBody::OffsetFetch(OffsetFetchRequest::decode(reader, version)?)
+        }
         ApiKey::FindCoordinator => {
             RequestBody::FindCoordinator(FindCoordinatorRequest::decode(reader, version)?)
         }
+        ApiKey::JoinGroup => RequestBody::JoinGroup(JoinGroupRequest::decode(reader, version)?),
+        ApiKey::Heartbeat => RequestBody::Heartbeat(HeartbeatRequest::decode(reader, version)?),
+        ApiKey::LeaveGroup => RequestBody::LeaveGroup(LeaveGroupRequest::decode(reader, version)?),
+        ApiKey::SyncGroup => RequestBody::SyncGroup(SyncGroupRequest::decode(reader, version)?),
+        ApiKey::DescribeGroups => {
+            RequestBody::DescribeGroups(DescribeGroupsRequest::decode(reader, version)?)
+        }
+        ApiKey::ListGroups => RequestBody::ListGroups(ListGroupsRequest::decode(reader, version)?),
         ApiKey::ApiVersions => {
             RequestBody::ApiVersions(ApiVersionsRequest::decode(reader, version)?)
         }
@@ -212,6 +249,9 @@ fn decode_body(
         }
         ApiKey::InitProducerId => {
             RequestBody::InitProducerId(InitProducerIdRequest::decode(reader, version)?)
+        }
+        ApiKey::DeleteGroups => {
+            RequestBody::DeleteGroups(DeleteGroupsRequest::decode(reader, version)?)
         }
     })
 }
@@ -232,11 +272,20 @@ pub fn encode_request(header: &RequestHeader, body: &RequestBody) -> Vec<Bytes> 
         RequestBody::Fetch(request) => request.encode(&mut writer, version),
         RequestBody::ListOffsets(request) => request.encode(&mut writer, version),
         RequestBody::Metadata(request) => request.encode(&mut writer, version),
+        RequestBody::OffsetCommit(request) => request.encode(&mut writer, version),
+        RequestBody::OffsetFetch(request) => request.encode(&mut writer, version),
         RequestBody::FindCoordinator(request) => request.encode(&mut writer, version),
+        RequestBody::JoinGroup(request) => request.encode(&mut writer, version),
+        RequestBody::Heartbeat(request) => request.encode(&mut writer, version),
+        RequestBody::LeaveGroup(request) => request.encode(&mut writer, version),
+        RequestBody::SyncGroup(request) => request.encode(&mut writer, version),
+        RequestBody::DescribeGroups(request) => request.encode(&mut writer, version),
+        RequestBody::ListGroups(request) => request.encode(&mut writer, version),
         RequestBody::ApiVersions(request) => request.encode(&mut writer, version),
         RequestBody::CreateTopics(request) => request.encode(&mut writer, version),
         RequestBody::DeleteTopics(request) => request.encode(&mut writer, version),
         RequestBody::InitProducerId(request) => request.encode(&mut writer, version),
+        RequestBody::DeleteGroups(request) => request.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
 }

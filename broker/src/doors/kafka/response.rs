@@ -12,10 +12,15 @@ use super::api_versions::ApiVersionsResponse;
 use super::coordinator::FindCoordinatorResponse;
 use super::error_code::ErrorCode;
 use super::fetch::FetchResponse;
+use super::group_admin::{DeleteGroupsResponse, DescribeGroupsResponse, ListGroupsResponse};
 use super::list_offsets::ListOffsetsResponse;
+use super::membership::{HeartbeatResponse, LeaveGroupResponse};
 use super::metadata::MetadataResponse;
+use super::offset_commit::OffsetCommitResponse;
+use super::offset_fetch::OffsetFetchResponse;
 use super::produce::ProduceResponse;
 use super::producer_id::InitProducerIdResponse;
+use super::rebalance::{JoinGroupResponse, SyncGroupResponse};
 use super::topics::{CreateTopicsResponse, DeleteTopicsResponse};
 use super::writer::Writer;
 
@@ -30,8 +35,24 @@ pub enum ResponseBody {
     ListOffsets(ListOffsetsResponse),
     /// Key 3.
     Metadata(MetadataResponse),
+    /// Key 8.
+    OffsetCommit(OffsetCommitResponse),
+    /// Key 9.
+    OffsetFetch(OffsetFetchResponse),
     /// Key 10.
     FindCoordinator(FindCoordinatorResponse),
+    /// Key 11.
+    JoinGroup(JoinGroupResponse),
+    /// Key 12.
+    Heartbeat(HeartbeatResponse),
+    /// Key 13.
+    LeaveGroup(LeaveGroupResponse),
+    /// Key 14.
+    SyncGroup(SyncGroupResponse),
+    /// Key 15.
+    DescribeGroups(DescribeGroupsResponse),
+    /// Key 16.
+    ListGroups(ListGroupsResponse),
     /// Key 18.
     ApiVersions(ApiVersionsResponse),
     /// Key 19.
@@ -40,6 +61,8 @@ pub enum ResponseBody {
     DeleteTopics(DeleteTopicsResponse),
     /// Key 22.
     InitProducerId(InitProducerIdResponse),
+    /// Key 42.
+    DeleteGroups(DeleteGroupsResponse),
 }
 
 impl ResponseBody {
@@ -50,11 +73,20 @@ impl ResponseBody {
             ResponseBody::Fetch(_) => ApiKey::Fetch,
             ResponseBody::ListOffsets(_) => ApiKey::ListOffsets,
             ResponseBody::Metadata(_) => ApiKey::Metadata,
+            ResponseBody::OffsetCommit(_) => ApiKey::OffsetCommit,
+            ResponseBody::OffsetFetch(_) => ApiKey::OffsetFetch,
             ResponseBody::FindCoordinator(_) => ApiKey::FindCoordinator,
+            ResponseBody::JoinGroup(_) => ApiKey::JoinGroup,
+            ResponseBody::Heartbeat(_) => ApiKey::Heartbeat,
+            ResponseBody::LeaveGroup(_) => ApiKey::LeaveGroup,
+            ResponseBody::SyncGroup(_) => ApiKey::SyncGroup,
+            ResponseBody::DescribeGroups(_) => ApiKey::DescribeGroups,
+            ResponseBody::ListGroups(_) => ApiKey::ListGroups,
             ResponseBody::ApiVersions(_) => ApiKey::ApiVersions,
             ResponseBody::CreateTopics(_) => ApiKey::CreateTopics,
             ResponseBody::DeleteTopics(_) => ApiKey::DeleteTopics,
             ResponseBody::InitProducerId(_) => ApiKey::InitProducerId,
+            ResponseBody::DeleteGroups(_) => ApiKey::DeleteGroups,
         }
     }
 }
@@ -85,11 +117,20 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::Fetch(response) => response.encode(&mut writer, version),
         ResponseBody::ListOffsets(response) => response.encode(&mut writer, version),
         ResponseBody::Metadata(response) => response.encode(&mut writer, version),
+        ResponseBody::OffsetCommit(response) => response.encode(&mut writer, version),
+        ResponseBody::OffsetFetch(response) => response.encode(&mut writer, version),
         ResponseBody::FindCoordinator(response) => response.encode(&mut writer, version),
+        ResponseBody::JoinGroup(response) => response.encode(&mut writer, version),
+        ResponseBody::Heartbeat(response) => response.encode(&mut writer, version),
+        ResponseBody::LeaveGroup(response) => response.encode(&mut writer, version),
+        ResponseBody::SyncGroup(response) => response.encode(&mut writer, version),
+        ResponseBody::DescribeGroups(response) => response.encode(&mut writer, version),
+        ResponseBody::ListGroups(response) => response.encode(&mut writer, version),
         ResponseBody::ApiVersions(response) => response.encode(&mut writer, version),
         ResponseBody::CreateTopics(response) => response.encode(&mut writer, version),
         ResponseBody::DeleteTopics(response) => response.encode(&mut writer, version),
         ResponseBody::InitProducerId(response) => response.encode(&mut writer, version),
+        ResponseBody::DeleteGroups(response) => response.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
 }

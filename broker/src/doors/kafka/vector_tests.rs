@@ -42,10 +42,22 @@ fn records() -> Bytes {
     (0..70u8).collect::<Vec<u8>>().into()
 }
 
+fn subscription() -> Bytes {
+    (0..10u8).collect::<Vec<u8>>().into()
+}
+
+fn assignment() -> Bytes {
+    (20..32u8).collect::<Vec<u8>>().into()
+}
+
 const TOPIC_ID: TopicId = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 fn expected_request(key: ApiKey, version: i16) -> RequestBody {
     let orders = || "orders".to_string();
+    let group = || "group-1".to_string();
+    let member = || "member-1".to_string();
+    // The static member's instance id, from the version that has one.
+    let instance = |from: i16| (version >= from).then(|| "instance-1".to_string());
     match key {
         ApiKey::ApiVersions => RequestBody::ApiVersions(if version >= 3 {
             ApiVersionsRequest {
@@ -139,11 +151,96 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
             topic_names: vec![orders()],
             timeout_ms: 30000,
         }),
+        ApiKey::DescribeGroups => RequestBody::DescribeGroups(DescribeGroupsRequest {
+            groups: vec![group()],
+            include_authorized_operations: version >= 3,
+        }),
+        ApiKey::ListGroups => RequestBody::ListGroups(ListGroupsRequest {
+            states_filter: if version >= 4 {
+                vec!["Stable".into()]
+            } else {
+                Vec::new()
+            },
+            types_filter: if version >= 5 {
+                vec!["classic".into()]
+            } else {
+                Vec::new()
+            },
+        }),
+        ApiKey::DeleteGroups => RequestBody::DeleteGroups(DeleteGroupsRequest {
+            group_names: vec![group()],
+        }),
+        ApiKey::OffsetCommit => RequestBody::OffsetCommit(OffsetCommitRequest {
+            group_id: group(),
+            generation_id_or_member_epoch: 3,
+            member_id: member(),
+            group_instance_id: instance(7),
+            retention_time_ms: if version <= 4 { 86400000 } else { -1 },
+            topics: vec![OffsetCommitTopic {
+                name: orders(),
+                partitions: vec![OffsetCommitPartition {
+                    partition_index: 0,
+                    committed_offset: 42,
+                    committed_leader_epoch: if version >= 6 { 5 } else { -1 },
+                    committed_metadata: Some("note".into()),
+                }],
+            }],
+        }),
+        ApiKey::OffsetFetch => RequestBody::OffsetFetch(OffsetFetchRequest {
+            groups: vec![OffsetFetchGroup {
+                group_id: group(),
+                member_id: (version >= 9).then(member),
+                member_epoch: if version >= 9 { 5 } else { -1 },
+                topics: Some(vec![OffsetFetchTopic {
+                    name: orders(),
+                    partition_indexes: vec![0, 1],
+                }]),
+            }],
+            require_stable: version >= 7,
+        }),
+        ApiKey::JoinGroup => RequestBody::JoinGroup(JoinGroupRequest {
+            group_id: group(),
+            session_timeout_ms: 10000,
+            // v0 has no rebalance timeout: the session timeout stands for it.
+            rebalance_timeout_ms: if version >= 1 { 300000 } else { 10000 },
+            member_id: member(),
+            group_instance_id: instance(5),
+            protocol_type: "consumer".into(),
+            protocols: vec![JoinGroupProtocol {
+                name: "range".into(),
+                metadata: subscription(),
+            }],
+        }),
+        ApiKey::Heartbeat => RequestBody::Heartbeat(HeartbeatRequest {
+            group_id: group(),
+            generation_id: 3,
+            member_id: member(),
+            group_instance_id: instance(3),
+        }),
+        ApiKey::LeaveGroup => RequestBody::LeaveGroup(LeaveGroupRequest {
+            group_id: group(),
+            members: vec![LeaveGroupMember {
+                member_id: member(),
+                group_instance_id: instance(3),
+            }],
+        }),
+        ApiKey::SyncGroup => RequestBody::SyncGroup(SyncGroupRequest {
+            group_id: group(),
+            generation_id: 3,
+            member_id: member(),
+            group_instance_id: instance(3),
+            assignments: vec![SyncGroupAssignment {
+                member_id: member(),
+                assignment: assignment(),
+            }],
+        }),
     }
 }
 
 fn expected_response(key: ApiKey) -> ResponseBody {
     let orders = || "orders".to_string();
+    let member = || "member-1".to_string();
+    let instance = || Some("instance-1".to_string());
     match key {
         ApiKey::ApiVersions => ResponseBody::ApiVersions(ApiVersionsResponse::supported()),
         ApiKey::Metadata => ResponseBody::Metadata(MetadataResponse {
@@ -248,6 +345,109 @@ fn expected_response(key: ApiKey) -> ResponseBody {
                 name: orders(),
                 error_code: ErrorCode::None,
             }],
+        }),
+        ApiKey::DescribeGroups => ResponseBody::DescribeGroups(DescribeGroupsResponse {
+            throttle_time_ms: 0,
+            groups: vec![DescribedGroup {
+                error_code: ErrorCode::None,
+                group_id: "group-1".into(),
+                group_state: "Stable".into(),
+                protocol_type: "consumer".into(),
+                protocol_data: "range".into(),
+                members: vec![DescribedGroupMember {
+                    member_id: member(),
+                    group_instance_id: instance(),
+                    client_id: "client-1".into(),
+                    client_host: "/127.0.0.1".into(),
+                    member_metadata: subscription(),
+                    member_assignment: assignment(),
+                }],
+                authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+            }],
+        }),
+        ApiKey::ListGroups => ResponseBody::ListGroups(ListGroupsResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            groups: vec![ListedGroup {
+                group_id: "group-1".into(),
+                protocol_type: "consumer".into(),
+                group_state: "Stable".into(),
+                group_type: "classic".into(),
+            }],
+        }),
+        ApiKey::DeleteGroups => ResponseBody::DeleteGroups(DeleteGroupsResponse {
+            throttle_time_ms: 0,
+            results: vec![DeletableGroupResult {
+                group_id: "group-1".into(),
+                error_code: ErrorCode::NonEmptyGroup,
+            }],
+        }),
+        ApiKey::OffsetCommit => ResponseBody::OffsetCommit(OffsetCommitResponse {
+            throttle_time_ms: 0,
+            topics: vec![OffsetCommitTopicResponse {
+                name: orders(),
+                partitions: vec![OffsetCommitPartitionResponse {
+                    partition_index: 0,
+                    error_code: ErrorCode::None,
+                }],
+            }],
+        }),
+        ApiKey::OffsetFetch => ResponseBody::OffsetFetch(OffsetFetchResponse {
+            throttle_time_ms: 0,
+            groups: vec![OffsetFetchGroupResponse {
+                group_id: "group-1".into(),
+                topics: vec![OffsetFetchTopicResponse {
+                    name: orders(),
+                    partitions: vec![
+                        OffsetFetchPartitionResponse {
+                            partition_index: 0,
+                            committed_offset: 42,
+                            committed_leader_epoch: 5,
+                            metadata: Some("note".into()),
+                            error_code: ErrorCode::None,
+                        },
+                        OffsetFetchPartitionResponse {
+                            partition_index: 1,
+                            committed_offset: -1,
+                            committed_leader_epoch: -1,
+                            metadata: None,
+                            error_code: ErrorCode::None,
+                        },
+                    ],
+                }],
+                error_code: ErrorCode::None,
+            }],
+        }),
+        ApiKey::JoinGroup => ResponseBody::JoinGroup(JoinGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            generation_id: 3,
+            protocol_name: "range".into(),
+            leader: member(),
+            member_id: member(),
+            members: vec![JoinGroupMember {
+                member_id: member(),
+                group_instance_id: instance(),
+                metadata: subscription(),
+            }],
+        }),
+        ApiKey::Heartbeat => ResponseBody::Heartbeat(HeartbeatResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::RebalanceInProgress,
+        }),
+        ApiKey::LeaveGroup => ResponseBody::LeaveGroup(LeaveGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            members: vec![LeaveGroupMemberResponse {
+                member_id: member(),
+                group_instance_id: instance(),
+                error_code: ErrorCode::None,
+            }],
+        }),
+        ApiKey::SyncGroup => ResponseBody::SyncGroup(SyncGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            assignment: assignment(),
         }),
     }
 }

@@ -152,6 +152,11 @@ impl Writer {
         }
     }
 
+    /// `bytes`: as [`Writer::nullable_bytes`], never null.
+    pub fn bytes(&mut self, value: &Bytes) {
+        self.nullable_bytes(Some(value));
+    }
+
     /// An array's count (`None` for null); the caller writes the elements.
     pub fn array_count(&mut self, count: Option<usize>) {
         self.length(count, true);
