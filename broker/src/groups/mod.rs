@@ -421,6 +421,12 @@ impl Coordinator {
         self.offsets.apply(committed);
     }
 
+    /// Replays a tombstone written earlier (on start): the group, topic and
+    /// partition's offset was deleted with its group.
+    pub fn forget(&mut self, group: &str, topic: &str, partition: i32) {
+        self.offsets.remove(group, topic, partition);
+    }
+
     /// An OffsetFetch: the committed offset of each partition asked for (every
     /// committed one when `partitions` is `None`).
     pub fn fetch_offsets(

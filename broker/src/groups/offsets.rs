@@ -71,6 +71,12 @@ impl Offsets {
         }
     }
 
+    /// Forgets one partition's committed offset (a tombstone replayed).
+    pub(crate) fn remove(&mut self, group: &str, topic: &str, partition: i32) {
+        self.table
+            .remove(&(group.to_owned(), topic.to_owned(), partition));
+    }
+
     /// Forgets a deleted group's offsets.
     pub(crate) fn remove_group(&mut self, group: &str) {
         self.table.retain(|(owner, _, _), _| owner != group);

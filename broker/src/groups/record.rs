@@ -46,16 +46,20 @@ impl OffsetCommitted {
         out
     }
 
-    /// A stored record as a commit; `None` for other kinds of records, unknown
-    /// versions, and anything malformed.
-    pub fn decode(key: &[u8], value: &[u8]) -> Option<OffsetCommitted> {
+    /// An offset commit's key: group, topic and partition (what a tombstone, a
+    /// record with this key and no value, removes); `None` for other keys.
+    pub fn decode_key(key: &[u8]) -> Option<(String, String, i32)> {
         let mut key = Reader(key);
         if key.i16()? != OFFSET_KEY_VERSION {
             return None;
         }
-        let group = key.string()?;
-        let topic = key.string()?;
-        let partition = key.i32()?;
+        Some((key.string()?, key.string()?, key.i32()?))
+    }
+
+    /// A stored record as a commit; `None` for other kinds of records, unknown
+    /// versions, and anything malformed.
+    pub fn decode(key: &[u8], value: &[u8]) -> Option<OffsetCommitted> {
+        let (group, topic, partition) = OffsetCommitted::decode_key(key)?;
         let mut value = Reader(value);
         let version = value.i16()?;
         if !(1..=OFFSET_VALUE_VERSION).contains(&version) {

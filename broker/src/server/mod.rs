@@ -206,6 +206,10 @@ impl Server {
             // With the NATS door off, nobody reads it (but /varz, if served).
             address: nats_address.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
         };
+        let mut kafka = kafka;
+        if let Some(kafka) = &mut kafka {
+            kafka.load_groups(&store, now);
+        }
         Ok(Server {
             poll,
             nats_listener,

@@ -24,6 +24,7 @@
 mod connection;
 mod errors;
 mod fetch;
+mod groups;
 mod metadata;
 mod produce;
 mod topics;
@@ -35,8 +36,10 @@ use super::stream::{self, ReadOutcome};
 use crate::doors::kafka::{
     Answer, RequestBody, decode_request, encode_response, encode_unsupported_api_versions,
 };
+use crate::groups::{Answer as GroupAnswer, Coordinator, GroupSettings, Token as GroupToken};
 use crate::store::{Completion, PartitionNotice, Request, RequestId, Store, StoreError};
 use connection::{Connection, Slot};
+use groups::Groups;
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use rustc_hash::FxHashMap;
@@ -45,7 +48,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
-use work::{Outcome, Step, Work};
+use work::{Client, Context, Outcome, Step, Work};
 
 /// The most requests one connection may have unanswered (taken and not yet
 /// written); past it the connection is not read. Kafka clients keep at most 5
@@ -82,6 +85,10 @@ pub(crate) struct KafkaDoor {
     next_id: RequestId,
     /// Jobs waiting for data (fetches).
     parked: Vec<usize>,
+    /// The consumer groups' coordinator and its state.
+    groups: Groups,
+    /// Jobs waiting for the coordinator's answer, by token.
+    waiting: FxHashMap<GroupToken, Job>,
     /// Connections with reading or requests left over from their last turn.
     ready: VecDeque<usize>,
     /// Connections with answers to write this turn.
@@ -123,6 +130,8 @@ impl KafkaDoor {
             parts: FxHashMap::default(),
             next_id: super::KAFKA_IDS,
             parked: Vec::new(),
+            groups: Groups::new(Coordinator::new(GroupSettings::default(), seed())),
+            waiting: FxHashMap::default(),
             ready: VecDeque::new(),
             dirty: Vec::new(),
             stopping: false,
@@ -132,6 +141,23 @@ impl KafkaDoor {
     /// Where the door listens (with the port filled in).
     pub(crate) fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Starts replaying the committed offsets into the coordinator (once, when
+    /// the server starts); group requests wait for it.
+    pub(crate) fn load_groups(&mut self, store: &Store, now: Instant) {
+        let (work, step) = groups::load();
+        let job = Job {
+            connection: usize::MAX,
+            serial: 0,
+            slot: None,
+            correlation_id: 0,
+            version: 0,
+            work,
+            replies: Vec::new(),
+            remaining: 0,
+        };
+        self.run(job, step, store, now);
     }
 
     /// Takes every waiting connection.
@@ -287,7 +313,13 @@ impl KafkaDoor {
             let serial = connection.serial;
             let version = request.header.api_version;
             let correlation_id = request.header.correlation_id;
-            let (work, step) = work::start(request.body, version, &self.settings, now);
+            let host = format!("/{}", connection.address.ip());
+            let client = Client {
+                id: request.header.client_id.as_deref().unwrap_or(""),
+                host: &host,
+            };
+            let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
+            let (work, step) = work::start(request.body, version, &client, &mut cx);
             let job = Job {
                 connection: key,
                 serial,
@@ -319,6 +351,9 @@ impl KafkaDoor {
                 let key = self.jobs.insert(job);
                 self.parked.push(key);
             }
+            Step::Wait(token) => {
+                self.waiting.insert(token, job);
+            }
             Step::Store(requests) => {
                 let count = requests.len();
                 job.replies = (0..count).map(|_| None).collect();
@@ -336,11 +371,35 @@ impl KafkaDoor {
                     let mut job = self.jobs.remove(key);
                     self.parts.retain(|_, (owner, _)| *owner != key);
                     let replies = (0..count).map(|_| Err(copy(&error))).collect();
-                    let step = job
-                        .work
-                        .advance(replies, &self.settings, now, self.stopping);
+                    let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
+                    let step = job.work.advance(replies, &mut cx);
                     self.run(job, step, store, now);
                 }
+            }
+        }
+        self.deliver();
+    }
+
+    /// Sends the coordinator's answers to the requests waiting for them.
+    fn deliver(&mut self) {
+        let answers = std::mem::take(&mut self.groups.answers);
+        for answer in answers {
+            let (token, body) = match answer {
+                GroupAnswer::Join(token, answer) => (
+                    token,
+                    groups::join_response(answer, crate::doors::kafka::ErrorCode::None),
+                ),
+                GroupAnswer::Sync(token, answer) => (
+                    token,
+                    groups::sync_response(answer, crate::doors::kafka::ErrorCode::None),
+                ),
+            };
+            let Some(job) = self.waiting.remove(&token) else {
+                continue;
+            };
+            if let Some(slot) = job.slot {
+                let chunks = encode_response(job.correlation_id, job.version, &body);
+                self.answer(job.connection, job.serial, slot, chunks);
             }
         }
     }
@@ -366,9 +425,8 @@ impl KafkaDoor {
             .into_iter()
             .map(|reply| reply.unwrap_or(Err(StoreError::Stopped)))
             .collect();
-        let step = job
-            .work
-            .advance(replies, &self.settings, now, self.stopping);
+        let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
+        let step = job.work.advance(replies, &mut cx);
         self.run(job, step, store, now);
     }
 
@@ -406,6 +464,11 @@ impl KafkaDoor {
         for job in woken {
             self.reread(job, true, store, now);
         }
+        let expired = self.groups.coordinator.expire(now);
+        if !expired.is_empty() {
+            self.groups.answers.extend(expired);
+            self.deliver();
+        }
         any
     }
 
@@ -417,6 +480,7 @@ impl KafkaDoor {
                 Work::Fetch(fetch) => Some(fetch.deadline()),
                 _ => None,
             })
+            .chain(self.groups.coordinator.next_deadline())
             .min()
     }
 
@@ -437,11 +501,20 @@ impl KafkaDoor {
         for job in self.unpark(|_| true) {
             self.reread(job, true, store, now);
         }
+        for (_, job) in std::mem::take(&mut self.waiting) {
+            let Work::Group(work) = &job.work else {
+                continue;
+            };
+            if let (Some(body), Some(slot)) = (work.abandoned(), job.slot) {
+                let chunks = encode_response(job.correlation_id, job.version, &body);
+                self.answer(job.connection, job.serial, slot, chunks);
+            }
+        }
     }
 
     /// Whether every connection is closed and no request waits.
     pub(crate) fn is_idle(&self) -> bool {
-        self.connections.is_empty() && self.jobs.is_empty()
+        self.connections.is_empty() && self.jobs.is_empty() && self.waiting.is_empty()
     }
 
     fn unpark(&mut self, mut wake: impl FnMut(&Job) -> bool) -> Vec<Job> {
@@ -542,6 +615,40 @@ impl std::fmt::Debug for KafkaDoor {
             .field("jobs", &self.jobs.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What a request's work is given.
+fn context<'a>(
+    settings: &'a DoorSettings,
+    groups: &'a mut Groups,
+    now: Instant,
+    stopping: bool,
+) -> Context<'a> {
+    Context {
+        settings,
+        groups,
+        now,
+        wall_ms: wall_ms(),
+        stopping,
+    }
+}
+
+/// Milliseconds since the Unix epoch (the door is the I/O shell: it reads the
+/// wall clock for the records it writes itself).
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+/// Keeps member ids of different runs apart.
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+        ^ u64::from(std::process::id())
 }
 
 /// The same refusal again, for each request of a batch the store refused.

@@ -10,6 +10,7 @@
 
 use super::errors;
 use super::fetch::FetchWork;
+use super::groups::{self, GroupWork, Groups};
 use super::metadata::MetadataWork;
 use super::produce::ProduceWork;
 use super::topics::{CreateTopicsWork, DeleteTopicsWork, ListOffsetsWork};
@@ -17,6 +18,7 @@ use crate::doors::kafka::{
     ApiVersionsResponse, ErrorCode, FindCoordinatorResponse, InitProducerIdResponse,
     KEY_TYPE_GROUP, RequestBody, ResponseBody,
 };
+use crate::groups::Token;
 use crate::store::{Reply, Request, StoreError};
 use std::time::Instant;
 
@@ -39,6 +41,25 @@ pub(crate) struct DoorSettings {
     pub cluster_id: String,
 }
 
+/// What a request's work may use and change: the broker's settings, its
+/// consumer groups, and the time.
+pub(super) struct Context<'a> {
+    pub settings: &'a DoorSettings,
+    pub groups: &'a mut Groups,
+    pub now: Instant,
+    /// Milliseconds since the Unix epoch, for the timestamps of records the
+    /// door writes itself (committed offsets).
+    pub wall_ms: i64,
+    /// The broker is shutting down: nothing waits any more.
+    pub stopping: bool,
+}
+
+/// Who sent a request: its client id and `/address` (as Kafka shows hosts).
+pub(super) struct Client<'a> {
+    pub id: &'a str,
+    pub host: &'a str,
+}
+
 /// What happens next for a request.
 #[derive(Debug)]
 pub(super) enum Step {
@@ -50,6 +71,8 @@ pub(super) enum Step {
     Store(Vec<Request>),
     /// Wait for new data in the fetched partitions, or the fetch's deadline.
     Park,
+    /// Wait for the group coordinator's answer for this token.
+    Wait(Token),
 }
 
 /// A request in progress.
@@ -62,6 +85,7 @@ pub(super) enum Work {
     CreateTopics(CreateTopicsWork),
     DeleteTopics(DeleteTopicsWork),
     InitProducerId,
+    Group(GroupWork),
     /// Answered at once: nothing to carry on.
     Done,
 }
@@ -73,9 +97,11 @@ pub(super) type Outcome = Result<Reply, StoreError>;
 pub(super) fn start(
     body: RequestBody,
     version: i16,
-    settings: &DoorSettings,
-    now: Instant,
+    client: &Client<'_>,
+    cx: &mut Context<'_>,
 ) -> (Option<Work>, Step) {
+    let settings = cx.settings;
+    let now = cx.now;
     match body {
         RequestBody::ApiVersions(_) => (
             None,
@@ -139,23 +165,29 @@ pub(super) fn start(
             let (work, step) = DeleteTopicsWork::start(request);
             (Some(Work::DeleteTopics(work)), step)
         }
+        RequestBody::JoinGroup(request) => {
+            groups::join(request, version, (client.id, client.host), cx)
+        }
+        RequestBody::SyncGroup(request) => groups::sync(request, cx),
+        RequestBody::Heartbeat(request) => (None, groups::heartbeat(request, cx)),
+        RequestBody::LeaveGroup(request) => (None, groups::leave(request, cx)),
+        RequestBody::OffsetCommit(request) => groups::commit(request, cx),
+        RequestBody::OffsetFetch(request) => (None, groups::fetch_offsets(request, cx)),
+        RequestBody::ListGroups(request) => (None, groups::list(request, cx)),
+        RequestBody::DescribeGroups(request) => (None, groups::describe(request, cx)),
+        RequestBody::DeleteGroups(request) => groups::delete(request, cx),
     }
 }
 
 impl Work {
     /// The replies to the last step's store requests, in order: the next step.
     /// `stopping`: the broker is shutting down, so nothing waits any more.
-    pub(super) fn advance(
-        &mut self,
-        replies: Vec<Outcome>,
-        settings: &DoorSettings,
-        now: Instant,
-        stopping: bool,
-    ) -> Step {
+    pub(super) fn advance(&mut self, replies: Vec<Outcome>, cx: &mut Context<'_>) -> Step {
         match self {
             Work::Produce(work) => work.answer(replies),
-            Work::Fetch(work) => work.advance(replies, now, stopping),
-            Work::Metadata(work) => work.advance(replies, settings),
+            Work::Fetch(work) => work.advance(replies, cx.now, cx.stopping),
+            Work::Metadata(work) => work.advance(replies, cx.settings),
+            Work::Group(work) => work.advance(replies, cx),
             Work::ListOffsets(work) => work.answer(replies),
             Work::CreateTopics(work) => work.answer(replies),
             Work::DeleteTopics(work) => work.answer(replies),
