@@ -17,11 +17,20 @@ raises, so the exit code says whether the client got what it should.
         Reads COUNT records from every partition from the start; prints them as
         JSON (partition, offset, key, value), with each partition's end offset.
 
+    clients.py member CLIENT BOOTSTRAP TOPIC GROUP
+        A member of consumer group GROUP subscribed to TOPIC, committing each
+        record's offset after processing it. Prints JSON lines as things happen,
+        each with time.monotonic() (the clock Rust's Instant reads on Linux):
+        {"event": "assigned"|"revoked", "partitions": [...], "at": t} and
+        {"event": "record", "partition", "offset", "value", "at"}. Leaves the
+        group (close) when its stdin closes, then prints {"event": "closed"}.
+
 CLIENT is kafka-python or confluent. Installed by interop-tests/requirements.txt.
 """
 
 import json
 import sys
+import threading
 import time
 
 CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
@@ -203,6 +212,62 @@ def consume(client, bootstrap, topic, count):
     print(json.dumps({'records': got, 'ends': ends}))
 
 
+def emit(event, **fields):
+    print(json.dumps(dict(event=event, at=time.monotonic(), **fields)), flush=True)
+
+
+def member(client, bootstrap, topic, group):
+    done = threading.Event()
+
+    def watch_stdin():
+        sys.stdin.read()
+        done.set()
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    if client == 'kafka-python':
+        from kafka import KafkaConsumer
+        from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked):
+                emit('revoked', partitions=sorted(p.partition for p in revoked))
+
+            def on_partitions_assigned(self, assigned):
+                emit('assigned', partitions=sorted(p.partition for p in assigned))
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                 enable_auto_commit=False, auto_offset_reset='earliest',
+                                 session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                                 max_poll_interval_ms=10000)
+        consumer.subscribe([topic], listener=Listener())
+        while not done.is_set():
+            for records in consumer.poll(timeout_ms=200).values():
+                for r in records:
+                    emit('record', partition=r.partition, offset=r.offset, value=r.value.decode())
+                consumer.commit()
+        consumer.close()
+    else:
+        from confluent_kafka import Consumer
+
+        def assigned(_, partitions):
+            emit('assigned', partitions=sorted(p.partition for p in partitions))
+
+        def revoked(_, partitions):
+            emit('revoked', partitions=sorted(p.partition for p in partitions))
+        consumer = Consumer({'bootstrap.servers': bootstrap, 'group.id': group,
+                             'enable.auto.commit': False, 'auto.offset.reset': 'earliest',
+                             'session.timeout.ms': 6000, 'heartbeat.interval.ms': 1000,
+                             'max.poll.interval.ms': 10000})
+        consumer.subscribe([topic], on_assign=assigned, on_revoke=revoked)
+        while not done.is_set():
+            message = consumer.poll(0.2)
+            if message is None or message.error():
+                continue
+            emit('record', partition=message.partition(), offset=message.offset(),
+                 value=message.value().decode())
+            consumer.commit(message, asynchronous=False)
+        consumer.close()
+    emit('closed')
+
+
 def main(arguments):
     command, client, bootstrap, topic = arguments[:4]
     assert client in ('kafka-python', 'confluent'), client
@@ -215,6 +280,8 @@ def main(arguments):
         produce(client, bootstrap, topic, int(arguments[4]), '--idempotent' in arguments)
     elif command == 'consume':
         consume(client, bootstrap, topic, int(arguments[4]))
+    elif command == 'member':
+        member(client, bootstrap, topic, arguments[4])
     else:
         raise SystemExit(f'unknown command {command}')
 
