@@ -378,7 +378,7 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                 .boxed()
         }
         ApiKey::DescribeCluster => (
-            any::<(i32, i32, i32)>(),
+            any::<(i32, i32, i32, i8)>(),
             error_code(),
             option::of(name()),
             name(),
@@ -386,7 +386,7 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
         )
             .prop_map(
                 |(
-                    (throttle_time_ms, controller_id, cluster_authorized_operations),
+                    (throttle_time_ms, controller_id, cluster_authorized_operations, endpoint_type),
                     error_code,
                     error_message,
                     cluster_id,
@@ -396,6 +396,7 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                         throttle_time_ms,
                         error_code,
                         error_message,
+                        endpoint_type,
                         cluster_id,
                         controller_id,
                         brokers: brokers

@@ -52,7 +52,7 @@ from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProdu
 SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 8: (2, 9), 9: (1, 9), 10: (0, 2),
              11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3), 15: (0, 5), 16: (0, 5),
              18: (0, 4), 19: (2, 4), 20: (1, 4), 21: (0, 2), 22: (0, 4), 23: (2, 2),
-             32: (1, 1), 37: (0, 2), 42: (0, 2), 60: (0, 0)}
+             32: (1, 1), 37: (0, 2), 42: (0, 2), 60: (0, 1)}
 
 CORRELATION_ID = 7
 CLIENT_ID = 'vectors'
@@ -226,9 +226,10 @@ MESSAGES = {
                        {'name': 'retention.ms', 'value': '60000', 'source': 1},
                        {'name': 'log.retention.ms', 'value': None, 'source': 5}]}]}]}),
     # authorized_operations None is kafka-python's way to write the "omitted" bit 31.
-    60: (DescribeClusterRequest, {'include_cluster_authorized_operations': False},
+    60: (DescribeClusterRequest, {'include_cluster_authorized_operations': False,
+                                  'endpoint_type': 1},
          DescribeClusterResponse, {'throttle_time_ms': 0, 'error_code': 0, 'error_message': None,
-                                   'cluster_id': 'sinew', 'controller_id': 1, 'brokers': [
+                                   'endpoint_type': 1, 'cluster_id': 'sinew', 'controller_id': 1, 'brokers': [
                                        {'broker_id': 1, 'host': '127.0.0.1', 'port': 9092,
                                         'rack': None}],
                                    'authorized_operations': None}),

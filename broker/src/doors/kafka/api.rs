@@ -207,7 +207,7 @@ pub const SUPPORTED: [ApiRange; 23] = [
     ApiRange {
         key: ApiKey::DescribeCluster,
         min: 0,
-        max: 0,
+        max: 1,
         flexible_from: 0,
     },
 ];

@@ -267,10 +267,11 @@ fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
                 })
             })
             .boxed(),
-        ApiKey::DescribeCluster => any::<bool>()
-            .prop_map(|include_cluster_authorized_operations| {
+        ApiKey::DescribeCluster => any::<(bool, i8)>()
+            .prop_map(|(include_cluster_authorized_operations, endpoint_type)| {
                 RequestBody::DescribeCluster(DescribeClusterRequest {
                     include_cluster_authorized_operations,
+                    endpoint_type,
                 })
             })
             .boxed(),

@@ -79,7 +79,8 @@ pub use delete_records::{
     DeleteRecordsRequest, DeleteRecordsResponse, DeleteRecordsTopic, DeleteRecordsTopicResult,
 };
 pub use describe_cluster::{
-    DescribeClusterBroker, DescribeClusterRequest, DescribeClusterResponse,
+    DescribeClusterBroker, DescribeClusterRequest, DescribeClusterResponse, ENDPOINT_TYPE_BROKERS,
+    ENDPOINT_TYPE_CONTROLLERS,
 };
 pub use describe_configs::{
     CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_STATIC_BROKER, CONFIG_SOURCE_TOPIC, DescribeConfigsEntry,

@@ -186,6 +186,7 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
         }),
         ApiKey::DescribeCluster => RequestBody::DescribeCluster(DescribeClusterRequest {
             include_cluster_authorized_operations: false,
+            endpoint_type: ENDPOINT_TYPE_BROKERS,
         }),
         ApiKey::OffsetForLeaderEpoch => {
             RequestBody::OffsetForLeaderEpoch(OffsetForLeaderEpochRequest {
@@ -457,6 +458,7 @@ fn expected_response(key: ApiKey) -> ResponseBody {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
             error_message: None,
+            endpoint_type: ENDPOINT_TYPE_BROKERS,
             cluster_id: "sinew".into(),
             controller_id: 1,
             brokers: vec![DescribeClusterBroker {
