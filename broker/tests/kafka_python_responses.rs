@@ -303,6 +303,175 @@ fn others(key: ApiKey) -> BoxedStrategy<ResponseBody> {
                 },
             )
             .boxed(),
+        ApiKey::CreatePartitions => (
+            any::<i32>(),
+            vec((name(), error_code(), option::of(name())), 0..3),
+        )
+            .prop_map(|(throttle_time_ms, results)| {
+                ResponseBody::CreatePartitions(CreatePartitionsResponse {
+                    throttle_time_ms,
+                    results: results
+                        .into_iter()
+                        .map(
+                            |(name, error_code, error_message)| CreatePartitionsTopicResult {
+                                name,
+                                error_code,
+                                error_message,
+                            },
+                        )
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::DescribeConfigs => {
+            let synonym =
+                (name(), option::of(name()), any::<i8>()).prop_map(|(name, value, source)| {
+                    DescribeConfigsSynonym {
+                        name,
+                        value,
+                        source,
+                    }
+                });
+            let entry = (
+                name(),
+                option::of(name()),
+                any::<(bool, i8, bool)>(),
+                vec(synonym, 0..3),
+            )
+                .prop_map(
+                    |(name, value, (read_only, config_source, is_sensitive), synonyms)| {
+                        DescribeConfigsEntry {
+                            name,
+                            value,
+                            read_only,
+                            config_source,
+                            is_sensitive,
+                            synonyms,
+                        }
+                    },
+                );
+            let result = (
+                error_code(),
+                option::of(name()),
+                any::<i8>(),
+                name(),
+                vec(entry, 0..3),
+            )
+                .prop_map(
+                    |(error_code, error_message, resource_type, resource_name, configs)| {
+                        DescribeConfigsResult {
+                            error_code,
+                            error_message,
+                            resource_type,
+                            resource_name,
+                            configs,
+                        }
+                    },
+                );
+            (any::<i32>(), vec(result, 0..3))
+                .prop_map(|(throttle_time_ms, results)| {
+                    ResponseBody::DescribeConfigs(DescribeConfigsResponse {
+                        throttle_time_ms,
+                        results,
+                    })
+                })
+                .boxed()
+        }
+        ApiKey::DescribeCluster => (
+            any::<(i32, i32, i32, i8)>(),
+            error_code(),
+            option::of(name()),
+            name(),
+            vec((any::<(i32, i32)>(), name(), option::of(name())), 0..3),
+        )
+            .prop_map(
+                |(
+                    (throttle_time_ms, controller_id, cluster_authorized_operations, endpoint_type),
+                    error_code,
+                    error_message,
+                    cluster_id,
+                    brokers,
+                )| {
+                    ResponseBody::DescribeCluster(DescribeClusterResponse {
+                        throttle_time_ms,
+                        error_code,
+                        error_message,
+                        endpoint_type,
+                        cluster_id,
+                        controller_id,
+                        brokers: brokers
+                            .into_iter()
+                            .map(|((broker_id, port), host, rack)| DescribeClusterBroker {
+                                broker_id,
+                                host,
+                                port,
+                                rack,
+                            })
+                            .collect(),
+                        cluster_authorized_operations,
+                    })
+                },
+            )
+            .boxed(),
+        ApiKey::OffsetForLeaderEpoch => (
+            any::<i32>(),
+            vec(
+                (name(), vec((error_code(), any::<(i32, i32, i64)>()), 0..3)),
+                0..3,
+            ),
+        )
+            .prop_map(|(throttle_time_ms, topics)| {
+                ResponseBody::OffsetForLeaderEpoch(OffsetForLeaderEpochResponse {
+                    throttle_time_ms,
+                    topics: topics
+                        .into_iter()
+                        .map(|(topic, partitions)| OffsetForLeaderTopicResult {
+                            topic,
+                            partitions: partitions
+                                .into_iter()
+                                .map(|(error_code, (partition, leader_epoch, end_offset))| {
+                                    EpochEndOffset {
+                                        error_code,
+                                        partition,
+                                        leader_epoch,
+                                        end_offset,
+                                    }
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::DeleteRecords => (
+            any::<i32>(),
+            vec(
+                (name(), vec((any::<(i32, i64)>(), error_code()), 0..3)),
+                0..3,
+            ),
+        )
+            .prop_map(|(throttle_time_ms, topics)| {
+                ResponseBody::DeleteRecords(DeleteRecordsResponse {
+                    throttle_time_ms,
+                    topics: topics
+                        .into_iter()
+                        .map(|(name, partitions)| DeleteRecordsTopicResult {
+                            name,
+                            partitions: partitions
+                                .into_iter()
+                                .map(|((partition_index, low_watermark), error_code)| {
+                                    DeleteRecordsPartitionResult {
+                                        partition_index,
+                                        low_watermark,
+                                        error_code,
+                                    }
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
         ApiKey::DescribeGroups => {
             let member = (
                 (name(), option::of(name()), name(), name()),

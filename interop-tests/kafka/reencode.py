@@ -11,14 +11,17 @@ Needs kafka-python 3 (pip install -r interop-tests/requirements.txt).
 
 import sys
 
+from kafka.protocol.admin.cluster import DescribeClusterResponse
+from kafka.protocol.admin.configs import DescribeConfigsResponse
 from kafka.protocol.admin.groups import (DeleteGroupsResponse, DescribeGroupsResponse,
                                          ListGroupsResponse)
-from kafka.protocol.admin.topics import CreateTopicsResponse, DeleteTopicsResponse
+from kafka.protocol.admin.topics import (CreatePartitionsResponse, CreateTopicsResponse,
+                                         DeleteRecordsResponse, DeleteTopicsResponse)
 from kafka.protocol.consumer.fetch import FetchResponse
 from kafka.protocol.consumer.group import (HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse,
                                            OffsetCommitResponse, OffsetFetchResponse,
                                            SyncGroupResponse)
-from kafka.protocol.consumer.offsets import ListOffsetsResponse
+from kafka.protocol.consumer.offsets import ListOffsetsResponse, OffsetForLeaderEpochResponse
 from kafka.protocol.metadata.api_versions import ApiVersionsResponse
 from kafka.protocol.metadata.find_coordinator import FindCoordinatorResponse
 from kafka.protocol.metadata.metadata import MetadataResponse
@@ -30,7 +33,9 @@ RESPONSES = {0: ProduceResponse, 1: FetchResponse, 2: ListOffsetsResponse, 3: Me
              11: JoinGroupResponse, 12: HeartbeatResponse, 13: LeaveGroupResponse,
              14: SyncGroupResponse, 15: DescribeGroupsResponse, 16: ListGroupsResponse,
              18: ApiVersionsResponse, 19: CreateTopicsResponse, 20: DeleteTopicsResponse,
-             22: InitProducerIdResponse, 42: DeleteGroupsResponse}
+             21: DeleteRecordsResponse, 22: InitProducerIdResponse,
+             23: OffsetForLeaderEpochResponse, 32: DescribeConfigsResponse,
+             37: CreatePartitionsResponse, 42: DeleteGroupsResponse, 60: DescribeClusterResponse}
 
 
 def check(key, version, data):

@@ -23,10 +23,14 @@ import uuid
 import sys
 
 import kafka
+from kafka.protocol.admin.cluster import DescribeClusterRequest, DescribeClusterResponse
+from kafka.protocol.admin.configs import DescribeConfigsRequest, DescribeConfigsResponse
 from kafka.protocol.admin.groups import (DeleteGroupsRequest, DeleteGroupsResponse,
                                          DescribeGroupsRequest, DescribeGroupsResponse,
                                          ListGroupsRequest, ListGroupsResponse)
-from kafka.protocol.admin.topics import (CreateTopicsRequest, CreateTopicsResponse,
+from kafka.protocol.admin.topics import (CreatePartitionsRequest, CreatePartitionsResponse,
+                                         CreateTopicsRequest, CreateTopicsResponse,
+                                         DeleteRecordsRequest, DeleteRecordsResponse,
                                          DeleteTopicsRequest, DeleteTopicsResponse)
 from kafka.protocol.consumer.fetch import FetchRequest, FetchResponse
 from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
@@ -34,7 +38,9 @@ from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, 
                                            OffsetCommitRequest, OffsetCommitResponse,
                                            OffsetFetchRequest, OffsetFetchResponse,
                                            SyncGroupRequest, SyncGroupResponse)
-from kafka.protocol.consumer.offsets import ListOffsetsRequest, ListOffsetsResponse
+from kafka.protocol.consumer.offsets import (ListOffsetsRequest, ListOffsetsResponse,
+                                             OffsetForLeaderEpochRequest,
+                                             OffsetForLeaderEpochResponse)
 from kafka.protocol.metadata.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from kafka.protocol.metadata.find_coordinator import (FindCoordinatorRequest,
                                                       FindCoordinatorResponse)
@@ -45,7 +51,8 @@ from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProdu
 # The door's table (broker/src/doors/kafka/api.rs): api key -> (min, max).
 SUPPORTED = {0: (3, 10), 1: (4, 12), 2: (1, 7), 3: (0, 13), 8: (2, 9), 9: (1, 9), 10: (0, 2),
              11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3), 15: (0, 5), 16: (0, 5),
-             18: (0, 4), 19: (2, 4), 20: (1, 4), 22: (0, 4), 42: (0, 2)}
+             18: (0, 4), 19: (2, 4), 20: (1, 4), 21: (0, 2), 22: (0, 4), 23: (2, 2),
+             32: (1, 1), 37: (0, 2), 42: (0, 2), 60: (0, 1)}
 
 CORRELATION_ID = 7
 CLIENT_ID = 'vectors'
@@ -201,6 +208,41 @@ MESSAGES = {
     42: (DeleteGroupsRequest, {'groups_names': ['group-1']},
          DeleteGroupsResponse, {'throttle_time_ms': 0, 'results': [
              {'group_id': 'group-1', 'error_code': 68}]}),
+    37: (CreatePartitionsRequest, {'timeout_ms': 30000, 'validate_only': False, 'topics': [
+            {'name': 'orders', 'count': 6, 'assignments': None},
+            {'name': 'audit', 'count': 2, 'assignments': [{'broker_ids': [1]}]}]},
+         CreatePartitionsResponse, {'throttle_time_ms': 0, 'results': [
+             {'name': 'orders', 'error_code': 0, 'error_message': None},
+             {'name': 'audit', 'error_code': 37, 'error_message': 'one broker'}]}),
+    32: (DescribeConfigsRequest, {'include_synonyms': True, 'resources': [
+            {'resource_type': 2, 'resource_name': 'orders',
+             'configuration_keys': ['retention.ms']},
+            {'resource_type': 4, 'resource_name': '1', 'configuration_keys': None}]},
+         DescribeConfigsResponse, {'throttle_time_ms': 0, 'results': [
+             {'error_code': 0, 'error_message': None, 'resource_type': 2,
+              'resource_name': 'orders', 'configs': [
+                  {'name': 'retention.ms', 'value': '60000', 'read_only': False,
+                   'config_source': 1, 'is_sensitive': False, 'synonyms': [
+                       {'name': 'retention.ms', 'value': '60000', 'source': 1},
+                       {'name': 'log.retention.ms', 'value': None, 'source': 5}]}]}]}),
+    # authorized_operations None is kafka-python's way to write the "omitted" bit 31.
+    60: (DescribeClusterRequest, {'include_cluster_authorized_operations': False,
+                                  'endpoint_type': 1},
+         DescribeClusterResponse, {'throttle_time_ms': 0, 'error_code': 0, 'error_message': None,
+                                   'endpoint_type': 1, 'cluster_id': 'sinew', 'controller_id': 1, 'brokers': [
+                                       {'broker_id': 1, 'host': '127.0.0.1', 'port': 9092,
+                                        'rack': None}],
+                                   'authorized_operations': None}),
+    23: (OffsetForLeaderEpochRequest, {'topics': [{'topic': 'orders', 'partitions': [
+            {'partition': 0, 'current_leader_epoch': 0, 'leader_epoch': 0}]}]},
+         OffsetForLeaderEpochResponse, {'throttle_time_ms': 0, 'topics': [
+             {'topic': 'orders', 'partitions': [
+                 {'error_code': 0, 'partition': 0, 'leader_epoch': 0, 'end_offset': 43}]}]}),
+    21: (DeleteRecordsRequest, {'timeout_ms': 30000, 'topics': [{'name': 'orders', 'partitions': [
+            {'partition_index': 0, 'offset': 10}, {'partition_index': 1, 'offset': -1}]}]},
+         DeleteRecordsResponse, {'throttle_time_ms': 0, 'topics': [{'name': 'orders', 'partitions': [
+             {'partition_index': 0, 'low_watermark': 10, 'error_code': 0},
+             {'partition_index': 1, 'low_watermark': -1, 'error_code': 1}]}]}),
 }
 
 

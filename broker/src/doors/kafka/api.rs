@@ -40,10 +40,20 @@ pub enum ApiKey {
     CreateTopics,
     /// 20
     DeleteTopics,
+    /// 21
+    DeleteRecords,
     /// 22
     InitProducerId,
+    /// 23
+    OffsetForLeaderEpoch,
+    /// 32
+    DescribeConfigs,
+    /// 37
+    CreatePartitions,
     /// 42
     DeleteGroups,
+    /// 60
+    DescribeCluster,
 }
 
 /// What the door advertises for one API.
@@ -61,7 +71,7 @@ pub struct ApiRange {
 }
 
 /// The advertised ranges, in api key order (the order ApiVersions lists them).
-pub const SUPPORTED: [ApiRange; 18] = [
+pub const SUPPORTED: [ApiRange; 23] = [
     ApiRange {
         key: ApiKey::Produce,
         min: 3,
@@ -159,9 +169,33 @@ pub const SUPPORTED: [ApiRange; 18] = [
         flexible_from: 4,
     },
     ApiRange {
+        key: ApiKey::DeleteRecords,
+        min: 0,
+        max: 2,
+        flexible_from: 2,
+    },
+    ApiRange {
         key: ApiKey::InitProducerId,
         min: 0,
         max: 4,
+        flexible_from: 2,
+    },
+    ApiRange {
+        key: ApiKey::OffsetForLeaderEpoch,
+        min: 2,
+        max: 2,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::DescribeConfigs,
+        min: 1,
+        max: 1,
+        flexible_from: 4,
+    },
+    ApiRange {
+        key: ApiKey::CreatePartitions,
+        min: 0,
+        max: 2,
         flexible_from: 2,
     },
     ApiRange {
@@ -169,6 +203,12 @@ pub const SUPPORTED: [ApiRange; 18] = [
         min: 0,
         max: 2,
         flexible_from: 2,
+    },
+    ApiRange {
+        key: ApiKey::DescribeCluster,
+        min: 0,
+        max: 1,
+        flexible_from: 0,
     },
 ];
 
@@ -192,8 +232,13 @@ impl ApiKey {
             ApiKey::ApiVersions => 18,
             ApiKey::CreateTopics => 19,
             ApiKey::DeleteTopics => 20,
+            ApiKey::DeleteRecords => 21,
             ApiKey::InitProducerId => 22,
+            ApiKey::OffsetForLeaderEpoch => 23,
+            ApiKey::DescribeConfigs => 32,
+            ApiKey::CreatePartitions => 37,
             ApiKey::DeleteGroups => 42,
+            ApiKey::DescribeCluster => 60,
         }
     }
 

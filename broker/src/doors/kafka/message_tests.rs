@@ -216,6 +216,110 @@ fn body(key: ApiKey) -> BoxedStrategy<RequestBody> {
                 },
             )
             .boxed(),
+        ApiKey::CreatePartitions => (
+            vec(
+                (
+                    name(),
+                    any::<i32>(),
+                    option::of(vec(vec(any::<i32>(), 0..3), 0..3)),
+                ),
+                0..3,
+            ),
+            any::<(i32, bool)>(),
+        )
+            .prop_map(|(topics, (timeout_ms, validate_only))| {
+                RequestBody::CreatePartitions(CreatePartitionsRequest {
+                    topics: topics
+                        .into_iter()
+                        .map(|(name, count, assignments)| CreatePartitionsTopic {
+                            name,
+                            count,
+                            assignments: assignments.map(|assignments| {
+                                assignments
+                                    .into_iter()
+                                    .map(|broker_ids| CreatePartitionsAssignment { broker_ids })
+                                    .collect()
+                            }),
+                        })
+                        .collect(),
+                    timeout_ms,
+                    validate_only,
+                })
+            })
+            .boxed(),
+        ApiKey::DescribeConfigs => (
+            vec((any::<i8>(), name(), option::of(vec(name(), 0..3))), 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(resources, include_synonyms)| {
+                RequestBody::DescribeConfigs(DescribeConfigsRequest {
+                    resources: resources
+                        .into_iter()
+                        .map(|(resource_type, resource_name, configuration_keys)| {
+                            DescribeConfigsResource {
+                                resource_type,
+                                resource_name,
+                                configuration_keys,
+                            }
+                        })
+                        .collect(),
+                    include_synonyms,
+                })
+            })
+            .boxed(),
+        ApiKey::DescribeCluster => any::<(bool, i8)>()
+            .prop_map(|(include_cluster_authorized_operations, endpoint_type)| {
+                RequestBody::DescribeCluster(DescribeClusterRequest {
+                    include_cluster_authorized_operations,
+                    endpoint_type,
+                })
+            })
+            .boxed(),
+        ApiKey::OffsetForLeaderEpoch => vec((name(), vec(any::<(i32, i32, i32)>(), 0..3)), 0..3)
+            .prop_map(|topics| {
+                RequestBody::OffsetForLeaderEpoch(OffsetForLeaderEpochRequest {
+                    topics: topics
+                        .into_iter()
+                        .map(|(topic, partitions)| OffsetForLeaderTopic {
+                            topic,
+                            partitions: partitions
+                                .into_iter()
+                                .map(|(partition, current_leader_epoch, leader_epoch)| {
+                                    OffsetForLeaderPartition {
+                                        partition,
+                                        current_leader_epoch,
+                                        leader_epoch,
+                                    }
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+            })
+            .boxed(),
+        ApiKey::DeleteRecords => (
+            vec((name(), vec(any::<(i32, i64)>(), 0..3)), 0..3),
+            any::<i32>(),
+        )
+            .prop_map(|(topics, timeout_ms)| {
+                RequestBody::DeleteRecords(DeleteRecordsRequest {
+                    topics: topics
+                        .into_iter()
+                        .map(|(name, partitions)| DeleteRecordsTopic {
+                            name,
+                            partitions: partitions
+                                .into_iter()
+                                .map(|(partition_index, offset)| DeleteRecordsPartition {
+                                    partition_index,
+                                    offset,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    timeout_ms,
+                })
+            })
+            .boxed(),
         ApiKey::DescribeGroups => (vec(name(), 0..4), any::<bool>())
             .prop_map(|(groups, include_authorized_operations)| {
                 RequestBody::DescribeGroups(DescribeGroupsRequest {

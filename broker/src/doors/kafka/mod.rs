@@ -33,10 +33,15 @@
 mod api;
 mod api_versions;
 mod coordinator;
+mod create_partitions;
+mod delete_records;
+mod describe_cluster;
+mod describe_configs;
 mod error_code;
 mod fetch;
 mod frame;
 mod group_admin;
+mod leader_epoch;
 mod list_offsets;
 mod membership;
 mod metadata;
@@ -65,6 +70,23 @@ pub use api_versions::{ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse}
 pub use coordinator::{
     FindCoordinatorRequest, FindCoordinatorResponse, KEY_TYPE_GROUP, KEY_TYPE_TRANSACTION,
 };
+pub use create_partitions::{
+    CreatePartitionsAssignment, CreatePartitionsRequest, CreatePartitionsResponse,
+    CreatePartitionsTopic, CreatePartitionsTopicResult,
+};
+pub use delete_records::{
+    DELETE_TO_HIGH_WATERMARK, DeleteRecordsPartition, DeleteRecordsPartitionResult,
+    DeleteRecordsRequest, DeleteRecordsResponse, DeleteRecordsTopic, DeleteRecordsTopicResult,
+};
+pub use describe_cluster::{
+    DescribeClusterBroker, DescribeClusterRequest, DescribeClusterResponse, ENDPOINT_TYPE_BROKERS,
+    ENDPOINT_TYPE_CONTROLLERS,
+};
+pub use describe_configs::{
+    CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_STATIC_BROKER, CONFIG_SOURCE_TOPIC, DescribeConfigsEntry,
+    DescribeConfigsRequest, DescribeConfigsResource, DescribeConfigsResponse,
+    DescribeConfigsResult, DescribeConfigsSynonym, RESOURCE_TYPE_BROKER, RESOURCE_TYPE_TOPIC,
+};
 pub use error_code::{ALL_ERROR_CODES, ErrorCode};
 pub use fetch::{
     AbortedTransaction, FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse,
@@ -75,6 +97,10 @@ pub use group_admin::{
     DeletableGroupResult, DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
     DescribeGroupsResponse, DescribedGroup, DescribedGroupMember, ListGroupsRequest,
     ListGroupsResponse, ListedGroup,
+};
+pub use leader_epoch::{
+    EpochEndOffset, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
+    OffsetForLeaderPartition, OffsetForLeaderTopic, OffsetForLeaderTopicResult,
 };
 pub use list_offsets::{
     EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartition, ListOffsetsPartitionResponse,

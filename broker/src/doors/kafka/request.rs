@@ -13,8 +13,13 @@ use thiserror::Error;
 use super::api::ApiKey;
 use super::api_versions::ApiVersionsRequest;
 use super::coordinator::FindCoordinatorRequest;
+use super::create_partitions::CreatePartitionsRequest;
+use super::delete_records::DeleteRecordsRequest;
+use super::describe_cluster::DescribeClusterRequest;
+use super::describe_configs::DescribeConfigsRequest;
 use super::fetch::FetchRequest;
 use super::group_admin::{DeleteGroupsRequest, DescribeGroupsRequest, ListGroupsRequest};
+use super::leader_epoch::OffsetForLeaderEpochRequest;
 use super::list_offsets::ListOffsetsRequest;
 use super::membership::{HeartbeatRequest, LeaveGroupRequest};
 use super::metadata::MetadataRequest;
@@ -75,10 +80,20 @@ pub enum RequestBody {
     CreateTopics(CreateTopicsRequest),
     /// Key 20.
     DeleteTopics(DeleteTopicsRequest),
+    /// Key 21.
+    DeleteRecords(DeleteRecordsRequest),
     /// Key 22.
     InitProducerId(InitProducerIdRequest),
+    /// Key 23.
+    OffsetForLeaderEpoch(OffsetForLeaderEpochRequest),
+    /// Key 32.
+    DescribeConfigs(DescribeConfigsRequest),
+    /// Key 37.
+    CreatePartitions(CreatePartitionsRequest),
     /// Key 42.
     DeleteGroups(DeleteGroupsRequest),
+    /// Key 60.
+    DescribeCluster(DescribeClusterRequest),
 }
 
 /// A decoded request.
@@ -247,11 +262,26 @@ fn decode_body(
         ApiKey::DeleteTopics => {
             RequestBody::DeleteTopics(DeleteTopicsRequest::decode(reader, version)?)
         }
+        ApiKey::DeleteRecords => {
+            RequestBody::DeleteRecords(DeleteRecordsRequest::decode(reader, version)?)
+        }
         ApiKey::InitProducerId => {
             RequestBody::InitProducerId(InitProducerIdRequest::decode(reader, version)?)
         }
+        ApiKey::OffsetForLeaderEpoch => {
+            RequestBody::OffsetForLeaderEpoch(OffsetForLeaderEpochRequest::decode(reader, version)?)
+        }
+        ApiKey::DescribeConfigs => {
+            RequestBody::DescribeConfigs(DescribeConfigsRequest::decode(reader, version)?)
+        }
+        ApiKey::CreatePartitions => {
+            RequestBody::CreatePartitions(CreatePartitionsRequest::decode(reader, version)?)
+        }
         ApiKey::DeleteGroups => {
             RequestBody::DeleteGroups(DeleteGroupsRequest::decode(reader, version)?)
+        }
+        ApiKey::DescribeCluster => {
+            RequestBody::DescribeCluster(DescribeClusterRequest::decode(reader, version)?)
         }
     })
 }
@@ -284,8 +314,13 @@ pub fn encode_request(header: &RequestHeader, body: &RequestBody) -> Vec<Bytes> 
         RequestBody::ApiVersions(request) => request.encode(&mut writer, version),
         RequestBody::CreateTopics(request) => request.encode(&mut writer, version),
         RequestBody::DeleteTopics(request) => request.encode(&mut writer, version),
+        RequestBody::DeleteRecords(request) => request.encode(&mut writer, version),
         RequestBody::InitProducerId(request) => request.encode(&mut writer, version),
+        RequestBody::OffsetForLeaderEpoch(request) => request.encode(&mut writer, version),
+        RequestBody::DescribeConfigs(request) => request.encode(&mut writer, version),
+        RequestBody::CreatePartitions(request) => request.encode(&mut writer, version),
         RequestBody::DeleteGroups(request) => request.encode(&mut writer, version),
+        RequestBody::DescribeCluster(request) => request.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
 }

@@ -10,9 +10,14 @@ use bytes::{Bytes, BytesMut};
 use super::api::ApiKey;
 use super::api_versions::ApiVersionsResponse;
 use super::coordinator::FindCoordinatorResponse;
+use super::create_partitions::CreatePartitionsResponse;
+use super::delete_records::DeleteRecordsResponse;
+use super::describe_cluster::DescribeClusterResponse;
+use super::describe_configs::DescribeConfigsResponse;
 use super::error_code::ErrorCode;
 use super::fetch::FetchResponse;
 use super::group_admin::{DeleteGroupsResponse, DescribeGroupsResponse, ListGroupsResponse};
+use super::leader_epoch::OffsetForLeaderEpochResponse;
 use super::list_offsets::ListOffsetsResponse;
 use super::membership::{HeartbeatResponse, LeaveGroupResponse};
 use super::metadata::MetadataResponse;
@@ -59,10 +64,20 @@ pub enum ResponseBody {
     CreateTopics(CreateTopicsResponse),
     /// Key 20.
     DeleteTopics(DeleteTopicsResponse),
+    /// Key 21.
+    DeleteRecords(DeleteRecordsResponse),
     /// Key 22.
     InitProducerId(InitProducerIdResponse),
+    /// Key 23.
+    OffsetForLeaderEpoch(OffsetForLeaderEpochResponse),
+    /// Key 32.
+    DescribeConfigs(DescribeConfigsResponse),
+    /// Key 37.
+    CreatePartitions(CreatePartitionsResponse),
     /// Key 42.
     DeleteGroups(DeleteGroupsResponse),
+    /// Key 60.
+    DescribeCluster(DescribeClusterResponse),
 }
 
 impl ResponseBody {
@@ -85,8 +100,13 @@ impl ResponseBody {
             ResponseBody::ApiVersions(_) => ApiKey::ApiVersions,
             ResponseBody::CreateTopics(_) => ApiKey::CreateTopics,
             ResponseBody::DeleteTopics(_) => ApiKey::DeleteTopics,
+            ResponseBody::DeleteRecords(_) => ApiKey::DeleteRecords,
             ResponseBody::InitProducerId(_) => ApiKey::InitProducerId,
+            ResponseBody::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
+            ResponseBody::DescribeConfigs(_) => ApiKey::DescribeConfigs,
+            ResponseBody::CreatePartitions(_) => ApiKey::CreatePartitions,
             ResponseBody::DeleteGroups(_) => ApiKey::DeleteGroups,
+            ResponseBody::DescribeCluster(_) => ApiKey::DescribeCluster,
         }
     }
 }
@@ -129,8 +149,13 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::ApiVersions(response) => response.encode(&mut writer, version),
         ResponseBody::CreateTopics(response) => response.encode(&mut writer, version),
         ResponseBody::DeleteTopics(response) => response.encode(&mut writer, version),
+        ResponseBody::DeleteRecords(response) => response.encode(&mut writer, version),
         ResponseBody::InitProducerId(response) => response.encode(&mut writer, version),
+        ResponseBody::OffsetForLeaderEpoch(response) => response.encode(&mut writer, version),
+        ResponseBody::DescribeConfigs(response) => response.encode(&mut writer, version),
+        ResponseBody::CreatePartitions(response) => response.encode(&mut writer, version),
         ResponseBody::DeleteGroups(response) => response.encode(&mut writer, version),
+        ResponseBody::DescribeCluster(response) => response.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
 }

@@ -151,6 +151,71 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
             topic_names: vec![orders()],
             timeout_ms: 30000,
         }),
+        ApiKey::CreatePartitions => RequestBody::CreatePartitions(CreatePartitionsRequest {
+            topics: vec![
+                CreatePartitionsTopic {
+                    name: orders(),
+                    count: 6,
+                    assignments: None,
+                },
+                CreatePartitionsTopic {
+                    name: "audit".into(),
+                    count: 2,
+                    assignments: Some(vec![CreatePartitionsAssignment {
+                        broker_ids: vec![1],
+                    }]),
+                },
+            ],
+            timeout_ms: 30000,
+            validate_only: false,
+        }),
+        ApiKey::DescribeConfigs => RequestBody::DescribeConfigs(DescribeConfigsRequest {
+            resources: vec![
+                DescribeConfigsResource {
+                    resource_type: RESOURCE_TYPE_TOPIC,
+                    resource_name: orders(),
+                    configuration_keys: Some(vec!["retention.ms".into()]),
+                },
+                DescribeConfigsResource {
+                    resource_type: RESOURCE_TYPE_BROKER,
+                    resource_name: "1".into(),
+                    configuration_keys: None,
+                },
+            ],
+            include_synonyms: true,
+        }),
+        ApiKey::DescribeCluster => RequestBody::DescribeCluster(DescribeClusterRequest {
+            include_cluster_authorized_operations: false,
+            endpoint_type: ENDPOINT_TYPE_BROKERS,
+        }),
+        ApiKey::OffsetForLeaderEpoch => {
+            RequestBody::OffsetForLeaderEpoch(OffsetForLeaderEpochRequest {
+                topics: vec![OffsetForLeaderTopic {
+                    topic: orders(),
+                    partitions: vec![OffsetForLeaderPartition {
+                        partition: 0,
+                        current_leader_epoch: 0,
+                        leader_epoch: 0,
+                    }],
+                }],
+            })
+        }
+        ApiKey::DeleteRecords => RequestBody::DeleteRecords(DeleteRecordsRequest {
+            topics: vec![DeleteRecordsTopic {
+                name: orders(),
+                partitions: vec![
+                    DeleteRecordsPartition {
+                        partition_index: 0,
+                        offset: 10,
+                    },
+                    DeleteRecordsPartition {
+                        partition_index: 1,
+                        offset: DELETE_TO_HIGH_WATERMARK,
+                    },
+                ],
+            }],
+            timeout_ms: 30000,
+        }),
         ApiKey::DescribeGroups => RequestBody::DescribeGroups(DescribeGroupsRequest {
             groups: vec![group()],
             include_authorized_operations: version >= 3,
@@ -344,6 +409,96 @@ fn expected_response(key: ApiKey) -> ResponseBody {
             responses: vec![DeletableTopicResult {
                 name: orders(),
                 error_code: ErrorCode::None,
+            }],
+        }),
+        ApiKey::CreatePartitions => ResponseBody::CreatePartitions(CreatePartitionsResponse {
+            throttle_time_ms: 0,
+            results: vec![
+                CreatePartitionsTopicResult {
+                    name: orders(),
+                    error_code: ErrorCode::None,
+                    error_message: None,
+                },
+                CreatePartitionsTopicResult {
+                    name: "audit".into(),
+                    error_code: ErrorCode::InvalidPartitions,
+                    error_message: Some("one broker".into()),
+                },
+            ],
+        }),
+        ApiKey::DescribeConfigs => ResponseBody::DescribeConfigs(DescribeConfigsResponse {
+            throttle_time_ms: 0,
+            results: vec![DescribeConfigsResult {
+                error_code: ErrorCode::None,
+                error_message: None,
+                resource_type: RESOURCE_TYPE_TOPIC,
+                resource_name: orders(),
+                configs: vec![DescribeConfigsEntry {
+                    name: "retention.ms".into(),
+                    value: Some("60000".into()),
+                    read_only: false,
+                    config_source: CONFIG_SOURCE_TOPIC,
+                    is_sensitive: false,
+                    synonyms: vec![
+                        DescribeConfigsSynonym {
+                            name: "retention.ms".into(),
+                            value: Some("60000".into()),
+                            source: CONFIG_SOURCE_TOPIC,
+                        },
+                        DescribeConfigsSynonym {
+                            name: "log.retention.ms".into(),
+                            value: None,
+                            source: CONFIG_SOURCE_DEFAULT,
+                        },
+                    ],
+                }],
+            }],
+        }),
+        ApiKey::DescribeCluster => ResponseBody::DescribeCluster(DescribeClusterResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None,
+            error_message: None,
+            endpoint_type: ENDPOINT_TYPE_BROKERS,
+            cluster_id: "sinew".into(),
+            controller_id: 1,
+            brokers: vec![DescribeClusterBroker {
+                broker_id: 1,
+                host: "127.0.0.1".into(),
+                port: 9092,
+                rack: None,
+            }],
+            cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        }),
+        ApiKey::OffsetForLeaderEpoch => {
+            ResponseBody::OffsetForLeaderEpoch(OffsetForLeaderEpochResponse {
+                throttle_time_ms: 0,
+                topics: vec![OffsetForLeaderTopicResult {
+                    topic: orders(),
+                    partitions: vec![EpochEndOffset {
+                        error_code: ErrorCode::None,
+                        partition: 0,
+                        leader_epoch: 0,
+                        end_offset: 43,
+                    }],
+                }],
+            })
+        }
+        ApiKey::DeleteRecords => ResponseBody::DeleteRecords(DeleteRecordsResponse {
+            throttle_time_ms: 0,
+            topics: vec![DeleteRecordsTopicResult {
+                name: orders(),
+                partitions: vec![
+                    DeleteRecordsPartitionResult {
+                        partition_index: 0,
+                        low_watermark: 10,
+                        error_code: ErrorCode::None,
+                    },
+                    DeleteRecordsPartitionResult {
+                        partition_index: 1,
+                        low_watermark: -1,
+                        error_code: ErrorCode::OffsetOutOfRange,
+                    },
+                ],
             }],
         }),
         ApiKey::DescribeGroups => ResponseBody::DescribeGroups(DescribeGroupsResponse {
