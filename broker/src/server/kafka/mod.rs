@@ -21,6 +21,7 @@
 //! This module must never block, never wait on the disk and never panic on what
 //! a client sends.
 
+mod admin;
 mod connection;
 mod errors;
 mod fetch;
@@ -353,6 +354,12 @@ impl KafkaDoor {
             }
             Step::Wait(token) => {
                 self.waiting.insert(token, job);
+            }
+            Step::Store(requests) if requests.is_empty() => {
+                // Nothing to ask the store after all: on to the next step.
+                let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
+                let step = job.work.advance(Vec::new(), &mut cx);
+                self.run(job, step, store, now);
             }
             Step::Store(requests) => {
                 let count = requests.len();

@@ -8,6 +8,9 @@
 //! beside it for each API) must never touch a socket or the store, never read the
 //! clock, and never panic on what a client sent.
 
+use super::admin::{
+    self, CreatePartitionsWork, DeleteRecordsWork, DescribeConfigsWork, LeaderEpochWork,
+};
 use super::errors;
 use super::fetch::FetchWork;
 use super::groups::{self, GroupWork, Groups};
@@ -86,6 +89,10 @@ pub(super) enum Work {
     DeleteTopics(DeleteTopicsWork),
     InitProducerId,
     Group(GroupWork),
+    CreatePartitions(CreatePartitionsWork),
+    DescribeConfigs(DescribeConfigsWork),
+    LeaderEpoch(LeaderEpochWork),
+    DeleteRecords(DeleteRecordsWork),
     /// Answered at once: nothing to carry on.
     Done,
 }
@@ -176,6 +183,25 @@ pub(super) fn start(
         RequestBody::ListGroups(request) => (None, groups::list(request, cx)),
         RequestBody::DescribeGroups(request) => (None, groups::describe(request, cx)),
         RequestBody::DeleteGroups(request) => groups::delete(request, cx),
+        RequestBody::CreatePartitions(request) => {
+            let (work, step) = CreatePartitionsWork::start(request);
+            (Some(Work::CreatePartitions(work)), step)
+        }
+        RequestBody::DescribeConfigs(request) => {
+            let (work, step) = DescribeConfigsWork::start(request);
+            (Some(Work::DescribeConfigs(work)), step)
+        }
+        RequestBody::DescribeCluster(request) => {
+            (None, admin::describe_cluster(&request, settings))
+        }
+        RequestBody::OffsetForLeaderEpoch(request) => {
+            let (work, step) = LeaderEpochWork::start(request);
+            (Some(Work::LeaderEpoch(work)), step)
+        }
+        RequestBody::DeleteRecords(request) => {
+            let (work, step) = DeleteRecordsWork::start(request);
+            (Some(Work::DeleteRecords(work)), step)
+        }
     }
 }
 
@@ -188,6 +214,10 @@ impl Work {
             Work::Fetch(work) => work.advance(replies, cx.now, cx.stopping),
             Work::Metadata(work) => work.advance(replies, cx.settings),
             Work::Group(work) => work.advance(replies, cx),
+            Work::CreatePartitions(work) => work.answer(replies),
+            Work::DescribeConfigs(work) => work.answer(replies, cx.settings),
+            Work::LeaderEpoch(work) => work.answer(replies),
+            Work::DeleteRecords(work) => work.advance(replies),
             Work::ListOffsets(work) => work.answer(replies),
             Work::CreateTopics(work) => work.answer(replies),
             Work::DeleteTopics(work) => work.answer(replies),
