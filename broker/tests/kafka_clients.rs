@@ -101,6 +101,65 @@ fn every_codec_from_both_python_clients_comes_back_and_is_stored_as_sent() {
     }
 }
 
+#[test]
+fn admin_clients_grow_describe_and_trim_topics() {
+    let server = sinew_broker(&[]);
+    let bootstrap = kafka(&server);
+    for client in ["kafka-python", "confluent"] {
+        let topic = format!("admin-{client}");
+        let seen = python(&["admin", client, &bootstrap, &topic]);
+        assert_eq!(seen["partitions"], 4, "{client}: {seen}");
+        assert_eq!(
+            seen["configs"]["cleanup.policy"], "compact,delete",
+            "{client}: {seen}"
+        );
+        assert_eq!(
+            seen["configs"]["retention.ms"], "3600000",
+            "{client}: {seen}"
+        );
+        assert_eq!(seen["brokers"], serde_json::json!([1]), "{client}: {seen}");
+        assert_eq!(seen["low_watermark"], 5, "{client}: {seen}");
+    }
+}
+
+#[test]
+fn committed_offsets_survive_sigkill_and_a_deleted_group_stays_deleted() {
+    let data = TempDir::new("kafka-offsets");
+    let directory = data.0.join("data");
+    let mut server = sinew_broker_in(&directory, &[]);
+    let bootstrap = kafka(&server);
+    python(&["produce", "confluent", &bootstrap, "offsets", "10"]);
+    python(&["commit", "confluent", &bootstrap, "offsets", "kept", "0=7"]);
+    python(&[
+        "commit",
+        "kafka-python",
+        &bootstrap,
+        "offsets",
+        "gone",
+        "0=3",
+    ]);
+    python(&[
+        "commit",
+        "kafka-python",
+        &bootstrap,
+        "offsets",
+        "gone",
+        "0=4",
+    ]);
+    python(&["delete-group", "confluent", &bootstrap, "offsets", "gone"]);
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    drop(server);
+    let server = sinew_broker_in(&directory, &[]);
+    let bootstrap = kafka(&server);
+    for client in ["kafka-python", "confluent"] {
+        let kept = python(&["committed", client, &bootstrap, "offsets", "kept", "1"]);
+        assert_eq!(kept["offsets"]["0"], 7, "{client}: {kept}");
+        let gone = python(&["committed", client, &bootstrap, "offsets", "gone", "1"]);
+        assert_eq!(gone["offsets"]["0"], -1, "{client}: {gone}");
+    }
+}
+
 /// Runs kcat with `args`, `input` on its stdin; fails if it fails or outlives
 /// the deadline.
 fn kcat(args: &[&str], input: &str) -> String {

@@ -25,6 +25,21 @@ raises, so the exit code says whether the client got what it should.
         {"event": "record", "partition", "offset", "value", "at"}. Leaves the
         group (close) when its stdin closes, then prints {"event": "closed"}.
 
+    clients.py admin CLIENT BOOTSTRAP TOPIC
+        Creates TOPIC (2 partitions, compacted, retention.ms 3600000), grows it to 4,
+        describes its settings and the cluster, produces 10 records to partition
+        0, deletes the records before offset 5, lists topics; prints what it saw
+        as JSON.
+
+    clients.py commit CLIENT BOOTSTRAP TOPIC GROUP PARTITION=OFFSET...
+        Commits those offsets for GROUP from outside the group (as an admin tool
+        or a consumer with assigned partitions does).
+    clients.py committed CLIENT BOOTSTRAP TOPIC GROUP PARTITIONS
+        Prints GROUP's committed offset of partitions 0..PARTITIONS as JSON (-1:
+        none).
+    clients.py delete-group CLIENT BOOTSTRAP TOPIC GROUP
+        Deletes GROUP (it must be empty).
+
 CLIENT is kafka-python or confluent. Installed by interop-tests/requirements.txt.
 """
 
@@ -268,6 +283,110 @@ def member(client, bootstrap, topic, group):
     emit('closed')
 
 
+def admin(client, bootstrap, topic):
+    seen = {}
+    if client == 'kafka-python':
+        from kafka import KafkaAdminClient, KafkaProducer
+        from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
+        from kafka.structs import TopicPartition
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=TIMEOUT * 1000)
+        admin.create_topics([NewTopic(topic, 2, 1, topic_configs={
+            'cleanup.policy': 'compact', 'retention.ms': '3600000'})])
+        admin.create_partitions({topic: NewPartitions(4)})
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        seen['configs'] = {name: entry['value']
+                           for name, entry in described['topic'][topic].items()}
+        cluster = admin.describe_cluster()
+        seen['brokers'] = [broker['broker_id'] for broker in cluster['brokers']]
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all')
+        for i in range(10):
+            producer.send(topic, key=f'k{i}'.encode(), value=b'v', partition=0)
+        producer.flush(TIMEOUT)
+        producer.close()
+        deleted = admin.delete_records({TopicPartition(topic, 0): 5})
+        seen['low_watermark'] = list(deleted.values())[0]['low_watermark']
+        seen['partitions'] = len(admin.describe_topics([topic])[0]['partitions'])
+        admin.close()
+    else:
+        from confluent_kafka import Producer, TopicPartition
+        from confluent_kafka.admin import (AdminClient, ConfigResource, NewPartitions, NewTopic,
+                                           ResourceType)
+        admin = AdminClient({'bootstrap.servers': bootstrap})
+        for future in admin.create_topics([NewTopic(topic, 2, 1, config={
+                'cleanup.policy': 'compact', 'retention.ms': '3600000'})]).values():
+            future.result(TIMEOUT)
+        for future in admin.create_partitions([NewPartitions(topic, 4)]).values():
+            future.result(TIMEOUT)
+        for future in admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)]).values():
+            seen['configs'] = {name: entry.value for name, entry in future.result(TIMEOUT).items()
+                               if name in ('cleanup.policy', 'retention.ms')}
+        seen['brokers'] = [node.id for node in admin.describe_cluster().result(TIMEOUT).nodes]
+        producer = Producer({'bootstrap.servers': bootstrap, 'acks': 'all'})
+        for i in range(10):
+            producer.produce(topic, key=f'k{i}'.encode(), value=b'v', partition=0)
+        assert producer.flush(TIMEOUT) == 0
+        for future in admin.delete_records([TopicPartition(topic, 0, 5)]).values():
+            seen['low_watermark'] = future.result(TIMEOUT).low_watermark
+        seen['partitions'] = len(admin.list_topics(timeout=TIMEOUT).topics[topic].partitions)
+    print(json.dumps(seen))
+
+
+def commit(client, bootstrap, topic, group, pairs):
+    offsets = {int(p): int(o) for p, o in (pair.split('=') for pair in pairs)}
+    if client == 'kafka-python':
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.structs import OffsetAndMetadata
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                 enable_auto_commit=False)
+        consumer.assign([TopicPartition(topic, p) for p in offsets])
+        consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(o, '', -1)
+                         for p, o in offsets.items()})
+        consumer.close(autocommit=False)
+    else:
+        from confluent_kafka import Consumer, TopicPartition
+        consumer = Consumer({'bootstrap.servers': bootstrap, 'group.id': group,
+                             'enable.auto.commit': False})
+        result = consumer.commit(offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()],
+                                 asynchronous=False)
+        assert all(tp.error is None for tp in result), result
+        consumer.close()
+    print(json.dumps({'committed': offsets}))
+
+
+def committed(client, bootstrap, topic, group, partitions):
+    if client == 'kafka-python':
+        from kafka import KafkaConsumer, TopicPartition
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                 enable_auto_commit=False)
+        found = {p: consumer.committed(TopicPartition(topic, p)) for p in range(partitions)}
+        found = {p: -1 if o is None else o for p, o in found.items()}
+        consumer.close(autocommit=False)
+    else:
+        from confluent_kafka import Consumer, TopicPartition
+        consumer = Consumer({'bootstrap.servers': bootstrap, 'group.id': group,
+                             'enable.auto.commit': False})
+        listed = consumer.committed([TopicPartition(topic, p) for p in range(partitions)],
+                                    timeout=TIMEOUT)
+        found = {tp.partition: tp.offset if tp.offset >= 0 else -1 for tp in listed}
+        consumer.close()
+    print(json.dumps({'offsets': found}))
+
+
+def delete_group(client, bootstrap, group):
+    if client == 'kafka-python':
+        from kafka import KafkaAdminClient
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        results = admin.delete_consumer_groups([group])
+        assert all(error.errno == 0 for _, error in results), results
+        admin.close()
+    else:
+        from confluent_kafka.admin import AdminClient
+        admin = AdminClient({'bootstrap.servers': bootstrap})
+        for future in admin.delete_consumer_groups([group]).values():
+            future.result(TIMEOUT)
+    print(json.dumps({'deleted': group}))
+
+
 def main(arguments):
     command, client, bootstrap, topic = arguments[:4]
     assert client in ('kafka-python', 'confluent'), client
@@ -280,6 +399,14 @@ def main(arguments):
         produce(client, bootstrap, topic, int(arguments[4]), '--idempotent' in arguments)
     elif command == 'consume':
         consume(client, bootstrap, topic, int(arguments[4]))
+    elif command == 'commit':
+        commit(client, bootstrap, topic, arguments[4], arguments[5:])
+    elif command == 'committed':
+        committed(client, bootstrap, topic, arguments[4], int(arguments[5]))
+    elif command == 'delete-group':
+        delete_group(client, bootstrap, arguments[4])
+    elif command == 'admin':
+        admin(client, bootstrap, topic)
     elif command == 'member':
         member(client, bootstrap, topic, arguments[4])
     else:
