@@ -13,7 +13,8 @@
 //! finds too little parks until a store notice says one of its partitions moved,
 //! or its wait ends on the loop's clock. A connection with
 //! [`MAX_WAITING_PER_CONNECTION`] requests unanswered is not read until some are
-//! answered, so neither its requests nor its answers pile up without bound.
+//! answered, and no connection is read while [`MAX_PENDING_BYTES`] of requests
+//! wait, so neither requests nor answers pile up without bound.
 //! What cannot be decoded is answered as Kafka does (`RequestError::answer`):
 //! an ApiVersions of an unknown version gets error 35, anything else closes the
 //! connection.
@@ -55,6 +56,10 @@ use work::{Client, Context, Outcome, Step, Work};
 /// written); past it the connection is not read. Kafka clients keep at most 5
 /// in flight per connection by default.
 pub const MAX_WAITING_PER_CONNECTION: usize = 64;
+/// The most request bytes all connections together may have unanswered; past
+/// it no connection is read until answers release some (Kafka's
+/// `queued.max.request.bytes`, which it leaves unbounded by default).
+pub const MAX_PENDING_BYTES: usize = 256 << 20;
 
 /// A request waiting for the store, or parked.
 #[derive(Debug)]
@@ -69,6 +74,8 @@ struct Job {
     /// The replies of the current step's store requests, by index.
     replies: Vec<Option<Outcome>>,
     remaining: usize,
+    /// The request's size, counted in the door's pending bytes until answered.
+    bytes: usize,
 }
 
 /// The Kafka listener, its connections and their requests.
@@ -94,6 +101,10 @@ pub(crate) struct KafkaDoor {
     ready: VecDeque<usize>,
     /// Connections with answers to write this turn.
     dirty: Vec<usize>,
+    /// Request bytes taken and not yet answered, all connections together.
+    pending_bytes: usize,
+    /// Connections not read while `pending_bytes` is over its bound.
+    held: Vec<usize>,
     stopping: bool,
 }
 
@@ -135,6 +146,8 @@ impl KafkaDoor {
             waiting: FxHashMap::default(),
             ready: VecDeque::new(),
             dirty: Vec::new(),
+            pending_bytes: 0,
+            held: Vec::new(),
             stopping: false,
         })
     }
@@ -157,6 +170,7 @@ impl KafkaDoor {
             work,
             replies: Vec::new(),
             remaining: 0,
+            bytes: 0,
         };
         self.run(job, step, store, now);
     }
@@ -246,6 +260,10 @@ impl KafkaDoor {
             // Read again once answers go out (`answer` puts it back in `ready`).
             return;
         }
+        if self.pending_bytes >= MAX_PENDING_BYTES {
+            self.hold(key);
+            return;
+        }
         match stream::read(
             &mut connection.stream,
             &mut connection.input,
@@ -276,6 +294,10 @@ impl KafkaDoor {
             if connection.waiting() >= MAX_WAITING_PER_CONNECTION || connection.barrier.is_some() {
                 return;
             }
+            if self.pending_bytes >= MAX_PENDING_BYTES {
+                self.hold(key);
+                return;
+            }
             let frame = match connection.next_frame() {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return,
@@ -285,6 +307,7 @@ impl KafkaDoor {
                     return;
                 }
             };
+            let bytes = frame.len();
             let request = match decode_request(frame) {
                 Ok(request) => request,
                 Err(error) => {
@@ -333,8 +356,27 @@ impl KafkaDoor {
                 },
                 replies: Vec::new(),
                 remaining: 0,
+                bytes,
             };
+            self.pending_bytes += bytes;
             self.run(job, step, store, now);
+        }
+    }
+
+    /// Keeps a connection unread until pending bytes fall under their bound.
+    fn hold(&mut self, key: usize) {
+        if !self.held.contains(&key) {
+            self.held.push(key);
+        }
+    }
+
+    /// A job is done: its bytes no longer count, and held connections are read
+    /// again once there is room.
+    fn release(&mut self, bytes: usize) {
+        debug_assert!(bytes <= self.pending_bytes, "released more than was taken");
+        self.pending_bytes = self.pending_bytes.saturating_sub(bytes);
+        if self.pending_bytes < MAX_PENDING_BYTES && !self.held.is_empty() {
+            self.ready.extend(self.held.drain(..));
         }
     }
 
@@ -346,8 +388,9 @@ impl KafkaDoor {
                     let chunks = encode_response(job.correlation_id, job.version, &body);
                     self.answer(job.connection, job.serial, slot, chunks);
                 }
+                self.release(job.bytes);
             }
-            Step::Silent => {}
+            Step::Silent => self.release(job.bytes),
             Step::Park => {
                 let key = self.jobs.insert(job);
                 self.parked.push(key);
@@ -408,6 +451,7 @@ impl KafkaDoor {
                 let chunks = encode_response(job.correlation_id, job.version, &body);
                 self.answer(job.connection, job.serial, slot, chunks);
             }
+            self.release(job.bytes);
         }
     }
 
@@ -516,6 +560,7 @@ impl KafkaDoor {
                 let chunks = encode_response(job.correlation_id, job.version, &body);
                 self.answer(job.connection, job.serial, slot, chunks);
             }
+            self.release(job.bytes);
         }
     }
 
@@ -607,9 +652,12 @@ impl KafkaDoor {
         let _ = registry.deregister(&mut connection.stream);
         let _ = connection.stream.shutdown(std::net::Shutdown::Both);
         let serial = connection.serial;
-        drop(self.unpark(|job| job.connection == key && job.serial == serial));
+        for job in self.unpark(|job| job.connection == key && job.serial == serial) {
+            self.release(job.bytes);
+        }
         self.ready.retain(|&ready| ready != key);
         self.dirty.retain(|&dirty| dirty != key);
+        self.held.retain(|&held| held != key);
     }
 }
 
