@@ -205,6 +205,15 @@ pub enum Answer {
     Sync(Token, SyncAnswer),
 }
 
+impl Answer {
+    /// The token the answer is for.
+    pub fn token(&self) -> Token {
+        match self {
+            Answer::Join(token, _) | Answer::Sync(token, _) => *token,
+        }
+    }
+}
+
 /// A member named in a LeaveGroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaving {

@@ -19,6 +19,7 @@
 //! signal handlers (the binary does, not an embedding program) and never decide
 //! anything the core should decide.
 
+pub(crate) mod groups;
 mod http;
 mod kafka;
 mod native;
@@ -53,6 +54,9 @@ const FIRST_CONNECTION: usize = 16;
 const KAFKA_CONNECTIONS: usize = 1 << 31;
 /// The first store request id of the Kafka door; the native door's are below.
 pub const KAFKA_IDS: RequestId = 1 << 62;
+/// The first store request id of the consumer groups' loader (above the Kafka
+/// door's).
+const GROUP_IDS: RequestId = 3 << 62;
 /// How long a shutdown waits for clients to take what was queued to them.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
 /// How long a closing client has to take its last bytes (an -ERR).
@@ -121,6 +125,10 @@ pub struct Server {
     notices: Vec<PartitionNotice>,
     native: native::NativeDoor,
     kafka: Option<kafka::KafkaDoor>,
+    /// The consumer groups every door shares.
+    groups: groups::SharedGroups,
+    /// Replays committed offsets at start; `None` once done.
+    loader: Option<groups::Loader>,
     /// The native door left requests unread last turn.
     native_more: bool,
     connections: Slab<Connection>,
@@ -170,18 +178,21 @@ impl Server {
         })?;
         let native = native::NativeDoor::bind(context, &config.listen)?
             .with_pending_bytes(config.limits.native_pending_bytes);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+            ^ u64::from(std::process::id());
+        let shared_groups: groups::SharedGroups =
+            Arc::new(std::sync::Mutex::new(groups::Groups::new(
+                crate::groups::Coordinator::new(crate::groups::GroupSettings::default(), seed),
+            )));
         let kafka = match config.kafka.listen {
             None => None,
             Some(address) => Some(
                 kafka::KafkaDoor::bind(
                     address,
-                    config
-                        .kafka
-                        .advertised
-                        .as_deref()
-                        .and_then(crate::config::split_host_port),
-                    config.kafka.auto_create_topics,
-                    config.kafka.default_partitions,
+                    &config.kafka,
+                    shared_groups.clone(),
                     registry,
                     KAFKA_LISTENER,
                     KAFKA_CONNECTIONS,
@@ -206,10 +217,7 @@ impl Server {
             // With the NATS door off, nobody reads it (but /varz, if served).
             address: nats_address.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
         };
-        let mut kafka = kafka;
-        if let Some(kafka) = &mut kafka {
-            kafka.load_groups(&store, now);
-        }
+        let loader = groups::Loader::start(&store, GROUP_IDS, &shared_groups);
         Ok(Server {
             poll,
             nats_listener,
@@ -221,6 +229,8 @@ impl Server {
             notices: Vec::new(),
             native,
             kafka,
+            groups: shared_groups,
+            loader: Some(loader),
             native_more: false,
             connections: Slab::new(),
             keys: FxHashMap::default(),
@@ -281,6 +291,9 @@ impl Server {
                 .and_then(kafka::KafkaDoor::next_deadline)
             {
                 deadline = deadline.min(parked);
+            }
+            if let Some(group) = groups::lock(&self.groups).coordinator.next_deadline() {
+                deadline = deadline.min(group);
             }
             if let Some(stop) = self.stopping {
                 let kafka_idle = self.kafka.as_ref().is_none_or(kafka::KafkaDoor::is_idle);
@@ -355,6 +368,7 @@ impl Server {
             if native {
                 self.native_more = self.native.serve(&self.store, now);
             }
+            self.expire_groups(now);
             if let Some(kafka) = &mut self.kafka {
                 kafka.expire(&self.store, now);
                 kafka.finish_turn(&self.store, self.poll.registry(), now);
@@ -385,7 +399,14 @@ impl Server {
         let mut completions = std::mem::take(&mut self.completions);
         self.store.take_completions(&mut completions);
         for completion in completions.drain(..) {
-            if completion.id < KAFKA_IDS {
+            if completion.id >= GROUP_IDS {
+                if let Some(loader) = &mut self.loader
+                    && loader.on_completion(completion, &self.store, &self.groups)
+                    && groups::lock(&self.groups).loaded
+                {
+                    self.loader = None;
+                }
+            } else if completion.id < KAFKA_IDS {
                 self.native.on_completion(&self.store, completion, now);
             } else if let Some(kafka) = &mut self.kafka {
                 kafka.on_completion(&self.store, completion, now);
@@ -402,6 +423,21 @@ impl Server {
         }
         notices.clear();
         self.notices = notices;
+    }
+
+    /// Moves the groups' time on: members whose sessions ended leave, waits for
+    /// rebalances end; the answers go to the doors waiting for them (an answer
+    /// no door waits for any more is dropped).
+    fn expire_groups(&mut self, now: Instant) {
+        {
+            let mut groups = groups::lock(&self.groups);
+            let expired = groups.coordinator.expire(now);
+            groups.answers.extend(expired);
+        }
+        if let Some(kafka) = &mut self.kafka {
+            kafka.deliver();
+        }
+        groups::lock(&self.groups).answers.clear();
     }
 
     fn accept_nats(&mut self, now: Instant) {

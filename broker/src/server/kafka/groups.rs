@@ -3,10 +3,9 @@
 //! Heartbeat, LeaveGroup, OffsetFetch, ListGroups and DescribeGroups are
 //! answered at once; OffsetCommit and DeleteGroups are answered once their
 //! records (commits, or tombstones for a deleted group's offsets) are durable in
-//! the compacted internal topic `__consumer_offsets`, which is created on first
-//! use (so topic listings stay as they were until a group commits). On start the
-//! door replays that topic into the coordinator; until it is done every group
-//! request is answered COORDINATOR_LOAD_IN_PROGRESS, which clients retry.
+//! `__consumer_offsets` (`server::groups`). Until the server has replayed that
+//! topic, every group request is answered COORDINATOR_LOAD_IN_PROGRESS, which
+//! clients retry.
 //!
 //! Sans-IO, like `work.rs`: this file must never touch a socket or the store,
 //! never read the clock, and never panic on a request.
@@ -23,49 +22,11 @@ use crate::doors::kafka::{
     OffsetFetchTopicResponse, ResponseBody, SyncGroupRequest, SyncGroupResponse,
 };
 use crate::groups::{
-    Answer, CommittedOffset, Coordinator, GroupError, JoinAnswer, JoinRequest, Leaving,
-    OffsetCommitted, SyncAnswer, SyncRequest, Token,
+    CommittedOffset, GroupError, JoinAnswer, JoinRequest, Leaving, SyncAnswer, SyncRequest,
 };
-use crate::store::{
-    Acks, Fetch, Payload, Produce, ProduceRecord, Reply, Request, StoreError, Target, TopicConfig,
-};
-use bytes::Bytes;
+use crate::server::groups::{OffsetsWrite, WriteStep, commit_records, tombstones};
+use crate::store::ProduceRecord;
 use std::time::Duration;
-
-/// The internal topic that keeps committed offsets (Kafka's name and layout).
-pub(crate) const OFFSETS_TOPIC: &str = "__consumer_offsets";
-/// How long a commit is kept after it was written (Kafka's
-/// `offsets.retention.minutes`: 7 days); compaction keeps the newest per key.
-const OFFSETS_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
-/// The most bytes one read of the offsets topic takes while loading.
-const LOAD_READ_BYTES: u64 = 1 << 20;
-
-/// The door's consumer groups: the coordinator, whether its offsets are
-/// loaded, and answers it gave for waiting requests.
-#[derive(Debug)]
-pub(crate) struct Groups {
-    pub coordinator: Coordinator,
-    pub loaded: bool,
-    next_token: Token,
-    /// Answers for tokens, to be delivered by the door.
-    pub answers: Vec<Answer>,
-}
-
-impl Groups {
-    pub(crate) fn new(coordinator: Coordinator) -> Groups {
-        Groups {
-            coordinator,
-            loaded: false,
-            next_token: 0,
-            answers: Vec::new(),
-        }
-    }
-
-    fn token(&mut self) -> Token {
-        self.next_token += 1;
-        self.next_token
-    }
-}
 
 /// A group request in progress.
 #[derive(Debug)]
@@ -76,8 +37,6 @@ pub(super) enum GroupWork {
     Sync,
     /// An OffsetCommit or DeleteGroups writing its records.
     Write(WriteWork),
-    /// Replaying the offsets topic on start.
-    Load { next: u64 },
 }
 
 /// Kafka's code for a coordinator error.
@@ -91,22 +50,6 @@ fn outcome(result: Result<(), GroupError>) -> ErrorCode {
 
 fn duration(ms: i32) -> Duration {
     Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
-
-/// Starts the replay of committed offsets (the door calls it once, at start).
-pub(super) fn load() -> (Work, Step) {
-    let work = GroupWork::Load { next: 0 };
-    (Work::Group(work), read_offsets(0))
-}
-
-fn read_offsets(offset: u64) -> Step {
-    Step::Store(vec![Request::Fetch(Fetch {
-        topic: OFFSETS_TOPIC.to_owned(),
-        partition: 0,
-        offset,
-        max_bytes: LOAD_READ_BYTES,
-        decode: true,
-    })])
 }
 
 pub(super) fn join(
@@ -278,13 +221,11 @@ pub(super) fn leave(request: LeaveGroupRequest, cx: &mut Context<'_>) -> Step {
 }
 
 /// An OffsetCommit or DeleteGroups whose records are being written: the answer
-/// it will give, and the records.
+/// it will give, and the write.
 #[derive(Debug)]
 pub(super) struct WriteWork {
     answer: Written,
-    records: Vec<ProduceRecord>,
-    /// The offsets topic was missing and is being created.
-    creating: bool,
+    write: OffsetsWrite,
 }
 
 /// What a write answers.
@@ -298,57 +239,38 @@ enum Written {
 
 impl WriteWork {
     fn start(answer: Written, records: Vec<ProduceRecord>) -> (Option<Work>, Step) {
-        let work = WriteWork {
-            answer,
-            records,
-            creating: false,
-        };
-        if work.records.is_empty() {
-            let step = Step::Answer(work.answer(ErrorCode::None));
-            return (None, step);
+        if records.is_empty() {
+            return (None, Step::Answer(answer.answer(ErrorCode::None)));
         }
-        let step = work.write();
-        (Some(Work::Group(GroupWork::Write(work))), step)
-    }
-
-    fn write(&self) -> Step {
-        Step::Store(vec![Request::Produce(Produce {
-            topic: OFFSETS_TOPIC.to_owned(),
-            partition: Target::Partition(0),
-            payload: Payload::Records(self.records.clone()),
-            producer: None,
-            acks: Some(Acks::Durable),
-        })])
+        let (write, request) = OffsetsWrite::start(records);
+        let work = WriteWork { answer, write };
+        (
+            Some(Work::Group(GroupWork::Write(work))),
+            Step::Store(vec![request]),
+        )
     }
 
     fn advance(&mut self, replies: Vec<Outcome>) -> Step {
-        let reply = replies.into_iter().next();
-        if self.creating {
-            // Created (or created by another request first): write again.
-            self.creating = false;
-            return self.write();
-        }
-        match reply {
-            Some(Ok(Reply::Produced(_))) => Step::Answer(self.answer(ErrorCode::None)),
-            Some(Err(StoreError::UnknownTopic(_))) => {
-                self.creating = true;
-                Step::Store(vec![Request::CreateTopic(offsets_topic())])
-            }
-            Some(failed) => {
-                tracing::warn!(reply = ?failed, "kafka door: committed offsets were not written");
-                Step::Answer(self.answer(failure(&failed)))
-            }
-            None => Step::Answer(self.answer(ErrorCode::UnknownServerError)),
+        let reply = replies
+            .into_iter()
+            .next()
+            .unwrap_or(Err(crate::store::StoreError::Stopped));
+        match self.write.on_reply(reply) {
+            WriteStep::Store(request) => Step::Store(vec![request]),
+            WriteStep::Done(Ok(())) => Step::Answer(self.answer.answer(ErrorCode::None)),
+            WriteStep::Done(Err(error)) => Step::Answer(self.answer.answer(failure(&Err(error)))),
         }
     }
+}
 
+impl Written {
     /// The answer, with `failed` in place of every success if the write failed.
     fn answer(&self, failed: ErrorCode) -> ResponseBody {
         let result = |code: ErrorCode| match (code, failed) {
             (ErrorCode::None, failed) => failed,
             (code, _) => code,
         };
-        match &self.answer {
+        match self {
             Written::Commit(topics) => ResponseBody::OffsetCommit(OffsetCommitResponse {
                 throttle_time_ms: 0,
                 topics: topics
@@ -376,15 +298,6 @@ impl WriteWork {
                     .collect(),
             }),
         }
-    }
-}
-
-/// The offsets topic's settings: one partition, compacted, kept 7 days.
-fn offsets_topic() -> TopicConfig {
-    TopicConfig {
-        compaction: true,
-        retention_age: Some(OFFSETS_RETENTION),
-        ..TopicConfig::new(OFFSETS_TOPIC, 1)
     }
 }
 
@@ -439,15 +352,7 @@ pub(super) fn commit(request: OffsetCommitRequest, cx: &mut Context<'_>) -> (Opt
             (topic.name, partitions)
         })
         .collect();
-    let records = committed
-        .iter()
-        .map(|commit| ProduceRecord {
-            key: Some(Bytes::from(commit.key())),
-            value: Some(Bytes::from(commit.value(cx.wall_ms))),
-            timestamp: cx.wall_ms,
-            headers: Vec::new(),
-        })
-        .collect();
+    let records = commit_records(&committed, cx.wall_ms);
     WriteWork::start(Written::Commit(answer), records)
 }
 
@@ -600,28 +505,16 @@ pub(super) fn delete(request: DeleteGroupsRequest, cx: &mut Context<'_>) -> (Opt
             if !cx.groups.loaded {
                 return (group, ErrorCode::CoordinatorLoadInProgress);
             }
-            let offsets = cx.groups.coordinator.fetch_offsets(&group, None);
+            let partitions: Vec<(String, i32)> = cx
+                .groups
+                .coordinator
+                .fetch_offsets(&group, None)
+                .into_iter()
+                .map(|(topic, partition, _)| (topic, partition))
+                .collect();
             let result = outcome(cx.groups.coordinator.delete(&group));
             if result == ErrorCode::None {
-                for (topic, partition, _) in offsets {
-                    let key = OffsetCommitted {
-                        group: group.clone(),
-                        offset: CommittedOffset {
-                            topic,
-                            partition,
-                            offset: -1,
-                            leader_epoch: -1,
-                            metadata: None,
-                        },
-                    }
-                    .key();
-                    records.push(ProduceRecord {
-                        key: Some(Bytes::from(key)),
-                        value: None,
-                        timestamp: cx.wall_ms,
-                        headers: Vec::new(),
-                    });
-                }
+                records.extend(tombstones(&group, &partitions, cx.wall_ms));
             }
             (group, result)
         })
@@ -646,63 +539,10 @@ impl GroupWork {
         }
     }
 
-    pub(super) fn advance(&mut self, replies: Vec<Outcome>, cx: &mut Context<'_>) -> Step {
+    pub(super) fn advance(&mut self, replies: Vec<Outcome>) -> Step {
         match self {
             GroupWork::Join(_) | GroupWork::Sync => Step::Silent,
             GroupWork::Write(work) => work.advance(replies),
-            GroupWork::Load { next } => {
-                let reply = replies.into_iter().next();
-                match reply {
-                    Some(Ok(Reply::Fetched(fetched))) => {
-                        let records = match fetched.records {
-                            Some(Ok(records)) => records,
-                            Some(Err(error)) => {
-                                tracing::error!(%error, "kafka door: committed offsets do not decode");
-                                Vec::new()
-                            }
-                            None => Vec::new(),
-                        };
-                        let before = *next;
-                        for record in records.iter().filter(|record| record.offset >= before) {
-                            *next = record.offset + 1;
-                            let Some(key) = record.key.as_deref() else {
-                                continue;
-                            };
-                            match record.value.as_deref() {
-                                Some(value) => {
-                                    if let Some(commit) = OffsetCommitted::decode(key, value) {
-                                        cx.groups.coordinator.restore(&commit);
-                                    }
-                                }
-                                None => {
-                                    if let Some((group, topic, partition)) =
-                                        OffsetCommitted::decode_key(key)
-                                    {
-                                        cx.groups.coordinator.forget(&group, &topic, partition);
-                                    }
-                                }
-                            }
-                        }
-                        if let Some(after) = fetched.batches.next_offset() {
-                            *next = (*next).max(after);
-                        }
-                        if *next > before && *next < fetched.visible_end {
-                            return read_offsets(*next);
-                        }
-                        cx.groups.loaded = true;
-                        Step::Silent
-                    }
-                    Some(Err(StoreError::UnknownTopic(_))) => {
-                        cx.groups.loaded = true;
-                        Step::Silent
-                    }
-                    other => {
-                        tracing::error!(reply = ?other, "kafka door: committed offsets could not be read; groups start without them");
-                        cx.groups.loaded = true;
-                        Step::Silent
-                    }
-                }
-            }
         }
     }
 }

@@ -38,10 +38,10 @@ use super::stream::{self, ReadOutcome};
 use crate::doors::kafka::{
     Answer, RequestBody, decode_request, encode_response, encode_unsupported_api_versions,
 };
-use crate::groups::{Answer as GroupAnswer, Coordinator, GroupSettings, Token as GroupToken};
+use crate::groups::{Answer as GroupAnswer, Token as GroupToken};
+use crate::server::groups::{Groups, SharedGroups, lock};
 use crate::store::{Completion, PartitionNotice, Request, RequestId, Store, StoreError};
 use connection::{Connection, Slot};
-use groups::Groups;
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use rustc_hash::FxHashMap;
@@ -93,8 +93,8 @@ pub(crate) struct KafkaDoor {
     next_id: RequestId,
     /// Jobs waiting for data (fetches).
     parked: Vec<usize>,
-    /// The consumer groups' coordinator and its state.
-    groups: Groups,
+    /// The broker's consumer groups (shared with the other doors).
+    groups: SharedGroups,
     /// Jobs waiting for the coordinator's answer, by token.
     waiting: FxHashMap<GroupToken, Job>,
     /// Connections with reading or requests left over from their last turn.
@@ -109,14 +109,14 @@ pub(crate) struct KafkaDoor {
 }
 
 impl KafkaDoor {
-    /// Binds `address` and registers the listener under `listener_token`;
-    /// connections get tokens from `first_token` up. `advertised` is the
-    /// `host:port` clients are told (the bound address when `None`).
+    /// Binds `address` with the door's `config` and registers the listener
+    /// under `listener_token`; connections get tokens from `first_token` up.
+    /// Clients are told to connect to `config.advertised`, or to the bound
+    /// address when it is `None`.
     pub(crate) fn bind(
         address: SocketAddr,
-        advertised: Option<(String, u16)>,
-        auto_create_topics: bool,
-        default_partitions: u32,
+        config: &crate::config::Kafka,
+        groups: SharedGroups,
         registry: &Registry,
         listener_token: Token,
         first_token: usize,
@@ -124,7 +124,13 @@ impl KafkaDoor {
         let mut listener = TcpListener::bind(address)?;
         let address = listener.local_addr()?;
         registry.register(&mut listener, listener_token, Interest::READABLE)?;
+        let advertised = config
+            .advertised
+            .as_deref()
+            .and_then(crate::config::split_host_port);
         let (host, port) = advertised.unwrap_or((address.ip().to_string(), address.port()));
+        let (auto_create_topics, default_partitions) =
+            (config.auto_create_topics, config.default_partitions);
         Ok(KafkaDoor {
             listener: Some(listener),
             address,
@@ -142,7 +148,7 @@ impl KafkaDoor {
             parts: FxHashMap::default(),
             next_id: super::KAFKA_IDS,
             parked: Vec::new(),
-            groups: Groups::new(Coordinator::new(GroupSettings::default(), seed())),
+            groups,
             waiting: FxHashMap::default(),
             ready: VecDeque::new(),
             dirty: Vec::new(),
@@ -155,24 +161,6 @@ impl KafkaDoor {
     /// Where the door listens (with the port filled in).
     pub(crate) fn address(&self) -> SocketAddr {
         self.address
-    }
-
-    /// Starts replaying the committed offsets into the coordinator (once, when
-    /// the server starts); group requests wait for it.
-    pub(crate) fn load_groups(&mut self, store: &Store, now: Instant) {
-        let (work, step) = groups::load();
-        let job = Job {
-            connection: usize::MAX,
-            serial: 0,
-            slot: None,
-            correlation_id: 0,
-            version: 0,
-            work,
-            replies: Vec::new(),
-            remaining: 0,
-            bytes: 0,
-        };
-        self.run(job, step, store, now);
     }
 
     /// Takes every waiting connection.
@@ -342,8 +330,11 @@ impl KafkaDoor {
                 id: request.header.client_id.as_deref().unwrap_or(""),
                 host: &host,
             };
-            let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
-            let (work, step) = work::start(request.body, version, &client, &mut cx);
+            let (work, step) = {
+                let mut groups = lock(&self.groups);
+                let mut cx = context(&self.settings, &mut groups, now, self.stopping);
+                work::start(request.body, version, &client, &mut cx)
+            };
             let job = Job {
                 connection: key,
                 serial,
@@ -400,8 +391,11 @@ impl KafkaDoor {
             }
             Step::Store(requests) if requests.is_empty() => {
                 // Nothing to ask the store after all: on to the next step.
-                let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
-                let step = job.work.advance(Vec::new(), &mut cx);
+                let step = {
+                    let mut groups = lock(&self.groups);
+                    let mut cx = context(&self.settings, &mut groups, now, self.stopping);
+                    job.work.advance(Vec::new(), &mut cx)
+                };
                 self.run(job, step, store, now);
             }
             Step::Store(requests) => {
@@ -421,8 +415,11 @@ impl KafkaDoor {
                     let mut job = self.jobs.remove(key);
                     self.parts.retain(|_, (owner, _)| *owner != key);
                     let replies = (0..count).map(|_| Err(copy(&error))).collect();
-                    let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
-                    let step = job.work.advance(replies, &mut cx);
+                    let step = {
+                        let mut groups = lock(&self.groups);
+                        let mut cx = context(&self.settings, &mut groups, now, self.stopping);
+                        job.work.advance(replies, &mut cx)
+                    };
                     self.run(job, step, store, now);
                 }
             }
@@ -430,9 +427,14 @@ impl KafkaDoor {
         self.deliver();
     }
 
-    /// Sends the coordinator's answers to the requests waiting for them.
-    fn deliver(&mut self) {
-        let answers = std::mem::take(&mut self.groups.answers);
+    /// Sends the coordinator's answers to this door's requests waiting for
+    /// them; answers for other doors' tokens stay for them.
+    pub(crate) fn deliver(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let waiting = &self.waiting;
+        let answers = lock(&self.groups).take_answers(|token| waiting.contains_key(&token));
         for answer in answers {
             let (token, body) = match answer {
                 GroupAnswer::Join(token, answer) => (
@@ -476,8 +478,11 @@ impl KafkaDoor {
             .into_iter()
             .map(|reply| reply.unwrap_or(Err(StoreError::Stopped)))
             .collect();
-        let mut cx = context(&self.settings, &mut self.groups, now, self.stopping);
-        let step = job.work.advance(replies, &mut cx);
+        let step = {
+            let mut groups = lock(&self.groups);
+            let mut cx = context(&self.settings, &mut groups, now, self.stopping);
+            job.work.advance(replies, &mut cx)
+        };
         self.run(job, step, store, now);
     }
 
@@ -515,11 +520,6 @@ impl KafkaDoor {
         for job in woken {
             self.reread(job, true, store, now);
         }
-        let expired = self.groups.coordinator.expire(now);
-        if !expired.is_empty() {
-            self.groups.answers.extend(expired);
-            self.deliver();
-        }
         any
     }
 
@@ -531,7 +531,6 @@ impl KafkaDoor {
                 Work::Fetch(fetch) => Some(fetch.deadline()),
                 _ => None,
             })
-            .chain(self.groups.coordinator.next_deadline())
             .min()
     }
 
@@ -696,14 +695,6 @@ fn wall_ms() -> i64 {
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
         })
-}
-
-/// Keeps member ids of different runs apart.
-fn seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
-        ^ u64::from(std::process::id())
 }
 
 /// The same refusal again, for each request of a batch the store refused.

@@ -13,7 +13,7 @@ use super::admin::{
 };
 use super::errors;
 use super::fetch::FetchWork;
-use super::groups::{self, GroupWork, Groups};
+use super::groups::{self, GroupWork};
 use super::metadata::MetadataWork;
 use super::produce::ProduceWork;
 use super::topics::{CreateTopicsWork, DeleteTopicsWork, ListOffsetsWork};
@@ -22,6 +22,7 @@ use crate::doors::kafka::{
     KEY_TYPE_GROUP, RequestBody, ResponseBody,
 };
 use crate::groups::Token;
+use crate::server::groups::Groups;
 use crate::store::{Reply, Request, StoreError};
 use std::time::Instant;
 
@@ -213,7 +214,7 @@ impl Work {
             Work::Produce(work) => work.answer(replies),
             Work::Fetch(work) => work.advance(replies, cx.now, cx.stopping),
             Work::Metadata(work) => work.advance(replies, cx.settings),
-            Work::Group(work) => work.advance(replies, cx),
+            Work::Group(work) => work.advance(replies),
             Work::CreatePartitions(work) => work.answer(replies),
             Work::DescribeConfigs(work) => work.answer(replies, cx.settings),
             Work::LeaderEpoch(work) => work.answer(replies),
