@@ -2,8 +2,10 @@
 //! confluent-kafka 2.16.2 with its librdkafka 2.16.0, Debian's kcat 1.7.1 with
 //! librdkafka 2.0.2) by `interop-tests/kafka/capture.py`, against a broker
 //! advertising this door's table: each decodes, whole, into what the client
-//! meant, and every client still compresses with zstd (each was asked to; a
-//! client that judged the broker older than Kafka 2.1 would not).
+//! meant, and encodes back to the bytes it sent; every client still
+//! compresses with zstd (each was asked to; a client that judged the broker
+//! older than Kafka 2.1 would not), and every client's consumer group member
+//! (kcat's balanced consumer included) joins, syncs and leaves.
 
 use bytes::{Bytes, BytesMut};
 
@@ -127,5 +129,93 @@ fn captured_fetches_decline_nothing_the_door_needs() {
         assert_eq!(fetch.topics[0].topic, "orders");
         assert_eq!(fetch.topics[0].partitions[0].partition, 0);
         assert!(fetch.max_wait_ms > 0 && fetch.max_bytes > 0, "{client}");
+    }
+}
+
+#[test]
+fn captured_requests_encode_back_to_the_same_bytes() {
+    for (client, key, version, bytes) in &frames() {
+        let request = decoded(bytes);
+        let again = join(&encode_request(&request.header, &request.body));
+        assert_eq!(&again, bytes, "{client} key {key} v{version}");
+    }
+}
+
+#[test]
+fn captured_group_members_join_sync_commit_and_leave_as_meant() {
+    let frames = frames();
+    for client in ["kafka-python", "kafka-python-2", "confluent-kafka", "kcat"] {
+        for key in [10, 11, 14, 13] {
+            assert!(
+                frames.iter().any(|(c, k, ..)| c == client && *k == key),
+                "{client} sent no api key {key}"
+            );
+        }
+    }
+    // The capture's broker makes every member `member-1`, leader of `group-1`.
+    let member = "member-1";
+    for (client, key, version, bytes) in &frames {
+        let context = format!("{client} key {key} v{version}");
+        match decoded(bytes).body {
+            RequestBody::JoinGroup(join) => {
+                assert_eq!(join.group_id, "group-1", "{context}");
+                assert_eq!(join.protocol_type, "consumer", "{context}");
+                assert!(join.session_timeout_ms > 0, "{context}");
+                assert!(join.rebalance_timeout_ms > 0, "{context}");
+                assert!(!join.protocols.is_empty(), "{context}");
+                assert!(
+                    join.protocols.iter().all(|p| !p.metadata.is_empty()),
+                    "{context}"
+                );
+            }
+            RequestBody::SyncGroup(sync) => {
+                assert_eq!((sync.group_id.as_str(), sync.generation_id), ("group-1", 1));
+                assert_eq!(sync.member_id, member, "{context}");
+                assert!(
+                    sync.assignments.iter().any(|a| a.member_id == member),
+                    "{context}: the leader assigns itself"
+                );
+            }
+            RequestBody::OffsetCommit(commit) => {
+                assert_eq!(commit.group_id, "group-1", "{context}");
+                assert_eq!(commit.topics[0].name, "orders", "{context}");
+                let partition = &commit.topics[0].partitions[0];
+                assert_eq!(
+                    (partition.partition_index, partition.committed_offset),
+                    (0, 1),
+                    "{context}"
+                );
+            }
+            RequestBody::OffsetFetch(fetch) => {
+                assert_eq!(fetch.groups.len(), 1, "{context}");
+                assert_eq!(fetch.groups[0].group_id, "group-1", "{context}");
+            }
+            RequestBody::LeaveGroup(leave) => {
+                assert_eq!(leave.group_id, "group-1", "{context}");
+                let members: Vec<&str> =
+                    leave.members.iter().map(|m| m.member_id.as_str()).collect();
+                assert_eq!(members, [member], "{context}");
+            }
+            RequestBody::DescribeGroups(describe) => {
+                assert_eq!(describe.groups, ["group-1"], "{context}");
+            }
+            RequestBody::DeleteGroups(delete) => {
+                assert_eq!(delete.group_names, ["group-1"], "{context}");
+            }
+            RequestBody::CreatePartitions(create) => {
+                assert_eq!(create.topics[0].name, "orders", "{context}");
+                assert_eq!(create.topics[0].count, 2, "{context}");
+            }
+            RequestBody::DeleteRecords(delete) => {
+                assert_eq!(delete.topics[0].name, "orders", "{context}");
+                assert_eq!(delete.topics[0].partitions[0].offset, 0, "{context}");
+            }
+            RequestBody::DescribeConfigs(describe) => {
+                let resource = &describe.resources[0];
+                assert_eq!(resource.resource_type, RESOURCE_TYPE_TOPIC, "{context}");
+                assert_eq!(resource.resource_name, "orders", "{context}");
+            }
+            _ => {}
+        }
     }
 }
