@@ -296,7 +296,10 @@ pub(super) fn describe_cluster(request: &DescribeClusterRequest, settings: &Door
             port: settings.port,
             rack: None,
         }],
-        cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        cluster_authorized_operations: match request.include_cluster_authorized_operations {
+            true => super::work::CLUSTER_OPERATIONS,
+            false => AUTHORIZED_OPERATIONS_OMITTED,
+        },
     }))
 }
 

@@ -459,6 +459,7 @@ pub(super) fn list(request: ListGroupsRequest, cx: &mut Context<'_>) -> Step {
 }
 
 pub(super) fn describe(request: DescribeGroupsRequest, cx: &mut Context<'_>) -> Step {
+    let include_operations = request.include_authorized_operations;
     let groups = request
         .groups
         .into_iter()
@@ -486,7 +487,10 @@ pub(super) fn describe(request: DescribeGroupsRequest, cx: &mut Context<'_>) -> 
                         member_assignment: member.assignment,
                     })
                     .collect(),
-                authorized_operations: crate::doors::kafka::AUTHORIZED_OPERATIONS_OMITTED,
+                authorized_operations: match include_operations {
+                    true => super::work::GROUP_OPERATIONS,
+                    false => crate::doors::kafka::AUTHORIZED_OPERATIONS_OMITTED,
+                },
             }
         })
         .collect();

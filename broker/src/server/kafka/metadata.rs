@@ -11,7 +11,7 @@
 //! id alone is UNKNOWN_TOPIC_ID. Leader epochs are -1 (unknown), so clients do
 //! not validate their positions against them. Nothing here may panic.
 
-use super::work::{DoorSettings, NODE_ID, Outcome, Step};
+use super::work::{CLUSTER_OPERATIONS, DoorSettings, NODE_ID, Outcome, Step, TOPIC_OPERATIONS};
 use crate::doors::kafka::{
     AUTHORIZED_OPERATIONS_OMITTED, ErrorCode, MetadataBroker, MetadataPartition, MetadataRequest,
     MetadataResponse, MetadataTopic, ResponseBody, TopicId,
@@ -38,6 +38,8 @@ pub(super) struct MetadataWork {
     by_id: Vec<TopicId>,
     auto_create: bool,
     phase: Phase,
+    /// The authorized operations asked for: of topics, of the cluster.
+    operations: (bool, bool),
 }
 
 impl MetadataWork {
@@ -63,6 +65,10 @@ impl MetadataWork {
             by_id,
             auto_create: request.allow_auto_topic_creation && settings.auto_create_topics,
             phase: Phase::Describe,
+            operations: (
+                request.include_topic_authorized_operations,
+                request.include_cluster_authorized_operations,
+            ),
         };
         if work.names.as_ref().is_some_and(Vec::is_empty) {
             let step = Step::Answer(work.answer(&[], settings));
@@ -116,7 +122,7 @@ impl MetadataWork {
         let mut topics: Vec<MetadataTopic> = descriptions
             .iter()
             .map(|(name, found)| match found {
-                Some(description) => topic(name, description),
+                Some(description) => topic(name, description, self.operations.0),
                 None => missing(Some(name.clone()), [0; 16]),
             })
             .collect();
@@ -132,13 +138,16 @@ impl MetadataWork {
             cluster_id: Some(settings.cluster_id.clone()),
             controller_id: NODE_ID,
             topics,
-            cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+            cluster_authorized_operations: match self.operations.1 {
+                true => CLUSTER_OPERATIONS,
+                false => AUTHORIZED_OPERATIONS_OMITTED,
+            },
             error_code: ErrorCode::None,
         })
     }
 }
 
-fn topic(name: &str, description: &TopicDescription) -> MetadataTopic {
+fn topic(name: &str, description: &TopicDescription, operations: bool) -> MetadataTopic {
     MetadataTopic {
         error_code: ErrorCode::None,
         name: Some(name.to_owned()),
@@ -157,7 +166,10 @@ fn topic(name: &str, description: &TopicDescription) -> MetadataTopic {
                 offline_replicas: Vec::new(),
             })
             .collect(),
-        topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        topic_authorized_operations: match operations {
+            true => TOPIC_OPERATIONS,
+            false => AUTHORIZED_OPERATIONS_OMITTED,
+        },
     }
 }
 

@@ -29,6 +29,28 @@ use std::time::Instant;
 /// The node id this broker gives itself in Metadata and FindCoordinator.
 pub(super) const NODE_ID: i32 = 1;
 
+/// Kafka's ACL operation numbers (`AclOperation`), as bits of an authorized
+/// operations set.
+const fn operations(codes: &[u8]) -> i32 {
+    let mut bits = 0;
+    let mut index = 0;
+    while index < codes.len() {
+        bits |= 1 << codes[index];
+        index += 1;
+    }
+    bits
+}
+
+/// What a client may do to a topic when the broker has no authorizer: every
+/// topic operation (READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+/// DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11), as Kafka answers without one.
+pub(super) const TOPIC_OPERATIONS: i32 = operations(&[3, 4, 5, 6, 7, 8, 10, 11]);
+/// Every group operation: READ 3, DELETE 6, DESCRIBE 8.
+pub(super) const GROUP_OPERATIONS: i32 = operations(&[3, 6, 8]);
+/// Every cluster operation: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+/// DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
+pub(super) const CLUSTER_OPERATIONS: i32 = operations(&[5, 7, 8, 9, 10, 11, 12]);
+
 /// What every request may need to know about the broker.
 #[derive(Debug, Clone)]
 pub(crate) struct DoorSettings {
