@@ -28,6 +28,11 @@ use sinew_broker::doors::native::FetchMode;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Bytes of record values per native PRODUCE request, unless asked otherwise.
+const BATCH_BYTES: usize = 64 * 1024;
+/// Bytes of record values a producer keeps unacknowledged, unless asked otherwise.
+const IN_FLIGHT_BYTES: usize = 1024 * 1024;
+
 /// `sinew bench topics`: durable topics, measured.
 #[derive(Debug, Args)]
 pub struct TopicsArgs {
@@ -73,12 +78,12 @@ pub struct CompareArgs {
     #[arg(long, value_enum, default_value = "batch")]
     format: native::Format,
     /// Bytes of record values per PRODUCE request.
-    #[arg(long, default_value_t = 64 * 1024)]
+    #[arg(long, default_value_t = BATCH_BYTES)]
     batch_bytes: usize,
     /// Bytes of record values each producer keeps unacknowledged, the same for
     /// both: sinew producers keep this many bytes of PRODUCE requests in flight,
     /// JetStream publishers this many bytes of messages.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    #[arg(long, default_value_t = IN_FLIGHT_BYTES)]
     in_flight_bytes: usize,
     /// Where the servers' data and the raw disk's file go (one file system for all).
     #[arg(long, value_name = "DIR")]
@@ -114,19 +119,8 @@ fn per_second(count: u64, elapsed: Duration) -> f64 {
 }
 
 fn run_compare(args: &CompareArgs) -> Result<(), String> {
-    let sinew_broker = match &args.sinew_broker {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()
-            .map_err(|error| error.to_string())?
-            .with_file_name("sinew-broker"),
-    };
-    let scratch = args
-        .scratch
-        .clone()
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("sinew-bench-topics-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)
-        .map_err(|error| format!("cannot create {}: {error}", scratch.display()))?;
+    let sinew_broker = broker_binary(args.sinew_broker.as_ref())?;
+    let scratch = scratch_directory(args.scratch.as_ref())?;
     let workloads: Vec<(usize, usize)> = args
         .sizes
         .iter()
@@ -166,6 +160,28 @@ fn run_compare(args: &CompareArgs) -> Result<(), String> {
     result?;
     print_tables(args, &workloads, &samples);
     Ok(())
+}
+
+/// The sinew-broker binary: the one asked for, or the one next to this program.
+fn broker_binary(asked: Option<&PathBuf>) -> Result<PathBuf, String> {
+    match asked {
+        Some(path) => Ok(path.clone()),
+        None => Ok(std::env::current_exe()
+            .map_err(|error| error.to_string())?
+            .with_file_name("sinew-broker")),
+    }
+}
+
+/// A new directory of this run's own under `asked` (or the system's temporary
+/// directory); the caller removes it.
+fn scratch_directory(asked: Option<&PathBuf>) -> Result<PathBuf, String> {
+    let scratch = asked
+        .cloned()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("sinew-bench-topics-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|error| format!("cannot create {}: {error}", scratch.display()))?;
+    Ok(scratch)
 }
 
 fn records_for(args: &CompareArgs, size: usize, producers: usize) -> u64 {
