@@ -1,5 +1,6 @@
 //! `sinew bench topics compare`: durable topics on sinew-broker against the raw
-//! disk and NATS JetStream, in one run on one machine.
+//! disk and NATS JetStream, in one run on one machine. (`sinew bench topics
+//! kafka`, the Kafka door driven by confluent-kafka, is in `kafka.rs`.)
 //!
 //! Both systems' producers keep the same bytes of values unacknowledged (sinew's
 //! in PRODUCE requests of many records, JetStream's as single messages, each as
@@ -19,6 +20,7 @@
 
 mod disk;
 mod jetstream;
+mod kafka;
 mod native;
 mod servers;
 
@@ -45,6 +47,10 @@ enum TopicsCommand {
     /// sinew-broker's durable produce and consumption against the raw disk and
     /// NATS JetStream (file storage), all started here; prints Markdown tables.
     Compare(CompareArgs),
+    /// sinew-broker's Kafka door driven by confluent-kafka (a Python driver)
+    /// against its native door and the raw disk, all started here; prints
+    /// Markdown tables.
+    Kafka(kafka::KafkaArgs),
 }
 
 /// Arguments of `sinew bench topics compare`.
@@ -93,6 +99,7 @@ pub struct CompareArgs {
 pub fn run(args: &TopicsArgs) -> Result<(), String> {
     match &args.command {
         TopicsCommand::Compare(compare) => run_compare(compare),
+        TopicsCommand::Kafka(kafka) => kafka::run(kafka),
     }
 }
 
