@@ -1,5 +1,6 @@
 //! `sinew bench topics compare`: durable topics on sinew-broker against the raw
-//! disk and NATS JetStream, in one run on one machine.
+//! disk and NATS JetStream, in one run on one machine. (`sinew bench topics
+//! kafka`, the Kafka door driven by confluent-kafka, is in `kafka.rs`.)
 //!
 //! Both systems' producers keep the same bytes of values unacknowledged (sinew's
 //! in PRODUCE requests of many records, JetStream's as single messages, each as
@@ -19,6 +20,7 @@
 
 mod disk;
 mod jetstream;
+mod kafka;
 mod native;
 mod servers;
 
@@ -27,6 +29,11 @@ use servers::{JetStreamSync, Server};
 use sinew_broker::doors::native::FetchMode;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Bytes of record values per native PRODUCE request, unless asked otherwise.
+const BATCH_BYTES: usize = 64 * 1024;
+/// Bytes of record values a producer keeps unacknowledged, unless asked otherwise.
+const IN_FLIGHT_BYTES: usize = 1024 * 1024;
 
 /// `sinew bench topics`: durable topics, measured.
 #[derive(Debug, Args)]
@@ -40,6 +47,10 @@ enum TopicsCommand {
     /// sinew-broker's durable produce and consumption against the raw disk and
     /// NATS JetStream (file storage), all started here; prints Markdown tables.
     Compare(CompareArgs),
+    /// sinew-broker's Kafka door driven by confluent-kafka (a Python driver)
+    /// against its native door and the raw disk, all started here; prints
+    /// Markdown tables.
+    Kafka(kafka::KafkaArgs),
 }
 
 /// Arguments of `sinew bench topics compare`.
@@ -73,12 +84,12 @@ pub struct CompareArgs {
     #[arg(long, value_enum, default_value = "batch")]
     format: native::Format,
     /// Bytes of record values per PRODUCE request.
-    #[arg(long, default_value_t = 64 * 1024)]
+    #[arg(long, default_value_t = BATCH_BYTES)]
     batch_bytes: usize,
     /// Bytes of record values each producer keeps unacknowledged, the same for
     /// both: sinew producers keep this many bytes of PRODUCE requests in flight,
     /// JetStream publishers this many bytes of messages.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    #[arg(long, default_value_t = IN_FLIGHT_BYTES)]
     in_flight_bytes: usize,
     /// Where the servers' data and the raw disk's file go (one file system for all).
     #[arg(long, value_name = "DIR")]
@@ -88,6 +99,7 @@ pub struct CompareArgs {
 pub fn run(args: &TopicsArgs) -> Result<(), String> {
     match &args.command {
         TopicsCommand::Compare(compare) => run_compare(compare),
+        TopicsCommand::Kafka(kafka) => kafka::run(kafka),
     }
 }
 
@@ -114,19 +126,8 @@ fn per_second(count: u64, elapsed: Duration) -> f64 {
 }
 
 fn run_compare(args: &CompareArgs) -> Result<(), String> {
-    let sinew_broker = match &args.sinew_broker {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()
-            .map_err(|error| error.to_string())?
-            .with_file_name("sinew-broker"),
-    };
-    let scratch = args
-        .scratch
-        .clone()
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("sinew-bench-topics-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)
-        .map_err(|error| format!("cannot create {}: {error}", scratch.display()))?;
+    let sinew_broker = broker_binary(args.sinew_broker.as_ref())?;
+    let scratch = scratch_directory(args.scratch.as_ref())?;
     let workloads: Vec<(usize, usize)> = args
         .sizes
         .iter()
@@ -166,6 +167,28 @@ fn run_compare(args: &CompareArgs) -> Result<(), String> {
     result?;
     print_tables(args, &workloads, &samples);
     Ok(())
+}
+
+/// The sinew-broker binary: the one asked for, or the one next to this program.
+fn broker_binary(asked: Option<&PathBuf>) -> Result<PathBuf, String> {
+    match asked {
+        Some(path) => Ok(path.clone()),
+        None => Ok(std::env::current_exe()
+            .map_err(|error| error.to_string())?
+            .with_file_name("sinew-broker")),
+    }
+}
+
+/// A new directory of this run's own under `asked` (or the system's temporary
+/// directory); the caller removes it.
+fn scratch_directory(asked: Option<&PathBuf>) -> Result<PathBuf, String> {
+    let scratch = asked
+        .cloned()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("sinew-bench-topics-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|error| format!("cannot create {}: {error}", scratch.display()))?;
+    Ok(scratch)
 }
 
 fn records_for(args: &CompareArgs, size: usize, producers: usize) -> u64 {

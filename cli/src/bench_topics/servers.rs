@@ -1,5 +1,5 @@
-//! The servers `sinew bench topics compare` measures, started fresh for each run
-//! and killed after it: sinew-broker (its native door and monitoring port) and
+//! The servers `sinew bench topics` measures, started fresh for each run and
+//! killed after it: sinew-broker (its native and Kafka doors and monitoring port) and
 //! nats-server with JetStream on file storage, each on free loopback ports and a
 //! data directory of its own under the bench's scratch directory.
 //!
@@ -32,6 +32,8 @@ pub struct Server {
     pub endpoint: String,
     /// sinew-broker's monitoring address.
     pub http: Option<SocketAddr>,
+    /// sinew-broker's Kafka door (`host:port`, a Kafka client's bootstrap).
+    pub kafka: Option<String>,
 }
 
 impl Server {
@@ -61,10 +63,12 @@ impl Server {
         let http = word("http=")
             .and_then(|address| address.parse().ok())
             .ok_or("sinew-broker did not name its monitoring address")?;
+        let kafka = word("kafka=").ok_or("sinew-broker did not name its Kafka door")?;
         Ok(Server {
             process,
             endpoint,
             http: Some(http),
+            kafka: Some(kafka),
         })
     }
 
@@ -106,6 +110,7 @@ impl Server {
             process,
             endpoint,
             http: None,
+            kafka: None,
         })
     }
 
