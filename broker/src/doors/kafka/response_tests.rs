@@ -569,3 +569,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// A broker's bytes, changed anywhere: decoding never panics, and what
+    /// decodes encodes to bytes that decode to the same again.
+    #[test]
+    fn changed_responses_never_panic_and_what_decodes_is_stable(
+        (version, correlation_id, body) in response(),
+        changes in vec((any::<usize>(), any::<u8>()), 1..4),
+        cut in any::<usize>(),
+    ) {
+        let api_key = body.api_key();
+        let mut bytes = frame(&encode_response(correlation_id, version, &body)).to_vec();
+        for (at, byte) in changes {
+            let at = at % bytes.len();
+            bytes[at] = byte;
+        }
+        bytes.truncate(bytes.len() - cut % 3);
+        if let Ok((id, decoded)) = decode_response(api_key, version, bytes.into()) {
+            let again = frame(&encode_response(id, version, &decoded));
+            prop_assert_eq!(decode_response(api_key, version, again), Ok((id, decoded)));
+        }
+    }
+}
