@@ -1,7 +1,8 @@
 //! The `sinew` command: a command-line peer for any socket type (`sinew cat`), a
 //! window into a log directory (`sinew log`), benchmarks (`sinew bench`), NATS
-//! client commands (`sinew pub`, `sub`, `request`, `reply`), and durable topics on
-//! a broker's native door (`sinew topic`, `produce`, `consume`).
+//! client commands (`sinew pub`, `sub`, `request`, `reply`), durable topics on
+//! a broker's native door (`sinew topic`, `produce`, `consume`), and Kafka
+//! consumer groups over Kafka's protocol (`sinew group`).
 //!
 //! Each subcommand lives in its own module; this file only parses the command line
 //! and dispatches. It must never print anything but what a subcommand asks for:
@@ -13,6 +14,7 @@ mod bench_topics;
 mod cat;
 mod child_server;
 mod consume;
+mod group;
 mod log;
 mod nats;
 mod produce;
@@ -52,6 +54,8 @@ enum Command {
     Produce(produce::ProduceArgs),
     /// Print a topic's records in kcat's format.
     Consume(consume::ConsumeArgs),
+    /// List, describe and reset the offsets of Kafka consumer groups.
+    Group(group::GroupCommand),
 }
 
 fn main() -> ExitCode {
@@ -86,5 +90,6 @@ fn main() -> ExitCode {
         Command::Topic(command) => topic::run(command),
         Command::Produce(args) => produce::run(args),
         Command::Consume(args) => consume::run(args),
+        Command::Group(command) => group::run(command),
     }
 }

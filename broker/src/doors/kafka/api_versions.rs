@@ -3,7 +3,8 @@
 //!
 //! Its response header is always v0, and a version the door does not know is
 //! still answered (error 35 in a v0 body listing ApiVersions' own range), so a
-//! newer client can retry lower. Nothing here may read past the request.
+//! newer client can retry lower; a client decodes an answer carrying an error
+//! as version 0 for the same reason. Nothing here may read past the message.
 
 use super::api::{ApiKey, SUPPORTED};
 use super::error_code::ErrorCode;
@@ -97,6 +98,39 @@ impl ApiVersionsResponse {
             }],
             throttle_time_ms: 0,
         }
+    }
+
+    /// Reads the body of `version` (a client's side): an answer carrying an
+    /// error is read as version 0, as the door and Kafka write it (KIP-511).
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let error_code = reader.error_code("the error code")?;
+        let version = if error_code == ErrorCode::None {
+            version
+        } else {
+            reader.set_flexible(false);
+            0
+        };
+        // An entry is three int16s (and its tagged fields when flexible).
+        let api_keys = reader.array("the api keys", 6, |reader| {
+            let range = ApiVersionRange {
+                api_key: reader.i16("an api key")?,
+                min_version: reader.i16("a min version")?,
+                max_version: reader.i16("a max version")?,
+            };
+            reader.tagged_fields()?;
+            Ok(range)
+        })?;
+        let throttle_time_ms = if version >= 1 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        reader.tagged_fields()?;
+        Ok(ApiVersionsResponse {
+            error_code,
+            api_keys,
+            throttle_time_ms,
+        })
     }
 
     /// Writes the body of `version`.

@@ -2,7 +2,7 @@
 //! (or a transactional id, which the door refuses). A single-broker door always
 //! answers itself; later sessions add the group APIs behind it.
 //!
-//! Nothing here may read past the request.
+//! Nothing here may read past the message.
 
 use super::error_code::ErrorCode;
 use super::wire::{DecodeError, Reader};
@@ -63,6 +63,33 @@ pub struct FindCoordinatorResponse {
 }
 
 impl FindCoordinatorResponse {
+    /// Reads the body of `version` (a client's side).
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 1 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        let error_code = reader.error_code("the error code")?;
+        let error_message = if version >= 1 {
+            reader.nullable_string("the error message")?
+        } else {
+            None
+        };
+        let node_id = reader.i32("the node id")?;
+        let host = reader.string("the host")?;
+        let port = reader.i32("the port")?;
+        reader.tagged_fields()?;
+        Ok(FindCoordinatorResponse {
+            throttle_time_ms,
+            error_code,
+            error_message,
+            node_id,
+            host,
+            port,
+        })
+    }
+
     /// Writes the body of `version`.
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 1 {

@@ -5,11 +5,12 @@
 //!
 //! Flexible from v5 (DescribeGroups), v3 (ListGroups) and v2 (DeleteGroups).
 //! ListGroups filters by state from v4 and by type from v5 (empty: no filter).
-//! Nothing here may read past the request.
+//! Nothing here may read past the message.
 
 use bytes::Bytes;
 
 use super::error_code::ErrorCode;
+use super::metadata::AUTHORIZED_OPERATIONS_OMITTED;
 use super::wire::{DecodeError, Reader};
 use super::writer::Writer;
 
@@ -96,6 +97,66 @@ pub struct DescribeGroupsResponse {
 }
 
 impl DescribeGroupsResponse {
+    /// Reads the body of `version` (a client's side); the authorized operations
+    /// are [`AUTHORIZED_OPERATIONS_OMITTED`] before v3.
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 1 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        // A group is at least an error code, four strings and a member count.
+        let groups = reader.array("the groups", 7, |reader| {
+            let error_code = reader.error_code("a group's error code")?;
+            let group_id = reader.string("a group id")?;
+            let group_state = reader.string("a group state")?;
+            let protocol_type = reader.string("a protocol type")?;
+            let protocol_data = reader.string("a protocol")?;
+            // A member is at least three strings and two byte fields.
+            let members = reader.array("the members", 5, |reader| {
+                let member_id = reader.string("a member id")?;
+                let group_instance_id = if version >= 4 {
+                    reader.nullable_string("a group instance id")?
+                } else {
+                    None
+                };
+                let client_id = reader.string("a client id")?;
+                let client_host = reader.string("a client host")?;
+                let member_metadata = reader.bytes("a member's metadata")?;
+                let member_assignment = reader.bytes("a member's assignment")?;
+                reader.tagged_fields()?;
+                Ok(DescribedGroupMember {
+                    member_id,
+                    group_instance_id,
+                    client_id,
+                    client_host,
+                    member_metadata,
+                    member_assignment,
+                })
+            })?;
+            let authorized_operations = if version >= 3 {
+                reader.i32("the authorized operations")?
+            } else {
+                AUTHORIZED_OPERATIONS_OMITTED
+            };
+            reader.tagged_fields()?;
+            Ok(DescribedGroup {
+                error_code,
+                group_id,
+                group_state,
+                protocol_type,
+                protocol_data,
+                members,
+                authorized_operations,
+            })
+        })?;
+        reader.tagged_fields()?;
+        Ok(DescribeGroupsResponse {
+            throttle_time_ms,
+            groups,
+        })
+    }
+
     /// Writes the body of `version`.
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 1 {
@@ -195,6 +256,44 @@ pub struct ListGroupsResponse {
 }
 
 impl ListGroupsResponse {
+    /// Reads the body of `version` (a client's side); a group's state is empty
+    /// before v4 and its type before v5.
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 1 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        let error_code = reader.error_code("the error code")?;
+        let groups = reader.array("the groups", 2, |reader| {
+            let group_id = reader.string("a group id")?;
+            let protocol_type = reader.string("a protocol type")?;
+            let group_state = if version >= 4 {
+                reader.string("a group state")?
+            } else {
+                String::new()
+            };
+            let group_type = if version >= 5 {
+                reader.string("a group type")?
+            } else {
+                String::new()
+            };
+            reader.tagged_fields()?;
+            Ok(ListedGroup {
+                group_id,
+                protocol_type,
+                group_state,
+                group_type,
+            })
+        })?;
+        reader.tagged_fields()?;
+        Ok(ListGroupsResponse {
+            throttle_time_ms,
+            error_code,
+            groups,
+        })
+    }
+
     /// Writes the body of `version`.
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 1 {

@@ -2,7 +2,7 @@
 //! (-1) offset, the first offset at or after a timestamp, or (v7) the offset of
 //! the largest timestamp (-3).
 //!
-//! Flexible from v6. Nothing here may read past the request.
+//! Flexible from v6. Nothing here may read past the message.
 
 use super::error_code::ErrorCode;
 use super::wire::{DecodeError, Reader};
@@ -141,6 +141,46 @@ pub struct ListOffsetsResponse {
 }
 
 impl ListOffsetsResponse {
+    /// Reads the body of `version` (1 or later; a client's side); leader epochs
+    /// are -1 before v4.
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 2 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        let topics = reader.array("the topics", 2, |reader| {
+            let name = reader.string("a topic name")?;
+            // An index, an error code, a timestamp and an offset.
+            let partitions = reader.array("the partitions", 22, |reader| {
+                let partition_index = reader.i32("a partition index")?;
+                let error_code = reader.error_code("a partition's error code")?;
+                let timestamp = reader.i64("a timestamp")?;
+                let offset = reader.i64("an offset")?;
+                let leader_epoch = if version >= 4 {
+                    reader.i32("a leader epoch")?
+                } else {
+                    -1
+                };
+                reader.tagged_fields()?;
+                Ok(ListOffsetsPartitionResponse {
+                    partition_index,
+                    error_code,
+                    timestamp,
+                    offset,
+                    leader_epoch,
+                })
+            })?;
+            reader.tagged_fields()?;
+            Ok(ListOffsetsTopicResponse { name, partitions })
+        })?;
+        reader.tagged_fields()?;
+        Ok(ListOffsetsResponse {
+            throttle_time_ms,
+            topics,
+        })
+    }
+
     /// Writes the body of `version` (1 or later).
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 2 {

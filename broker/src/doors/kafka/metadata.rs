@@ -3,7 +3,9 @@
 //!
 //! Flexible from v9; topic ids from v10 (the door sends its own or zeros);
 //! request topic names nullable from v10; the cluster's authorized operations
-//! only in v8 to v10; a top-level error code from v13 (KIP-1102). Nothing here may read past the request.
+//! only in v8 to v10; a top-level error code from v13 (KIP-1102). A client's
+//! decoder fills what a version lacks with Kafka's defaults. Nothing here may
+//! read past the message.
 
 use super::error_code::ErrorCode;
 use super::wire::{DecodeError, Reader};
@@ -186,6 +188,67 @@ pub struct MetadataResponse {
 }
 
 impl MetadataResponse {
+    /// Reads the body of `version` (a client's side). What the version lacks is
+    /// Kafka's default: no rack or cluster id, controller and leader epoch -1,
+    /// zero topic ids, authorized operations omitted, no error.
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 3 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        // A broker is at least a node id, a host and a port.
+        let brokers = reader.array("the brokers", 9, |reader| {
+            let node_id = reader.i32("a node id")?;
+            let host = reader.string("a host")?;
+            let port = reader.i32("a port")?;
+            let rack = if version >= 1 {
+                reader.nullable_string("a rack")?
+            } else {
+                None
+            };
+            reader.tagged_fields()?;
+            Ok(MetadataBroker {
+                node_id,
+                host,
+                port,
+                rack,
+            })
+        })?;
+        let cluster_id = if version >= 2 {
+            reader.nullable_string("the cluster id")?
+        } else {
+            None
+        };
+        let controller_id = if version >= 1 {
+            reader.i32("the controller id")?
+        } else {
+            -1
+        };
+        // A topic is at least an error code, a name and a partition count.
+        let topics = reader.array("the topics", 4, |reader| decode_topic(reader, version))?;
+        let cluster_authorized_operations = if (8..=10).contains(&version) {
+            reader.i32("the cluster authorized operations")?
+        } else {
+            AUTHORIZED_OPERATIONS_OMITTED
+        };
+        let error_code = if version >= 13 {
+            reader.error_code("the error code")?
+        } else {
+            ErrorCode::None
+        };
+        reader.tagged_fields()?;
+        Ok(MetadataResponse {
+            throttle_time_ms,
+            brokers,
+            cluster_id,
+            controller_id,
+            topics,
+            cluster_authorized_operations,
+            error_code,
+        })
+    }
+
     /// Writes the body of `version`.
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 3 {
@@ -219,6 +282,68 @@ impl MetadataResponse {
         }
         writer.tagged_fields();
     }
+}
+
+fn decode_topic(reader: &mut Reader, version: i16) -> Result<MetadataTopic, DecodeError> {
+    let error_code = reader.error_code("a topic's error code")?;
+    let name = if version >= 12 {
+        reader.nullable_string("a topic name")?
+    } else {
+        Some(reader.string("a topic name")?)
+    };
+    let topic_id = if version >= 10 {
+        reader.uuid("a topic id")?
+    } else {
+        [0; 16]
+    };
+    let is_internal = if version >= 1 {
+        reader.bool("is internal")?
+    } else {
+        false
+    };
+    // A partition is at least an error code, an index, a leader and two counts.
+    let partitions = reader.array("the partitions", 12, |reader| {
+        let error_code = reader.error_code("a partition's error code")?;
+        let partition_index = reader.i32("a partition index")?;
+        let leader_id = reader.i32("a leader id")?;
+        let leader_epoch = if version >= 7 {
+            reader.i32("a leader epoch")?
+        } else {
+            -1
+        };
+        let replica_nodes = reader.array("the replicas", 4, |reader| reader.i32("a replica"))?;
+        let isr_nodes =
+            reader.array("the in-sync replicas", 4, |reader| reader.i32("a replica"))?;
+        let offline_replicas = if version >= 5 {
+            reader.array("the offline replicas", 4, |reader| reader.i32("a replica"))?
+        } else {
+            Vec::new()
+        };
+        reader.tagged_fields()?;
+        Ok(MetadataPartition {
+            error_code,
+            partition_index,
+            leader_id,
+            leader_epoch,
+            replica_nodes,
+            isr_nodes,
+            offline_replicas,
+        })
+    })?;
+    let topic_authorized_operations = if version >= 8 {
+        reader.i32("the topic authorized operations")?
+    } else {
+        AUTHORIZED_OPERATIONS_OMITTED
+    };
+    reader.tagged_fields()?;
+    Ok(MetadataTopic {
+        error_code,
+        name,
+        topic_id,
+        is_internal,
+        partitions,
+        topic_authorized_operations,
+    })
 }
 
 fn encode_topic(writer: &mut Writer, version: i16, topic: &MetadataTopic) {

@@ -10,7 +10,9 @@
 //! - [`encode_response`] turns a [`ResponseBody`] into `Bytes` chunks (size
 //!   prefix, response header, body) for one vectored write.
 //! - [`encode_request`] is a client's side (and the tests'): a [`Request`] into
-//!   chunks the same way.
+//!   chunks the same way; [`decode_response`] reads the answers a client of
+//!   groups and offsets needs (ApiVersions, Metadata, FindCoordinator,
+//!   ListGroups, DescribeGroups, OffsetFetch, ListOffsets, OffsetCommit).
 //! - [`SUPPORTED`] is the version table ApiVersions advertises and the decoder
 //!   enforces; [`ErrorCode`] is Kafka's error numbers.
 //!
@@ -62,6 +64,8 @@ mod client_tests;
 mod message_tests;
 #[cfg(test)]
 mod primitive_tests;
+#[cfg(test)]
+mod response_tests;
 #[cfg(test)]
 mod vector_tests;
 
@@ -135,7 +139,9 @@ pub use rebalance::{
 pub use request::{
     Answer, Request, RequestBody, RequestError, RequestHeader, decode_request, encode_request,
 };
-pub use response::{ResponseBody, encode_response, encode_unsupported_api_versions, join};
+pub use response::{
+    ResponseBody, decode_response, encode_response, encode_unsupported_api_versions, join,
+};
 pub use topics::{
     CreatableTopic, CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse,
     DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse, ReplicaAssignment,

@@ -5,7 +5,7 @@
 //! v2 is Kafka 4.0's lowest; v2 to v4 carry a retention time (-1: the broker's),
 //! v6+ each partition's leader epoch, v7+ the static member's instance id.
 //! Flexible from v8; topic ids (v10) are not spoken. Nothing here may read past
-//! the request.
+//! the message.
 
 use super::error_code::ErrorCode;
 use super::wire::{DecodeError, Reader};
@@ -162,6 +162,34 @@ pub struct OffsetCommitResponse {
 }
 
 impl OffsetCommitResponse {
+    /// Reads the body of `version` (a client's side).
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 3 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        let topics = reader.array("the topics", 2, |reader| {
+            let name = reader.string("a topic name")?;
+            let partitions = reader.array("the partitions", 6, |reader| {
+                let partition_index = reader.i32("a partition index")?;
+                let error_code = reader.error_code("a partition's error code")?;
+                reader.tagged_fields()?;
+                Ok(OffsetCommitPartitionResponse {
+                    partition_index,
+                    error_code,
+                })
+            })?;
+            reader.tagged_fields()?;
+            Ok(OffsetCommitTopicResponse { name, partitions })
+        })?;
+        reader.tagged_fields()?;
+        Ok(OffsetCommitResponse {
+            throttle_time_ms,
+            topics,
+        })
+    }
+
     /// Writes the body of `version`.
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 3 {

@@ -5,9 +5,10 @@
 //! of groups, each answered on its own. The decoder gives both forms as
 //! [`OffsetFetchRequest::groups`] (one group for v1 to v7) and the encoder
 //! writes [`OffsetFetchResponse::groups`] in either form, so the door answers
-//! one shape. v1 has no top-level error: a group error goes in every
+//! one shape; a client decodes either form into it too (one group, its id
+//! empty, for v1 to v7). v1 has no top-level error: a group error goes in every
 //! partition. Flexible from v6; topic ids (v10) are not spoken. Nothing here
-//! may read past the request.
+//! may read past the message.
 
 use super::error_code::ErrorCode;
 use super::wire::{DecodeError, Reader};
@@ -204,6 +205,48 @@ pub struct OffsetFetchResponse {
 }
 
 impl OffsetFetchResponse {
+    /// Reads the body of `version` (a client's side): v1 to v7 give one group
+    /// whose id is empty (the answer does not carry it), with no error in v1;
+    /// leader epochs are -1 before v5.
+    pub fn decode(reader: &mut Reader, version: i16) -> Result<Self, DecodeError> {
+        let throttle_time_ms = if version >= 3 {
+            reader.i32("the throttle time")?
+        } else {
+            0
+        };
+        let groups = if version >= 8 {
+            // A group is at least an id, a topic count and an error code.
+            reader.array("the groups", 4, |reader| {
+                let group_id = reader.string("a group id")?;
+                let topics = decode_topic_responses(reader, version)?;
+                let error_code = reader.error_code("a group's error code")?;
+                reader.tagged_fields()?;
+                Ok(OffsetFetchGroupResponse {
+                    group_id,
+                    topics,
+                    error_code,
+                })
+            })?
+        } else {
+            let topics = decode_topic_responses(reader, version)?;
+            let error_code = if version >= 2 {
+                reader.error_code("the error code")?
+            } else {
+                ErrorCode::None
+            };
+            vec![OffsetFetchGroupResponse {
+                group_id: String::new(),
+                topics,
+                error_code,
+            }]
+        };
+        reader.tagged_fields()?;
+        Ok(OffsetFetchResponse {
+            throttle_time_ms,
+            groups,
+        })
+    }
+
     /// Writes the body of `version`.
     pub fn encode(&self, writer: &mut Writer, version: i16) {
         if version >= 3 {
@@ -227,6 +270,38 @@ impl OffsetFetchResponse {
         }
         writer.tagged_fields();
     }
+}
+
+fn decode_topic_responses(
+    reader: &mut Reader,
+    version: i16,
+) -> Result<Vec<OffsetFetchTopicResponse>, DecodeError> {
+    // A topic is at least a name and a count; a partition an index, an offset,
+    // a null metadata and an error code (15 bytes in v1).
+    reader.array("the topics", 2, |reader| {
+        let name = reader.string("a topic name")?;
+        let partitions = reader.array("the partitions", 15, |reader| {
+            let partition_index = reader.i32("a partition index")?;
+            let committed_offset = reader.i64("a committed offset")?;
+            let committed_leader_epoch = if version >= 5 {
+                reader.i32("a committed leader epoch")?
+            } else {
+                -1
+            };
+            let metadata = reader.nullable_string("a committed metadata")?;
+            let error_code = reader.error_code("a partition's error code")?;
+            reader.tagged_fields()?;
+            Ok(OffsetFetchPartitionResponse {
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                metadata,
+                error_code,
+            })
+        })?;
+        reader.tagged_fields()?;
+        Ok(OffsetFetchTopicResponse { name, partitions })
+    })
 }
 
 fn encode_topic_responses(writer: &mut Writer, version: i16, topics: &[OffsetFetchTopicResponse]) {

@@ -96,6 +96,37 @@ pub enum RequestBody {
     DescribeCluster(DescribeClusterRequest),
 }
 
+impl RequestBody {
+    /// The API this body asks.
+    pub fn api_key(&self) -> ApiKey {
+        match self {
+            RequestBody::Produce(_) => ApiKey::Produce,
+            RequestBody::Fetch(_) => ApiKey::Fetch,
+            RequestBody::ListOffsets(_) => ApiKey::ListOffsets,
+            RequestBody::Metadata(_) => ApiKey::Metadata,
+            RequestBody::OffsetCommit(_) => ApiKey::OffsetCommit,
+            RequestBody::OffsetFetch(_) => ApiKey::OffsetFetch,
+            RequestBody::FindCoordinator(_) => ApiKey::FindCoordinator,
+            RequestBody::JoinGroup(_) => ApiKey::JoinGroup,
+            RequestBody::Heartbeat(_) => ApiKey::Heartbeat,
+            RequestBody::LeaveGroup(_) => ApiKey::LeaveGroup,
+            RequestBody::SyncGroup(_) => ApiKey::SyncGroup,
+            RequestBody::DescribeGroups(_) => ApiKey::DescribeGroups,
+            RequestBody::ListGroups(_) => ApiKey::ListGroups,
+            RequestBody::ApiVersions(_) => ApiKey::ApiVersions,
+            RequestBody::CreateTopics(_) => ApiKey::CreateTopics,
+            RequestBody::DeleteTopics(_) => ApiKey::DeleteTopics,
+            RequestBody::DeleteRecords(_) => ApiKey::DeleteRecords,
+            RequestBody::InitProducerId(_) => ApiKey::InitProducerId,
+            RequestBody::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
+            RequestBody::DescribeConfigs(_) => ApiKey::DescribeConfigs,
+            RequestBody::CreatePartitions(_) => ApiKey::CreatePartitions,
+            RequestBody::DeleteGroups(_) => ApiKey::DeleteGroups,
+            RequestBody::DescribeCluster(_) => ApiKey::DescribeCluster,
+        }
+    }
+}
+
 /// A decoded request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {

@@ -1,9 +1,12 @@
 //! A response: its body and the encoder that frames it (size prefix, response
 //! header v0 or v1, body) as a list of `Bytes` chunks, record batches among them
-//! uncopied, for one vectored write.
+//! uncopied, for one vectored write; and a client's decoder of the responses it
+//! reads ([`decode_response`]).
 //!
 //! The encoder trusts its caller for the version (the request's, already checked
 //! against the advertised range); it must never panic and never copy records.
+//! The decoder trusts nothing in the frame: it must never panic on a broker's
+//! bytes nor allocate beyond what they could need.
 
 use bytes::{Bytes, BytesMut};
 
@@ -27,6 +30,7 @@ use super::produce::ProduceResponse;
 use super::producer_id::InitProducerIdResponse;
 use super::rebalance::{JoinGroupResponse, SyncGroupResponse};
 use super::topics::{CreateTopicsResponse, DeleteTopicsResponse};
+use super::wire::{DecodeError, Reader};
 use super::writer::Writer;
 
 /// A response's body.
@@ -158,6 +162,70 @@ pub fn encode_response(correlation_id: i32, version: i16, body: &ResponseBody) -
         ResponseBody::DescribeCluster(response) => response.encode(&mut writer, version),
     }
     writer.into_framed_chunks()
+}
+
+/// Decodes one response frame (without its size prefix) to a request of
+/// `api_key` at `version`: the correlation id (the caller checks it is the
+/// request's) and the body.
+///
+/// The header is v1 (correlation id, tagged fields) for a flexible version, v0
+/// otherwise, and always v0 for ApiVersions; an ApiVersions answer carrying an
+/// error is read as version 0, as it is written. Bytes after the last field are
+/// ignored, as Kafka's clients ignore them. Only the responses a client of this
+/// codec reads decode here: ApiVersions, Metadata, FindCoordinator, ListGroups,
+/// DescribeGroups, OffsetFetch, ListOffsets and OffsetCommit;
+/// [`DecodeError::NoDecoder`] for the others and for a version outside the
+/// codec's range.
+pub fn decode_response(
+    api_key: ApiKey,
+    version: i16,
+    frame: Bytes,
+) -> Result<(i32, ResponseBody), DecodeError> {
+    if !api_key.supports(version) {
+        return Err(DecodeError::NoDecoder {
+            api_key: api_key.number(),
+            version,
+        });
+    }
+    let mut reader = Reader::new(frame, false);
+    let correlation_id = reader.i32("the correlation id")?;
+    if api_key.response_header_version(version) >= 1 {
+        reader.set_flexible(true);
+        reader.tagged_fields()?;
+    }
+    reader.set_flexible(api_key.is_flexible(version));
+    let reader = &mut reader;
+    let body = match api_key {
+        ApiKey::ApiVersions => {
+            ResponseBody::ApiVersions(ApiVersionsResponse::decode(reader, version)?)
+        }
+        ApiKey::Metadata => ResponseBody::Metadata(MetadataResponse::decode(reader, version)?),
+        ApiKey::FindCoordinator => {
+            ResponseBody::FindCoordinator(FindCoordinatorResponse::decode(reader, version)?)
+        }
+        ApiKey::ListGroups => {
+            ResponseBody::ListGroups(ListGroupsResponse::decode(reader, version)?)
+        }
+        ApiKey::DescribeGroups => {
+            ResponseBody::DescribeGroups(DescribeGroupsResponse::decode(reader, version)?)
+        }
+        ApiKey::OffsetFetch => {
+            ResponseBody::OffsetFetch(OffsetFetchResponse::decode(reader, version)?)
+        }
+        ApiKey::ListOffsets => {
+            ResponseBody::ListOffsets(ListOffsetsResponse::decode(reader, version)?)
+        }
+        ApiKey::OffsetCommit => {
+            ResponseBody::OffsetCommit(OffsetCommitResponse::decode(reader, version)?)
+        }
+        _ => {
+            return Err(DecodeError::NoDecoder {
+                api_key: api_key.number(),
+                version,
+            });
+        }
+    };
+    Ok((correlation_id, body))
 }
 
 /// Kafka's answer to an ApiVersions request of a version it does not know: a v0

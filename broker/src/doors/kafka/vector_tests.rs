@@ -10,7 +10,7 @@ use super::*;
 
 const VECTORS: &str = include_str!("vectors/kafka_python.txt");
 
-fn unhex(text: &str) -> Bytes {
+pub(super) fn unhex(text: &str) -> Bytes {
     let digits = text.as_bytes();
     assert!(digits.len().is_multiple_of(2), "odd hex length");
     let nibble = |digit: u8| (digit as char).to_digit(16).expect("a hex digit") as u8;
@@ -22,7 +22,7 @@ fn unhex(text: &str) -> Bytes {
 }
 
 /// (kind, api key, version, bytes) for each line.
-fn vectors() -> Vec<(String, i16, i16, Bytes)> {
+pub(super) fn vectors() -> Vec<(String, i16, i16, Bytes)> {
     VECTORS
         .lines()
         .filter(|line| !line.starts_with('#') && !line.is_empty())
@@ -302,7 +302,7 @@ fn expected_request(key: ApiKey, version: i16) -> RequestBody {
     }
 }
 
-fn expected_response(key: ApiKey) -> ResponseBody {
+pub(super) fn expected_response(key: ApiKey) -> ResponseBody {
     let orders = || "orders".to_string();
     let member = || "member-1".to_string();
     let instance = || Some("instance-1".to_string());
@@ -607,7 +607,7 @@ fn expected_response(key: ApiKey) -> ResponseBody {
     }
 }
 
-fn frame_of(bytes: &Bytes) -> Bytes {
+pub(super) fn frame_of(bytes: &Bytes) -> Bytes {
     let mut buffer = BytesMut::from(&bytes[..]);
     let frame = split_frame(&mut buffer, MAX_REQUEST_BYTES)
         .unwrap()

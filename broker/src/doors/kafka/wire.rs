@@ -1,6 +1,6 @@
-//! Kafka's primitive types, read: a reader over one request's bytes, told
-//! whether the message version is flexible (compact strings and arrays, tagged
-//! fields) or not.
+//! Kafka's primitive types, read: a reader over one message's bytes (a request
+//! the door serves, or a response its clients read), told whether the message
+//! version is flexible (compact strings and arrays, tagged fields) or not.
 //!
 //! The reader never indexes a slice, never trusts a length before checking it
 //! against the bytes actually left, and never reserves memory for a count it was
@@ -14,6 +14,8 @@
 use bytes::{Buf, Bytes};
 use thiserror::Error;
 
+use super::error_code::ErrorCode;
+
 /// Most array elements one request may hold, all arrays together: far more than
 /// a client sends (a consumer fetching 10,000 partitions sends about 10,000),
 /// far fewer than a 100 MiB request of empty elements could announce.
@@ -22,11 +24,11 @@ pub const MAX_ELEMENTS: usize = 1 << 18;
 /// Most elements an array reserves room for before reading them.
 const INITIAL_ELEMENTS: usize = 64;
 
-/// Why a request's bytes could not be read.
+/// Why a message's bytes could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DecodeError {
     /// The bytes ended inside a field.
-    #[error("the request ends inside {0}")]
+    #[error("the message ends inside {0}")]
     Truncated(&'static str),
     /// A length or count is negative (other than a nullable field's -1) or larger
     /// than the bytes left.
@@ -42,8 +44,8 @@ pub enum DecodeError {
     /// A varint runs past its longest encoding.
     #[error("a varint is longer than {0} bytes")]
     VarintTooLong(usize),
-    /// The request's arrays together hold more than [`MAX_ELEMENTS`].
-    #[error("the request's arrays hold more than {0} elements")]
+    /// The message's arrays together hold more than [`MAX_ELEMENTS`].
+    #[error("the message's arrays hold more than {0} elements")]
     TooManyElements(usize),
     /// A non-nullable field was sent as null.
     #[error("{0} is null")]
@@ -52,8 +54,16 @@ pub enum DecodeError {
     #[error("{0} is not UTF-8")]
     InvalidUtf8(&'static str),
     /// Bytes are left after the last field.
-    #[error("{0} bytes are left after the request's last field")]
+    #[error("{0} bytes are left after the message's last field")]
     TrailingBytes(usize),
+    /// The codec reads no response of this API, or not at this version.
+    #[error("no response decoder for api key {api_key} version {version}")]
+    NoDecoder {
+        /// Kafka's api key.
+        api_key: i16,
+        /// The version asked for.
+        version: i16,
+    },
 }
 
 /// Reads primitives from the front of one request's bytes.
@@ -131,6 +141,13 @@ impl Reader {
     pub fn i64(&mut self, what: &'static str) -> Result<i64, DecodeError> {
         self.need(8, what)?;
         Ok(self.bytes.get_i64())
+    }
+
+    /// An error code: an `int16`. A number [`ErrorCode`] does not name (a
+    /// newer broker's) reads as [`ErrorCode::UnknownServerError`].
+    pub fn error_code(&mut self, what: &'static str) -> Result<ErrorCode, DecodeError> {
+        let number = self.i16(what)?;
+        Ok(ErrorCode::from_number(number).unwrap_or(ErrorCode::UnknownServerError))
     }
 
     /// A `uuid`: 16 bytes.
