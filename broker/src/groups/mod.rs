@@ -14,12 +14,17 @@
 //! Kafka. Offsets are kept in memory here; the door writes each commit durably
 //! (`OffsetCommitted`) and replays them on start (`Coordinator::restore`).
 
+pub mod assignors;
 mod group;
 mod offsets;
 mod record;
 #[cfg(test)]
 mod tests;
 
+pub use assignors::{
+    ConsumerAssignment, ConsumerProtocolError, ConsumerSubscription, MemberSubscription,
+    TopicPartitions,
+};
 pub use group::{GroupState, MemberSummary};
 pub use offsets::{CommittedOffset, OffsetCommitted};
 
