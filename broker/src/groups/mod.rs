@@ -22,8 +22,8 @@ mod record;
 mod tests;
 
 pub use assignors::{
-    ConsumerAssignment, ConsumerProtocolError, ConsumerSubscription, MemberSubscription,
-    TopicPartitions,
+    Assignor, ConsumerAssignment, ConsumerProtocolError, ConsumerSubscription, GroupAssignment,
+    MemberSubscription, TopicPartitions,
 };
 pub use group::{GroupState, MemberSummary};
 pub use offsets::{CommittedOffset, OffsetCommitted};

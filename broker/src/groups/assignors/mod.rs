@@ -1,12 +1,15 @@
 //! Partition assignors run by the broker, for group members that leave the
 //! assignment to it (the native door's clients), as Kafka's consumers run them
-//! on the client side. This part is Kafka's consumer protocol
+//! on the client side: [`Assignor::Range`] (Kafka's `RangeAssignor`) and
+//! [`Assignor::RoundRobin`] (`RoundRobinAssignor`), named as Kafka names them
+//! in JoinGroup's protocols, and Kafka's consumer protocol
 //! ([`ConsumerSubscription`], [`ConsumerAssignment`]) that carries subscriptions
-//! and assignments in JoinGroup and SyncGroup, and the member an assignor takes
-//! ([`MemberSubscription`]).
+//! and assignments in JoinGroup and SyncGroup.
 //!
-//! Nothing here touches a socket, a thread or a clock, or panics on what a
-//! member sent.
+//! Each assignor is a pure function from the members' subscriptions and each
+//! topic's partition count to each member's partitions: it never touches a
+//! socket, a thread, a clock or a random number, never panics on what a member
+//! sent, and gives the same answer to the same question.
 #![cfg_attr(
     not(test),
     deny(
@@ -18,6 +21,9 @@
 )]
 
 mod consumer_protocol;
+mod layout;
+mod range;
+mod round_robin;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -26,6 +32,8 @@ pub use consumer_protocol::{
     ConsumerAssignment, ConsumerProtocolError, ConsumerSubscription, HIGHEST_VERSION, MAX_ELEMENTS,
     TopicPartitions,
 };
+
+use std::collections::BTreeMap;
 
 /// One group member as an assignor sees it: who it is and what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -56,6 +64,61 @@ impl MemberSubscription {
             topics: subscription.topics.clone(),
             owned: subscription.owned_partitions.clone(),
             generation: subscription.cooperative_generation(),
+        }
+    }
+}
+
+/// What an assignor decided for the whole group.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupAssignment {
+    /// Every member's partitions, by member id (members given nothing included):
+    /// topics in order, each with its partitions in ascending order.
+    pub members: BTreeMap<String, Vec<TopicPartitions>>,
+}
+
+/// One of Kafka's assignors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Assignor {
+    /// `range`: per topic, contiguous ranges of partitions, the first members
+    /// (in Kafka's member order) getting one more.
+    Range,
+    /// `roundrobin`: every subscribed partition, in topic and partition order,
+    /// dealt to the members in turn, skipping those not subscribed to its topic.
+    RoundRobin,
+}
+
+impl Assignor {
+    /// Every assignor.
+    pub const ALL: [Assignor; 2] = [Assignor::Range, Assignor::RoundRobin];
+
+    /// The assignor a JoinGroup protocol names, spelt as Kafka spells it.
+    pub fn from_name(name: &str) -> Option<Assignor> {
+        Assignor::ALL
+            .into_iter()
+            .find(|assignor| assignor.name() == name)
+    }
+
+    /// The protocol name Kafka's consumers give it in JoinGroup.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Assignor::Range => "range",
+            Assignor::RoundRobin => "roundrobin",
+        }
+    }
+
+    /// Assigns the partitions of every subscribed topic that `partition_counts`
+    /// gives more than 0 partitions (others are skipped, as Kafka skips topics
+    /// without metadata) to the `members`. A member id listed twice counts once
+    /// (its first entry).
+    pub fn assign(
+        self,
+        members: &[MemberSubscription],
+        partition_counts: &BTreeMap<String, i32>,
+    ) -> GroupAssignment {
+        let layout = layout::Layout::new(members, partition_counts);
+        match self {
+            Assignor::Range => layout.assignment(&range::assign(&layout)),
+            Assignor::RoundRobin => layout.assignment(&round_robin::assign(&layout)),
         }
     }
 }
