@@ -35,6 +35,8 @@ pub(super) struct Layout<'a> {
     pub topics: Vec<Topic<'a>>,
     /// Each member's topics (indices into `topics`), ascending.
     pub member_topics: Vec<Vec<usize>>,
+    /// Each topic's index by name.
+    by_name: BTreeMap<&'a str, usize>,
 }
 
 /// Java's `String.compareTo`: UTF-16 code units in order.
@@ -113,7 +115,13 @@ impl<'a> Layout<'a> {
             members,
             topics,
             member_topics,
+            by_name,
         }
+    }
+
+    /// The index of the topic named `name`, if it is in the layout.
+    pub fn topic(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
     }
 
     /// Whether `member` subscribes to `topic`.
@@ -132,7 +140,7 @@ impl<'a> Layout<'a> {
     }
 
     /// The group assignment that gives each member the partitions `holders` say
-    /// it holds.
+    /// it holds (nothing withheld).
     pub fn assignment(&self, holders: &Holders) -> GroupAssignment {
         let mut assigned: Vec<Vec<TopicPartitions>> = vec![Vec::new(); self.members.len()];
         for (topic, holders) in self.topics.iter().zip(holders) {
@@ -157,6 +165,7 @@ impl<'a> Layout<'a> {
                 .zip(assigned)
                 .map(|(member, topics)| (member.member_id.clone(), topics))
                 .collect(),
+            withheld: Vec::new(),
         }
     }
 }

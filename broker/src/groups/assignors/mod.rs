@@ -1,8 +1,9 @@
 //! Partition assignors run by the broker, for group members that leave the
 //! assignment to it (the native door's clients), as Kafka's consumers run them
-//! on the client side: [`Assignor::Range`] (Kafka's `RangeAssignor`) and
-//! [`Assignor::RoundRobin`] (`RoundRobinAssignor`), named as Kafka names them
-//! in JoinGroup's protocols, and Kafka's consumer protocol
+//! on the client side: [`Assignor::Range`] (Kafka's `RangeAssignor`),
+//! [`Assignor::RoundRobin`] (`RoundRobinAssignor`) and
+//! [`Assignor::CooperativeSticky`] (`CooperativeStickyAssignor`), named as Kafka
+//! names them in JoinGroup's protocols, and Kafka's consumer protocol
 //! ([`ConsumerSubscription`], [`ConsumerAssignment`]) that carries subscriptions
 //! and assignments in JoinGroup and SyncGroup.
 //!
@@ -20,10 +21,13 @@
     )
 )]
 
+mod balance;
+mod chain;
 mod consumer_protocol;
 mod layout;
 mod range;
 mod round_robin;
+mod sticky;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -68,12 +72,29 @@ impl MemberSubscription {
     }
 }
 
+/// A partition the cooperative-sticky assignor gives to nobody this generation
+/// because another member still owns it: that member revokes it first, and a
+/// follow-up rebalance gives it to `member_id`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Withheld {
+    /// The partition's topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The member it moves to.
+    pub member_id: String,
+}
+
 /// What an assignor decided for the whole group.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupAssignment {
     /// Every member's partitions, by member id (members given nothing included):
     /// topics in order, each with its partitions in ascending order.
     pub members: BTreeMap<String, Vec<TopicPartitions>>,
+    /// Partitions given to nobody this generation (cooperative-sticky only), in
+    /// topic and partition order; while any is left, the group needs another
+    /// rebalance once their owners have revoked them.
+    pub withheld: Vec<Withheld>,
 }
 
 /// One of Kafka's assignors.
@@ -85,11 +106,18 @@ pub enum Assignor {
     /// `roundrobin`: every subscribed partition, in topic and partition order,
     /// dealt to the members in turn, skipping those not subscribed to its topic.
     RoundRobin,
+    /// `cooperative-sticky`: balanced, keeps what members own where balance
+    /// allows, and withholds a moving partition until its owner has revoked it.
+    CooperativeSticky,
 }
 
 impl Assignor {
     /// Every assignor.
-    pub const ALL: [Assignor; 2] = [Assignor::Range, Assignor::RoundRobin];
+    pub const ALL: [Assignor; 3] = [
+        Assignor::Range,
+        Assignor::CooperativeSticky,
+        Assignor::RoundRobin,
+    ];
 
     /// The assignor a JoinGroup protocol names, spelt as Kafka spells it.
     pub fn from_name(name: &str) -> Option<Assignor> {
@@ -103,7 +131,15 @@ impl Assignor {
         match self {
             Assignor::Range => "range",
             Assignor::RoundRobin => "roundrobin",
+            Assignor::CooperativeSticky => "cooperative-sticky",
         }
+    }
+
+    /// Whether it follows Kafka's cooperative rebalance protocol (members keep
+    /// their partitions through a rebalance and revoke only what they lose),
+    /// rather than the eager one (members give everything up first).
+    pub const fn cooperative(self) -> bool {
+        matches!(self, Assignor::CooperativeSticky)
     }
 
     /// Assigns the partitions of every subscribed topic that `partition_counts`
@@ -119,6 +155,7 @@ impl Assignor {
         match self {
             Assignor::Range => layout.assignment(&range::assign(&layout)),
             Assignor::RoundRobin => layout.assignment(&round_robin::assign(&layout)),
+            Assignor::CooperativeSticky => sticky::assign(&layout),
         }
     }
 }

@@ -37,8 +37,13 @@ fn names_are_kafkas() {
         Assignor::from_name("roundrobin"),
         Some(Assignor::RoundRobin)
     );
+    assert_eq!(
+        Assignor::from_name("cooperative-sticky"),
+        Some(Assignor::CooperativeSticky)
+    );
     assert_eq!(Assignor::from_name("Range"), None);
     assert_eq!(Assignor::from_name("sticky"), None);
+    assert!(Assignor::CooperativeSticky.cooperative() && !Assignor::Range.cooperative());
 }
 
 #[test]
@@ -51,6 +56,7 @@ fn range_javadoc_example() {
         ("C1", &["t0p2", "t1p2"]),
     ]);
     assert_eq!(names(&assignment), expected);
+    assert!(assignment.withheld.is_empty());
 }
 
 #[test]
@@ -120,7 +126,7 @@ fn topics_without_partitions_and_members_without_topics() {
         let expected = expect(&[("a", &["tp0", "tp1"]), ("b", &[])]);
         assert_eq!(names(&assignment), expected, "{assignor:?}");
     }
-    let nobody = Assignor::Range.assign(&[], &partition_counts);
+    let nobody = Assignor::CooperativeSticky.assign(&[], &partition_counts);
     assert_eq!(nobody, GroupAssignment::default());
 }
 
@@ -204,6 +210,7 @@ proptest! {
         let holders = holders(&assignment);
         check_complete(&members, &partition_counts, &holders);
         prop_assert_eq!(&holders, &naive_range(&members, &partition_counts));
+        prop_assert!(assignment.withheld.is_empty());
         prop_assert_eq!(assignment.members.len(), members.len());
     }
 

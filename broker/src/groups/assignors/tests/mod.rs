@@ -2,10 +2,13 @@
 //! kafka-python's encoder and by hand from Kafka's schemas, Kafka's documented
 //! examples, naive reimplementations to compare with, and properties over random
 //! groups. This module holds what they share: building members, reading an
-//! assignment back, and random groups.
+//! assignment back, random groups, and a balance check written independently of
+//! the assignor's own.
 
 mod examples;
 mod protocol;
+mod sticky;
+mod sticky_random;
 
 use super::*;
 use proptest::prelude::*;
@@ -57,6 +60,17 @@ fn holders(assignment: &GroupAssignment) -> BTreeMap<Partition, String> {
     holders
 }
 
+/// The assignment the assignor aims at: assigned and withheld partitions together.
+fn target(assignment: &GroupAssignment) -> BTreeMap<Partition, String> {
+    let mut target = holders(assignment);
+    for withheld in &assignment.withheld {
+        let key = (withheld.topic.clone(), withheld.partition);
+        let previous = target.insert(key, withheld.member_id.clone());
+        assert_eq!(previous, None, "{withheld:?} is also assigned");
+    }
+    target
+}
+
 /// Every partition of a topic someone subscribes to (and that has partitions).
 fn subscribed_partitions(
     members: &[MemberSubscription],
@@ -103,6 +117,55 @@ fn loads(
         *loads.entry(member.clone()).or_default() += 1;
     }
     loads
+}
+
+/// Checks balance the long way: from every member, walk the members it could
+/// hand a partition to, and those they could, and so on; none reached may hold
+/// two fewer. Members with the same topics are then within one of each other,
+/// which is checked too.
+fn check_balanced(members: &[MemberSubscription], holders: &BTreeMap<Partition, String>) {
+    let loads = loads(members, holders);
+    let topics_of = |id: &str| -> BTreeSet<&String> {
+        members
+            .iter()
+            .filter(|m| m.member_id == id)
+            .flat_map(|m| m.topics.iter())
+            .collect()
+    };
+    // Who can receive from whom: a holds a partition of a topic b subscribes to.
+    let can_give = |giver: &str, receiver: &str| {
+        let wanted = topics_of(receiver);
+        holders
+            .iter()
+            .any(|((topic, _), holder)| holder == giver && wanted.contains(topic))
+    };
+    for (start, &start_load) in &loads {
+        let mut seen = BTreeSet::from([start.clone()]);
+        let mut queue = VecDeque::from([start.clone()]);
+        while let Some(giver) = queue.pop_front() {
+            for (receiver, &receiver_load) in &loads {
+                if seen.contains(receiver) || !can_give(&giver, receiver) {
+                    continue;
+                }
+                assert!(
+                    receiver_load + 2 > start_load,
+                    "{start} holds {start_load} and could hand one on to {receiver}, who holds {receiver_load}: {holders:?}"
+                );
+                seen.insert(receiver.clone());
+                queue.push_back(receiver.clone());
+            }
+        }
+    }
+    for left in members {
+        for right in members {
+            let same: bool = topics_of(&left.member_id) == topics_of(&right.member_id);
+            let (l, r) = (loads[&left.member_id], loads[&right.member_id]);
+            assert!(
+                !same || l.abs_diff(r) <= 1,
+                "{l} and {r} with the same topics"
+            );
+        }
+    }
 }
 
 /// The topics random groups draw from.
