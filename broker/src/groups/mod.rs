@@ -13,13 +13,22 @@
 //! error codes are Kafka's own, so clients retry or fail as they would against
 //! Kafka. Offsets are kept in memory here; the door writes each commit durably
 //! (`OffsetCommitted`) and replays them on start (`Coordinator::restore`).
+//!
+//! For members that leave the assignment to the broker (the native door's
+//! clients), [`assignors`] has Kafka's assignors and its consumer protocol; the
+//! coordinator itself only carries members' metadata and assignments as bytes.
 
+pub mod assignors;
 mod group;
 mod offsets;
 mod record;
 #[cfg(test)]
 mod tests;
 
+pub use assignors::{
+    Assignor, ConsumerAssignment, ConsumerProtocolError, ConsumerSubscription, GroupAssignment,
+    MemberSubscription, TopicPartitions, Withheld,
+};
 pub use group::{GroupState, MemberSummary};
 pub use offsets::{CommittedOffset, OffsetCommitted};
 
