@@ -176,8 +176,6 @@ impl Server {
         let store = Store::open(StoreSettings::new(&config.data_dir), move || {
             let _ = waker.wake();
         })?;
-        let native = native::NativeDoor::bind(context, &config.listen)?
-            .with_pending_bytes(config.limits.native_pending_bytes);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_nanos() as u64)
@@ -186,6 +184,8 @@ impl Server {
             Arc::new(std::sync::Mutex::new(groups::Groups::new(
                 crate::groups::Coordinator::new(crate::groups::GroupSettings::default(), seed),
             )));
+        let native = native::NativeDoor::bind(context, &config.listen, shared_groups.clone())?
+            .with_pending_bytes(config.limits.native_pending_bytes);
         let kafka = match config.kafka.listen {
             None => None,
             Some(address) => Some(
@@ -368,11 +368,14 @@ impl Server {
             if native {
                 self.native_more = self.native.serve(&self.store, now);
             }
-            self.expire_groups(now);
             if let Some(kafka) = &mut self.kafka {
                 kafka.expire(&self.store, now);
                 kafka.finish_turn(&self.store, self.poll.registry(), now);
             }
+            // After every door's turn: the groups' time moves on and each door
+            // gets the answers for its requests, whichever door's request (or
+            // expiry) made them.
+            self.expire_groups(now);
             for _ in 0..self.ready.len() {
                 if let Some(key) = self.ready.pop_front() {
                     self.read(key, now);
@@ -434,9 +437,17 @@ impl Server {
             let expired = groups.coordinator.expire(now);
             groups.answers.extend(expired);
         }
+        self.route_group_answers(now);
+    }
+
+    /// Each door takes the coordinator's answers for its own requests; an
+    /// answer no door waits for any more is dropped.
+    fn route_group_answers(&mut self, now: Instant) {
         if let Some(kafka) = &mut self.kafka {
             kafka.deliver();
+            kafka.finish_turn(&self.store, self.poll.registry(), now);
         }
+        self.native.deliver_groups(&self.store, now);
         groups::lock(&self.groups).answers.clear();
     }
 

@@ -1,7 +1,8 @@
 //! A blocking Rust client of the broker's native door (`broker/docs/protocol.md`):
 //! a [`Producer`] (batching, linger, pipelined acknowledgements, idempotent
 //! retries, Kafka's murmur2 partitioning by key), a [`Consumer`] (assign, seek,
-//! long-poll), and an [`Admin`] for topics, each on one sinew DEALER.
+//! long-poll), a [`GroupConsumer`] (a member of a consumer group, the broker
+//! assigning its partitions), and an [`Admin`] for topics, each on sinew DEALERs.
 //!
 //! Requests and responses go through the door's own codec
 //! (`crate::doors::native`); this module never encodes a frame itself, never
@@ -23,16 +24,18 @@ mod batch;
 mod connection;
 mod consumer;
 mod error;
+mod group;
 mod producer;
 
 pub use crate::doors::native::{
-    Acknowledged, Acks, ErrorCode, OffsetResult, PartitionDescription, Position, RecordHeader,
-    TopicDescription, TopicName, TopicSummary, Visibility,
+    Acknowledged, Acks, AssignorChoice, ErrorCode, OffsetResult, PartitionDescription, Position,
+    RecordHeader, TopicDescription, TopicName, TopicSummary, Visibility,
 };
 pub use admin::{Admin, DEFAULT_REQUEST_TIMEOUT, TopicSettings, topic_name};
 pub use connection::{Connection, DEFAULT_ENDPOINT};
 pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
+pub use group::{GroupConfig, GroupConsumer};
 pub use producer::{
     Acknowledgement, Delivery, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_IN_FLIGHT, MAX_RECORD_BYTES,
     Producer, ProducerConfig, ProducerRecord,

@@ -23,11 +23,21 @@ pub enum Command {
     ListTopics,
     /// 0x0013: a topic's settings and each partition's offsets and size.
     DescribeTopic,
+    /// 0x0020: join a consumer group and get this member's partitions.
+    JoinGroup,
+    /// 0x0021: a group member's heartbeat.
+    Heartbeat,
+    /// 0x0022: leave a consumer group.
+    LeaveGroup,
+    /// 0x0023: commit a group's offsets for a topic.
+    CommitOffsets,
+    /// 0x0024: a group's committed offsets for a topic.
+    FetchOffsets,
 }
 
 impl Command {
     /// Every command, in code order.
-    pub const ALL: [Command; 8] = [
+    pub const ALL: [Command; 13] = [
         Command::Produce,
         Command::Fetch,
         Command::ListOffsets,
@@ -36,6 +46,11 @@ impl Command {
         Command::DeleteTopic,
         Command::ListTopics,
         Command::DescribeTopic,
+        Command::JoinGroup,
+        Command::Heartbeat,
+        Command::LeaveGroup,
+        Command::CommitOffsets,
+        Command::FetchOffsets,
     ];
 
     /// The code on the wire.
@@ -49,6 +64,11 @@ impl Command {
             Command::DeleteTopic => 0x0011,
             Command::ListTopics => 0x0012,
             Command::DescribeTopic => 0x0013,
+            Command::JoinGroup => 0x0020,
+            Command::Heartbeat => 0x0021,
+            Command::LeaveGroup => 0x0022,
+            Command::CommitOffsets => 0x0023,
+            Command::FetchOffsets => 0x0024,
         }
     }
 
@@ -63,6 +83,11 @@ impl Command {
             0x0011 => Command::DeleteTopic,
             0x0012 => Command::ListTopics,
             0x0013 => Command::DescribeTopic,
+            0x0020 => Command::JoinGroup,
+            0x0021 => Command::Heartbeat,
+            0x0022 => Command::LeaveGroup,
+            0x0023 => Command::CommitOffsets,
+            0x0024 => Command::FetchOffsets,
             _ => return None,
         })
     }
@@ -78,6 +103,11 @@ impl Command {
             Command::DeleteTopic => "DELETE_TOPIC",
             Command::ListTopics => "LIST_TOPICS",
             Command::DescribeTopic => "DESCRIBE_TOPIC",
+            Command::JoinGroup => "JOIN_GROUP",
+            Command::Heartbeat => "HEARTBEAT",
+            Command::LeaveGroup => "LEAVE_GROUP",
+            Command::CommitOffsets => "COMMIT_OFFSETS",
+            Command::FetchOffsets => "FETCH_OFFSETS",
         }
     }
 
@@ -90,6 +120,9 @@ impl Command {
             Command::InitProducerId => 32,
             Command::CreateTopic => 48,
             Command::DeleteTopic | Command::ListTopics | Command::DescribeTopic => 16,
+            Command::JoinGroup => 32,
+            Command::Heartbeat | Command::CommitOffsets => 24,
+            Command::LeaveGroup | Command::FetchOffsets => 16,
         }
     }
 
@@ -102,6 +135,11 @@ impl Command {
             Command::InitProducerId => 32,
             Command::CreateTopic | Command::DeleteTopic | Command::ListTopics => 16,
             Command::DescribeTopic => 48,
+            Command::JoinGroup => 24,
+            Command::Heartbeat
+            | Command::LeaveGroup
+            | Command::CommitOffsets
+            | Command::FetchOffsets => 16,
         }
     }
 }

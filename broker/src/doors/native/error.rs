@@ -57,6 +57,22 @@ pub enum ErrorCode {
     UnknownProducer,
     /// 40: the partition's storage failed; the broker stops writing to it.
     StorageFailed,
+    /// 50: the group is rebalancing; JOIN_GROUP again.
+    RebalanceInProgress,
+    /// 51: the group does not know this member (its session ended); JOIN_GROUP
+    /// again with an empty member id.
+    UnknownMember,
+    /// 52: the generation is not the group's current one; JOIN_GROUP again.
+    IllegalGeneration,
+    /// 53: the group id, the session timeout, or the assignor (no assignor all
+    /// members name) cannot be used.
+    InvalidGroup,
+    /// 54: the broker is still loading committed offsets; retry.
+    GroupsLoading,
+    /// 55: another instance took this static member's place.
+    FencedInstance,
+    /// 56: the group has the most members it may have.
+    GroupFull,
     /// A code this codec does not know (a newer broker's); never 0.
     Other(u16),
 }
@@ -84,6 +100,13 @@ impl ErrorCode {
             ErrorCode::ProducerFenced => 31,
             ErrorCode::UnknownProducer => 32,
             ErrorCode::StorageFailed => 40,
+            ErrorCode::RebalanceInProgress => 50,
+            ErrorCode::UnknownMember => 51,
+            ErrorCode::IllegalGeneration => 52,
+            ErrorCode::InvalidGroup => 53,
+            ErrorCode::GroupsLoading => 54,
+            ErrorCode::FencedInstance => 55,
+            ErrorCode::GroupFull => 56,
             ErrorCode::Other(code) => code,
         }
     }
@@ -111,6 +134,13 @@ impl ErrorCode {
             31 => ErrorCode::ProducerFenced,
             32 => ErrorCode::UnknownProducer,
             40 => ErrorCode::StorageFailed,
+            50 => ErrorCode::RebalanceInProgress,
+            51 => ErrorCode::UnknownMember,
+            52 => ErrorCode::IllegalGeneration,
+            53 => ErrorCode::InvalidGroup,
+            54 => ErrorCode::GroupsLoading,
+            55 => ErrorCode::FencedInstance,
+            56 => ErrorCode::GroupFull,
             other => ErrorCode::Other(other),
         })
     }
@@ -137,6 +167,13 @@ impl ErrorCode {
             ErrorCode::ProducerFenced => "PRODUCER_FENCED",
             ErrorCode::UnknownProducer => "UNKNOWN_PRODUCER",
             ErrorCode::StorageFailed => "STORAGE_FAILED",
+            ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            ErrorCode::UnknownMember => "UNKNOWN_MEMBER",
+            ErrorCode::IllegalGeneration => "ILLEGAL_GENERATION",
+            ErrorCode::InvalidGroup => "INVALID_GROUP",
+            ErrorCode::GroupsLoading => "GROUPS_LOADING",
+            ErrorCode::FencedInstance => "FENCED_INSTANCE",
+            ErrorCode::GroupFull => "GROUP_FULL",
             ErrorCode::Other(_) => "UNKNOWN_ERROR_CODE",
         }
     }

@@ -30,6 +30,7 @@
 
 mod command;
 mod error;
+mod groups;
 mod limits;
 mod records;
 mod request;
@@ -49,6 +50,10 @@ pub use crate::kafka::{InvalidTopicName, MAX_TOPIC_NAME_BYTES, TopicName, check_
 pub use crate::kafka::{murmur2, partition_for_key, to_positive};
 pub use command::{Command, ERROR_HEADER_SIZE};
 pub use error::{ErrorCode, ErrorResponse, MAX_ERROR_MESSAGE_BYTES, ProtocolError};
+pub use groups::{
+    AssignorChoice, CommitOffsets, FetchOffsets, GroupAssignment, Heartbeat, JoinGroup,
+    MAX_GROUP_NAME_BYTES, Membership, OFFSET_ENTRY_SIZE,
+};
 pub use limits::{Limits, MAX_FRAMES, MAX_REQUEST_BYTES};
 pub use records::{
     FETCH_ENTRY_SIZE, FetchedRecord, InvalidHeader, PRODUCE_ENTRY_SIZE, ProduceRecord, RecordHeader,

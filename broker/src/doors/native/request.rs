@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 use super::command::Command;
+use super::groups::{CommitOffsets, FetchOffsets, Heartbeat, JoinGroup, Membership};
 use super::records::ProduceRecord;
 use crate::kafka::TopicName;
 use crate::kafka::partition_for_key;
@@ -42,6 +43,16 @@ pub enum RequestBody {
     ListTopics,
     /// Describe a topic.
     DescribeTopic(TopicName),
+    /// Join a consumer group.
+    JoinGroup(JoinGroup),
+    /// A group member's heartbeat.
+    Heartbeat(Heartbeat),
+    /// Leave a consumer group.
+    LeaveGroup(Membership),
+    /// Commit offsets.
+    CommitOffsets(CommitOffsets),
+    /// Committed offsets.
+    FetchOffsets(FetchOffsets),
 }
 
 impl RequestBody {
@@ -56,6 +67,11 @@ impl RequestBody {
             RequestBody::DeleteTopic(_) => Command::DeleteTopic,
             RequestBody::ListTopics => Command::ListTopics,
             RequestBody::DescribeTopic(_) => Command::DescribeTopic,
+            RequestBody::JoinGroup(_) => Command::JoinGroup,
+            RequestBody::Heartbeat(_) => Command::Heartbeat,
+            RequestBody::LeaveGroup(_) => Command::LeaveGroup,
+            RequestBody::CommitOffsets(_) => Command::CommitOffsets,
+            RequestBody::FetchOffsets(_) => Command::FetchOffsets,
         }
     }
 }

@@ -10,6 +10,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::command::Command;
 use super::error::{ErrorCode, Fault, ProtocolError};
+use super::groups;
 use super::limits::Limits;
 use super::records::{decode_produce_records, encode_produce_records};
 use super::request::{
@@ -159,6 +160,17 @@ fn decode_body(
         Command::DeleteTopic => RequestBody::DeleteTopic(topic(frames.next("topic")?)?),
         Command::ListTopics => RequestBody::ListTopics,
         Command::DescribeTopic => RequestBody::DescribeTopic(topic(frames.next("topic")?)?),
+        Command::JoinGroup => RequestBody::JoinGroup(groups::read_join(&mut header, &mut frames)?),
+        Command::Heartbeat => {
+            RequestBody::Heartbeat(groups::read_heartbeat(&mut header, &mut frames)?)
+        }
+        Command::LeaveGroup => RequestBody::LeaveGroup(groups::read_membership(&mut frames)?),
+        Command::CommitOffsets => {
+            RequestBody::CommitOffsets(groups::read_commit(&mut header, &mut frames)?)
+        }
+        Command::FetchOffsets => {
+            RequestBody::FetchOffsets(groups::read_fetch_offsets(&mut frames)?)
+        }
     };
     frames.finish()?;
     Ok(body)
@@ -493,6 +505,18 @@ pub fn encode_request(request: &Request) -> Vec<Bytes> {
             frames.push(topic.as_bytes().clone());
         }
         RequestBody::ListTopics => {}
+        RequestBody::JoinGroup(join) => groups::put_join(&mut header, &mut frames, join),
+        RequestBody::Heartbeat(heartbeat) => {
+            header.put_i32(heartbeat.generation);
+            header.put_bytes(0, 4);
+            groups::put_membership(&mut frames, &heartbeat.member);
+        }
+        RequestBody::LeaveGroup(member) => groups::put_membership(&mut frames, member),
+        RequestBody::CommitOffsets(commit) => groups::put_commit(&mut header, &mut frames, commit),
+        RequestBody::FetchOffsets(fetch) => {
+            frames.push(Bytes::copy_from_slice(fetch.group.as_bytes()));
+            frames.push(fetch.topic.as_bytes().clone());
+        }
     }
     if let Some(first) = frames.first_mut() {
         *first = header.freeze();

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::command::Command;
 use super::error::ErrorResponse;
+use super::groups::GroupAssignment;
 use super::records::FetchedRecord;
 use super::request::TopicConfig;
 use crate::kafka::TopicName;
@@ -40,6 +41,16 @@ pub enum ResponseBody {
     ListTopics(Vec<TopicSummary>),
     /// DESCRIBE_TOPIC: the topic's settings and partitions.
     DescribeTopic(TopicDescription),
+    /// JOIN_GROUP: this member's partitions in the new generation.
+    JoinGroup(GroupAssignment),
+    /// HEARTBEAT succeeded.
+    Heartbeat,
+    /// LEAVE_GROUP succeeded.
+    LeaveGroup,
+    /// COMMIT_OFFSETS succeeded (every offset is durable).
+    CommitOffsets,
+    /// FETCH_OFFSETS: each committed partition and its offset.
+    FetchOffsets(Vec<(u32, u64)>),
     /// The request failed.
     Error(ErrorResponse),
 }
@@ -56,6 +67,11 @@ impl ResponseBody {
             ResponseBody::DeleteTopic => Command::DeleteTopic.code(),
             ResponseBody::ListTopics(_) => Command::ListTopics.code(),
             ResponseBody::DescribeTopic(_) => Command::DescribeTopic.code(),
+            ResponseBody::JoinGroup(_) => Command::JoinGroup.code(),
+            ResponseBody::Heartbeat => Command::Heartbeat.code(),
+            ResponseBody::LeaveGroup => Command::LeaveGroup.code(),
+            ResponseBody::CommitOffsets => Command::CommitOffsets.code(),
+            ResponseBody::FetchOffsets(_) => Command::FetchOffsets.code(),
             ResponseBody::Error(error) => error.command,
         }
     }

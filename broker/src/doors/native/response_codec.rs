@@ -11,6 +11,7 @@ use super::command::{Command, ERROR_HEADER_SIZE};
 use super::error::{
     ErrorCode, ErrorResponse, Fault, MAX_ERROR_MESSAGE_BYTES, ProtocolError, truncate_message,
 };
+use super::groups;
 use super::limits::Limits;
 use super::records::{decode_fetched_records, encode_fetched_records};
 use super::request::FetchMode;
@@ -90,7 +91,15 @@ pub fn encode_response(response: &Response) -> Vec<Bytes> {
             header.put_i16(grant.epoch);
             header.put_bytes(0, 6);
         }
-        ResponseBody::CreateTopic | ResponseBody::DeleteTopic => {}
+        ResponseBody::CreateTopic
+        | ResponseBody::DeleteTopic
+        | ResponseBody::Heartbeat
+        | ResponseBody::LeaveGroup
+        | ResponseBody::CommitOffsets => {}
+        ResponseBody::JoinGroup(assignment) => {
+            groups::put_assignment(&mut header, &mut frames, assignment);
+        }
+        ResponseBody::FetchOffsets(offsets) => frames.push(groups::offsets_table(offsets)),
         ResponseBody::ListTopics(topics) => {
             let mut table = BytesMut::with_capacity(topics.len() * TOPIC_ENTRY_SIZE);
             for topic in topics {
@@ -257,6 +266,15 @@ fn decode_success(
         }
         Command::CreateTopic => ResponseBody::CreateTopic,
         Command::DeleteTopic => ResponseBody::DeleteTopic,
+        Command::JoinGroup => {
+            ResponseBody::JoinGroup(groups::read_assignment(&mut reader, &mut frames)?)
+        }
+        Command::Heartbeat => ResponseBody::Heartbeat,
+        Command::LeaveGroup => ResponseBody::LeaveGroup,
+        Command::CommitOffsets => ResponseBody::CommitOffsets,
+        Command::FetchOffsets => {
+            ResponseBody::FetchOffsets(groups::read_offsets(frames.next("offsets table")?)?)
+        }
         Command::ListTopics => ResponseBody::ListTopics(decode_topics(&mut frames)?),
         Command::DescribeTopic => {
             let config = read_config(&mut reader)?;

@@ -188,8 +188,96 @@ fn config() -> impl Strategy<Value = TopicConfig> {
         )
 }
 
+fn group_name(empty: bool) -> impl Strategy<Value = String> {
+    let low = usize::from(!empty);
+    proptest::string::string_regex(&format!("[a-z0-9.-]{{{low},20}}")).unwrap()
+}
+
+fn membership() -> impl Strategy<Value = Membership> {
+    (
+        group_name(false),
+        group_name(true),
+        option::of(group_name(false)),
+    )
+        .prop_map(|(group, member_id, instance_id)| Membership {
+            group,
+            member_id,
+            instance_id,
+        })
+}
+
+fn offsets_table(least: usize) -> impl Strategy<Value = Vec<(u32, u64)>> {
+    vec((partition(), offset()), least..6)
+}
+
+fn group_request() -> impl Strategy<Value = RequestBody> {
+    let assignor = prop_oneof![
+        Just(AssignorChoice::Range),
+        Just(AssignorChoice::RoundRobin),
+        Just(AssignorChoice::CooperativeSticky),
+    ];
+    prop_oneof![
+        (
+            membership(),
+            any::<u32>(),
+            any::<u32>(),
+            assignor,
+            vec(topic(), 1..4)
+        )
+            .prop_map(
+                |(member, session_timeout_ms, rebalance_timeout_ms, assignor, topics)| {
+                    RequestBody::JoinGroup(JoinGroup {
+                        member,
+                        session_timeout_ms,
+                        rebalance_timeout_ms,
+                        assignor,
+                        topics,
+                    })
+                }
+            ),
+        (membership(), any::<i32>()).prop_map(|(member, generation)| RequestBody::Heartbeat(
+            Heartbeat { member, generation }
+        )),
+        membership().prop_map(RequestBody::LeaveGroup),
+        (membership(), any::<i32>(), topic(), offsets_table(1)).prop_map(
+            |(member, generation, topic, offsets)| {
+                RequestBody::CommitOffsets(CommitOffsets {
+                    member,
+                    generation,
+                    topic,
+                    offsets,
+                })
+            }
+        ),
+        (group_name(false), topic())
+            .prop_map(|(group, topic)| RequestBody::FetchOffsets(FetchOffsets { group, topic })),
+    ]
+}
+
+fn group_response() -> impl Strategy<Value = ResponseBody> {
+    prop_oneof![
+        (
+            any::<i32>(),
+            group_name(false),
+            vec((topic(), vec(partition(), 0..5)), 0..4)
+        )
+            .prop_map(|(generation, member_id, partitions)| {
+                ResponseBody::JoinGroup(GroupAssignment {
+                    generation,
+                    member_id,
+                    partitions,
+                })
+            }),
+        Just(ResponseBody::Heartbeat),
+        Just(ResponseBody::LeaveGroup),
+        Just(ResponseBody::CommitOffsets),
+        offsets_table(0).prop_map(ResponseBody::FetchOffsets),
+    ]
+}
+
 fn request() -> impl Strategy<Value = Request> {
     let body = prop_oneof![
+        group_request(),
         produce().prop_map(RequestBody::Produce),
         fetch().prop_map(RequestBody::Fetch),
         (topic(), partition(), position(false)).prop_map(|(topic, partition, query)| {
@@ -304,6 +392,7 @@ fn response() -> impl Strategy<Value = Response> {
             })
         });
     let body = prop_oneof![
+        group_response(),
         produce,
         fetch,
         offsets,

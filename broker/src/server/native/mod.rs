@@ -10,7 +10,9 @@
 //! connection and overall (over the bound: `TOO_MANY_PENDING`). A FETCH that
 //! finds fewer than `min_bytes` with `max_wait_ms` left is parked (`parked.rs`)
 //! until a store notice says its partition's visible end moved, or its wait ends
-//! on the loop's clock, and then reads once more.
+//! on the loop's clock, and then reads once more. Group commands go to the
+//! coordinator every door shares (`groups.rs`), the broker running the
+//! assignor for its members.
 //!
 //! This module must never block: the store's `submit` never waits, and replies go
 //! out with `try_send` (a reply the ROUTER refuses is dropped with a debug log, as
@@ -18,10 +20,13 @@
 //! disk and never panic on what a client sends.
 
 mod convert;
+mod groups;
 mod parked;
 mod stage;
 
 use crate::doors::native as wire;
+use crate::groups::Token as GroupToken;
+use crate::server::groups::SharedGroups;
 use crate::store::{Completion, PartitionNotice, Reply, Request, RequestId, Store};
 use bytes::Bytes;
 use mio::unix::SourceFd;
@@ -80,13 +85,22 @@ pub struct NativeDoor {
     /// The broker is stopping: no fetch is parked any more.
     stopping: bool,
     parked: parked::Parked<Pending>,
+    /// The broker's consumer groups (shared with the other doors).
+    groups: SharedGroups,
+    /// JOIN_GROUPs waiting for the coordinator, by token.
+    joins: FxHashMap<GroupToken, (Pending, groups::Joining)>,
     next_id: RequestId,
     _context: Context,
 }
 
 impl NativeDoor {
-    /// Binds a ROUTER of `context` on `endpoint`.
-    pub fn bind(context: &Context, endpoint: &str) -> Result<NativeDoor, NativeError> {
+    /// Binds a ROUTER of `context` on `endpoint`; its group commands use
+    /// `groups`.
+    pub fn bind(
+        context: &Context,
+        endpoint: &str,
+        groups: SharedGroups,
+    ) -> Result<NativeDoor, NativeError> {
         let bind_error = |source| NativeError::Bind {
             endpoint: endpoint.to_owned(),
             source,
@@ -128,6 +142,8 @@ impl NativeDoor {
             gone: FxHashSet::default(),
             stopping: false,
             parked: parked::Parked::default(),
+            groups,
+            joins: FxHashMap::default(),
             next_id: 1,
             _context: context.clone(),
         })
@@ -207,11 +223,21 @@ impl NativeDoor {
         for waiter in self.parked.take_where(|_| true) {
             self.refetch(store, waiter.item, true);
         }
+        // Joins waiting for a rebalance will not see it end here.
+        for (_, (pending, _)) in std::mem::take(&mut self.joins) {
+            let body = convert::error(
+                wire::Command::JoinGroup.code(),
+                wire::ErrorCode::Timeout,
+                [0, 0],
+                "the broker is stopping".to_owned(),
+            );
+            self.finish(pending, Some(body));
+        }
     }
 
     /// Whether no request waits for the store or for data.
     pub fn is_idle(&self) -> bool {
-        self.pending.is_empty() && self.parked.is_empty()
+        self.pending.is_empty() && self.parked.is_empty() && self.joins.is_empty()
     }
 
     /// When the next parked fetch's wait ends.
@@ -284,21 +310,27 @@ impl NativeDoor {
             self.answer(&routing, correlation_id, body);
             return;
         }
-        let (store_request, stage) = match to_store(request.body, now) {
-            Ok(converted) => converted,
-            Err(body) => {
-                self.answer(&routing, correlation_id, body);
-                return;
-            }
-        };
         *self.per_connection.entry(routing.clone()).or_insert(0) += 1;
         self.pending_bytes += size;
         let pending = Pending {
             routing,
             correlation_id,
             bytes: size,
-            stage,
+            stage: Stage::Simple(request.body.command()),
         };
+        if groups::is_group_command(&request.body) {
+            self.group_request(store, pending, request.body, now);
+            return self.deliver_groups(store, now);
+        }
+        let mut pending = pending;
+        let (store_request, stage) = match to_store(request.body, now) {
+            Ok(converted) => converted,
+            Err(body) => {
+                self.finish(pending, Some(body));
+                return;
+            }
+        };
+        pending.stage = stage;
         self.submit(store, pending, store_request);
     }
 
@@ -327,9 +359,19 @@ impl NativeDoor {
             self.on_list_entry(parent, completion);
             return;
         }
-        let Some(pending) = self.pending.remove(&completion.id) else {
+        let Some(mut pending) = self.pending.remove(&completion.id) else {
             return;
         };
+        match pending.stage.take() {
+            Stage::GroupWrite(write) => {
+                return self.on_group_write(store, pending, write, completion.result);
+            }
+            Stage::GroupAssign(joining) => {
+                self.on_group_assign(pending, *joining, completion.result, now);
+                return self.deliver_groups(store, now);
+            }
+            stage => pending.stage = stage,
+        }
         let reply = match completion.result {
             Ok(reply) => reply,
             Err(error) => {

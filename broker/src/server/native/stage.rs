@@ -8,6 +8,7 @@
 
 use super::convert;
 use crate::doors::native as wire;
+use crate::server::groups::OffsetsWrite;
 use crate::store::Request;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
@@ -50,6 +51,10 @@ pub enum Stage {
     },
     /// A command answered from its reply alone.
     Simple(wire::Command),
+    /// COMMIT_OFFSETS, writing its records.
+    GroupWrite(OffsetsWrite),
+    /// JOIN_GROUP's leader, reading its group's partition counts to assign.
+    GroupAssign(Box<super::groups::Joining>),
 }
 
 impl Stage {
@@ -67,6 +72,8 @@ pub fn stage_command(stage: &Stage) -> u16 {
         Stage::ListOffsets { .. } => wire::Command::ListOffsets.code(),
         Stage::ListTopics | Stage::ListGather { .. } => wire::Command::ListTopics.code(),
         Stage::Simple(command) => command.code(),
+        Stage::GroupWrite(_) => wire::Command::CommitOffsets.code(),
+        Stage::GroupAssign(_) => wire::Command::JoinGroup.code(),
     }
 }
 
@@ -152,6 +159,19 @@ pub fn to_store(
             },
             Stage::Simple(wire::Command::DescribeTopic),
         ),
+        group @ (wire::RequestBody::JoinGroup(_)
+        | wire::RequestBody::Heartbeat(_)
+        | wire::RequestBody::LeaveGroup(_)
+        | wire::RequestBody::CommitOffsets(_)
+        | wire::RequestBody::FetchOffsets(_)) => {
+            // The door serves these without the store; never here.
+            return Err(convert::error(
+                group.command().code(),
+                wire::ErrorCode::UnknownCommand,
+                [0, 0],
+                "a group command reached the store's converter".to_owned(),
+            ));
+        }
     })
 }
 
