@@ -233,6 +233,48 @@ fn kcat_produces_consumes_and_lists() {
         .map(|i| format!("key-{i}|value {i}|{i}|from=kcat\n"))
         .collect();
     assert_eq!(consumed, expected);
+    // A balanced consumer (-G): it joins group "kcat-group", reads everything
+    // from the start, commits, and a second run of the group finds nothing left.
+    let grouped = kcat(
+        &[
+            "-b",
+            &bootstrap,
+            "-G",
+            "kcat-group",
+            "-o",
+            "beginning",
+            "-e",
+            "-f",
+            "%k|%o\n",
+            "kcat",
+        ],
+        "",
+    );
+    let expected: String = (0..50).map(|i| format!("key-{i}|{i}\n")).collect();
+    assert_eq!(grouped, expected);
+    let committed = python(&[
+        "committed",
+        "kafka-python",
+        &bootstrap,
+        "kcat",
+        "kcat-group",
+        "1",
+    ]);
+    assert_eq!(committed["offsets"]["0"], 50, "{committed}");
+    let again = kcat(
+        &[
+            "-b",
+            &bootstrap,
+            "-G",
+            "kcat-group",
+            "-e",
+            "-f",
+            "%k|%o\n",
+            "kcat",
+        ],
+        "",
+    );
+    assert_eq!(again, "", "the group resumes after what it committed");
     let listing = kcat(&["-b", &bootstrap, "-L", "-t", "kcat"], "");
     assert!(
         listing.contains("topic \"kcat\" with 1 partitions")
