@@ -5,14 +5,17 @@
 //! It must never panic and never allocate beyond the input; a refused size must
 //! be over the limit or negative; a decoded Produce's records must be slices of
 //! the frame; a decoded request, encoded again, must decode to itself; and an
-//! ApiVersions answer must encode.
+//! ApiVersions answer must encode. Each frame is also read as a response of an
+//! API and version its first byte picks (a client's side): whatever decodes
+//! must encode to a response that decodes to the same.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use sinew_broker::doors::kafka::{
-    Answer, ApiVersionsResponse, FrameError, RequestBody, ResponseBody, decode_request,
-    encode_request, encode_response, encode_unsupported_api_versions, join, split_frame,
+    Answer, ApiVersionsResponse, FrameError, RequestBody, ResponseBody, SUPPORTED,
+    decode_request, decode_response, encode_request, encode_response,
+    encode_unsupported_api_versions, join, split_frame,
 };
 
 /// Small enough that fuzzed size prefixes often exceed it.
@@ -33,6 +36,17 @@ fuzz_target!(|data: &[u8]| {
                 break;
             }
         };
+        if let Some(&pick) = frame.first() {
+            let range = SUPPORTED[usize::from(pick) % SUPPORTED.len()];
+            let span = (range.max - range.min + 1) as u8;
+            let version = range.min + i16::from(pick / 23 % span.max(1));
+            if let Ok((correlation_id, body)) = decode_response(range.key, version, frame.slice(1..)) {
+                let encoded = join(&encode_response(correlation_id, version, &body));
+                let again = decode_response(range.key, version, encoded.slice(4..))
+                    .expect("a decoded response re-encodes");
+                assert_eq!(again, (correlation_id, body));
+            }
+        }
         match decode_request(frame.clone()) {
             Ok(request) => {
                 if let RequestBody::Produce(produce) = &request.body {
