@@ -136,6 +136,17 @@ pub enum ProtocolError {
         /// The reason the peer gave, as printable text.
         reason: String,
     },
+    /// A ZAP reply reached a mechanism that did not ask for one.
+    #[error("a ZAP reply arrived for a mechanism that asked for none")]
+    UnexpectedZapReply,
+    /// The ZAP handler (or libzmq's default without one) refused the client.
+    #[error("the client was refused: {status_code} {status_text}")]
+    AuthenticationFailed {
+        /// The handler's status code.
+        status_code: String,
+        /// The handler's status text.
+        status_text: String,
+    },
     /// The peer did not complete the handshake in time (ZMQ_HANDSHAKE_IVL).
     #[error("peer did not complete the handshake in time")]
     HandshakeTimeout,

@@ -8,8 +8,10 @@
 //! its handshake is complete.
 
 mod null;
+mod zap;
 
 pub use null::Null;
+pub use zap::{ZapReply, ZapRequest};
 
 use super::ProtocolError;
 use super::command::Metadata;
@@ -26,6 +28,10 @@ pub enum Progress {
     Continue,
     /// The handshake is complete; the peer's metadata is attached.
     Ready(Metadata),
+    /// A server needs the ZAP handler's verdict on the client before it goes on
+    /// (RFC 27): the connection's owner asks and calls
+    /// [`Mechanism::handle_zap_reply`] with the reply.
+    Authenticate(ZapRequest),
 }
 
 /// A security mechanism (RFC 23 "Security mechanisms").
@@ -46,6 +52,18 @@ pub trait Mechanism: Send + fmt::Debug {
         body: &Bytes,
         out: &mut Encoder,
     ) -> Result<Progress, ProtocolError>;
+
+    /// The ZAP handler's reply to the request this mechanism made; queues the
+    /// mechanism's next commands (a WELCOME, READY or ERROR). Only a server
+    /// mechanism that asked may be given one.
+    fn handle_zap_reply(
+        &mut self,
+        reply: ZapReply,
+        out: &mut Encoder,
+    ) -> Result<Progress, ProtocolError> {
+        let _ = (reply, out);
+        Err(ProtocolError::UnexpectedZapReply)
+    }
 
     /// Encodes one frame of traffic.
     fn encode_frame(&mut self, more: bool, command: bool, body: &Bytes, out: &mut Encoder) {
