@@ -516,7 +516,16 @@ impl Connection {
     }
 
     fn fail_with(&mut self, error: ProtocolError, send_error: bool) -> ProtocolError {
-        if send_error && !matches!(error, ProtocolError::PeerError { .. }) {
+        // A peer's own ERROR needs no answer, and a mechanism that refuses a
+        // client has queued what libzmq sends then (an ERROR with the ZAP status
+        // code, or nothing).
+        let answered = matches!(
+            error,
+            ProtocolError::PeerError { .. }
+                | ProtocolError::AuthenticationFailed { .. }
+                | ProtocolError::NoZapHandler
+        );
+        if send_error && !answered {
             let reason = error.to_string();
             let reason = reason
                 .get(..255.min(reason.len()))

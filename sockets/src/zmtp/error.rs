@@ -147,6 +147,9 @@ pub enum ProtocolError {
         /// The handler's status text.
         status_text: String,
     },
+    /// A PLAIN server with no ZAP handler refuses every client (libzmq 4.3).
+    #[error("the client was refused: no ZAP handler, and PLAIN admits no one without one")]
+    NoZapHandler,
     /// The peer did not complete the handshake in time (ZMQ_HANDSHAKE_IVL).
     #[error("peer did not complete the handshake in time")]
     HandshakeTimeout,

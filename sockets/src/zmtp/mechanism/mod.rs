@@ -1,17 +1,19 @@
 //! Security mechanisms: each runs its part of the handshake and then encodes and
 //! decodes every frame of the connection.
 //!
-//! NULL is here now; PLAIN and CURVE slot in behind the same trait (CURVE will box
+//! NULL and PLAIN are here; CURVE slots in behind the same trait (CURVE will box
 //! every frame, carrying MORE and COMMAND inside its encryption, which is why
 //! encoding and decoding go through the mechanism). A mechanism never sees the
 //! greeting and never touches a socket; it must never let traffic through before
 //! its handshake is complete.
 
 mod null;
+mod plain;
 mod zap;
 
 pub use null::Null;
-pub use zap::{ZapReply, ZapRequest};
+pub use plain::{MAX_CREDENTIAL_LENGTH, Plain, PlainClient, PlainServer};
+pub use zap::{USER_ID_PROPERTY, ZapReply, ZapRequest, authenticated_metadata};
 
 use super::ProtocolError;
 use super::command::Metadata;
@@ -82,6 +84,9 @@ pub enum Security {
     /// No security (RFC 23's NULL mechanism).
     #[default]
     Null,
+    /// PLAIN (RFC 24): a user name and a password in clear text, checked by the
+    /// server's ZAP handler.
+    Plain(Plain),
 }
 
 impl Security {
@@ -89,6 +94,7 @@ impl Security {
     pub fn mechanism(&self, metadata: Metadata) -> Box<dyn Mechanism> {
         match self {
             Security::Null => Box::new(Null::new(metadata)),
+            Security::Plain(plain) => plain.mechanism(metadata),
         }
     }
 
@@ -96,6 +102,7 @@ impl Security {
     pub fn name(&self) -> MechanismName {
         match self {
             Security::Null => MechanismName::NULL,
+            Security::Plain(_) => MechanismName::PLAIN,
         }
     }
 }

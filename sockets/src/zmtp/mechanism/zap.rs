@@ -3,14 +3,22 @@
 //! client's credentials and stops (`Progress::Authenticate`); the connection's
 //! owner sends it to the handler over `inproc://zeromq.zap.01` (or applies
 //! libzmq's defaults when no handler is bound) and hands the [`ZapReply`] back to
-//! the mechanism (`Mechanism::handle_zap_reply`).
+//! the mechanism (`Mechanism::handle_zap_reply`). The mechanism fills in the
+//! mechanism, the credentials and the ZAP domain (from its settings); the owner
+//! fills in the address and the identity, which only it knows, as it sends the
+//! request. [`authenticated_metadata`] is how an admitted client's metadata and
+//! the reply's user id and properties become one.
 //!
 //! Plain data: this file must never do I/O, and a request must carry nothing
 //! but what RFC 27 names.
 
-use super::super::command::Metadata;
+use super::super::command::{IDENTITY_PROPERTY, Metadata, SOCKET_TYPE_PROPERTY};
 use super::super::greeting::MechanismName;
 use bytes::Bytes;
+use std::collections::HashSet;
+
+/// The message property that carries the user id the ZAP handler returned.
+pub const USER_ID_PROPERTY: &str = "User-Id";
 
 /// RFC 27's request, but for its version ("1.0") and request id frames, which
 /// the sender adds.
@@ -20,7 +28,8 @@ pub struct ZapRequest {
     pub domain: Bytes,
     /// The client's address (an IP address in text, for TCP).
     pub address: Bytes,
-    /// The connection's routing identity (the peer's, if it announced one).
+    /// The server socket's own routing id (ZMQ_ROUTING_ID), as libzmq's
+    /// `zap_client.cpp` sends it: not the client's, which is not known yet.
     pub identity: Bytes,
     /// "NULL", "PLAIN" or "CURVE".
     pub mechanism: MechanismName,
@@ -59,4 +68,35 @@ impl ZapReply {
             metadata: Metadata::new(),
         }
     }
+}
+
+/// The metadata a server mechanism reports ready once the ZAP handler admitted
+/// the client: what libzmq shows as message properties. `User-Id` (the reply's
+/// user id, present even when empty, as libzmq's `set_user_id` adds it), then the
+/// handler's properties, then the peer's own, the first of each name winning (as
+/// libzmq merges its property maps), so a peer cannot pose as another user. One
+/// exception: the peer's `Socket-Type` and `Identity` come first, because the
+/// handshake checks the connection's socket type and routing id on them (libzmq
+/// would check a handler's `Socket-Type` too and take its `Identity` as the
+/// routing id; no handler in the field sends either).
+pub fn authenticated_metadata(peer: &Metadata, user_id: &Bytes, zap: &Metadata) -> Metadata {
+    let mut merged = Metadata::new();
+    let mut seen: HashSet<Bytes> = HashSet::new();
+    let mut add = |name: &Bytes, value: &Bytes| {
+        if seen.insert(name.clone()) {
+            merged.insert(name.clone(), value.clone());
+        }
+    };
+    for (name, value) in peer.iter() {
+        if name.as_ref() == SOCKET_TYPE_PROPERTY.as_bytes()
+            || name.as_ref() == IDENTITY_PROPERTY.as_bytes()
+        {
+            add(name, value);
+        }
+    }
+    add(&Bytes::from_static(USER_ID_PROPERTY.as_bytes()), user_id);
+    for (name, value) in zap.iter().chain(peer.iter()) {
+        add(name, value);
+    }
+    merged
 }
