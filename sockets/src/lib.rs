@@ -53,6 +53,7 @@ pub mod routing;
 mod session;
 pub mod socket;
 pub mod transport;
+pub mod zap;
 pub mod zmtp;
 
 pub use asynchronous::AsyncSocket;

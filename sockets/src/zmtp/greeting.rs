@@ -51,15 +51,33 @@ impl MechanismName {
         MechanismName(bytes)
     }
 
+    /// A mechanism named `name` (1 to 20 bytes, no NUL), as a ZAP request names
+    /// it; `None` for any other name.
+    pub fn from_name(name: &[u8]) -> Option<MechanismName> {
+        if name.is_empty() || name.len() > 20 || name.contains(&0) {
+            return None;
+        }
+        let mut bytes = [0u8; 20];
+        for (slot, &byte) in bytes.iter_mut().zip(name) {
+            *slot = byte;
+        }
+        Some(MechanismName(bytes))
+    }
+
     /// The 20 bytes as sent on the wire.
     pub fn as_bytes(&self) -> &[u8; 20] {
         &self.0
     }
 
+    /// The name without its NUL padding (as RFC 27's mechanism frame carries it).
+    pub fn trimmed(&self) -> &[u8] {
+        let end = self.0.iter().position(|&byte| byte == 0).unwrap_or(20);
+        self.0.get(..end).unwrap_or(&[])
+    }
+
     /// The name without its NUL padding, as printable text.
     pub fn to_text(&self) -> String {
-        let end = self.0.iter().position(|&byte| byte == 0).unwrap_or(20);
-        printable(self.0.get(..end).unwrap_or(&[]))
+        printable(self.trimmed())
     }
 }
 
@@ -261,5 +279,24 @@ mod tests {
         assert_eq!(peer.mechanism, MechanismName::CURVE);
         assert!(peer.as_server);
         assert_eq!(peer.mechanism.to_text(), "CURVE");
+    }
+
+    #[test]
+    fn mechanism_names_from_bytes_round_trip_without_padding() {
+        assert_eq!(
+            MechanismName::from_name(b"PLAIN"),
+            Some(MechanismName::PLAIN)
+        );
+        assert_eq!(MechanismName::PLAIN.trimmed(), b"PLAIN");
+        let gssapi = MechanismName::from_name(b"GSSAPI").unwrap();
+        assert_eq!(gssapi.trimmed(), b"GSSAPI");
+        assert_eq!(&gssapi.as_bytes()[6..], &[0u8; 14]);
+        assert_eq!(
+            MechanismName::from_name(&[b'X'; 20]).unwrap().trimmed(),
+            &[b'X'; 20]
+        );
+        for bad in [&b""[..], &[b'X'; 21], b"NU\0LL"] {
+            assert_eq!(MechanismName::from_name(bad), None, "{bad:?}");
+        }
     }
 }
