@@ -26,3 +26,6 @@ pub use auth::{Authenticator, CurveKeys};
 pub use codec::{
     ZAP_ENDPOINT, ZAP_VERSION, ZapError, decode_reply, decode_request, encode_reply, encode_request,
 };
+
+#[cfg(test)]
+mod tests;
