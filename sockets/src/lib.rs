@@ -53,6 +53,7 @@ pub mod routing;
 mod session;
 pub mod socket;
 pub mod transport;
+pub mod z85;
 pub mod zmtp;
 
 pub use asynchronous::AsyncSocket;
