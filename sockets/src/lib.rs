@@ -38,6 +38,7 @@
 pub mod asynchronous;
 mod command;
 pub mod context;
+pub mod curve;
 mod engine;
 pub mod error;
 pub mod event;
