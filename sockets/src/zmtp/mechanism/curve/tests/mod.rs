@@ -3,6 +3,7 @@
 //! verdicts), and two connections speaking CURVE (`connection.rs`).
 //! Test-only: it must never be compiled into the library.
 
+mod connection;
 mod tampering;
 mod zap;
 
