@@ -10,11 +10,12 @@
 //! before its READY box has opened.
 
 use super::boxes::{
-    LONG_NONCE_LENGTH, long_nonce, no_randomness, precompute, random_nonce, seal_parts, short_nonce,
+    LONG_NONCE_LENGTH, long_nonce, no_randomness, open_copy, precompute, random_nonce, seal_parts,
+    short_nonce,
 };
 use super::encoding::Encoding;
 use super::{
-    HELLO, HELLO_NONCE, HELLO_PADDING, INITIATE, INITIATE_NONCE, MESSAGE_CLIENT_NONCE,
+    HELLO, HELLO_NONCE, HELLO_PADDING, HELLO_SIZE, INITIATE, INITIATE_NONCE, MESSAGE_CLIENT_NONCE,
     MESSAGE_SERVER_NONCE, NAME, READY, READY_MIN_SIZE, READY_NONCE, VERSION, VOUCH_NONCE, WELCOME,
     WELCOME_NONCE, WELCOME_SIZE,
 };
@@ -45,12 +46,8 @@ pub struct CurveClient {
 enum State {
     /// HELLO is not sent yet.
     Start { keys: KeyPair },
-    /// HELLO is sent; `hello` is the box of c' and S, which WELCOME comes in.
-    ExpectWelcome {
-        keys: KeyPair,
-        short: KeyPair,
-        hello: SalsaBox,
-    },
+    /// HELLO is sent.
+    ExpectWelcome(Box<Hello>),
     /// INITIATE is sent.
     ExpectReady { encoding: Encoding },
     /// The server is ready: frames travel as MESSAGE.
@@ -59,11 +56,21 @@ enum State {
     Failed,
 }
 
+/// What the client keeps between HELLO and WELCOME.
+struct Hello {
+    /// Our long-term key pair (C, c).
+    keys: KeyPair,
+    /// Our short-term key pair (C', c').
+    short: KeyPair,
+    /// The box of c' and S, which HELLO went out in and WELCOME comes back in.
+    hello: SalsaBox,
+}
+
 impl fmt::Debug for State {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(match self {
             State::Start { .. } => "Start",
-            State::ExpectWelcome { .. } => "ExpectWelcome",
+            State::ExpectWelcome(_) => "ExpectWelcome",
             State::ExpectReady { .. } => "ExpectReady",
             State::Ready { .. } => "Ready",
             State::Failed => "Failed",
@@ -85,7 +92,7 @@ impl CurveClient {
     /// Opens WELCOME and queues INITIATE.
     fn handle_welcome(
         &self,
-        (keys, short, hello): (KeyPair, KeyPair, SalsaBox),
+        sent: Hello,
         body: &Bytes,
         out: &mut Encoder,
     ) -> Result<State, ProtocolError> {
@@ -99,7 +106,8 @@ impl CurveClient {
         reader.take(WELCOME.len());
         let random = reader.array::<LONG_NONCE_LENGTH>().unwrap_or_default();
         let nonce = long_nonce(WELCOME_NONCE, &random);
-        let plaintext = super::boxes::open_copy(&hello, &nonce, reader.rest(), "WELCOME box")?;
+        let plaintext = open_copy(&sent.hello, &nonce, reader.rest(), "WELCOME box")?;
+        let Hello { keys, short, .. } = sent;
         // S' (32 bytes) then the cookie (96 bytes), as the size check guarantees.
         let mut contents = Reader::new(&plaintext);
         let server_short =
@@ -153,7 +161,7 @@ impl Mechanism for CurveClient {
         let hello = precompute(&self.server_key, short.secret());
         let nonce = 1u64;
         let signature = seal_parts(&hello, &short_nonce(HELLO_NONCE, nonce), &[&[0; 64]]);
-        let mut body = Vec::with_capacity(super::HELLO_SIZE);
+        let mut body = Vec::with_capacity(HELLO_SIZE);
         body.extend_from_slice(HELLO);
         body.extend_from_slice(&VERSION);
         body.extend_from_slice(&[0; HELLO_PADDING]);
@@ -161,7 +169,7 @@ impl Mechanism for CurveClient {
         body.extend_from_slice(&nonce.to_be_bytes());
         body.extend_from_slice(&signature);
         out.frame_from_slice(false, true, &body);
-        self.state = State::ExpectWelcome { keys, short, hello };
+        self.state = State::ExpectWelcome(Box::new(Hello { keys, short, hello }));
         Ok(())
     }
 
@@ -173,11 +181,11 @@ impl Mechanism for CurveClient {
         let (name, _) = split_name(body)?;
         let state = std::mem::replace(&mut self.state, State::Failed);
         match (state, name.as_ref()) {
-            (State::ExpectWelcome { .. } | State::ExpectReady { .. }, b"ERROR") => {
+            (State::ExpectWelcome(_) | State::ExpectReady { .. }, b"ERROR") => {
                 Err(peer_error(body))
             }
-            (State::ExpectWelcome { keys, short, hello }, b"WELCOME") => {
-                self.state = self.handle_welcome((keys, short, hello), body, out)?;
+            (State::ExpectWelcome(sent), b"WELCOME") => {
+                self.state = self.handle_welcome(*sent, body, out)?;
                 Ok(Progress::Continue)
             }
             (State::ExpectReady { mut encoding }, b"READY") => {
@@ -196,7 +204,7 @@ impl Mechanism for CurveClient {
                 self.state = State::Ready { encoding };
                 Ok(Progress::Ready(metadata))
             }
-            (State::ExpectWelcome { .. }, _) => Err(unexpected("WELCOME", &name)),
+            (State::ExpectWelcome(_), _) => Err(unexpected("WELCOME", &name)),
             (State::ExpectReady { .. }, _) => Err(unexpected("READY", &name)),
             (State::Ready { .. } | State::Start { .. } | State::Failed, _) => {
                 Err(unexpected("nothing", &name))

@@ -8,8 +8,9 @@
 //! libzmq's `msg_t` flags) and the frame's body. Our counter starts at 1 on both
 //! sides (the client's HELLO takes 1 and its INITIATE 2; the server's READY takes
 //! 1), and a MESSAGE whose nonce is not above the last one received is refused.
-//! Each MESSAGE is built in one buffer of its exact size and sealed in place; a
-//! received one is opened in place when its memory is not shared. This file must
+//! Each MESSAGE is written and sealed in place in the output (the packing buffer
+//! for a small one, a buffer of its own for a large one); a received one is opened
+//! in place when its memory is not shared. This file must
 //! never return a frame whose box did not open.
 
 use super::boxes::{TAG_LENGTH, open, open_copy, seal, short_nonce};
@@ -111,7 +112,8 @@ impl Encoding {
         Ok(plaintext)
     }
 
-    /// Queues one frame as a MESSAGE, in an ordinary data frame as libzmq sends it.
+    /// Queues one frame as a MESSAGE, in an ordinary data frame as libzmq sends
+    /// it, written and sealed in the output's own memory.
     pub(crate) fn encode(&mut self, more: bool, command: bool, body: &Bytes, out: &mut Encoder) {
         let mut flags = 0;
         if more {
@@ -120,9 +122,22 @@ impl Encoding {
         if command {
             flags |= FLAG_COMMAND;
         }
-        let prefix = self.encode_prefix;
-        let message = self.seal(prefix, &[MESSAGE], &[&[flags], body]);
-        out.frame(false, false, &message);
+        let nonce = self.next_nonce();
+        let full_nonce = short_nonce(self.encode_prefix, nonce);
+        let cipher = &self.cipher;
+        let size = MESSAGE_HEADER + TAG_LENGTH + 1 + body.len();
+        out.frame_with(false, false, size, |buffer| {
+            // `size` is exactly what these writes take.
+            let mut cursor = &mut *buffer;
+            cursor.put_slice(MESSAGE);
+            cursor.put_u64(nonce);
+            cursor.put_bytes(0, TAG_LENGTH);
+            cursor.put_u8(flags);
+            cursor.put_slice(body);
+            if let Some(boxed) = buffer.get_mut(MESSAGE_HEADER..) {
+                seal(cipher, &full_nonce, boxed);
+            }
+        });
     }
 
     /// Opens one MESSAGE and returns the frame it carries.

@@ -20,7 +20,7 @@ use super::encoding::Encoding;
 use super::{
     COOKIE_NONCE, COOKIE_SIZE, HELLO, HELLO_NONCE, HELLO_PADDING, HELLO_SIZE, INITIATE,
     INITIATE_MIN_SIZE, INITIATE_NONCE, MESSAGE_CLIENT_NONCE, MESSAGE_SERVER_NONCE, READY,
-    READY_NONCE, VERSION, VOUCH_SIZE, WELCOME, WELCOME_NONCE,
+    READY_NONCE, VERSION, VOUCH_NONCE, VOUCH_SIZE, WELCOME, WELCOME_NONCE, WELCOME_SIZE,
 };
 use crate::curve::{KEY_LENGTH, KeyPair, PublicKey};
 use crate::zmtp::ProtocolError;
@@ -139,7 +139,7 @@ impl CurveServer {
             &long_nonce(WELCOME_NONCE, &welcome_random),
             &[short.public().as_bytes(), &cookie_random, &cookie],
         );
-        let mut welcome = Vec::with_capacity(super::WELCOME_SIZE);
+        let mut welcome = Vec::with_capacity(WELCOME_SIZE);
         welcome.extend_from_slice(WELCOME);
         welcome.extend_from_slice(&welcome_random);
         welcome.extend_from_slice(&welcome_box);
@@ -202,7 +202,7 @@ impl CurveServer {
             .unwrap_or_default();
         let vouch = open_copy(
             &precompute(&client_key, welcome.short.secret()),
-            &long_nonce(super::VOUCH_NONCE, &vouch_random),
+            &long_nonce(VOUCH_NONCE, &vouch_random),
             vouch_box,
             "vouch",
         )?;
