@@ -75,24 +75,3 @@ fn a_zap_denial_ends_in_error_and_a_temporary_failure_in_silence() {
         );
     }
 }
-
-#[test]
-fn an_unexpected_command_names_what_was_expected() {
-    let (mut server, _) = stopped_at(Step::Hello);
-    let mut out = Encoder::new();
-    assert_eq!(
-        server.handle_command(&Bytes::from_static(b"\x05READY"), &mut out),
-        Err(ProtocolError::UnexpectedCommand {
-            mechanism: "CURVE",
-            command: "READY".to_owned(),
-            expected: "HELLO",
-        })
-    );
-    let (mut client, _) = stopped_at(Step::Welcome);
-    assert_eq!(
-        client.handle_command(&Bytes::from_static(b"\x05ERROR\x03bad"), &mut out),
-        Err(ProtocolError::PeerError {
-            reason: "bad".to_owned()
-        })
-    );
-}
