@@ -1,8 +1,9 @@
 //! The `sinew` command: a command-line peer for any socket type (`sinew cat`), a
 //! window into a log directory (`sinew log`), benchmarks (`sinew bench`), NATS
 //! client commands (`sinew pub`, `sub`, `request`, `reply`), durable topics on
-//! a broker's native door (`sinew topic`, `produce`, `consume`), and Kafka
-//! consumer groups over Kafka's protocol (`sinew group`).
+//! a broker's native door (`sinew topic`, `produce`, `consume`), Kafka
+//! consumer groups over Kafka's protocol (`sinew group`), and CURVE key pairs
+//! (`sinew keygen`).
 //!
 //! Each subcommand lives in its own module; this file only parses the command line
 //! and dispatches. It must never print anything but what a subcommand asks for:
@@ -15,6 +16,7 @@ mod cat;
 mod child_server;
 mod consume;
 mod group;
+mod keygen;
 mod log;
 mod nats;
 mod produce;
@@ -56,6 +58,8 @@ enum Command {
     Consume(consume::ConsumeArgs),
     /// List, describe and reset the offsets of Kafka consumer groups.
     Group(group::GroupCommand),
+    /// Print a fresh CURVE key pair: `public <Z85>` and `secret <Z85>`.
+    Keygen(keygen::KeygenArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,5 +95,6 @@ fn main() -> ExitCode {
         Command::Produce(args) => produce::run(args),
         Command::Consume(args) => consume::run(args),
         Command::Group(command) => group::run(command),
+        Command::Keygen(args) => keygen::run(args),
     }
 }

@@ -38,6 +38,7 @@
 pub mod asynchronous;
 mod command;
 pub mod context;
+pub mod curve;
 mod engine;
 pub mod error;
 pub mod event;
@@ -53,6 +54,7 @@ pub mod routing;
 mod session;
 pub mod socket;
 pub mod transport;
+pub mod z85;
 pub mod zap;
 pub mod zmtp;
 

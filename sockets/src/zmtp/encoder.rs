@@ -56,6 +56,32 @@ impl Encoder {
         self.pending += header_length(body.len()) + body.len();
     }
 
+    /// Queues one frame of `size` bytes that `fill` writes in place: into the
+    /// packing buffer when it is small, into a buffer of its own when it is large,
+    /// so a body made on the way out (CURVE's box) is written once.
+    pub fn frame_with(
+        &mut self,
+        more: bool,
+        command: bool,
+        size: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) {
+        if size <= COPY_LIMIT {
+            self.reserve(MAX_HEADER_LENGTH + size);
+            write_header(&mut self.packing, more, command, size);
+            let start = self.packing.len();
+            self.packing.resize(start + size, 0);
+            if let Some(body) = self.packing.get_mut(start..) {
+                fill(body);
+            }
+            self.pending += header_length(size) + size;
+        } else {
+            let mut body = BytesMut::zeroed(size);
+            fill(&mut body);
+            self.frame(more, command, &body.freeze());
+        }
+    }
+
     /// Queues raw bytes (the greeting).
     pub fn raw(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
@@ -175,6 +201,31 @@ mod tests {
         }
         assert_eq!(encoder.pending(), 0);
         out
+    }
+
+    #[test]
+    fn frames_written_in_place_come_out_like_any_other() {
+        let mut encoder = Encoder::new();
+        encoder.frame_with(true, false, 3, |body| body.copy_from_slice(b"abc"));
+        encoder.frame_with(false, true, COPY_LIMIT + 1, |body| body.fill(9));
+        let mut slices = [IoSlice::new(&[]); 8];
+        assert_eq!(
+            encoder.io_slices(&mut slices),
+            2,
+            "packed, then the large body"
+        );
+        let bytes = drain(&mut encoder);
+        let mut input = ReceiveBuffer::new();
+        input.extend_from_slice(&bytes).unwrap();
+        let mut decoder = Decoder::new(None);
+        let first = decoder.decode(&mut input).unwrap().unwrap();
+        assert_eq!(
+            (first.more, first.command, &first.body[..]),
+            (true, false, &b"abc"[..])
+        );
+        let second = decoder.decode(&mut input).unwrap().unwrap();
+        assert!(second.command && !second.more);
+        assert_eq!(second.body, vec![9; COPY_LIMIT + 1]);
     }
 
     #[test]

@@ -150,6 +150,53 @@ pub enum ProtocolError {
     /// A PLAIN server with no ZAP handler refuses every client (libzmq 4.3).
     #[error("the client was refused: no ZAP handler, and PLAIN admits no one without one")]
     NoZapHandler,
+    /// A CURVE box did not open (RFC 26): its bytes were altered on the way, or
+    /// it was sealed with keys other than the handshake's (libzmq's
+    /// `ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC`).
+    #[error(
+        "the CURVE {what} does not open: its bytes were altered, or it was sealed with other keys"
+    )]
+    CurveBadBox {
+        /// Which box: "WELCOME box", "cookie", "INITIATE box", "vouch"...
+        what: &'static str,
+    },
+    /// The client's HELLO does not open with this server's secret key: the client
+    /// was given another server public key (libzmq: "cannot open client HELLO --
+    /// wrong server key?").
+    #[error(
+        "the client's CURVE HELLO does not open with this server's key: the client was given a different server public key, or the HELLO was altered"
+    )]
+    CurveWrongServerKey,
+    /// A CURVE box opened but holds a key other than the handshake's: a cookie
+    /// that is not this handshake's, or a vouch for another connection or server
+    /// (libzmq's `ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE`).
+    #[error("the CURVE {what} names keys other than this handshake's")]
+    CurveKeyMismatch {
+        /// Which box: "cookie" or "vouch".
+        what: &'static str,
+    },
+    /// A CURVE frame's short nonce is not greater than the last one received
+    /// (RFC 26: nonces strictly increase; libzmq's
+    /// `ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE`).
+    #[error(
+        "CURVE {command} carries nonce {nonce}, not greater than the last one received ({last}): a replayed or reordered frame"
+    )]
+    CurveNonceNotIncreasing {
+        /// The command that carried it ("MESSAGE").
+        command: &'static str,
+        /// The nonce it carried.
+        nonce: u64,
+        /// The last nonce received.
+        last: u64,
+    },
+    /// The system's random source failed, so no key, nonce or cookie can be made
+    /// and the connection cannot be secured (not the peer's fault, as with
+    /// `OutOfMemory`).
+    #[error("the system's random source failed, so the CURVE handshake cannot go on: {reason}")]
+    NoRandomness {
+        /// What the operating system said.
+        reason: String,
+    },
     /// The peer did not complete the handshake in time (ZMQ_HANDSHAKE_IVL).
     #[error("peer did not complete the handshake in time")]
     HandshakeTimeout,

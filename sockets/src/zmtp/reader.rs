@@ -45,6 +45,21 @@ impl<'a> Reader<'a> {
         Some(u32::from_be_bytes(bytes.try_into().ok()?))
     }
 
+    /// The next eight bytes as a big-endian integer.
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_be_bytes(self.array()?))
+    }
+
+    /// The next `N` bytes as an array.
+    pub(crate) fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    /// Every byte not read yet.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.rest)
+    }
+
     /// Whether every byte has been read.
     pub(crate) fn is_empty(&self) -> bool {
         self.rest.is_empty()
@@ -72,5 +87,11 @@ mod tests {
         assert_eq!(reader.take(1), Some(&[9][..]));
         assert!(reader.is_empty());
         assert_eq!(reader.u8(), None);
+        let mut reader = Reader::new(&[0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(reader.u64(), Some(258));
+        assert_eq!(reader.array::<2>(), Some([3, 4]));
+        assert_eq!(reader.array::<2>(), None);
+        assert_eq!(reader.rest(), &[5]);
+        assert!(reader.is_empty());
     }
 }

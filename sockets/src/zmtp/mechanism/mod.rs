@@ -1,16 +1,18 @@
 //! Security mechanisms: each runs its part of the handshake and then encodes and
 //! decodes every frame of the connection.
 //!
-//! NULL and PLAIN are here; CURVE slots in behind the same trait (CURVE will box
+//! NULL, PLAIN and CURVE are here, behind one trait. CURVE boxes
 //! every frame, carrying MORE and COMMAND inside its encryption, which is why
-//! encoding and decoding go through the mechanism). A mechanism never sees the
+//! encoding and decoding go through the mechanism. A mechanism never sees the
 //! greeting and never touches a socket; it must never let traffic through before
 //! its handshake is complete.
 
+pub mod curve;
 mod null;
 mod plain;
 mod zap;
 
+pub use curve::{CurveClient, CurveRole, CurveServer};
 pub use null::Null;
 pub use plain::{MAX_CREDENTIAL_LENGTH, Plain, PlainClient, PlainServer};
 pub use zap::{USER_ID_PROPERTY, ZapReply, ZapRequest, authenticated_metadata};
@@ -20,6 +22,7 @@ use super::command::Metadata;
 use super::encoder::Encoder;
 use super::frame::Frame;
 use super::greeting::MechanismName;
+use crate::curve::{KeyPair, PublicKey};
 use bytes::Bytes;
 use std::fmt;
 
@@ -87,6 +90,8 @@ pub enum Security {
     /// PLAIN (RFC 24): a user name and a password in clear text, checked by the
     /// server's ZAP handler.
     Plain(Plain),
+    /// CURVE (RFC 25): encryption and authentication with CurveZMQ (RFC 26).
+    Curve(CurveRole),
 }
 
 impl Security {
@@ -95,6 +100,12 @@ impl Security {
         match self {
             Security::Null => Box::new(Null::new(metadata)),
             Security::Plain(plain) => plain.mechanism(metadata),
+            Security::Curve(CurveRole::Client { keys, server_key }) => {
+                Box::new(CurveClient::new(keys.clone(), *server_key, metadata))
+            }
+            Security::Curve(CurveRole::Server { keys, zap }) => {
+                Box::new(CurveServer::new(keys.clone(), *zap, metadata))
+            }
         }
     }
 
@@ -103,6 +114,19 @@ impl Security {
         match self {
             Security::Null => MechanismName::NULL,
             Security::Plain(_) => MechanismName::PLAIN,
+            Security::Curve(_) => MechanismName::CURVE,
         }
+    }
+
+    /// A CURVE client with long-term `keys`, for the server whose long-term
+    /// public key is `server_key`.
+    pub fn curve_client(keys: KeyPair, server_key: PublicKey) -> Security {
+        Security::Curve(CurveRole::Client { keys, server_key })
+    }
+
+    /// A CURVE server with long-term `keys`; `zap` says whether each client is
+    /// put to the ZAP handler (`Progress::Authenticate`) or admitted at once.
+    pub fn curve_server(keys: KeyPair, zap: bool) -> Security {
+        Security::Curve(CurveRole::Server { keys, zap })
     }
 }

@@ -17,7 +17,8 @@ use super::super::greeting::MechanismName;
 use bytes::Bytes;
 use std::collections::HashSet;
 
-/// The message property that carries the user id the ZAP handler returned.
+/// The property that carries the ZAP handler's user id in the peer's metadata
+/// (libzmq's `ZMQ_MSG_PROPERTY_USER_ID`).
 pub const USER_ID_PROPERTY: &str = "User-Id";
 
 /// RFC 27's request, but for its version ("1.0") and request id frames, which
