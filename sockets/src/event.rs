@@ -167,6 +167,14 @@ pub mod protocol_error {
     pub const MALFORMED_COMMAND_WELCOME: u32 = 0x1000_0017;
     /// ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH.
     pub const MECHANISM_MISMATCH: u32 = 0x1100_0002;
+    /// ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE.
+    pub const INVALID_SEQUENCE: u32 = 0x1000_0002;
+    /// ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE.
+    pub const KEY_EXCHANGE: u32 = 0x1000_0003;
+    /// ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE.
+    pub const MALFORMED_COMMAND_MESSAGE: u32 = 0x1000_0012;
+    /// ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC.
+    pub const CRYPTOGRAPHIC: u32 = 0x1100_0001;
 }
 
 /// How a handshake that failed on `error` is reported, as libzmq 4.3.5's NULL
@@ -189,6 +197,7 @@ pub(crate) fn handshake_failure(error: &ProtocolError) -> Option<(SocketEvent, u
             "HELLO" => code::MALFORMED_COMMAND_HELLO,
             "INITIATE" => code::MALFORMED_COMMAND_INITIATE,
             "WELCOME" => code::MALFORMED_COMMAND_WELCOME,
+            "MESSAGE" => code::MALFORMED_COMMAND_MESSAGE,
             _ => code::MALFORMED_COMMAND_UNSPECIFIED,
         }),
         ProtocolError::LegacySignature { .. } | ProtocolError::UnsupportedVersion { .. } => {
@@ -196,6 +205,21 @@ pub(crate) fn handshake_failure(error: &ProtocolError) -> Option<(SocketEvent, u
         }
         ProtocolError::HandshakeTimeout => {
             Some((SocketEvent::HandshakeFailedNoDetail, libc::ETIMEDOUT as u32))
+        }
+        // CURVE's failures as libzmq's CURVE mechanism reports them.
+        ProtocolError::CurveBadBox { .. } | ProtocolError::CurveWrongServerKey => {
+            protocol(code::CRYPTOGRAPHIC)
+        }
+        ProtocolError::CurveKeyMismatch { .. } => protocol(code::KEY_EXCHANGE),
+        ProtocolError::CurveNonceNotIncreasing { .. } => protocol(code::INVALID_SEQUENCE),
+        // Refused by the ZAP handler (the value is its status code, as libzmq
+        // reports it), or by a PLAIN server that has none.
+        ProtocolError::AuthenticationFailed { status_code, .. } => Some((
+            SocketEvent::HandshakeFailedAuth,
+            status_code.parse().unwrap_or(0),
+        )),
+        ProtocolError::NoZapHandler => {
+            Some((SocketEvent::HandshakeFailedNoDetail, libc::EFAULT as u32))
         }
         ProtocolError::MalformedProperty { .. }
         | ProtocolError::MissingSocketType

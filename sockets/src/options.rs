@@ -102,6 +102,9 @@ pub struct Options {
     /// `Socket::set_router_notify`, which refuses other types); the sessions of
     /// its connections read it.
     pub router_notify: RouterNotify,
+    /// The security options (ZMQ_PLAIN_*, ZMQ_CURVE_*, ZMQ_ZAP_*), set through
+    /// `Socket::set_plain_server` and its neighbours.
+    pub security: SecurityOptions,
     /// ZMQ_STREAM_NOTIFY: STREAM sockets only (set through
     /// `Socket::set_stream_notify`): each connection's start and end arrive as
     /// `[routing id, ""]` (default on, as in libzmq).
@@ -132,6 +135,7 @@ impl Default for Options {
             tcp_keepalive_count: None,
             tcp_keepalive_interval: None,
             router_notify: RouterNotify::default(),
+            security: SecurityOptions::default(),
             stream_notify: true,
         }
     }
@@ -162,7 +166,122 @@ impl Options {
             timeout: self.heartbeat_timeout,
             ttl: self.heartbeat_ttl,
         };
+        config.security = self.security.connection_security();
         config
+    }
+}
+
+/// Which mechanism the security options name: the last one set, as in libzmq.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MechanismChoice {
+    /// NULL (no option set, or a PLAIN user name or password cleared).
+    #[default]
+    Null,
+    /// PLAIN.
+    Plain,
+    /// CURVE.
+    Curve,
+}
+
+/// A socket's security options (its `Debug` shows no secret).
+#[derive(Clone, Default)]
+pub struct SecurityOptions {
+    /// The mechanism named last.
+    pub mechanism: MechanismChoice,
+    /// ZMQ_PLAIN_SERVER.
+    pub plain_server: bool,
+    /// ZMQ_PLAIN_USERNAME.
+    pub plain_username: Bytes,
+    /// ZMQ_PLAIN_PASSWORD (its `Debug` hides it).
+    pub plain_password: Bytes,
+    /// ZMQ_CURVE_SERVER.
+    pub curve_server: bool,
+    /// ZMQ_CURVE_PUBLICKEY.
+    pub curve_public_key: Option<crate::curve::PublicKey>,
+    /// ZMQ_CURVE_SECRETKEY (its `Debug` hides it).
+    pub curve_secret_key: Option<crate::curve::SecretKey>,
+    /// ZMQ_CURVE_SERVERKEY.
+    pub curve_server_key: Option<crate::curve::PublicKey>,
+    /// ZMQ_ZAP_DOMAIN.
+    pub zap_domain: Bytes,
+    /// ZMQ_ZAP_ENFORCE_DOMAIN.
+    pub zap_enforce_domain: bool,
+}
+
+impl std::fmt::Debug for SecurityOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SecurityOptions")
+            .field("mechanism", &self.mechanism)
+            .field("plain_server", &self.plain_server)
+            .field("plain_username", &self.plain_username)
+            .field("curve_server", &self.curve_server)
+            .field("curve_public_key", &self.curve_public_key)
+            .field("curve_server_key", &self.curve_server_key)
+            .field("zap_domain", &self.zap_domain)
+            .field("zap_enforce_domain", &self.zap_enforce_domain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for SecurityOptions {
+    fn eq(&self, other: &SecurityOptions) -> bool {
+        let same_secret = match (&self.curve_secret_key, &other.curve_secret_key) {
+            (Some(ours), Some(theirs)) => ours.as_bytes() == theirs.as_bytes(),
+            (None, None) => true,
+            _ => false,
+        };
+        self.mechanism == other.mechanism
+            && self.plain_server == other.plain_server
+            && self.plain_username == other.plain_username
+            && self.plain_password == other.plain_password
+            && self.curve_server == other.curve_server
+            && self.curve_public_key == other.curve_public_key
+            && same_secret
+            && self.curve_server_key == other.curve_server_key
+            && self.zap_domain == other.zap_domain
+            && self.zap_enforce_domain == other.zap_enforce_domain
+    }
+}
+
+impl Eq for SecurityOptions {}
+
+impl SecurityOptions {
+    /// The mechanism and settings of one connection. No ZAP handler is consulted
+    /// yet, so the servers behave as libzmq's do when none is bound: a PLAIN
+    /// server refuses every client, and a CURVE server admits any client key
+    /// unless ZMQ_ZAP_ENFORCE_DOMAIN is on. Keys not set are zeros, on which the
+    /// handshake fails, as libzmq's does.
+    pub(crate) fn connection_security(&self) -> crate::zmtp::Security {
+        use crate::curve::{KeyPair, PublicKey, SecretKey};
+        use crate::zmtp::Security;
+        use crate::zmtp::mechanism::Plain;
+        let keys = || {
+            KeyPair::from_secret(
+                self.curve_secret_key
+                    .clone()
+                    .unwrap_or_else(|| SecretKey::from_bytes([0; 32])),
+            )
+        };
+        match self.mechanism {
+            MechanismChoice::Null => Security::Null,
+            MechanismChoice::Plain if self.plain_server => Security::Plain(Plain::Server {
+                zap_handler: false,
+                zap_domain: self.zap_domain.clone(),
+            }),
+            MechanismChoice::Plain => Security::Plain(Plain::Client {
+                username: self.plain_username.clone(),
+                password: self.plain_password.clone(),
+            }),
+            MechanismChoice::Curve if self.curve_server => {
+                Security::curve_server(keys(), self.zap_enforce_domain)
+            }
+            MechanismChoice::Curve => Security::curve_client(
+                keys(),
+                self.curve_server_key
+                    .unwrap_or_else(|| PublicKey::from_bytes([0; 32])),
+            ),
+        }
     }
 }
 

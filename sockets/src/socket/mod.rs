@@ -18,6 +18,7 @@ mod push;
 mod reply;
 mod request;
 mod router;
+mod security;
 mod stream;
 mod subscribe;
 mod xpub;
