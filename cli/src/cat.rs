@@ -90,6 +90,8 @@ pub struct CatArgs {
     /// the libzmq event name without ZMQ_EVENT_, the endpoint, any detail.
     #[arg(long)]
     monitor: bool,
+    #[command(flatten)]
+    security: crate::cat_security::SecurityArgs,
 }
 
 /// How a run ended badly.
@@ -295,6 +297,7 @@ fn configure(socket: &Socket, args: &CatArgs) -> Result<(), Failure> {
     if let Some(mark) = args.rcvhwm {
         socket.set_receive_high_water_mark(mark)?;
     }
+    args.security.apply(socket).map_err(Failure::Usage)?;
     Ok(())
 }
 

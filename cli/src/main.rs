@@ -13,6 +13,7 @@ mod bench;
 mod bench_nats;
 mod bench_topics;
 mod cat;
+mod cat_security;
 mod child_server;
 mod consume;
 mod group;

@@ -1,0 +1,168 @@
+//! `sinew cat` with CURVE keys from `sinew keygen`, against libzmq 4.3.5
+//! (pyzmq, `interop-tests/python/security_peer.py`), from outside the library:
+//! a libzmq CURVE client delivers to `sinew cat pull --curve-server`, `sinew cat
+//! push` with CURVE client keys delivers a multipart message to a libzmq CURVE
+//! server, and one holding the wrong server key is refused (libzmq's monitor
+//! says so). Every wait has a deadline.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn sinew() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sinew"))
+}
+
+/// A key pair from `sinew keygen`: (public, secret), Z85.
+fn keygen() -> (String, String) {
+    let output = sinew().arg("keygen").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    (field("public "), field("secret "))
+}
+
+/// A process's stdout lines, as they come.
+fn lines(child: &mut Child) -> Receiver<String> {
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (sender, receiver) = channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+fn libzmq(arguments: &[&str]) -> (Child, Receiver<String>) {
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop-tests/python/security_peer.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .args(arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 runs (pip install -r interop-tests/requirements.txt)");
+    let lines = lines(&mut child);
+    (child, lines)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for a process to end, killing it at the deadline; its exit status.
+fn finish(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a process outlived its deadline");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_libzmq_curve_client_delivers_to_sinew_cat_pull() {
+    let (server_public, server_secret) = keygen();
+    let (client_public, client_secret) = keygen();
+    let port = free_port();
+    let mut cat = sinew()
+        .args(["cat", "pull", "--bind", &format!("tcp://127.0.0.1:{port}")])
+        .args(["--curve-server", "--curve-secret-key", &server_secret])
+        .args(["--count", "2", "--timeout", "15000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let received = lines(&mut cat);
+    let (mut peer, said) = libzmq(&[
+        "curve-push",
+        &client_public,
+        &client_secret,
+        &server_public,
+        &port.to_string(),
+    ]);
+    assert_eq!(received.recv_timeout(DEADLINE).unwrap(), "one||three");
+    let large = received.recv_timeout(DEADLINE).unwrap();
+    assert_eq!(large.len(), 1 << 20);
+    assert!(finish(&mut cat).success());
+    assert_eq!(said.recv_timeout(DEADLINE).unwrap(), "sent");
+    let _ = peer.kill();
+}
+
+#[test]
+fn sinew_cat_push_delivers_to_a_libzmq_curve_server_and_a_wrong_key_is_refused() {
+    let (server_public, server_secret) = keygen();
+    let (client_public, client_secret) = keygen();
+    let (mut peer, said) = libzmq(&["curve-pull", &server_public, &server_secret, "1"]);
+    let port = said.recv_timeout(DEADLINE).unwrap();
+    let endpoint = format!("tcp://127.0.0.1:{port}");
+    let mut cat = sinew()
+        .args(["cat", "push", "--connect", &endpoint, "--send", "a|b|c"])
+        .args(["--curve-server-key", &server_public])
+        .args(["--curve-public-key", &client_public])
+        .args(["--curve-secret-key", &client_secret])
+        .spawn()
+        .unwrap();
+    assert_eq!(said.recv_timeout(DEADLINE).unwrap(), "got 3 1,1,1");
+    assert_eq!(said.recv_timeout(DEADLINE).unwrap(), "done");
+    assert!(finish(&mut cat).success());
+    let _ = peer.kill();
+
+    // With another server's public key, libzmq cannot open the HELLO.
+    let (stranger_public, _) = keygen();
+    let (mut watcher, said) = libzmq(&["curve-pull-watch", &server_public, &server_secret]);
+    let port = said.recv_timeout(DEADLINE).unwrap();
+    let mut cat = sinew()
+        .args([
+            "cat",
+            "push",
+            "--connect",
+            &format!("tcp://127.0.0.1:{port}"),
+        ])
+        .args(["--send", "secret"])
+        .args(["--curve-server-key", &stranger_public])
+        .args(["--curve-secret-key", &client_secret])
+        .spawn()
+        .unwrap();
+    assert_eq!(
+        said.recv_timeout(DEADLINE).unwrap(),
+        format!("event HANDSHAKE_FAILED_PROTOCOL {}", 0x1100_0001)
+    );
+    let _ = cat.kill();
+    let _ = watcher.kill();
+}
+
+#[test]
+fn a_key_that_is_not_z85_is_one_clear_line() {
+    let output = sinew()
+        .args(["cat", "pull", "--bind", "tcp://127.0.0.1:0"])
+        .args(["--curve-server", "--curve-secret-key", "not a key"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--curve-secret-key"), "{stderr}");
+}
