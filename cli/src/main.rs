@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// A command-line peer for any socket type.
-    Cat(cat::CatArgs),
+    Cat(Box<cat::CatArgs>),
     /// Look inside a log directory, or append to it.
     Log(log::LogCommand),
     /// Measure throughput (`thr`), round-trip latency (`lat`), or a NATS server
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Cat(args) => cat::run(args),
+        Command::Cat(args) => cat::run(*args),
         Command::Log(command) => log::run(command),
         Command::Bench(args) => bench::run(args),
         Command::Pub(args) => nats::publish(args),

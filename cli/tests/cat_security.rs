@@ -152,6 +152,7 @@ fn sinew_cat_push_delivers_to_a_libzmq_curve_server_and_a_wrong_key_is_refused()
         format!("event HANDSHAKE_FAILED_PROTOCOL {}", 0x1100_0001)
     );
     let _ = cat.kill();
+    let _ = cat.wait();
     let _ = watcher.kill();
 }
 
