@@ -176,15 +176,17 @@ fn kcat(args: &[&str], input: &str) -> String {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    let deadline = Instant::now() + TIMEOUT * 3;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "kcat {args:?} did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
+    // Its end is the event waited on (by a thread that owns it), with a deadline.
+    let pid = child.id().to_string();
+    let (sender, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    let Ok(output) = ended.recv_timeout(TIMEOUT * 3) else {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        panic!("kcat {args:?} did not finish");
+    };
+    let output = output.unwrap();
     assert!(
         output.status.success(),
         "kcat {args:?}: {}",

@@ -21,8 +21,6 @@ use serde_json::Value;
 /// How long one command may run, and one wait may last (a group's first
 /// rebalance, a member's leaving).
 const DEADLINE: Duration = Duration::from_secs(60);
-/// Between two looks at a group that is still changing.
-const POLL: Duration = Duration::from_millis(50);
 
 /// The sinew-broker binary of this build.
 fn sinew_broker_binary() -> PathBuf {
@@ -306,8 +304,9 @@ fn describe_until(broker: &Broker, group: &str, done: impl Fn(&Described) -> boo
         if done(&described) {
             return described;
         }
+        // Each round is a whole `sinew group describe` (a process and its
+        // requests): no pause between rounds is needed.
         assert!(Instant::now() < deadline, "never reached: {stdout}");
-        std::thread::sleep(POLL);
     }
 }
 

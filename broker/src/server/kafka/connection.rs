@@ -23,6 +23,8 @@ pub(super) type Slot = u64;
 pub(super) struct Connection {
     pub stream: TcpStream,
     pub address: SocketAddr,
+    /// The client's host as Kafka shows it in groups (`/address`), made once.
+    pub host: String,
     /// Tells this connection from an earlier one with the same slab key.
     pub serial: u64,
     /// Bytes received and not yet split into requests.
@@ -47,6 +49,7 @@ impl Connection {
         Connection {
             stream,
             address,
+            host: format!("/{}", address.ip()),
             serial,
             input: BytesMut::new(),
             readable: true,

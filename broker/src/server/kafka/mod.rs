@@ -325,10 +325,9 @@ impl KafkaDoor {
             let serial = connection.serial;
             let version = request.header.api_version;
             let correlation_id = request.header.correlation_id;
-            let host = format!("/{}", connection.address.ip());
             let client = Client {
                 id: request.header.client_id.as_deref().unwrap_or(""),
-                host: &host,
+                host: &connection.host,
             };
             let (work, step) = {
                 let mut groups = lock(&self.groups);
