@@ -151,14 +151,17 @@ fn a_sinew_pull_fair_queues_two_libzmq_pushes() {
         let pull = contexts.socket(Side::Sinew, SocketType::Pull);
         pull.set_receive_high_water_mark(10);
         let endpoint = pull.bind(&transport.bind_endpoint());
-        // Both pushers connect and say hello before either floods, so both are
-        // backed up at once; 64 KiB messages overflow the kernel's buffers, so the
-        // high-water marks really hold them back.
+        // Both pushers connect and say hello, then queue all of their messages
+        // in libzmq (the send high-water mark holds them all, so no send waits on
+        // the pushing thread being scheduled) before the pull reads any: both are
+        // backed up at once, served by libzmq's one I/O thread, and 64 KiB
+        // messages overflow the kernel's buffers, so the pull's high-water mark
+        // really holds each back. Fairness then is the pull's choice alone.
         let start = std::sync::Arc::new(std::sync::Barrier::new(3));
         let senders: Vec<_> = (0..2u8)
             .map(|name| {
                 let push = contexts.socket(Side::Libzmq, SocketType::Push);
-                push.set_send_high_water_mark(10);
+                push.set_send_high_water_mark(2 * EACH);
                 push.connect(&endpoint);
                 let start = std::sync::Arc::clone(&start);
                 std::thread::spawn(move || {
@@ -178,6 +181,10 @@ fn a_sinew_pull_fair_queues_two_libzmq_pushes() {
             assert_eq!(pull.recv()[1], b"hello");
         }
         start.wait();
+        let pushes: Vec<_> = senders
+            .into_iter()
+            .map(|sender| sender.join().expect("sender"))
+            .collect();
         let mut next = [0u32; 2];
         let mut other_when_first_finished = None;
         for _ in 0..2 * EACH {
@@ -191,9 +198,7 @@ fn a_sinew_pull_fair_queues_two_libzmq_pushes() {
                 other_when_first_finished = Some(next[1 - name]);
             }
         }
-        for sender in senders {
-            let _push = sender.join().expect("sender");
-        }
+        drop(pushes);
         // Neither pusher is starved: when the first has delivered all of its
         // messages, the other has delivered most of its own.
         let other = other_when_first_finished.expect("one finished first");
