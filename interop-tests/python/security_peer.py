@@ -11,6 +11,12 @@ with CURVE and PLAIN options against libzmq's, over TCP.
     security_peer.py curve-pull-watch PUBLIC SECRET
         A CURVE server PULL socket with a monitor: prints the port, then the
         first handshake event it sees as "event <NAME> <value>".
+    security_peer.py plain-push USER PASSWORD PORT
+        A PLAIN client PUSH socket with a monitor: sends "hello", then prints
+        the first handshake event it sees as "event <NAME> <value>".
+    security_peer.py curve-push-watch PUBLIC SECRET SERVER_KEY PORT
+        A CURVE client PUSH socket with a monitor: sends "hello", then prints
+        the first handshake event it sees as "event <NAME> <value>".
     security_peer.py plain-pull USER PASSWORD
         A PLAIN server PULL socket whose ZAP handler (pyzmq's ThreadAuthenticator)
         admits USER with PASSWORD; prints the port, then "got <frames>" for one
@@ -71,6 +77,25 @@ def main(arguments):
         socket.send(b'x' * (1 << 20))
         socket.close()
         print('sent', flush=True)
+    elif role in ('plain-push', 'curve-push-watch'):
+        socket = context.socket(zmq.PUSH)
+        if role == 'plain-push':
+            user, password, port = arguments[1:4]
+            socket.plain_username = user.encode()
+            socket.plain_password = password.encode()
+        else:
+            public, secret, server_key, port = arguments[1:5]
+            socket.curve_publickey = public.encode()
+            socket.curve_secretkey = secret.encode()
+            socket.curve_serverkey = server_key.encode()
+        socket.linger = 10000
+        monitor = socket.get_monitor_socket()
+        socket.connect('tcp://127.0.0.1:' + port)
+        socket.send(b'hello')
+        name, value = first_handshake_event(monitor)
+        print('event', name, value, flush=True)
+        if name == 'HANDSHAKE_SUCCEEDED':
+            socket.close()
     elif role == 'plain-pull':
         user, password = arguments[1:3]
         authenticator = zmq.auth.thread.ThreadAuthenticator(context)

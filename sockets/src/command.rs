@@ -37,6 +37,16 @@ pub(crate) struct SocketLink {
     /// The socket's monitor (shared: a monitor started later sees this
     /// connection's events too).
     pub events: Arc<EventSlot>,
+    /// Where the context's ZAP handler is found (weak: the context's registry
+    /// holds links).
+    pub zap: std::sync::Weak<dyn ZapDirectory>,
+}
+
+/// How a connection of a context reaches the context's ZAP handler (RFC 27).
+pub(crate) trait ZapDirectory: Send + Sync + fmt::Debug {
+    /// A pipe to the REP or ROUTER socket bound at `inproc://zeromq.zap.01`,
+    /// attached to it now, or `None` if no such socket is bound.
+    fn connect_zap(&self) -> Option<PipeEnd>;
 }
 
 /// Something a socket must learn about.

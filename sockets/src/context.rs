@@ -8,7 +8,7 @@
 //! in that final join.
 
 pub use crate::command::SocketId;
-use crate::command::{SocketLink, SocketMailbox};
+use crate::command::{SocketLink, SocketMailbox, ZapDirectory};
 use crate::error::Result;
 use crate::pipe::PipeEnd;
 use crate::reactor::IoCommand;
@@ -34,7 +34,7 @@ struct Shared {
     terminated: AtomicBool,
     next_socket: AtomicU64,
     sockets: Mutex<HashMap<SocketId, Weak<SocketMailbox>>>,
-    inproc: Mutex<Registry>,
+    inproc: Arc<Mutex<Registry>>,
 }
 
 impl Drop for Shared {
@@ -121,7 +121,7 @@ impl Context {
                 terminated: AtomicBool::new(false),
                 next_socket: AtomicU64::new(1),
                 sockets: Mutex::new(HashMap::new()),
-                inproc: Mutex::new(Registry::default()),
+                inproc: Arc::new(Mutex::new(Registry::default())),
             }),
         })
     }
@@ -189,6 +189,12 @@ impl Context {
         if let Some(name) = endpoint.strip_prefix("inproc://") {
             lock(&self.shared.inproc).unbind(name, socket);
         }
+    }
+
+    /// Where this context's sockets' connections find the ZAP handler.
+    pub(crate) fn zap_directory(&self) -> Weak<dyn ZapDirectory> {
+        let registry: Arc<dyn ZapDirectory> = self.shared.inproc.clone();
+        Arc::downgrade(&registry)
     }
 
     pub(crate) fn inproc_unbind_socket(&self, socket: SocketId) {

@@ -204,6 +204,33 @@ impl Engine {
         }
     }
 
+    /// The ZAP request the connection's server mechanism made, once (a raw
+    /// engine makes none).
+    pub(crate) fn take_zap_request(&mut self) -> Option<zmtp::mechanism::ZapRequest> {
+        match &mut self.codec {
+            Codec::Zmtp(connection) => connection.take_zap_request(),
+            Codec::Raw(_) => None,
+        }
+    }
+
+    /// Hands the connection the ZAP handler's verdict: its reply, or `None` when
+    /// no handler is bound; `Err` ends the connection.
+    pub(crate) fn handle_zap_verdict(
+        &mut self,
+        verdict: Result<Option<zmtp::mechanism::ZapReply>, ProtocolError>,
+        now: Instant,
+    ) -> Result<(), EngineError> {
+        let Codec::Zmtp(connection) = &mut self.codec else {
+            return Ok(());
+        };
+        match verdict {
+            Ok(Some(reply)) => connection.handle_zap_reply(reply, now)?,
+            Ok(None) => connection.handle_zap_unavailable(now)?,
+            Err(error) => return Err(EngineError::Protocol(connection.fail_zap(error))),
+        }
+        Ok(())
+    }
+
     /// Whether `send` takes an item now: the handshake is done and less than a
     /// batch waits to be written.
     pub(crate) fn accepts_output(&self) -> bool {

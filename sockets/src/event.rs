@@ -15,7 +15,7 @@
 //! This file must never block and never allocate when nobody is watching.
 
 use crate::message::Message;
-use crate::zmtp::ProtocolError;
+use crate::zmtp::{ProtocolError, ZapProblem};
 use bytes::Bytes;
 use std::fmt;
 use std::sync::Mutex;
@@ -175,6 +175,18 @@ pub mod protocol_error {
     pub const MALFORMED_COMMAND_MESSAGE: u32 = 0x1000_0012;
     /// ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC.
     pub const CRYPTOGRAPHIC: u32 = 0x1100_0001;
+    /// ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED.
+    pub const ZAP_UNSPECIFIED: u32 = 0x2000_0000;
+    /// ZMQ_PROTOCOL_ERROR_ZAP_MALFORMED_REPLY.
+    pub const ZAP_MALFORMED_REPLY: u32 = 0x2000_0001;
+    /// ZMQ_PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID.
+    pub const ZAP_BAD_REQUEST_ID: u32 = 0x2000_0002;
+    /// ZMQ_PROTOCOL_ERROR_ZAP_BAD_VERSION.
+    pub const ZAP_BAD_VERSION: u32 = 0x2000_0003;
+    /// ZMQ_PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE.
+    pub const ZAP_INVALID_STATUS_CODE: u32 = 0x2000_0004;
+    /// ZMQ_PROTOCOL_ERROR_ZAP_INVALID_METADATA.
+    pub const ZAP_INVALID_METADATA: u32 = 0x2000_0005;
 }
 
 /// How a handshake that failed on `error` is reported, as libzmq 4.3.5's NULL
@@ -218,15 +230,39 @@ pub(crate) fn handshake_failure(error: &ProtocolError) -> Option<(SocketEvent, u
             SocketEvent::HandshakeFailedAuth,
             status_code.parse().unwrap_or(0),
         )),
+        // A server's ERROR whose reason is a ZAP status code: libzmq's
+        // `handle_error_reason` reports the refusal as an authentication failure.
+        ProtocolError::PeerError { reason } if zap_status(reason).is_some() => Some((
+            SocketEvent::HandshakeFailedAuth,
+            zap_status(reason).unwrap_or_default(),
+        )),
         ProtocolError::NoZapHandler => {
             Some((SocketEvent::HandshakeFailedNoDetail, libc::EFAULT as u32))
         }
+        ProtocolError::ZapFailed { problem, .. } => protocol(match problem {
+            ZapProblem::Unspecified => code::ZAP_UNSPECIFIED,
+            ZapProblem::MalformedReply => code::ZAP_MALFORMED_REPLY,
+            ZapProblem::BadRequestId => code::ZAP_BAD_REQUEST_ID,
+            ZapProblem::BadVersion => code::ZAP_BAD_VERSION,
+            ZapProblem::InvalidStatusCode => code::ZAP_INVALID_STATUS_CODE,
+            ZapProblem::InvalidMetadata => code::ZAP_INVALID_METADATA,
+        }),
         ProtocolError::MalformedProperty { .. }
         | ProtocolError::MissingSocketType
         | ProtocolError::UnknownSocketType { .. }
         | ProtocolError::IncompatibleSocketType { .. }
         | ProtocolError::InvalidRoutingId { .. } => None,
         _ => protocol(code::UNSPECIFIED),
+    }
+}
+
+/// "300", "400" or "500" as a number, as libzmq reads a peer's ERROR reason.
+fn zap_status(reason: &str) -> Option<u32> {
+    match reason {
+        "300" => Some(300),
+        "400" => Some(400),
+        "500" => Some(500),
+        _ => None,
     }
 }
 
@@ -355,5 +391,25 @@ mod tests {
             .map(|message| u16::from_ne_bytes([message.frames()[0][0], message.frames()[0][1]]))
             .collect();
         assert_eq!(names, [0x0020, 0x0400]);
+    }
+
+    #[test]
+    fn a_servers_error_with_a_zap_status_is_an_authentication_failure() {
+        let error = |reason: &str| ProtocolError::PeerError {
+            reason: reason.to_owned(),
+        };
+        for (reason, code) in [("300", 300), ("400", 400), ("500", 500)] {
+            assert_eq!(
+                handshake_failure(&error(reason)),
+                Some((SocketEvent::HandshakeFailedAuth, code))
+            );
+        }
+        for reason in ["200", "40", "4000", "No access"] {
+            assert_ne!(
+                handshake_failure(&error(reason)).map(|(event, _)| event),
+                Some(SocketEvent::HandshakeFailedAuth),
+                "{reason}"
+            );
+        }
     }
 }

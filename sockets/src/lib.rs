@@ -56,6 +56,7 @@ pub mod socket;
 pub mod transport;
 pub mod z85;
 pub mod zap;
+pub mod zap_handler;
 pub mod zmtp;
 
 pub use asynchronous::AsyncSocket;
@@ -69,4 +70,5 @@ pub use poll::{PollEvents, PollItem, poll};
 pub use readiness::SocketFd;
 pub use routing::subscriptions::SubscriptionLimit;
 pub use socket::Socket;
+pub use zap_handler::ZapHandler;
 pub use zmtp::SocketType;

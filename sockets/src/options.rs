@@ -247,15 +247,15 @@ impl PartialEq for SecurityOptions {
 impl Eq for SecurityOptions {}
 
 impl SecurityOptions {
-    /// The mechanism and settings of one connection. No ZAP handler is consulted
-    /// yet, so the servers behave as libzmq's do when none is bound: a PLAIN
-    /// server refuses every client, and a CURVE server admits any client key
-    /// unless ZMQ_ZAP_ENFORCE_DOMAIN is on. Keys not set are zeros, on which the
-    /// handshake fails, as libzmq's does.
+    /// The mechanism and settings of one connection. Servers ask the ZAP
+    /// handler about each client; the connection's owner applies libzmq's
+    /// defaults when none is bound (a PLAIN server refuses every client, a CURVE
+    /// server admits any client key unless ZMQ_ZAP_ENFORCE_DOMAIN is on). Keys
+    /// not set are zeros, on which the handshake fails, as libzmq's does.
     pub(crate) fn connection_security(&self) -> crate::zmtp::Security {
         use crate::curve::{KeyPair, PublicKey, SecretKey};
         use crate::zmtp::Security;
-        use crate::zmtp::mechanism::Plain;
+        use crate::zmtp::mechanism::{CurveRole, Plain};
         let keys = || {
             KeyPair::from_secret(
                 self.curve_secret_key
@@ -266,16 +266,18 @@ impl SecurityOptions {
         match self.mechanism {
             MechanismChoice::Null => Security::Null,
             MechanismChoice::Plain if self.plain_server => Security::Plain(Plain::Server {
-                zap_handler: false,
+                zap_handler: true,
                 zap_domain: self.zap_domain.clone(),
             }),
             MechanismChoice::Plain => Security::Plain(Plain::Client {
                 username: self.plain_username.clone(),
                 password: self.plain_password.clone(),
             }),
-            MechanismChoice::Curve if self.curve_server => {
-                Security::curve_server(keys(), self.zap_enforce_domain)
-            }
+            MechanismChoice::Curve if self.curve_server => Security::Curve(CurveRole::Server {
+                keys: keys(),
+                zap: true,
+                enforce_domain: self.zap_enforce_domain,
+            }),
             MechanismChoice::Curve => Security::curve_client(
                 keys(),
                 self.curve_server_key

@@ -149,6 +149,7 @@ impl SocketCore {
             mailbox: Arc::clone(&self.mailbox),
             options,
             events: Arc::clone(&self.events),
+            zap: self.context.zap_directory(),
         })
     }
 

@@ -8,12 +8,12 @@
 //! libzmq sums them. This file must never deliver a pipe to an incompatible socket
 //! type.
 
-use crate::command::{SocketCommand, SocketId, SocketLink};
+use crate::command::{SocketCommand, SocketId, SocketLink, ZapDirectory};
 use crate::error::{Error, Result};
 use crate::pipe::{PipeEnd, pipe_pair};
-use crate::zmtp::{Metadata, PeerInfo, Revision};
+use crate::zmtp::{Metadata, PeerInfo, Revision, SocketType};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A connection made before its bind.
 #[derive(Debug)]
@@ -42,6 +42,19 @@ pub(crate) fn peer_info(link: &SocketLink) -> PeerInfo {
         routing_id: link.options.routing_id.clone(),
         metadata: Metadata::new(),
         revision: Revision::V3_1,
+    }
+}
+
+/// The name a ZAP handler binds (RFC 27), without `inproc://`.
+const ZAP_NAME: &str = "zeromq.zap.01";
+
+impl ZapDirectory for Mutex<Registry> {
+    fn connect_zap(&self) -> Option<PipeEnd> {
+        let registry = match self.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        registry.connect_zap()
     }
 }
 
@@ -154,6 +167,31 @@ impl Registry {
                 Ok((ours, None))
             }
         }
+    }
+
+    /// A pipe to the ZAP handler, attached to it now, as libzmq's
+    /// `zap_connect` makes one: without a high-water mark either way, and only to
+    /// a REP or a ROUTER (the handler sees the requester as a DEALER: a request
+    /// starts with the empty delimiter). `None` if no such socket is bound.
+    fn connect_zap(&self) -> Option<PipeEnd> {
+        let Some(Entry::Bound(handler)) = self.entries.get(ZAP_NAME) else {
+            return None;
+        };
+        if !matches!(handler.kind, SocketType::Reply | SocketType::Router) {
+            tracing::warn!(kind = %handler.kind, "the socket bound at inproc://{ZAP_NAME} is no REP or ROUTER; no ZAP handler is asked");
+            return None;
+        }
+        let (ours, theirs) = pipe_pair(0, 0);
+        handler.mailbox.send(SocketCommand::Attach {
+            pipe: theirs,
+            peer: Some(PeerInfo {
+                socket_type: SocketType::Dealer,
+                routing_id: None,
+                metadata: Metadata::new(),
+                revision: Revision::V3_1,
+            }),
+        });
+        Some(ours)
     }
 
     /// Removes `name` if `socket` bound it.

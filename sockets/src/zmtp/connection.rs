@@ -20,7 +20,7 @@ use super::encoder::Encoder;
 use super::frame::Decoder;
 use super::greeting::{Greeting, Revision};
 use super::handshake::{Handshake, HandshakeIo, PeerInfo};
-use super::mechanism::{Mechanism, Security};
+use super::mechanism::{Mechanism, Security, ZapReply, ZapRequest};
 use super::socket_type::SocketType;
 use super::timers::{Timer, Timers};
 use crate::message::Message;
@@ -201,9 +201,13 @@ impl Connection {
     }
 
     /// Room to read the peer's next bytes into; report them with `handle_read`.
+    /// While the ZAP handler is asked about the peer, the room is empty: input
+    /// waits in the kernel (pushing back on the peer) until the verdict.
     pub fn read_buffer(&mut self) -> Result<&mut [u8], ProtocolError> {
-        if let State::Failed(error) = &self.state {
-            return Err(error.clone());
+        match &self.state {
+            State::Failed(error) => return Err(error.clone()),
+            State::Handshake(handshake) if handshake.awaits_zap() => return Ok(&mut []),
+            _ => {}
         }
         let target = self.decoder.read_target(&mut self.input);
         let start = target.len();
@@ -286,6 +290,37 @@ impl Connection {
                 return Ok(Some(Event::Message(std::mem::take(&mut self.partial))));
             }
         }
+    }
+
+    /// The ZAP request (RFC 27) a server mechanism made about the peer, once:
+    /// the owner fills in the domain, the address and the identity, asks the
+    /// handler, and answers with [`handle_zap_reply`](Self::handle_zap_reply) or
+    /// [`handle_zap_unavailable`](Self::handle_zap_unavailable). No input is
+    /// taken meanwhile.
+    pub fn take_zap_request(&mut self) -> Option<ZapRequest> {
+        match &mut self.state {
+            State::Handshake(handshake) => handshake.take_zap_request(),
+            _ => None,
+        }
+    }
+
+    /// The ZAP handler's reply about the peer: the handshake goes on, or fails
+    /// if the handler refused the peer.
+    pub fn handle_zap_reply(&mut self, reply: ZapReply, now: Instant) -> Result<(), ProtocolError> {
+        self.step_handshake(now, |handshake, io| {
+            handshake.resume_after_zap(Some(reply), io)
+        })
+    }
+
+    /// No ZAP handler is bound to ask: the mechanism applies libzmq's defaults.
+    pub fn handle_zap_unavailable(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        self.step_handshake(now, |handshake, io| handshake.resume_after_zap(None, io))
+    }
+
+    /// The ZAP exchange failed (a malformed reply, a handler that went away):
+    /// the peer is not admitted and the connection fails with `error`.
+    pub fn fail_zap(&mut self, error: ProtocolError) -> ProtocolError {
+        self.fail_with(error, false)
     }
 
     /// Whether the handshake is complete and traffic may be sent.
@@ -423,6 +458,16 @@ impl Connection {
     }
 
     fn advance_handshake(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        self.step_handshake(now, |handshake, io| handshake.advance(io))
+    }
+
+    /// Runs `step` on the handshake's state, if the handshake is still on, and
+    /// moves to traffic or failure as it says.
+    fn step_handshake(
+        &mut self,
+        now: Instant,
+        step: impl FnOnce(Handshake, &mut HandshakeIo<'_>) -> Result<Handshake, ProtocolError>,
+    ) -> Result<(), ProtocolError> {
         let handshake = match std::mem::replace(&mut self.state, State::Traffic) {
             State::Handshake(handshake) => handshake,
             other => {
@@ -441,7 +486,7 @@ impl Connection {
             greeting: &self.greeting,
             socket_type: self.socket_type,
         };
-        match handshake.advance(&mut io) {
+        match step(handshake, &mut io) {
             Ok(Handshake::Done(peer)) => {
                 self.peer = Some(peer);
                 self.ready_pending = true;

@@ -150,6 +150,15 @@ pub enum ProtocolError {
     /// A PLAIN server with no ZAP handler refuses every client (libzmq 4.3).
     #[error("the client was refused: no ZAP handler, and PLAIN admits no one without one")]
     NoZapHandler,
+    /// The ZAP handler's reply broke RFC 27, or the handler went away before it
+    /// replied (libzmq's `ZMQ_PROTOCOL_ERROR_ZAP_*`): the client is not admitted.
+    #[error("the ZAP exchange failed: {reason}")]
+    ZapFailed {
+        /// Which rule was broken, for the monitor.
+        problem: ZapProblem,
+        /// What was wrong, as printable text.
+        reason: String,
+    },
     /// A CURVE box did not open (RFC 26): its bytes were altered on the way, or
     /// it was sealed with keys other than the handshake's (libzmq's
     /// `ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC`).
@@ -203,6 +212,24 @@ pub enum ProtocolError {
     /// The peer sent nothing for longer than the heartbeat timeout.
     #[error("peer sent nothing within the heartbeat timeout")]
     HeartbeatTimeout,
+}
+
+/// How a ZAP exchange failed, as libzmq's monitor tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZapProblem {
+    /// The handler went away, or another failure (ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED).
+    Unspecified,
+    /// The reply's frames are not RFC 27's (ZMQ_PROTOCOL_ERROR_ZAP_MALFORMED_REPLY).
+    MalformedReply,
+    /// The reply is for another request (ZMQ_PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID).
+    BadRequestId,
+    /// The reply's version is not "1.0" (ZMQ_PROTOCOL_ERROR_ZAP_BAD_VERSION).
+    BadVersion,
+    /// The status code is not 200, 300, 400 or 500
+    /// (ZMQ_PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE).
+    InvalidStatusCode,
+    /// The reply's metadata is malformed (ZMQ_PROTOCOL_ERROR_ZAP_INVALID_METADATA).
+    InvalidMetadata,
 }
 
 /// Renders peer-supplied bytes as printable text for an error message, bounded.

@@ -5,9 +5,12 @@
 //! version) and only then sends the other 53 bytes of our greeting, as libzmq paces
 //! it. `ExpectGreetingRest` reads the rest of the peer's greeting and starts the
 //! mechanism. `ExpectReady` feeds command frames to the mechanism until it reports
-//! the peer ready, then checks the peer's metadata (socket type, routing id). This
-//! file must never send anything but greeting bytes and mechanism commands, and never
-//! accept a message frame before the handshake is done.
+//! the peer ready, then checks the peer's metadata (socket type, routing id). When
+//! a server mechanism needs the ZAP handler's verdict, `AwaitZapReply` holds the
+//! request for the connection's owner and takes no input until the reply (or the
+//! news that no handler is bound) is handed in. This file must never send anything
+//! but greeting bytes and mechanism commands, and never accept a message frame
+//! before the handshake is done.
 
 use super::ProtocolError;
 use super::buffer::ReceiveBuffer;
@@ -19,7 +22,7 @@ use super::greeting::{
     FIRST_PART_LENGTH, Greeting, PeerGreeting, Revision, SECOND_PART_LENGTH, SIGNATURE_LENGTH,
     check_major, check_signature,
 };
-use super::mechanism::{Mechanism, Progress};
+use super::mechanism::{Mechanism, Progress, ZapReply, ZapRequest};
 use super::socket_type::SocketType;
 use bytes::Bytes;
 
@@ -68,6 +71,8 @@ pub(crate) enum Handshake {
     GreetingRest(ExpectGreetingRest),
     /// The mechanism's commands are being exchanged.
     Ready(ExpectReady),
+    /// The mechanism waits for the ZAP handler's verdict on the client.
+    Authenticating(AwaitZapReply),
     /// The handshake is complete.
     Done(PeerInfo),
 }
@@ -85,7 +90,7 @@ impl Handshake {
                 Handshake::Signature(state) => state.handle(io)?.map(Handshake::Signature),
                 Handshake::GreetingRest(state) => state.handle(io)?.map(Handshake::GreetingRest),
                 Handshake::Ready(state) => state.handle(io)?.map(Handshake::Ready),
-                Handshake::Done(_) => return Ok(self),
+                Handshake::Authenticating(_) | Handshake::Done(_) => return Ok(self),
             };
             match step {
                 Step::Wait(state) => return Ok(state),
@@ -97,7 +102,46 @@ impl Handshake {
     /// Whether the peer's greeting is complete, so it can read ZMTP frames (and an
     /// ERROR command is worth sending before closing).
     pub(crate) fn peer_can_read_frames(&self) -> bool {
-        matches!(self, Handshake::Ready(_) | Handshake::Done(_))
+        matches!(
+            self,
+            Handshake::Ready(_) | Handshake::Authenticating(_) | Handshake::Done(_)
+        )
+    }
+
+    /// Whether the mechanism waits for the ZAP handler (input waits meanwhile).
+    pub(crate) fn awaits_zap(&self) -> bool {
+        matches!(self, Handshake::Authenticating(_))
+    }
+
+    /// The ZAP request the mechanism made, once: the owner sends it on.
+    pub(crate) fn take_zap_request(&mut self) -> Option<ZapRequest> {
+        match self {
+            Handshake::Authenticating(state) => state.request.take(),
+            _ => None,
+        }
+    }
+
+    /// Hands the mechanism the ZAP handler's reply (`Some`) or the news that no
+    /// handler is bound (`None`), then goes on as far as buffered input allows.
+    pub(crate) fn resume_after_zap(
+        self,
+        reply: Option<ZapReply>,
+        io: &mut HandshakeIo<'_>,
+    ) -> Result<Handshake, ProtocolError> {
+        let Handshake::Authenticating(state) = self else {
+            return Err(ProtocolError::UnexpectedZapReply);
+        };
+        let progress = match reply {
+            Some(reply) => io.mechanism.handle_zap_reply(reply, io.output)?,
+            None => io.mechanism.handle_zap_unavailable(io.output)?,
+        };
+        let ready = ExpectReady {
+            revision: state.revision,
+        };
+        match ready.on_progress(progress, io)? {
+            Step::Wait(ready) => Handshake::Ready(ready).advance(io),
+            Step::Next(next) => next.advance(io),
+        }
     }
 }
 
@@ -185,7 +229,7 @@ pub(crate) struct ExpectReady {
 }
 
 impl ExpectReady {
-    fn handle(self, io: &mut HandshakeIo<'_>) -> Result<Step<Self>, ProtocolError> {
+    fn handle(mut self, io: &mut HandshakeIo<'_>) -> Result<Step<Self>, ProtocolError> {
         loop {
             let Some(frame) = io.decoder.decode(io.input)? else {
                 return Ok(Step::Wait(self));
@@ -196,25 +240,44 @@ impl ExpectReady {
             if frame.more {
                 return Err(ProtocolError::CommandWithMore);
             }
-            match io.mechanism.handle_command(&frame.body, io.output)? {
-                Progress::Continue => {}
-                Progress::Ready(metadata) => {
-                    io.decoder.set_max_command_size(None);
-                    let peer = check_peer(io.socket_type, metadata, self.revision)?;
-                    return Ok(Step::Next(Handshake::Done(peer)));
-                }
-                // The connection does not consult a ZAP handler yet: with none,
-                // libzmq refuses PLAIN and admits CURVE (not wired until the
-                // security issue's engine work lands).
-                Progress::Authenticate(_) => {
-                    return Err(ProtocolError::AuthenticationFailed {
-                        status_code: "500".to_owned(),
-                        status_text: "no ZAP support in this connection yet".to_owned(),
-                    });
-                }
+            let progress = io.mechanism.handle_command(&frame.body, io.output)?;
+            match self.on_progress(progress, io)? {
+                Step::Wait(same) => self = same,
+                next @ Step::Next(_) => return Ok(next),
             }
         }
     }
+
+    /// Goes on from what the mechanism said: stay for more commands, finish, or
+    /// stop for the ZAP handler.
+    fn on_progress(
+        self,
+        progress: Progress,
+        io: &mut HandshakeIo<'_>,
+    ) -> Result<Step<Self>, ProtocolError> {
+        match progress {
+            Progress::Continue => Ok(Step::Wait(self)),
+            Progress::Ready(metadata) => {
+                io.decoder.set_max_command_size(None);
+                let peer = check_peer(io.socket_type, metadata, self.revision)?;
+                Ok(Step::Next(Handshake::Done(peer)))
+            }
+            Progress::Authenticate(request) => {
+                Ok(Step::Next(Handshake::Authenticating(AwaitZapReply {
+                    revision: self.revision,
+                    request: Some(request),
+                })))
+            }
+        }
+    }
+}
+
+/// The mechanism asked the ZAP handler about the client; waiting for the answer.
+#[derive(Debug)]
+pub(crate) struct AwaitZapReply {
+    revision: Revision,
+    /// The request, until the owner takes it.
+    request: Option<ZapRequest>,
 }
 
 /// Checks the peer's metadata: a known, compatible socket type and a valid routing id.

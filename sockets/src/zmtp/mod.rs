@@ -45,7 +45,7 @@ mod harness;
 
 pub use command::{Command, Metadata};
 pub use connection::{Config, Connection, Event, Heartbeat, NotReady};
-pub use error::ProtocolError;
+pub use error::{ProtocolError, ZapProblem};
 pub use greeting::{MechanismName, Revision};
 pub use handshake::PeerInfo;
 pub use mechanism::Security;

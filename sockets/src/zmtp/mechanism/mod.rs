@@ -70,6 +70,15 @@ pub trait Mechanism: Send + fmt::Debug {
         Err(ProtocolError::UnexpectedZapReply)
     }
 
+    /// No ZAP handler is bound to answer the request this mechanism made: it
+    /// goes on as libzmq does then (PLAIN refuses the client; CURVE admits it
+    /// unless ZMQ_ZAP_ENFORCE_DOMAIN is set). Only a server mechanism that asked
+    /// may be told so.
+    fn handle_zap_unavailable(&mut self, out: &mut Encoder) -> Result<Progress, ProtocolError> {
+        let _ = out;
+        Err(ProtocolError::UnexpectedZapReply)
+    }
+
     /// Encodes one frame of traffic.
     fn encode_frame(&mut self, more: bool, command: bool, body: &Bytes, out: &mut Encoder) {
         out.frame(more, command, body);
@@ -103,9 +112,13 @@ impl Security {
             Security::Curve(CurveRole::Client { keys, server_key }) => {
                 Box::new(CurveClient::new(keys.clone(), *server_key, metadata))
             }
-            Security::Curve(CurveRole::Server { keys, zap }) => {
-                Box::new(CurveServer::new(keys.clone(), *zap, metadata))
-            }
+            Security::Curve(CurveRole::Server {
+                keys,
+                zap,
+                enforce_domain,
+            }) => Box::new(
+                CurveServer::new(keys.clone(), *zap, metadata).enforcing_domain(*enforce_domain),
+            ),
         }
     }
 
@@ -127,6 +140,10 @@ impl Security {
     /// A CURVE server with long-term `keys`; `zap` says whether each client is
     /// put to the ZAP handler (`Progress::Authenticate`) or admitted at once.
     pub fn curve_server(keys: KeyPair, zap: bool) -> Security {
-        Security::Curve(CurveRole::Server { keys, zap })
+        Security::Curve(CurveRole::Server {
+            keys,
+            zap,
+            enforce_domain: false,
+        })
     }
 }

@@ -90,5 +90,8 @@ pub enum CurveRole {
         /// (`Progress::Authenticate`). Without it every client whose vouch checks
         /// out is admitted, as libzmq does when no ZAP handler is bound.
         zap: bool,
+        /// When it asks and no handler is bound: refuse every client
+        /// (ZMQ_ZAP_ENFORCE_DOMAIN) rather than admit it, as libzmq does.
+        enforce_domain: bool,
     },
 }

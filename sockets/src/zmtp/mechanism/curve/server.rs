@@ -43,6 +43,8 @@ pub struct CurveServer {
     keys: KeyPair,
     /// Whether to ask the ZAP handler about each client.
     zap: bool,
+    /// Without a handler to ask: refuse (true) or admit every client.
+    enforce_domain: bool,
     /// Our metadata, sent in READY.
     metadata: Metadata,
     state: State,
@@ -94,9 +96,17 @@ impl CurveServer {
         CurveServer {
             keys,
             zap,
+            enforce_domain: false,
             metadata,
             state: State::ExpectHello,
         }
+    }
+
+    /// Whether a client is refused when no ZAP handler is bound to ask
+    /// (ZMQ_ZAP_ENFORCE_DOMAIN) rather than admitted (libzmq's default).
+    pub fn enforcing_domain(mut self, enforce: bool) -> CurveServer {
+        self.enforce_domain = enforce;
+        self
     }
 
     /// Opens HELLO and queues WELCOME.
@@ -316,6 +326,24 @@ impl Mechanism for CurveServer {
             properties.insert(name.clone(), value.clone());
         }
         Ok(Progress::Ready(properties))
+    }
+
+    fn handle_zap_unavailable(&mut self, out: &mut Encoder) -> Result<Progress, ProtocolError> {
+        let (mut encoding, metadata) = match std::mem::replace(&mut self.state, State::Failed) {
+            State::ExpectZapReply { encoding, metadata } => (encoding, metadata),
+            other => {
+                self.state = other;
+                return Err(ProtocolError::UnexpectedZapReply);
+            }
+        };
+        if self.enforce_domain {
+            return Err(ProtocolError::NoZapHandler);
+        }
+        // libzmq's Stonehouse: encryption without authentication, and no
+        // User-Id, since no handler named one.
+        self.send_ready(&mut encoding, out);
+        self.state = State::Ready { encoding };
+        Ok(Progress::Ready(metadata))
     }
 
     fn encode_frame(&mut self, more: bool, command: bool, body: &Bytes, out: &mut Encoder) {

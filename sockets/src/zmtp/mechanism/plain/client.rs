@@ -3,10 +3,11 @@
 //! libzmq 4.3's `plain_client.cpp` runs it.
 //!
 //! WELCOME must carry nothing after its name (libzmq: "malformed WELCOME"), and
-//! an ERROR is taken only while waiting for WELCOME or READY. This file must never
+//! an ERROR is taken only while waiting for WELCOME or READY, in RFC 23's
+//! spelling or in libzmq 4.3 PLAIN's (`0x5E "RROR"`). This file must never
 //! send INITIATE before WELCOME, nor report the server ready before its READY.
 
-use super::{MAX_CREDENTIAL_LENGTH, command, metadata_bytes, peer_error};
+use super::{MAX_CREDENTIAL_LENGTH, command, libzmq_plain_error, metadata_bytes, peer_error};
 use crate::zmtp::ProtocolError;
 use crate::zmtp::command::{Metadata, split_name};
 use crate::zmtp::encoder::Encoder;
@@ -102,6 +103,12 @@ impl Mechanism for PlainClient {
         body: &Bytes,
         out: &mut Encoder,
     ) -> Result<Progress, ProtocolError> {
+        if matches!(self.state, State::ExpectWelcome | State::ExpectReady)
+            && let Some(error) = libzmq_plain_error(body)
+        {
+            self.state = State::Done;
+            return Err(error);
+        }
         let (name, data) = split_name(body)?;
         match (self.state, name.as_ref()) {
             (State::ExpectWelcome | State::ExpectReady, b"ERROR") => {

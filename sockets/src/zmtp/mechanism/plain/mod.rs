@@ -101,6 +101,22 @@ impl fmt::Debug for Plain {
     }
 }
 
+/// How libzmq 4.3's PLAIN spells ERROR: its `"\x05ERROR"` literal is read by C
+/// as the hex escape `\x05E`, so a libzmq PLAIN server sends `0x5E "RROR"`
+/// where RFC 23 has `0x05 "ERROR"` (its PLAIN client accepts only that form).
+const LIBZMQ_PLAIN_ERROR: &[u8] = b"\x5ERROR";
+
+/// The reason of a libzmq PLAIN server's misspelt ERROR, if `body` is one:
+/// `0x5E "RROR"`, a length and that many bytes of reason.
+fn libzmq_plain_error(body: &Bytes) -> Option<ProtocolError> {
+    let rest = body.strip_prefix(LIBZMQ_PLAIN_ERROR)?;
+    let (&length, reason) = rest.split_first()?;
+    let reason = reason.get(..usize::from(length))?;
+    Some(ProtocolError::PeerError {
+        reason: printable(reason),
+    })
+}
+
 /// The error a peer's ERROR command stands for (a malformed one is an error too).
 fn peer_error(body: &Bytes) -> ProtocolError {
     match Command::parse(body) {

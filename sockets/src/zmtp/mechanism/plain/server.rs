@@ -212,4 +212,14 @@ impl Mechanism for PlainServer {
             status_text: printable(&reply.status_text),
         })
     }
+
+    fn handle_zap_unavailable(&mut self, _out: &mut Encoder) -> Result<Progress, ProtocolError> {
+        if self.state != State::AwaitZapReply {
+            return Err(ProtocolError::UnexpectedZapReply);
+        }
+        // libzmq 4.3: without a handler a PLAIN server admits no one, and sends
+        // no ERROR.
+        self.state = State::Done;
+        Err(ProtocolError::NoZapHandler)
+    }
 }

@@ -643,3 +643,105 @@ proptest! {
         }
     }
 }
+
+fn alice_and_a_zap_asking_server() -> Pair {
+    let client = plain_config(
+        SocketType::Dealer,
+        Plain::Client {
+            username: Bytes::from_static(b"alice"),
+            password: Bytes::from_static(b"s3cret"),
+        },
+    );
+    let server = plain_config(
+        SocketType::Router,
+        Plain::Server {
+            zap_handler: true,
+            zap_domain: Bytes::from_static(b"global"),
+        },
+    );
+    Pair::new(client, server)
+}
+
+#[test]
+fn a_connection_hands_out_its_zap_request_once_and_reads_nothing_until_the_verdict() {
+    let mut pair = alice_and_a_zap_asking_server();
+    pair.pump().unwrap();
+    let request = pair.right.take_zap_request().expect("a ZAP request");
+    assert_eq!(request.mechanism, MechanismName::PLAIN);
+    assert_eq!(request.domain.as_ref(), b"global");
+    assert_eq!(
+        request.credentials,
+        vec![Bytes::from_static(b"alice"), Bytes::from_static(b"s3cret")]
+    );
+    assert_eq!(pair.right.take_zap_request(), None, "only once");
+    assert!(
+        pair.right.read_buffer().unwrap().is_empty(),
+        "no input is taken while the handler decides"
+    );
+    assert!(!pair.right.is_ready() && !pair.left.is_ready());
+
+    let mut reply = ZapReply::allow();
+    reply.user_id = Bytes::from_static(b"alice-7");
+    pair.right.handle_zap_reply(reply, pair.now).unwrap();
+    pair.pump().unwrap();
+    assert!(pair.left.is_ready() && pair.right.is_ready());
+    let peer = pair.right.peer().expect("the client");
+    assert_eq!(
+        peer.metadata.get(USER_ID_PROPERTY).map(|id| id.as_ref()),
+        Some(&b"alice-7"[..])
+    );
+    assert!(!pair.right.read_buffer().unwrap().is_empty());
+}
+
+#[test]
+fn a_connection_told_no_handler_is_bound_refuses_a_plain_client_without_error() {
+    let mut pair = alice_and_a_zap_asking_server();
+    pair.pump().unwrap();
+    assert!(pair.right.take_zap_request().is_some());
+    assert_eq!(
+        pair.right.handle_zap_unavailable(pair.now),
+        Err(ProtocolError::NoZapHandler)
+    );
+    assert!(
+        take_output(&mut pair.right).is_empty(),
+        "no ERROR, as libzmq"
+    );
+    assert_eq!(
+        pair.right.handle_zap_reply(ZapReply::allow(), pair.now),
+        Err(ProtocolError::NoZapHandler),
+        "a failed connection stays failed"
+    );
+}
+
+#[test]
+fn a_zap_reply_nobody_asked_for_fails_the_connection() {
+    let mut pair = alice_and_a_zap_asking_server();
+    assert_eq!(
+        pair.right.handle_zap_reply(ZapReply::allow(), pair.now),
+        Err(ProtocolError::UnexpectedZapReply)
+    );
+}
+
+#[test]
+fn libzmqs_misspelt_plain_error_is_read_as_error_while_waiting_for_the_server() {
+    // Captured from libzmq 4.3.5's PLAIN server refusing a password: its
+    // "\x05ERROR" literal is read by C as the escape \x05E, then "RROR".
+    let libzmq_error = Bytes::from_static(&[0x5e, b'R', b'R', b'O', b'R', 3, b'4', b'0', b'0']);
+    let (mut client, mut server) = (client("admin", "wrong"), server(true));
+    let (mut to_server, _, _) = hello(client.as_mut(), server.as_mut());
+    assert_eq!(
+        client.handle_command(&libzmq_error, &mut to_server),
+        Err(ProtocolError::PeerError {
+            reason: "400".to_owned()
+        })
+    );
+    // A truncated one is nothing libzmq sent: it fails as unreadable.
+    let mut client = self::client("admin", "wrong");
+    let mut out = Encoder::new();
+    client.handle_start(&mut out).unwrap();
+    let truncated = libzmq_error.slice(..7);
+    assert!(!matches!(
+        client.handle_command(&truncated, &mut out),
+        Err(ProtocolError::PeerError { .. }) | Ok(_)
+    ));
+}

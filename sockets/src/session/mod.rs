@@ -16,6 +16,8 @@
 //! message it took from the pipe while the connection that should carry it is
 //! alive.
 
+mod zap;
+
 use crate::command::{SocketCommand, SocketId, SocketLink};
 use crate::engine::{Engine, EngineError, Input};
 use crate::event::SocketEvent;
@@ -27,6 +29,7 @@ use crate::zmtp::{Event, PeerInfo, ProtocolError, SocketType};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use zap::ZapClient;
 
 /// How long a finished session waits for its peer to close after a graceful
 /// shutdown, when the linger time sets no earlier limit.
@@ -100,6 +103,8 @@ pub(crate) struct Session {
     activator: Option<Arc<dyn Activate>>,
     /// What the current connection's messages carry (`zmq_msg_gets`).
     properties: Option<Arc<Properties>>,
+    /// The ZAP request out for the current connection's handshake, if any.
+    zap: Option<ZapClient>,
 }
 
 impl Session {
@@ -124,6 +129,7 @@ impl Session {
             token: usize::MAX,
             activator: None,
             properties: None,
+            zap: None,
             link,
         }
     }
@@ -154,6 +160,7 @@ impl Session {
             token: usize::MAX,
             activator: None,
             properties: None,
+            zap: None,
             link,
         }
     }
@@ -326,6 +333,7 @@ impl Session {
                         return Status::Keep { more };
                     }
                     Err(error) => {
+                        self.zap = None;
                         let _ = engine.flush();
                         engine.deregister(registry);
                         // As libzmq's engine: the disconnect message is queued
@@ -456,6 +464,7 @@ impl Session {
                 pipe.flush();
             }
             let (input_progress, more) = input?;
+            let zap_progress = self.pump_zap(engine, now)?;
             let output_progress = self.pump_output(engine);
             // Writing frees room in the output batch, so more can be taken from the
             // pipe: that counts as progress too.
@@ -463,7 +472,7 @@ impl Session {
             if more {
                 return Ok(true);
             }
-            if !input_progress && !output_progress && !written {
+            if !input_progress && !zap_progress && !output_progress && !written {
                 return Ok(false);
             }
         }
@@ -511,6 +520,36 @@ impl Session {
                 Input::Stopped { more } => return Ok((progress, more)),
             }
         }
+    }
+
+    /// Asks the context's ZAP handler about the peer when the handshake needs
+    /// its verdict, and hands the verdict back; true if anything moved.
+    fn pump_zap(&mut self, engine: &mut Engine, now: Instant) -> Result<bool, EngineError> {
+        let mut progress = false;
+        if let Some(mut request) = engine.take_zap_request() {
+            // As libzmq's zap_client fills them: the socket's ZAP domain, the
+            // peer's IP address (empty for ipc) and the socket's own routing id.
+            let options = &self.link.options;
+            request.domain = options.security.zap_domain.clone();
+            request.address = engine.peer_ip().map(Bytes::from).unwrap_or_default();
+            request.identity = options.routing_id.clone().unwrap_or_default();
+            match ZapClient::ask(&self.link, &request, self.activator.as_ref()) {
+                Some(client) => self.zap = Some(client),
+                None => engine.handle_zap_verdict(Ok(None), now)?,
+            }
+            progress = true;
+        }
+        let Some(client) = &mut self.zap else {
+            return Ok(progress);
+        };
+        let verdict = match client.poll() {
+            Ok(None) => return Ok(progress),
+            Ok(Some(reply)) => Ok(Some(reply)),
+            Err(error) => Err(error),
+        };
+        self.zap = None;
+        engine.handle_zap_verdict(verdict, now)?;
+        Ok(true)
     }
 
     /// Moves messages from the pipe into the engine's output; true if any moved.
