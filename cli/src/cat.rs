@@ -177,7 +177,8 @@ fn execute(args: CatArgs) -> Result<(), Failure> {
         )),
         other => Failure::from(other),
     })?;
-    configure(&socket, &args)?;
+    // The ZAP handler (for the allow flags) outlives the socket it serves.
+    let zap = configure(&context, &socket, &args)?;
     let monitor = if args.monitor {
         Some(watch(&socket)?)
     } else {
@@ -185,6 +186,7 @@ fn execute(args: CatArgs) -> Result<(), Failure> {
     };
     let result = talk(&socket, kind, &args);
     drop(socket);
+    drop(zap);
     // The monitor's last event, MONITOR_STOPPED, comes once the socket is closed.
     if let Some(monitor) = monitor {
         let _ = monitor.join();
@@ -273,7 +275,11 @@ fn talk(socket: &Socket, kind: SocketType, args: &CatArgs) -> Result<(), Failure
     // is handed over before the process exits.
 }
 
-fn configure(socket: &Socket, args: &CatArgs) -> Result<(), Failure> {
+fn configure(
+    context: &Context,
+    socket: &Socket,
+    args: &CatArgs,
+) -> Result<Option<sinew::ZapHandler>, Failure> {
     let linger = args.linger.map(Duration::from_millis);
     socket.set_linger(linger)?;
     if let Some(identity) = &args.identity {
@@ -297,8 +303,7 @@ fn configure(socket: &Socket, args: &CatArgs) -> Result<(), Failure> {
     if let Some(mark) = args.rcvhwm {
         socket.set_receive_high_water_mark(mark)?;
     }
-    args.security.apply(socket).map_err(Failure::Usage)?;
-    Ok(())
+    args.security.apply(context, socket).map_err(Failure::Usage)
 }
 
 fn subscribe(socket: &Socket, kind: SocketType, args: &CatArgs) -> Result<(), Failure> {

@@ -3,7 +3,10 @@
 //! a libzmq CURVE client delivers to `sinew cat pull --curve-server`, `sinew cat
 //! push` with CURVE client keys delivers a multipart message to a libzmq CURVE
 //! server, and one holding the wrong server key is refused (libzmq's monitor
-//! says so). Every wait has a deadline.
+//! says so); `--curve-allow` admits only the listed client key and
+//! `--plain-allow` only the right password (libzmq's monitors say which were
+//! refused, and only the admitted client's message comes out). Every wait has
+//! a deadline.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -166,4 +169,96 @@ fn a_key_that_is_not_z85_is_one_clear_line() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--curve-secret-key"), "{stderr}");
+}
+
+/// `sinew cat pull` bound on a free port with `flags`, printing one message.
+fn cat_pull(flags: &[&str]) -> (Child, Receiver<String>, String) {
+    let port = free_port().to_string();
+    let mut cat = sinew()
+        .args(["cat", "pull", "--bind", &format!("tcp://127.0.0.1:{port}")])
+        .args(flags)
+        .args(["--count", "1", "--timeout", "15000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let received = lines(&mut cat);
+    (cat, received, port)
+}
+
+#[test]
+fn curve_allow_admits_only_the_listed_client_key() {
+    let (server_public, server_secret) = keygen();
+    let (allowed_public, allowed_secret) = keygen();
+    let (stranger_public, stranger_secret) = keygen();
+    let (cat, received, port) = cat_pull(&[
+        "--curve-server",
+        "--curve-secret-key",
+        &server_secret,
+        "--curve-allow",
+        &allowed_public,
+    ]);
+    for (public, secret, outcome) in [
+        (
+            &stranger_public,
+            &stranger_secret,
+            "HANDSHAKE_FAILED_AUTH 400",
+        ),
+        (&allowed_public, &allowed_secret, "HANDSHAKE_SUCCEEDED 0"),
+    ] {
+        let (mut peer, said) = libzmq(&["curve-push-watch", public, secret, &server_public, &port]);
+        assert_eq!(
+            said.recv_timeout(DEADLINE).unwrap(),
+            format!("event {outcome}")
+        );
+        let _ = peer.kill();
+        let _ = peer.wait();
+    }
+    // The one message printed is the admitted client's: the stranger's never
+    // got past the handshake.
+    assert_eq!(received.recv_timeout(DEADLINE).unwrap(), "hello");
+    assert!(finish(cat).success());
+}
+
+#[test]
+fn plain_allow_admits_the_right_password_only() {
+    let (cat, received, port) = cat_pull(&["--plain-server", "--plain-allow", "alice:s3cret"]);
+    // libzmq 4.3's PLAIN client knows only its own misspelt ERROR, so a refusal
+    // by RFC 23's ERROR "400" is an unexpected command to it.
+    let refused = format!("HANDSHAKE_FAILED_PROTOCOL {}", 0x1000_0001);
+    for (password, outcome) in [
+        ("wrong", refused.as_str()),
+        ("s3cret", "HANDSHAKE_SUCCEEDED 0"),
+    ] {
+        let (mut peer, said) = libzmq(&["plain-push", "alice", password, &port]);
+        assert_eq!(
+            said.recv_timeout(DEADLINE).unwrap(),
+            format!("event {outcome}")
+        );
+        let _ = peer.kill();
+        let _ = peer.wait();
+    }
+    assert_eq!(received.recv_timeout(DEADLINE).unwrap(), "hello");
+    assert!(finish(cat).success());
+}
+
+#[test]
+fn an_allow_flag_without_its_server_flag_is_one_clear_line() {
+    for (flags, named) in [
+        (&["--plain-allow", "alice:s3cret"][..], "--plain-server"),
+        (&["--curve-allow", "*"][..], "--curve-server"),
+        (
+            &["--plain-server", "--plain-allow", "alice"][..],
+            "USER:PASSWORD",
+        ),
+    ] {
+        let output = sinew()
+            .args(["cat", "pull", "--bind", "tcp://127.0.0.1:0"])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{flags:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
 }

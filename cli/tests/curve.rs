@@ -1,7 +1,9 @@
 //! CURVE against libzmq: `sinew keygen`'s key pairs, checked by this crate and by
 //! pyzmq's `zmq.curve_public`, and sinew's sans-IO CURVE connection driven over a
-//! real TCP socket against libzmq 4.3.5 (bundled by pyzmq) in both roles, until the
-//! engine speaks CURVE itself.
+//! real TCP socket against libzmq 4.3.5 (bundled by pyzmq) in both roles (the
+//! sockets' own CURVE is tested in interop-tests/tests/security.rs and
+//! cat_security.rs). Refusals are waited for on libzmq's monitor, never as a
+//! silence.
 //!
 //! pyzmq is installed by the README's test command (`interop-tests/requirements.txt`).
 //! A missing interpreter or module fails these tests; they are never skipped.
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 /// client key; "refused" a client given the wrong server key.
 const LIBZMQ_PEER: &str = r#"
 import sys, tempfile, zmq, zmq.auth.thread
+from zmq.utils.monitor import recv_monitor_message
 role, public, secret, server_key, port = sys.argv[1:6]
 context = zmq.Context()
 if role == "refusing":
@@ -29,9 +32,10 @@ if role == "refusing":
     authenticator.configure_curve(domain="*", location=tempfile.mkdtemp())
 socket = context.socket(zmq.PAIR)
 socket.linger = 1000
-socket.rcvtimeo = 2000 if role.startswith("refus") else 10000
+socket.rcvtimeo = 10000
 socket.curve_secretkey = secret.encode()
 socket.curve_publickey = public.encode()
+monitor = socket.get_monitor_socket() if role.startswith("refus") else None
 if role in ("server", "refusing"):
     socket.curve_server = True
     print(socket.bind_to_random_port("tcp://127.0.0.1"), flush=True)
@@ -39,14 +43,20 @@ else:
     socket.curve_serverkey = server_key.encode()
     socket.connect("tcp://127.0.0.1:" + port)
 if role in ("refused", "refusing"):
-    try:
-        socket.recv()
-        sys.exit("a peer with the wrong server key got through")
-    except zmq.Again:
-        print("ok", flush=True)
-        if role == "refusing":
-            authenticator.stop()
-        sys.exit(0)
+    # The connection's end, as this side's monitor reports it: a refusal, or
+    # (for the client) the server closing on it; never a completed handshake.
+    ends = (zmq.EVENT_HANDSHAKE_FAILED_AUTH, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+            zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, zmq.EVENT_DISCONNECTED)
+    while True:
+        event = recv_monitor_message(monitor)["event"]
+        if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            sys.exit("a peer that should be refused got through")
+        if event in ends:
+            break
+    print("ok", flush=True)
+    if role == "refusing":
+        authenticator.stop()
+    sys.exit(0)
 parts = socket.recv_multipart()
 socket.send_multipart(parts + [b"z" * (1 << 20)])
 large = socket.recv()
