@@ -17,6 +17,9 @@ with CURVE and PLAIN options against libzmq's, over TCP.
     security_peer.py curve-push-watch PUBLIC SECRET SERVER_KEY PORT
         A CURVE client PUSH socket with a monitor: sends "hello", then prints
         the first handshake event it sees as "event <NAME> <value>".
+    security_peer.py curve-push-count PUBLIC SECRET SERVER_KEY PORT COUNT
+        A CURVE client PUSH socket: sends COUNT one-frame messages "0", "1"...,
+        then waits for them to leave (linger) and prints "sent".
     security_peer.py plain-pull USER PASSWORD
         A PLAIN server PULL socket whose ZAP handler (pyzmq's ThreadAuthenticator)
         admits USER with PASSWORD; prints the port, then "got <frames>" for one
@@ -75,6 +78,18 @@ def main(arguments):
         socket.connect('tcp://127.0.0.1:' + port)
         socket.send_multipart([b'one', b'', b'three'])
         socket.send(b'x' * (1 << 20))
+        socket.close()
+        print('sent', flush=True)
+    elif role == 'curve-push-count':
+        public, secret, server_key, port, count = arguments[1:6]
+        socket = context.socket(zmq.PUSH)
+        socket.curve_publickey = public.encode()
+        socket.curve_secretkey = secret.encode()
+        socket.curve_serverkey = server_key.encode()
+        socket.linger = 2000
+        socket.connect('tcp://127.0.0.1:' + port)
+        for index in range(int(count)):
+            socket.send(str(index).encode())
         socket.close()
         print('sent', flush=True)
     elif role in ('plain-push', 'curve-push-watch'):

@@ -299,3 +299,135 @@ fn sinews_zap_handler_admits_only_the_listed_libzmq_curve_client() {
         }
     }
 }
+
+/// What the proxy does to one frame the client sends after its handshake.
+#[derive(Debug, Clone, Copy)]
+enum Meddle {
+    /// Flips a bit of the frame's last byte (inside the box's ciphertext).
+    Tamper,
+    /// Sends the frame twice: the second carries a nonce already used.
+    Replay,
+}
+
+/// A TCP proxy for one connection to `target`, passing the greeting and the
+/// handshake's commands as they are and doing `meddle` to the client's frame
+/// number `victim` (0: the first after HELLO and INITIATE); its port.
+fn meddling_proxy(target: &str, meddle: Meddle, victim: usize) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let target = target.trim_start_matches("tcp://").to_owned();
+    std::thread::spawn(move || {
+        // One connection only: the listener closes, so the client cannot come
+        // back through it.
+        let (mut client, _) = listener.accept().unwrap();
+        drop(listener);
+        let mut server = TcpStream::connect(&target).unwrap();
+        let (mut back_from, mut back_to) =
+            (server.try_clone().unwrap(), client.try_clone().unwrap());
+        std::thread::spawn(move || std::io::copy(&mut back_from, &mut back_to));
+        let mut greeting = [0u8; 64];
+        client.read_exact(&mut greeting).unwrap();
+        server.write_all(&greeting).unwrap();
+        let mut frames = 0usize;
+        loop {
+            let mut flags = [0u8; 1];
+            if client.read_exact(&mut flags).is_err() {
+                return;
+            }
+            let size = if flags[0] & 0x02 != 0 {
+                let mut size = [0u8; 8];
+                client.read_exact(&mut size).unwrap();
+                u64::from_be_bytes(size) as usize
+            } else {
+                let mut size = [0u8; 1];
+                client.read_exact(&mut size).unwrap();
+                usize::from(size[0])
+            };
+            let mut body = vec![0u8; size];
+            if client.read_exact(&mut body).is_err() {
+                return;
+            }
+            let header: Vec<u8> = if flags[0] & 0x02 != 0 {
+                [&flags[..], &(size as u64).to_be_bytes()].concat()
+            } else {
+                vec![flags[0], size as u8]
+            };
+            let mut copies = 1;
+            // HELLO and INITIATE are frames 0 and 1; MESSAGEs follow.
+            if frames == victim + 2 {
+                match meddle {
+                    Meddle::Tamper => *body.last_mut().unwrap() ^= 0x01,
+                    Meddle::Replay => copies = 2,
+                }
+            }
+            for _ in 0..copies {
+                if server.write_all(&header).is_err() || server.write_all(&body).is_err() {
+                    return;
+                }
+            }
+            frames += 1;
+        }
+    });
+    port
+}
+
+#[test]
+fn a_tampered_or_replayed_message_from_libzmq_drops_its_connection_and_the_server_serves_on() {
+    for (meddle, code, expected) in [
+        (Meddle::Tamper, 0x1100_0001, vec!["0"]),
+        (Meddle::Replay, 0x1000_0002, vec!["0", "1"]),
+    ] {
+        let (server, client) = (keys(), keys());
+        let context = Context::new();
+        let (pull, monitor, port) = sinew_server(&context, |socket| {
+            socket.set_curve_server(true).unwrap();
+            socket
+                .set_curve_secret_key(server.secret().clone())
+                .unwrap();
+        });
+        let proxy = meddling_proxy(&format!("127.0.0.1:{port}"), meddle, 1);
+        let (public, secret) = (client.public().to_z85(), client.secret().to_z85());
+        let server_key = server.public().to_z85();
+        let _peer = Peer::start(&[
+            "curve-push-count",
+            &public,
+            &secret,
+            &server_key,
+            &proxy,
+            "5",
+        ]);
+        assert_eq!(
+            handshake_outcome(&monitor).event,
+            SocketEvent::HandshakeSucceeded
+        );
+        // As libzmq's CURVE reports a MESSAGE that does not decode, then the
+        // connection ends.
+        let failure = handshake_outcome(&monitor);
+        assert_eq!(
+            (failure.event, failure.value),
+            (SocketEvent::HandshakeFailedProtocol, code),
+            "{meddle:?}"
+        );
+        loop {
+            let event = monitor.recv_with_timeout(Some(DEADLINE)).unwrap();
+            if event.event == SocketEvent::Disconnected {
+                break;
+            }
+        }
+        // Everything before the meddled frame was delivered before the
+        // connection ended, and nothing from it or after.
+        let mut delivered = Vec::new();
+        while let Ok(message) = pull.try_recv() {
+            delivered.push(String::from_utf8(message.frames()[0].to_vec()).unwrap());
+        }
+        assert_eq!(delivered, expected, "{meddle:?}");
+        // The socket serves the next client.
+        let (public, secret) = (client.public().to_z85(), client.secret().to_z85());
+        let next = Peer::start(&["curve-push-watch", &public, &secret, &server_key, &port]);
+        assert_eq!(next.line(), "event HANDSHAKE_SUCCEEDED 0");
+        let message = pull.recv_with_timeout(Some(DEADLINE)).unwrap();
+        assert_eq!(message.frames()[0].as_ref(), b"hello");
+    }
+}

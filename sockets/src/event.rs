@@ -256,6 +256,27 @@ pub(crate) fn handshake_failure(error: &ProtocolError) -> Option<(SocketEvent, u
     }
 }
 
+/// How a connection whose traffic failed to decode after its handshake is
+/// reported: libzmq's CURVE raises `HANDSHAKE_FAILED_PROTOCOL` with the reason
+/// even then (`curve_mechanism_base_t::decode`): a MESSAGE box that does not
+/// open, a replayed or reordered nonce, a malformed MESSAGE, another command
+/// where a MESSAGE belongs. Any other end after the handshake raises no
+/// handshake event.
+pub(crate) fn traffic_failure(error: &ProtocolError) -> Option<(SocketEvent, u32)> {
+    match error {
+        ProtocolError::CurveBadBox { .. }
+        | ProtocolError::CurveNonceNotIncreasing { .. }
+        | ProtocolError::MalformedCommand {
+            command: "MESSAGE", ..
+        }
+        | ProtocolError::UnexpectedCommand {
+            expected: "MESSAGE",
+            ..
+        } => handshake_failure(error),
+        _ => None,
+    }
+}
+
 /// "300", "400" or "500" as a number, as libzmq reads a peer's ERROR reason.
 fn zap_status(reason: &str) -> Option<u32> {
     match reason {

@@ -586,7 +586,8 @@ impl Session {
     }
 
     /// A connection ended on `error`: a handshake that did not complete is
-    /// reported as libzmq reports it (see `event::handshake_failure`), then
+    /// reported as libzmq reports it (see `event::handshake_failure`), and so is
+    /// CURVE traffic that did not decode (`event::traffic_failure`); then
     /// DISCONNECTED.
     fn report_end(&self, error: &EngineError, fd: i32) {
         if self.link.kind == SocketType::Stream {
@@ -611,6 +612,10 @@ impl Session {
             if let Some((event, value)) = failure {
                 self.raise(event, value);
             }
+        } else if let EngineError::Protocol(protocol) = error
+            && let Some((event, value)) = crate::event::traffic_failure(protocol)
+        {
+            self.raise(event, value);
         }
         self.raise(SocketEvent::Disconnected, fd as u32);
     }
