@@ -141,6 +141,7 @@ fn an_enforced_zap_domain_without_a_handler_refuses_a_libzmq_client() {
     let pull = context.socket(SocketType::Pull).unwrap();
     pull.set_curve_server(true).unwrap();
     pull.set_curve_secret_key(server.secret().clone()).unwrap();
+    pull.set_zap_domain(b"global").unwrap();
     pull.set_zap_enforce_domain(true).unwrap();
     let monitor = pull.monitor_events(EventMask::ALL).unwrap();
     pull.bind("tcp://127.0.0.1:0").unwrap();

@@ -248,10 +248,13 @@ impl Eq for SecurityOptions {}
 
 impl SecurityOptions {
     /// The mechanism and settings of one connection. Servers ask the ZAP
-    /// handler about each client; the connection's owner applies libzmq's
-    /// defaults when none is bound (a PLAIN server refuses every client, a CURVE
-    /// server admits any client key unless ZMQ_ZAP_ENFORCE_DOMAIN is on). Keys
-    /// not set are zeros, on which the handshake fails, as libzmq's does.
+    /// handler about each client, and the connection's owner applies libzmq's
+    /// defaults when none is bound: a PLAIN server refuses every client; a
+    /// CURVE server admits any client key, unless ZMQ_ZAP_ENFORCE_DOMAIN is on
+    /// with a ZAP_DOMAIN set (then it refuses). With ZMQ_ZAP_ENFORCE_DOMAIN on
+    /// and no domain, a libzmq 4.3 CURVE server asks no handler at all and
+    /// admits every client; so does this one. Keys not set are zeros, on which
+    /// the handshake fails, as libzmq's does.
     pub(crate) fn connection_security(&self) -> crate::zmtp::Security {
         use crate::curve::{KeyPair, PublicKey, SecretKey};
         use crate::zmtp::Security;
@@ -273,9 +276,11 @@ impl SecurityOptions {
                 username: self.plain_username.clone(),
                 password: self.plain_password.clone(),
             }),
+            // libzmq 4.3's curve_server: ZAP is asked unless ZAP_ENFORCE_DOMAIN
+            // is on with no domain, which admits every client unasked.
             MechanismChoice::Curve if self.curve_server => Security::Curve(CurveRole::Server {
                 keys: keys(),
-                zap: true,
+                zap: !self.zap_domain.is_empty() || !self.zap_enforce_domain,
                 enforce_domain: self.zap_enforce_domain,
             }),
             MechanismChoice::Curve => Security::curve_client(

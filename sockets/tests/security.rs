@@ -172,11 +172,12 @@ fn a_curve_server_without_a_handler_admits_any_key_and_names_no_user() {
 }
 
 #[test]
-fn a_curve_server_enforcing_its_domain_without_a_handler_refuses_everyone() {
+fn a_curve_server_enforcing_its_domain_refuses_everyone_without_a_handler() {
     let (server_keys, keys) = (KeyPair::generate().unwrap(), KeyPair::generate().unwrap());
     let context = Context::new();
     let (_pull, monitor, endpoint) = server(&context, |socket| {
         curve_server(&server_keys)(socket);
+        socket.set_zap_domain(b"global").unwrap();
         socket.set_zap_enforce_domain(true).unwrap();
     });
     let _push = client(&context, &endpoint, curve_client(&keys, &server_keys));
@@ -185,6 +186,26 @@ fn a_curve_server_enforcing_its_domain_without_a_handler_refuses_everyone() {
         (outcome.event, outcome.value),
         (SocketEvent::HandshakeFailedNoDetail, libc_efault())
     );
+}
+
+#[test]
+fn a_curve_server_enforcing_no_domain_asks_no_handler_as_libzmq() {
+    // libzmq 4.3.5 admits this client unasked even with a handler that would
+    // refuse it (curve_server.cpp asks ZAP only with a domain or without
+    // ZAP_ENFORCE_DOMAIN).
+    let (server_keys, keys) = (KeyPair::generate().unwrap(), KeyPair::generate().unwrap());
+    let context = Context::new();
+    let _handler = ZapHandler::start(&context, Authenticator::new()).unwrap();
+    let (pull, monitor, endpoint) = server(&context, |socket| {
+        curve_server(&server_keys)(socket);
+        socket.set_zap_enforce_domain(true).unwrap();
+    });
+    let _push = client(&context, &endpoint, curve_client(&keys, &server_keys));
+    assert_eq!(
+        handshake_outcome(&monitor).event,
+        SocketEvent::HandshakeSucceeded
+    );
+    assert_eq!(pull.recv().unwrap().gets("User-Id"), None);
 }
 
 /// The application's own handler: a REP at the ZAP endpoint that answers one

@@ -100,10 +100,10 @@ impl Socket {
             .update_options(|options| options.security.zap_domain = Bytes::copy_from_slice(domain))
     }
 
-    /// ZMQ_ZAP_ENFORCE_DOMAIN: a CURVE server asks ZAP about every client even
-    /// without a domain, so that with no handler bound every client is refused
-    /// (libzmq's strict mode; off by default, where a CURVE server without a
-    /// handler admits any client key).
+    /// ZMQ_ZAP_ENFORCE_DOMAIN: a CURVE server with a ZAP domain refuses every
+    /// client when no ZAP handler is bound (off by default: it admits any client
+    /// key). As in libzmq 4.3, a CURVE server with this on and no domain asks no
+    /// handler and admits every client that knows its key.
     pub fn set_zap_enforce_domain(&self, on: bool) -> Result<()> {
         self.core()
             .update_options(|options| options.security.zap_enforce_domain = on)
