@@ -20,6 +20,9 @@ with CURVE and PLAIN options against libzmq's, over TCP.
     security_peer.py curve-push-count PUBLIC SECRET SERVER_KEY PORT COUNT
         A CURVE client PUSH socket: sends COUNT one-frame messages "0", "1"...,
         then waits for them to leave (linger) and prints "sent".
+    security_peer.py null-push-watch PORT
+        A PUSH socket with no security and a monitor: sends "hello", then
+        prints the first handshake event it sees as "event <NAME> <value>".
     security_peer.py plain-pull USER PASSWORD
         A PLAIN server PULL socket whose ZAP handler (pyzmq's ThreadAuthenticator)
         admits USER with PASSWORD; prints the port, then "got <frames>" for one
@@ -92,9 +95,11 @@ def main(arguments):
             socket.send(str(index).encode())
         socket.close()
         print('sent', flush=True)
-    elif role in ('plain-push', 'curve-push-watch'):
+    elif role in ('plain-push', 'curve-push-watch', 'null-push-watch'):
         socket = context.socket(zmq.PUSH)
-        if role == 'plain-push':
+        if role == 'null-push-watch':
+            port = arguments[1]
+        elif role == 'plain-push':
             user, password, port = arguments[1:4]
             socket.plain_username = user.encode()
             socket.plain_password = password.encode()

@@ -432,3 +432,31 @@ fn a_tampered_or_replayed_message_from_libzmq_drops_its_connection_and_the_serve
         assert_eq!(message.frames()[0].as_ref(), b"hello");
     }
 }
+
+#[test]
+fn sinews_zap_handler_refuses_a_libzmq_null_client_from_a_denied_address() {
+    for (denied, admitted) in [("10.9.8.7", true), ("127.0.0.1", false)] {
+        let context = Context::new();
+        let mut rules = Authenticator::new();
+        rules.deny(denied.to_owned());
+        let _handler = ZapHandler::start(&context, rules).unwrap();
+        // NULL asks ZAP only on a socket with a ZAP domain, as in libzmq.
+        let (pull, monitor, port) = sinew_server(&context, |socket| {
+            socket.set_zap_domain(b"global").unwrap();
+        });
+        let peer = Peer::start(&["null-push-watch", &port]);
+        let outcome = handshake_outcome(&monitor);
+        if admitted {
+            assert_eq!(outcome.event, SocketEvent::HandshakeSucceeded);
+            assert_eq!(peer.line(), "event HANDSHAKE_SUCCEEDED 0");
+            let message = pull.recv_with_timeout(Some(DEADLINE)).unwrap();
+            assert_eq!(message.frames()[0].as_ref(), b"hello");
+        } else {
+            assert_eq!(
+                (outcome.event, outcome.value),
+                (SocketEvent::HandshakeFailedAuth, 400)
+            );
+            assert_eq!(peer.line(), "event HANDSHAKE_FAILED_AUTH 400");
+        }
+    }
+}

@@ -267,7 +267,11 @@ impl SecurityOptions {
             )
         };
         match self.mechanism {
-            MechanismChoice::Null => Security::Null,
+            // libzmq asks ZAP about NULL peers only with a ZAP domain.
+            MechanismChoice::Null if self.zap_domain.is_empty() => Security::Null,
+            MechanismChoice::Null => Security::NullWithZap {
+                enforce_domain: self.zap_enforce_domain,
+            },
             MechanismChoice::Plain if self.plain_server => Security::Plain(Plain::Server {
                 zap_handler: true,
                 zap_domain: self.zap_domain.clone(),

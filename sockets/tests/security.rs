@@ -344,3 +344,50 @@ fn a_zap_handler_that_goes_away_without_replying_refuses_the_client() {
         )
     );
 }
+
+#[test]
+fn a_null_socket_with_a_zap_domain_asks_the_handler_about_each_address() {
+    for (allowed, admitted) in [("127.0.0.1", true), ("10.9.8.7", false)] {
+        let context = Context::new();
+        let mut rules = Authenticator::new();
+        rules.allow(allowed.to_owned());
+        let _handler = ZapHandler::start(&context, rules).unwrap();
+        let (pull, monitor, endpoint) = server(&context, |socket| {
+            socket.set_zap_domain(b"global").unwrap();
+        });
+        let _push = client(&context, &endpoint, |_| {});
+        let outcome = handshake_outcome(&monitor);
+        if admitted {
+            assert_eq!(outcome.event, SocketEvent::HandshakeSucceeded);
+            let message = pull.recv().unwrap();
+            assert_eq!(message.gets("User-Id"), Some(""), "asked, so named");
+        } else {
+            assert_eq!(
+                (outcome.event, outcome.value),
+                (SocketEvent::HandshakeFailedAuth, 400)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_null_socket_with_a_zap_domain_and_no_handler_admits_unless_enforcing() {
+    for enforce in [false, true] {
+        let context = Context::new();
+        let (pull, monitor, endpoint) = server(&context, |socket| {
+            socket.set_zap_domain(b"global").unwrap();
+            socket.set_zap_enforce_domain(enforce).unwrap();
+        });
+        let _push = client(&context, &endpoint, |_| {});
+        let outcome = handshake_outcome(&monitor);
+        if enforce {
+            assert_eq!(
+                (outcome.event, outcome.value),
+                (SocketEvent::HandshakeFailedNoDetail, libc_efault())
+            );
+        } else {
+            assert_eq!(outcome.event, SocketEvent::HandshakeSucceeded);
+            assert_eq!(pull.recv().unwrap().gets("User-Id"), None);
+        }
+    }
+}

@@ -1,12 +1,16 @@
 //! Fuzz target: the CURVE handshake, in both roles, and traffic after it, fed
 //! arbitrary bytes after a well-formed CURVE greeting (the first input byte
-//! picks role, socket type and, for a server, whether it asks ZAP). CURVE's
+//! picks role, socket type, whether a server asks ZAP and the handler's
+//! verdict, `zap_verdict.rs`). CURVE's
 //! boxes do not open for bytes the fuzzer makes up, so it reaches the framing
 //! and length checks before the crypto, and each box's refusal.
 //!
 //! Whatever the peer sends, nothing may panic and our output must stay bounded
 //! (the greeting, one command per step, an ERROR).
 #![no_main]
+
+#[path = "zap_verdict.rs"]
+mod zap_verdict;
 
 use libfuzzer_sys::fuzz_target;
 use sinew::curve::{KeyPair, SecretKey};
@@ -51,6 +55,10 @@ fuzz_target!(|data: &[u8]| {
     }
     for piece in rest.chunks(64) {
         if connection.handle_input(piece, now).is_err() {
+            return;
+        }
+        // A server that asked ZAP gets a verdict the fuzzer chose, and goes on.
+        if zap_verdict::answer(&mut connection, control >> 5, now).is_err() {
             return;
         }
         while let Ok(Some(_)) = connection.poll_event(now) {}

@@ -1,11 +1,15 @@
 //! Fuzz target: the PLAIN handshake, in both roles, and traffic after it, fed
 //! arbitrary bytes after a well-formed PLAIN greeting (the first input byte
-//! picks role, socket type and, for a server, whether it has a ZAP handler).
+//! picks role, socket type, whether a server asks ZAP at all and the
+//! handler's verdict when it does, `zap_verdict.rs`).
 //! PLAIN's commands parse in the clear, so the fuzzer reaches every field.
 //!
 //! Whatever the peer sends, nothing may panic and our output must stay bounded
 //! (the greeting, one command per step, an ERROR).
 #![no_main]
+
+#[path = "zap_verdict.rs"]
+mod zap_verdict;
 
 use libfuzzer_sys::fuzz_target;
 use sinew::zmtp::mechanism::Plain;
@@ -52,6 +56,10 @@ fuzz_target!(|data: &[u8]| {
     }
     for piece in rest.chunks(64) {
         if connection.handle_input(piece, now).is_err() {
+            return;
+        }
+        // A server that asked ZAP gets a verdict the fuzzer chose, and goes on.
+        if zap_verdict::answer(&mut connection, control >> 5, now).is_err() {
             return;
         }
         while let Ok(Some(_)) = connection.poll_event(now) {}

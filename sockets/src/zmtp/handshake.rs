@@ -215,10 +215,14 @@ impl ExpectGreetingRest {
         }
         io.decoder
             .set_max_command_size(Some(MAX_HANDSHAKE_COMMAND_SIZE));
-        io.mechanism.handle_start(io.output)?;
-        Ok(Step::Next(Handshake::Ready(ExpectReady {
+        let progress = io.mechanism.handle_start(io.output)?;
+        let ready = ExpectReady {
             revision: peer.revision,
-        })))
+        };
+        match ready.on_progress(progress, io)? {
+            Step::Wait(ready) => Ok(Step::Next(Handshake::Ready(ready))),
+            Step::Next(next) => Ok(Step::Next(next)),
+        }
     }
 }
 

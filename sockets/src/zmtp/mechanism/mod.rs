@@ -48,8 +48,8 @@ pub trait Mechanism: Send + fmt::Debug {
     fn as_server(&self) -> bool;
 
     /// Starts the handshake once both greetings are complete; queues our first
-    /// commands.
-    fn handle_start(&mut self, out: &mut Encoder) -> Result<(), ProtocolError>;
+    /// commands, or asks the ZAP handler first (NULL with a ZAP domain).
+    fn handle_start(&mut self, out: &mut Encoder) -> Result<Progress, ProtocolError>;
 
     /// Handles one command the peer sent during the handshake (the frame body).
     fn handle_command(
@@ -96,6 +96,12 @@ pub enum Security {
     /// No security (RFC 23's NULL mechanism).
     #[default]
     Null,
+    /// NULL on a socket with a ZAP domain: the ZAP handler is asked about each
+    /// peer; with none bound the peer is admitted unless `enforce_domain`.
+    NullWithZap {
+        /// ZMQ_ZAP_ENFORCE_DOMAIN.
+        enforce_domain: bool,
+    },
     /// PLAIN (RFC 24): a user name and a password in clear text, checked by the
     /// server's ZAP handler.
     Plain(Plain),
@@ -108,6 +114,9 @@ impl Security {
     pub fn mechanism(&self, metadata: Metadata) -> Box<dyn Mechanism> {
         match self {
             Security::Null => Box::new(Null::new(metadata)),
+            Security::NullWithZap { enforce_domain } => {
+                Box::new(Null::with_zap(metadata, *enforce_domain))
+            }
             Security::Plain(plain) => plain.mechanism(metadata),
             Security::Curve(CurveRole::Client { keys, server_key }) => {
                 Box::new(CurveClient::new(keys.clone(), *server_key, metadata))
@@ -125,7 +134,7 @@ impl Security {
     /// The mechanism's name in the greeting.
     pub fn name(&self) -> MechanismName {
         match self {
-            Security::Null => MechanismName::NULL,
+            Security::Null | Security::NullWithZap { .. } => MechanismName::NULL,
             Security::Plain(_) => MechanismName::PLAIN,
             Security::Curve(_) => MechanismName::CURVE,
         }

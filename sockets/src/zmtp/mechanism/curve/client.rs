@@ -148,13 +148,13 @@ impl Mechanism for CurveClient {
         false
     }
 
-    fn handle_start(&mut self, out: &mut Encoder) -> Result<(), ProtocolError> {
+    fn handle_start(&mut self, out: &mut Encoder) -> Result<Progress, ProtocolError> {
         let keys = match std::mem::replace(&mut self.state, State::Failed) {
             State::Start { keys } => keys,
             // Started already: HELLO went out once.
             other => {
                 self.state = other;
-                return Ok(());
+                return Ok(Progress::Continue);
             }
         };
         let short = KeyPair::generate().map_err(no_randomness)?;
@@ -170,7 +170,7 @@ impl Mechanism for CurveClient {
         body.extend_from_slice(&signature);
         out.frame_from_slice(false, true, &body);
         self.state = State::ExpectWelcome(Box::new(Hello { keys, short, hello }));
-        Ok(())
+        Ok(Progress::Continue)
     }
 
     fn handle_command(

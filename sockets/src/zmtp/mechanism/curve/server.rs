@@ -256,9 +256,9 @@ impl Mechanism for CurveServer {
         true
     }
 
-    fn handle_start(&mut self, _out: &mut Encoder) -> Result<(), ProtocolError> {
+    fn handle_start(&mut self, _out: &mut Encoder) -> Result<Progress, ProtocolError> {
         // The client speaks first.
-        Ok(())
+        Ok(Progress::Continue)
     }
 
     fn handle_command(

@@ -93,9 +93,9 @@ impl Mechanism for PlainClient {
         false
     }
 
-    fn handle_start(&mut self, out: &mut Encoder) -> Result<(), ProtocolError> {
+    fn handle_start(&mut self, out: &mut Encoder) -> Result<Progress, ProtocolError> {
         command(b"HELLO", self.hello()).encode(out);
-        Ok(())
+        Ok(Progress::Continue)
     }
 
     fn handle_command(

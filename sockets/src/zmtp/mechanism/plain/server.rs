@@ -148,9 +148,9 @@ impl Mechanism for PlainServer {
         true
     }
 
-    fn handle_start(&mut self, _out: &mut Encoder) -> Result<(), ProtocolError> {
+    fn handle_start(&mut self, _out: &mut Encoder) -> Result<Progress, ProtocolError> {
         // The client speaks first.
-        Ok(())
+        Ok(Progress::Continue)
     }
 
     fn handle_command(
