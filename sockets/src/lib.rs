@@ -28,8 +28,9 @@
 //!   `inproc://name`; connecting before the peer binds works and reconnects.
 //! - Options are typed methods on `Socket`, each naming its libzmq option.
 //! - The wire protocol lives in [`zmtp`], a sans-IO state machine.
-// `unsafe` is denied everywhere but one small module (transport/send_queue.rs),
-// which allows it for one ioctl no dependency wraps.
+// `unsafe` is denied everywhere but two small modules: transport/send_queue.rs,
+// for one ioctl no dependency wraps, and CURVE's SSE2 Salsa20
+// (zmtp/mechanism/curve/secretbox.rs), for the intrinsics.
 #![deny(unsafe_code)]
 // A failed send hands the message back by value, as libzmq leaves it with its
 // caller; boxing it would allocate on every "would block".

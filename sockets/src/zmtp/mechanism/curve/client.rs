@@ -14,6 +14,7 @@ use super::boxes::{
     short_nonce,
 };
 use super::encoding::Encoding;
+use super::secretbox::SecretBox;
 use super::{
     HELLO, HELLO_NONCE, HELLO_PADDING, HELLO_SIZE, INITIATE, INITIATE_NONCE, MESSAGE_CLIENT_NONCE,
     MESSAGE_SERVER_NONCE, NAME, READY, READY_MIN_SIZE, READY_NONCE, VERSION, VOUCH_NONCE, WELCOME,
@@ -114,7 +115,7 @@ impl CurveClient {
             PublicKey::from_bytes(contents.array::<KEY_LENGTH>().unwrap_or_default());
         let cookie = contents.rest();
         let mut encoding = Encoding::new(
-            precompute(&server_short, short.secret()),
+            SecretBox::precompute(&server_short, short.secret()),
             MESSAGE_CLIENT_NONCE,
             MESSAGE_SERVER_NONCE,
             // HELLO took nonce 1.

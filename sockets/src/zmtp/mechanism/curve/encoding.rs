@@ -14,6 +14,7 @@
 //! never return a frame whose box did not open.
 
 use super::boxes::{TAG_LENGTH, open, open_copy, seal, short_nonce};
+use super::secretbox::SecretBox;
 use super::{MESSAGE, NAME};
 use crate::zmtp::ProtocolError;
 use crate::zmtp::command::split_name;
@@ -22,7 +23,6 @@ use crate::zmtp::error::printable;
 use crate::zmtp::frame::Frame;
 use crate::zmtp::reader::Reader;
 use bytes::{BufMut, Bytes, BytesMut};
-use crypto_box::SalsaBox;
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -36,7 +36,7 @@ const MESSAGE_HEADER: usize = 8 + 8;
 /// Boxes keyed by both short-term keys, and the short nonces in each direction.
 pub(crate) struct Encoding {
     /// The precomputed box of our short-term secret and the peer's short-term key.
-    cipher: SalsaBox,
+    cipher: SecretBox,
     /// The prefix of the nonces we send MESSAGEs with.
     encode_prefix: &'static [u8; 16],
     /// The prefix of the nonces the peer sends MESSAGEs with.
@@ -61,7 +61,7 @@ impl Encoding {
     /// Boxes under `cipher`; our next nonce is `nonce` and the peer's last was
     /// `peer_nonce`.
     pub(crate) fn new(
-        cipher: SalsaBox,
+        cipher: SecretBox,
         encode_prefix: &'static [u8; 16],
         decode_prefix: &'static [u8; 16],
         nonce: u64,

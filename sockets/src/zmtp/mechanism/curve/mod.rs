@@ -18,6 +18,7 @@
 mod boxes;
 mod client;
 mod encoding;
+mod secretbox;
 mod server;
 #[cfg(test)]
 mod tests;

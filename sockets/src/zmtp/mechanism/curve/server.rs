@@ -17,6 +17,7 @@ use super::boxes::{
 };
 use super::client::{peer_error, unexpected};
 use super::encoding::Encoding;
+use super::secretbox::SecretBox;
 use super::{
     COOKIE_NONCE, COOKIE_SIZE, HELLO, HELLO_NONCE, HELLO_PADDING, HELLO_SIZE, INITIATE,
     INITIATE_MIN_SIZE, INITIATE_NONCE, MESSAGE_CLIENT_NONCE, MESSAGE_SERVER_NONCE, READY,
@@ -194,7 +195,7 @@ impl CurveServer {
             return Err(ProtocolError::CurveKeyMismatch { what: "cookie" });
         }
         let mut encoding = Encoding::new(
-            precompute(&welcome.client_short, welcome.short.secret()),
+            SecretBox::precompute(&welcome.client_short, welcome.short.secret()),
             MESSAGE_SERVER_NONCE,
             MESSAGE_CLIENT_NONCE,
             1,
