@@ -11,6 +11,7 @@
 //! unless ZAP_ENFORCE_DOMAIN is set. This file must never accept a second READY,
 //! let traffic through before READY, or send READY before the handler's 200.
 
+use super::zap::refuse;
 use super::{Mechanism, Progress, ZapReply, ZapRequest, authenticated_metadata};
 use crate::zmtp::ProtocolError;
 use crate::zmtp::command::{Command, Metadata, split_name};
@@ -112,17 +113,7 @@ impl Mechanism for Null {
             return Ok(self.admit(Some((reply.user_id, reply.metadata)), out));
         }
         self.zap = None;
-        // As libzmq: ERROR with the status code, but nothing for a 300.
-        if reply.status_code.as_ref() != b"300" {
-            Command::Error {
-                reason: reply.status_code.clone(),
-            }
-            .encode(out);
-        }
-        Err(ProtocolError::AuthenticationFailed {
-            status_code: printable(&reply.status_code),
-            status_text: printable(&reply.status_text),
-        })
+        Err(refuse(&reply, out))
     }
 
     fn handle_zap_unavailable(&mut self, out: &mut Encoder) -> Result<Progress, ProtocolError> {

@@ -12,7 +12,10 @@
 //! Plain data: this file must never do I/O, and a request must carry nothing
 //! but what RFC 27 names.
 
-use super::super::command::{IDENTITY_PROPERTY, Metadata, SOCKET_TYPE_PROPERTY};
+use super::super::ProtocolError;
+use super::super::command::{Command, IDENTITY_PROPERTY, Metadata, SOCKET_TYPE_PROPERTY};
+use super::super::encoder::Encoder;
+use super::super::error::printable;
 use super::super::greeting::MechanismName;
 use bytes::Bytes;
 use std::collections::HashSet;
@@ -83,6 +86,23 @@ impl ZapReply {
             user_id: Bytes::new(),
             metadata: Metadata::new(),
         }
+    }
+}
+
+/// What a server mechanism does when the handler did not answer 200, as
+/// libzmq's do: queue ERROR with the status code (nothing for 300, a temporary
+/// failure), and fail the handshake with the handler's verdict.
+pub(crate) fn refuse(reply: &ZapReply, out: &mut Encoder) -> ProtocolError {
+    debug_assert!(!reply.allowed(), "a 200 is no refusal");
+    if reply.status_code.as_ref() != b"300" {
+        Command::Error {
+            reason: reply.status_code.clone(),
+        }
+        .encode(out);
+    }
+    ProtocolError::AuthenticationFailed {
+        status_code: printable(&reply.status_code),
+        status_text: printable(&reply.status_text),
     }
 }
 

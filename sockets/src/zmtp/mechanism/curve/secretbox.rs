@@ -169,7 +169,7 @@ impl AeadInPlace for SecretBox {
 fn words(bytes: &[u8; 32]) -> [u32; 8] {
     let mut words = [0u32; 8];
     for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
-        *word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        *word = <[u8; 4]>::try_from(chunk).map_or(0, u32::from_le_bytes);
     }
     words
 }
@@ -182,26 +182,28 @@ fn state(key: &[u32; 8], input: [u32; 4]) -> [u32; 16] {
     ]
 }
 
-#[inline(always)]
-fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
-    x[b] ^= x[a].wrapping_add(x[d]).rotate_left(7);
-    x[c] ^= x[b].wrapping_add(x[a]).rotate_left(9);
-    x[d] ^= x[c].wrapping_add(x[b]).rotate_left(13);
-    x[a] ^= x[d].wrapping_add(x[c]).rotate_left(18);
+/// One quarter-round on words `a`, `b`, `c` and `d` of `x`.
+macro_rules! quarter {
+    ($x:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {{
+        $x[$b] ^= $x[$a].wrapping_add($x[$d]).rotate_left(7);
+        $x[$c] ^= $x[$b].wrapping_add($x[$a]).rotate_left(9);
+        $x[$d] ^= $x[$c].wrapping_add($x[$b]).rotate_left(13);
+        $x[$a] ^= $x[$d].wrapping_add($x[$c]).rotate_left(18);
+    }};
 }
 
 /// Salsa20's 20 rounds (ten column rounds, each followed by a row round).
 #[inline(always)]
 fn rounds(x: &mut [u32; 16]) {
     for _ in 0..10 {
-        quarter(x, 0, 4, 8, 12);
-        quarter(x, 5, 9, 13, 1);
-        quarter(x, 10, 14, 2, 6);
-        quarter(x, 15, 3, 7, 11);
-        quarter(x, 0, 1, 2, 3);
-        quarter(x, 5, 6, 7, 4);
-        quarter(x, 10, 11, 8, 9);
-        quarter(x, 15, 12, 13, 14);
+        quarter!(x, 0, 4, 8, 12);
+        quarter!(x, 5, 9, 13, 1);
+        quarter!(x, 10, 14, 2, 6);
+        quarter!(x, 15, 3, 7, 11);
+        quarter!(x, 0, 1, 2, 3);
+        quarter!(x, 5, 6, 7, 4);
+        quarter!(x, 10, 11, 8, 9);
+        quarter!(x, 15, 12, 13, 14);
     }
 }
 
@@ -209,7 +211,7 @@ fn rounds(x: &mut [u32; 16]) {
 fn hsalsa20(key: &[u32; 8], prefix: &[u8; 16]) -> [u32; 8] {
     let mut input = [0u32; 4];
     for (word, chunk) in input.iter_mut().zip(prefix.chunks_exact(4)) {
-        *word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        *word = <[u8; 4]>::try_from(chunk).map_or(0, u32::from_le_bytes);
     }
     let mut x = state(key, input);
     rounds(&mut x);
@@ -300,19 +302,25 @@ mod sse2 {
     pub(super) fn xor_four_blocks(key: &[u32; 8], nonce: &[u8; 8], counter: u64, text: &mut [u8]) {
         debug_assert_eq!(text.len(), 4 * BLOCK);
         // SAFETY: SSE2 is part of x86_64; every load and store is unaligned
-        // and within `text`, whose length is checked by the slicing below.
+        // and within `text` (`get_mut` below checks each 16-byte range).
         unsafe {
             let splat = |word: u32| _mm_set1_epi32(word as i32);
-            let counters: [[u32; 4]; 4] =
-                std::array::from_fn(|lane| stream_input(nonce, counter.wrapping_add(lane as u64)));
-            let lanes = |index: usize| {
-                _mm_set_epi32(
-                    counters[3][index] as i32,
-                    counters[2][index] as i32,
-                    counters[1][index] as i32,
-                    counters[0][index] as i32,
-                )
-            };
+            let [nonce_low, nonce_high, _, _] = stream_input(nonce, 0);
+            // Block `counter + lane` in lane `lane`: the counter's low and high
+            // words, lane 3 first as _mm_set_epi32 takes them.
+            let count = |lane: u64| counter.wrapping_add(lane);
+            let counter_low = _mm_set_epi32(
+                count(3) as u32 as i32,
+                count(2) as u32 as i32,
+                count(1) as u32 as i32,
+                count(0) as u32 as i32,
+            );
+            let counter_high = _mm_set_epi32(
+                (count(3) >> 32) as u32 as i32,
+                (count(2) >> 32) as u32 as i32,
+                (count(1) >> 32) as u32 as i32,
+                (count(0) >> 32) as u32 as i32,
+            );
             let input: [__m128i; 16] = [
                 splat(SIGMA[0]),
                 splat(key[0]),
@@ -320,10 +328,10 @@ mod sse2 {
                 splat(key[2]),
                 splat(key[3]),
                 splat(SIGMA[1]),
-                lanes(0),
-                lanes(1),
-                lanes(2),
-                lanes(3),
+                splat(nonce_low),
+                splat(nonce_high),
+                counter_low,
+                counter_high,
                 splat(SIGMA[2]),
                 splat(key[4]),
                 splat(key[5]),
@@ -347,13 +355,10 @@ mod sse2 {
             }
             // Words 4g..4g+3 of the four blocks, transposed so that each register
             // holds 16 consecutive bytes of one block.
-            for group in 0..4 {
-                let [a, b, c, d] = [
-                    v[4 * group],
-                    v[4 * group + 1],
-                    v[4 * group + 2],
-                    v[4 * group + 3],
-                ];
+            for (group, words) in v.chunks_exact(4).enumerate() {
+                let &[a, b, c, d] = words else {
+                    continue;
+                };
                 let low_ab = _mm_unpacklo_epi32(a, b);
                 let low_cd = _mm_unpacklo_epi32(c, d);
                 let high_ab = _mm_unpackhi_epi32(a, b);
@@ -366,7 +371,9 @@ mod sse2 {
                 ];
                 for (block, keystream) in blocks.into_iter().enumerate() {
                     let at = block * BLOCK + group * 16;
-                    let bytes = &mut text[at..at + 16];
+                    let Some(bytes) = text.get_mut(at..at + 16) else {
+                        continue;
+                    };
                     let data = _mm_loadu_si128(bytes.as_ptr().cast());
                     _mm_storeu_si128(bytes.as_mut_ptr().cast(), _mm_xor_si128(data, keystream));
                 }
@@ -395,15 +402,16 @@ struct Poly1305Donna {
 const MASK_44: u64 = (1 << 44) - 1;
 const MASK_42: u64 = (1 << 42) - 1;
 
-fn le64(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[..8]);
-    u64::from_le_bytes(word)
+fn le64(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|word| <[u8; 8]>::try_from(word).ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 impl Poly1305Donna {
     fn new(key: &[u8; 32]) -> Poly1305Donna {
-        let (t0, t1) = (le64(&key[0..8]), le64(&key[8..16]));
+        let (t0, t1) = (le64(key.as_slice(), 0), le64(key.as_slice(), 8));
         Poly1305Donna {
             // r, clamped as RFC 8439 has it, in 44/44/42-bit limbs.
             r: [
@@ -412,7 +420,7 @@ impl Poly1305Donna {
                 (t1 >> 24) & 0x00f_ffff_fc0f,
             ],
             h: [0; 3],
-            pad: [le64(&key[16..24]), le64(&key[24..32])],
+            pad: [le64(key.as_slice(), 16), le64(key.as_slice(), 24)],
         }
     }
 
@@ -421,7 +429,7 @@ impl Poly1305Donna {
     fn block(&mut self, block: &[u8; 16], high: u64) {
         let [r0, r1, r2] = self.r;
         let (s1, s2) = (r1 * (5 << 2), r2 * (5 << 2));
-        let (t0, t1) = (le64(&block[0..8]), le64(&block[8..16]));
+        let (t0, t1) = (le64(block.as_slice(), 0), le64(block.as_slice(), 8));
         let h0 = self.h[0] + (t0 & MASK_44);
         let h1 = self.h[1] + (((t0 >> 44) | (t1 << 20)) & MASK_44);
         let h2 = self.h[2] + (((t1 >> 24) & MASK_42) | high);
@@ -453,8 +461,12 @@ impl Poly1305Donna {
         let rest = chunks.remainder();
         if !rest.is_empty() {
             let mut block = [0u8; 16];
-            block[..rest.len()].copy_from_slice(rest);
-            block[rest.len()] = 1;
+            for (to, from) in block.iter_mut().zip(rest) {
+                *to = *from;
+            }
+            if let Some(end) = block.get_mut(rest.len()) {
+                *end = 1;
+            }
             self.block(&block, 0);
         }
         self.finish()
@@ -505,8 +517,12 @@ impl Poly1305Donna {
         let low = h0 | (h1 << 44);
         let high = (h1 >> 20) | (h2 << 24);
         let mut tag = [0u8; 16];
-        tag[..8].copy_from_slice(&low.to_le_bytes());
-        tag[8..].copy_from_slice(&high.to_le_bytes());
+        for (to, from) in tag
+            .iter_mut()
+            .zip(low.to_le_bytes().into_iter().chain(high.to_le_bytes()))
+        {
+            *to = from;
+        }
         tag
     }
 }

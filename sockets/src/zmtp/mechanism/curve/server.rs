@@ -25,11 +25,11 @@ use super::{
 };
 use crate::curve::{KEY_LENGTH, KeyPair, PublicKey};
 use crate::zmtp::ProtocolError;
-use crate::zmtp::command::{Command, Metadata, split_name};
+use crate::zmtp::command::{Metadata, split_name};
 use crate::zmtp::encoder::Encoder;
-use crate::zmtp::error::printable;
 use crate::zmtp::frame::Frame;
 use crate::zmtp::greeting::MechanismName;
+use crate::zmtp::mechanism::zap::refuse;
 use crate::zmtp::mechanism::{Mechanism, Progress, USER_ID_PROPERTY, ZapReply, ZapRequest};
 use crate::zmtp::reader::Reader;
 use bytes::{Bytes, BytesMut};
@@ -302,17 +302,7 @@ impl Mechanism for CurveServer {
             }
         };
         if !reply.allowed() {
-            // libzmq: a 300 (temporary failure) closes without ERROR.
-            if reply.status_code.first() != Some(&b'3') {
-                Command::Error {
-                    reason: reply.status_code.clone(),
-                }
-                .encode(out);
-            }
-            return Err(ProtocolError::AuthenticationFailed {
-                status_code: printable(&reply.status_code),
-                status_text: printable(&reply.status_text),
-            });
+            return Err(refuse(&reply, out));
         }
         self.send_ready(&mut encoding, out);
         self.state = State::Ready { encoding };

@@ -19,6 +19,7 @@ use crate::zmtp::command::{Command, Metadata, split_name};
 use crate::zmtp::encoder::Encoder;
 use crate::zmtp::error::printable;
 use crate::zmtp::greeting::MechanismName;
+use crate::zmtp::mechanism::zap::refuse;
 use crate::zmtp::mechanism::{Mechanism, Progress, ZapReply, ZapRequest, authenticated_metadata};
 use crate::zmtp::reader::Reader;
 use bytes::Bytes;
@@ -200,17 +201,7 @@ impl Mechanism for PlainServer {
             };
             return Ok(Progress::Continue);
         }
-        // 300 is a temporary failure: libzmq drops the client without an ERROR.
-        if reply.status_code.as_ref() != b"300" {
-            Command::Error {
-                reason: reply.status_code.clone(),
-            }
-            .encode(out);
-        }
-        Err(ProtocolError::AuthenticationFailed {
-            status_code: printable(&reply.status_code),
-            status_text: printable(&reply.status_text),
-        })
+        Err(refuse(&reply, out))
     }
 
     fn handle_zap_unavailable(&mut self, _out: &mut Encoder) -> Result<Progress, ProtocolError> {
