@@ -28,8 +28,8 @@
 //!   `inproc://name`; connecting before the peer binds works and reconnects.
 //! - Options are typed methods on `Socket`, each naming its libzmq option.
 //! - The wire protocol lives in [`zmtp`], a sans-IO state machine.
-// `unsafe` is denied everywhere but two small modules: transport/send_queue.rs,
-// for one ioctl no dependency wraps, and CURVE's SSE2 Salsa20
+// `unsafe` is denied everywhere but in transport/send_queue.rs, for one ioctl no
+// dependency wraps, and in CURVE's SSE2 and AVX2 Salsa20 modules
 // (zmtp/mechanism/curve/secretbox.rs), for the intrinsics.
 #![deny(unsafe_code)]
 // A failed send hands the message back by value, as libzmq leaves it with its
