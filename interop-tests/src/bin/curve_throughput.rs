@@ -477,7 +477,13 @@ fn run_sender(
 
 fn run(cli: &Cli) -> Result<(), String> {
     let mut names = vec!["sinew".to_owned()];
-    names.extend(cli.libzmq.iter().map(|path| format!("libzmq={path}")));
+    // `--libzmq=` (empty) measures Sinew alone.
+    names.extend(
+        cli.libzmq
+            .iter()
+            .filter(|path| !path.is_empty())
+            .map(|path| format!("libzmq={path}")),
+    );
     let implementations: Vec<Box<dyn Implementation>> = names
         .iter()
         .map(|name| implementation(name))
@@ -528,7 +534,7 @@ fn run(cli: &Cli) -> Result<(), String> {
         let figures: Vec<String> = medians.iter().map(|rate| rate_text(*rate, size)).collect();
         let ratios: Vec<String> = medians[1..]
             .iter()
-            .map(|rate| format!("{:.2}x", medians[0] / rate))
+            .map(|rate| format!("{:.2}x", medians.first().copied().unwrap_or(0.0) / rate))
             .collect();
         let spreads: Vec<String> = rates
             .iter()

@@ -4,7 +4,10 @@
 //! messages leave in one write; a large body is queued as its own chunk (a clone of
 //! its `Bytes`, not a copy) so the engine hands it to a vectored write. The engine
 //! takes the pending chunks with `io_slices` and reports what the kernel took with
-//! `advance`. This file must never copy a body larger than `COPY_LIMIT`.
+//! `advance`. A body made on the way out (CURVE's box) that is large goes into a
+//! buffer of its own; once written, that memory is kept for the next one, so
+//! the kernel is not asked for fresh pages (and to zero them) for every large
+//! message. This file must never copy a body larger than `COPY_LIMIT`.
 
 use super::frame::{MAX_HEADER_LENGTH, write_header};
 use bytes::{Buf, Bytes, BytesMut};
@@ -14,6 +17,10 @@ use std::io::IoSlice;
 /// Bodies up to this size are copied into the packing buffer; larger ones are sent
 /// from their own memory.
 pub const COPY_LIMIT: usize = 4 * 1024;
+
+/// The largest written chunk whose memory is kept for the next large frame: a
+/// connection that once sent a huge message does not hold its memory for good.
+const SPARE_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Initial room in the packing buffer.
 const PACKING_CAPACITY: usize = 16 * 1024;
@@ -27,6 +34,8 @@ pub struct Encoder {
     packing: BytesMut,
     /// Total bytes pending in `chunks` and `packing`.
     pending: usize,
+    /// The memory of the last written chunk, for the next large `frame_with`.
+    spare: Option<BytesMut>,
 }
 
 impl Encoder {
@@ -76,7 +85,14 @@ impl Encoder {
             }
             self.pending += header_length(size) + size;
         } else {
-            let mut body = BytesMut::zeroed(size);
+            let reused = self.spare.take().and_then(|mut spare| {
+                spare.clear();
+                spare.try_reclaim(size).then(|| {
+                    spare.resize(size, 0);
+                    spare
+                })
+            });
+            let mut body = reused.unwrap_or_else(|| BytesMut::zeroed(size));
             fill(&mut body);
             self.frame(more, command, &body.freeze());
         }
@@ -135,7 +151,7 @@ impl Encoder {
                     chunk.advance(step);
                     count -= step;
                     if chunk.is_empty() {
-                        self.chunks.pop_front();
+                        self.recycle_front();
                     }
                 }
                 None => {
@@ -149,7 +165,22 @@ impl Encoder {
             }
         }
         while self.chunks.front().is_some_and(Bytes::is_empty) {
-            self.chunks.pop_front();
+            self.recycle_front();
+        }
+    }
+
+    /// Drops the first chunk, written whole, keeping its memory as the spare if
+    /// nobody else holds it and it is larger than what is copied (and not
+    /// larger than `SPARE_LIMIT`).
+    fn recycle_front(&mut self) {
+        let Some(chunk) = self.chunks.pop_front() else {
+            return;
+        };
+        if let Ok(mut memory) = chunk.try_into_mut()
+            && memory.try_reclaim(COPY_LIMIT + 1)
+            && memory.capacity() <= SPARE_LIMIT
+        {
+            self.spare = Some(memory);
         }
     }
 
@@ -261,5 +292,48 @@ mod tests {
         assert_eq!(&frames[2].body[..], b"\x04PING\x00\x00");
         assert!(frames[2].command);
         assert!(!frames[3].more);
+    }
+
+    #[test]
+    fn a_written_large_frames_memory_is_used_again_for_the_next() {
+        let mut encoder = Encoder::new();
+        let size = 64 * 1024;
+        let body_of = |encoder: &Encoder| {
+            let mut slices = [IoSlice::new(&[]); 4];
+            let count = encoder.io_slices(&mut slices);
+            let body = slices[..count]
+                .iter()
+                .find(|slice| slice.len() == size)
+                .expect("the body is a chunk of its own");
+            body.as_ptr() as usize
+        };
+        encoder.frame_with(false, false, size, |body| body.fill(1));
+        let first = body_of(&encoder);
+        encoder.advance(encoder.pending());
+        encoder.frame_with(false, false, size, |body| body.fill(2));
+        assert_eq!(
+            body_of(&encoder),
+            first,
+            "the written chunk's memory came back"
+        );
+        let bytes = drain(&mut encoder);
+        assert!(
+            bytes[9..].iter().all(|byte| *byte == 2),
+            "and was filled anew"
+        );
+        // A body still queued is never reused: the next one gets memory of its own.
+        encoder.frame_with(false, false, size, |body| body.fill(3));
+        let queued = body_of(&encoder);
+        encoder.frame_with(false, false, size, |body| body.fill(4));
+        let mut slices = [IoSlice::new(&[]); 4];
+        let count = encoder.io_slices(&mut slices);
+        let bodies: Vec<usize> = slices[..count]
+            .iter()
+            .filter(|slice| slice.len() == size)
+            .map(|slice| slice.as_ptr() as usize)
+            .collect();
+        assert_eq!(bodies.len(), 2);
+        assert_eq!(bodies[0], queued);
+        assert_ne!(bodies[1], queued);
     }
 }
