@@ -6,8 +6,9 @@
 //!
 //! Without an allow flag the servers do as libzmq's do without a ZAP handler:
 //! a CURVE server admits any client that knows its key, a PLAIN server admits
-//! no one. This file must never print a secret, and refuses a key that is not
-//! 40 characters of Z85 with a message naming the flag.
+//! no one. Keys and passwords may start with '-' (Z85 has it). This file must
+//! never print a secret, and refuses a key that is not 40 characters of Z85
+//! with a message naming the flag.
 
 use clap::Args;
 use sinew::curve::{PublicKey, SecretKey};
@@ -22,32 +23,32 @@ pub struct SecurityArgs {
     #[arg(long)]
     curve_server: bool,
     /// This socket's CURVE secret key, Z85 (ZMQ_CURVE_SECRETKEY).
-    #[arg(long, value_name = "Z85")]
+    #[arg(long, value_name = "Z85", allow_hyphen_values = true)]
     curve_secret_key: Option<String>,
     /// This socket's CURVE public key, Z85 (ZMQ_CURVE_PUBLICKEY; a client's).
-    #[arg(long, value_name = "Z85")]
+    #[arg(long, value_name = "Z85", allow_hyphen_values = true)]
     curve_public_key: Option<String>,
     /// The CURVE server's public key, Z85: makes this socket a CURVE client
     /// (ZMQ_CURVE_SERVERKEY).
-    #[arg(long, value_name = "Z85")]
+    #[arg(long, value_name = "Z85", allow_hyphen_values = true)]
     curve_server_key: Option<String>,
     /// Admit only the CURVE client with this public key, Z85 (repeatable; `*`
     /// admits any key, and names no user). Without it a CURVE server admits
     /// every client that knows its key, as libzmq's does without a ZAP handler.
-    #[arg(long, value_name = "PUBLIC")]
+    #[arg(long, value_name = "PUBLIC", allow_hyphen_values = true)]
     curve_allow: Vec<String>,
     /// Act as a PLAIN server (ZMQ_PLAIN_SERVER): clients are admitted by
     /// --plain-allow only (with none, as in libzmq, no one).
     #[arg(long)]
     plain_server: bool,
     /// Admit the PLAIN client with this user name and password (repeatable).
-    #[arg(long, value_name = "USER:PASSWORD")]
+    #[arg(long, value_name = "USER:PASSWORD", allow_hyphen_values = true)]
     plain_allow: Vec<String>,
     /// A PLAIN client's user name (ZMQ_PLAIN_USERNAME).
     #[arg(long, value_name = "USER")]
     plain_user: Option<String>,
     /// A PLAIN client's password (ZMQ_PLAIN_PASSWORD).
-    #[arg(long, value_name = "PASSWORD")]
+    #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
     plain_password: Option<String>,
 }
 

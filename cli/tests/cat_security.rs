@@ -262,3 +262,28 @@ fn an_allow_flag_without_its_server_flag_is_one_clear_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn a_key_that_starts_with_a_hyphen_is_taken_as_a_key() {
+    // Z85 has '-': a secret key whose first four bytes are c4 10 00 00
+    // encodes to text that starts with it, as about one key in 85 does.
+    let mut bytes = [0u8; 32];
+    bytes[..2].copy_from_slice(&[0xc4, 0x10]);
+    let secret = sinew::curve::SecretKey::from_bytes(bytes).to_z85();
+    assert!(secret.starts_with('-'), "{}", secret.as_str());
+    let output = sinew()
+        .args(["cat", "pull", "--bind", "tcp://127.0.0.1:0"])
+        .args(["--curve-server", "--curve-secret-key", secret.as_str()])
+        .args(["--curve-allow", secret.as_str()])
+        .args(["--count", "1", "--timeout", "100"])
+        .output()
+        .unwrap();
+    // Exit 2: it ran and waited for a peer in vain; a flag it could not parse
+    // would be exit 1.
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
