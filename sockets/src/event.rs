@@ -230,12 +230,6 @@ pub(crate) fn handshake_failure(error: &ProtocolError) -> Option<(SocketEvent, u
             SocketEvent::HandshakeFailedAuth,
             status_code.parse().unwrap_or(0),
         )),
-        // A server's ERROR whose reason is a ZAP status code: libzmq's
-        // `handle_error_reason` reports the refusal as an authentication failure.
-        ProtocolError::PeerError { reason } if zap_status(reason).is_some() => Some((
-            SocketEvent::HandshakeFailedAuth,
-            zap_status(reason).unwrap_or_default(),
-        )),
         ProtocolError::NoZapHandler => {
             Some((SocketEvent::HandshakeFailedNoDetail, libc::EFAULT as u32))
         }
@@ -273,16 +267,6 @@ pub(crate) fn traffic_failure(error: &ProtocolError) -> Option<(SocketEvent, u32
             expected: "MESSAGE",
             ..
         } => handshake_failure(error),
-        _ => None,
-    }
-}
-
-/// "300", "400" or "500" as a number, as libzmq reads a peer's ERROR reason.
-fn zap_status(reason: &str) -> Option<u32> {
-    match reason {
-        "300" => Some(300),
-        "400" => Some(400),
-        "500" => Some(500),
         _ => None,
     }
 }
@@ -412,25 +396,5 @@ mod tests {
             .map(|message| u16::from_ne_bytes([message.frames()[0][0], message.frames()[0][1]]))
             .collect();
         assert_eq!(names, [0x0020, 0x0400]);
-    }
-
-    #[test]
-    fn a_servers_error_with_a_zap_status_is_an_authentication_failure() {
-        let error = |reason: &str| ProtocolError::PeerError {
-            reason: reason.to_owned(),
-        };
-        for (reason, code) in [("300", 300), ("400", 400), ("500", 500)] {
-            assert_eq!(
-                handshake_failure(&error(reason)),
-                Some((SocketEvent::HandshakeFailedAuth, code))
-            );
-        }
-        for reason in ["200", "40", "4000", "No access"] {
-            assert_ne!(
-                handshake_failure(&error(reason)).map(|(event, _)| event),
-                Some(SocketEvent::HandshakeFailedAuth),
-                "{reason}"
-            );
-        }
     }
 }

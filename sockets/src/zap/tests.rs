@@ -108,8 +108,9 @@ fn plain_through_zap_admits_the_right_password_and_refuses_the_rest() {
         );
         assert_eq!(
             client,
-            Err(ProtocolError::PeerError {
-                reason: "400".to_owned()
+            Err(ProtocolError::AuthenticationFailed {
+                status_code: "400".to_owned(),
+                status_text: "refused by the server's ZAP handler".to_owned(),
             })
         );
     }

@@ -11,7 +11,7 @@
 //! unless ZAP_ENFORCE_DOMAIN is set. This file must never accept a second READY,
 //! let traffic through before READY, or send READY before the handler's 200.
 
-use super::zap::refuse;
+use super::zap::{error_from_peer, refuse};
 use super::{Mechanism, Progress, ZapReply, ZapRequest, authenticated_metadata};
 use crate::zmtp::ProtocolError;
 use crate::zmtp::command::{Command, Metadata, split_name};
@@ -134,9 +134,7 @@ impl Mechanism for Null {
             if name.as_ref() == b"ERROR"
                 && let Ok(Command::Error { reason }) = Command::parse(body)
             {
-                return Err(ProtocolError::PeerError {
-                    reason: printable(&reason),
-                });
+                return Err(error_from_peer(&reason));
             }
             return Err(ProtocolError::UnexpectedCommand {
                 mechanism: "NULL",
@@ -230,8 +228,9 @@ mod tests {
         let error = take_output(&mut pair.right);
         assert_eq!(
             pair.left.handle_input(&error, pair.now),
-            Err(ProtocolError::PeerError {
-                reason: "400".to_owned()
+            Err(ProtocolError::AuthenticationFailed {
+                status_code: "400".to_owned(),
+                status_text: "refused by the server's ZAP handler".to_owned(),
             })
         );
 

@@ -89,6 +89,22 @@ impl ZapReply {
     }
 }
 
+/// What a peer's ERROR during the handshake stands for, for every mechanism, as
+/// libzmq's `handle_error_reason` reads it: a reason of 300, 400 or 500 is a ZAP
+/// handler's refusal (reported as an authentication failure), any other is the
+/// peer's own error.
+pub(crate) fn error_from_peer(reason: &[u8]) -> ProtocolError {
+    match reason {
+        [b'3'..=b'5', b'0', b'0'] => ProtocolError::AuthenticationFailed {
+            status_code: printable(reason),
+            status_text: "refused by the server's ZAP handler".to_owned(),
+        },
+        _ => ProtocolError::PeerError {
+            reason: printable(reason),
+        },
+    }
+}
+
 /// What a server mechanism does when the handler did not answer 200, as
 /// libzmq's do: queue ERROR with the status code (nothing for 300, a temporary
 /// failure), and fail the handshake with the handler's verdict.

@@ -27,6 +27,7 @@ use crate::zmtp::encoder::Encoder;
 use crate::zmtp::error::printable;
 use crate::zmtp::frame::Frame;
 use crate::zmtp::greeting::MechanismName;
+use crate::zmtp::mechanism::zap::error_from_peer;
 use crate::zmtp::mechanism::{Mechanism, Progress};
 use crate::zmtp::reader::Reader;
 use bytes::{Bytes, BytesMut};
@@ -245,13 +246,5 @@ pub(super) fn peer_error(body: &Bytes) -> ProtocolError {
         Ok(Command::Error { reason }) => reason,
         _ => Bytes::new(),
     };
-    match reason.as_ref() {
-        [b'3'..=b'5', b'0', b'0'] => ProtocolError::AuthenticationFailed {
-            status_code: printable(&reason),
-            status_text: "refused by the server's ZAP handler".to_owned(),
-        },
-        _ => ProtocolError::PeerError {
-            reason: printable(&reason),
-        },
-    }
+    error_from_peer(&reason)
 }

@@ -183,29 +183,42 @@ fn state(key: &[u32; 8], input: [u32; 4]) -> [u32; 16] {
     ]
 }
 
-/// One quarter-round on words `a`, `b`, `c` and `d` of `x`.
-macro_rules! quarter {
-    ($x:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {{
-        $x[$b] ^= $x[$a].wrapping_add($x[$d]).rotate_left(7);
-        $x[$c] ^= $x[$b].wrapping_add($x[$a]).rotate_left(9);
-        $x[$d] ^= $x[$c].wrapping_add($x[$b]).rotate_left(13);
-        $x[$a] ^= $x[$d].wrapping_add($x[$c]).rotate_left(18);
+/// Salsa20's 20 rounds (ten column rounds, each followed by a row round) on the
+/// sixteen words `x`, for one block or for several side by side in SIMD
+/// registers: `$step!(x[i], x[j], x[k], shift)` does `x[i] ^= (x[j] + x[k]) <<<
+/// shift` on whatever the words are.
+macro_rules! salsa20_rounds {
+    ($step:ident, $x:ident) => {{
+        for _ in 0..10 {
+            salsa20_rounds!(@quarter $step, $x, 0, 4, 8, 12);
+            salsa20_rounds!(@quarter $step, $x, 5, 9, 13, 1);
+            salsa20_rounds!(@quarter $step, $x, 10, 14, 2, 6);
+            salsa20_rounds!(@quarter $step, $x, 15, 3, 7, 11);
+            salsa20_rounds!(@quarter $step, $x, 0, 1, 2, 3);
+            salsa20_rounds!(@quarter $step, $x, 5, 6, 7, 4);
+            salsa20_rounds!(@quarter $step, $x, 10, 11, 8, 9);
+            salsa20_rounds!(@quarter $step, $x, 15, 12, 13, 14);
+        }
+    }};
+    (@quarter $step:ident, $x:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {{
+        $step!($x[$b], $x[$a], $x[$d], 7);
+        $step!($x[$c], $x[$b], $x[$a], 9);
+        $step!($x[$d], $x[$c], $x[$b], 13);
+        $step!($x[$a], $x[$d], $x[$c], 18);
     }};
 }
 
-/// Salsa20's 20 rounds (ten column rounds, each followed by a row round).
+/// `x ^= (a + b) <<< shift` on one word.
+macro_rules! scalar_step {
+    ($x:expr, $a:expr, $b:expr, $shift:literal) => {
+        $x ^= $a.wrapping_add($b).rotate_left($shift)
+    };
+}
+
+/// Salsa20's 20 rounds on one block.
 #[inline(always)]
 fn rounds(x: &mut [u32; 16]) {
-    for _ in 0..10 {
-        quarter!(x, 0, 4, 8, 12);
-        quarter!(x, 5, 9, 13, 1);
-        quarter!(x, 10, 14, 2, 6);
-        quarter!(x, 15, 3, 7, 11);
-        quarter!(x, 0, 1, 2, 3);
-        quarter!(x, 5, 6, 7, 4);
-        quarter!(x, 10, 11, 8, 9);
-        quarter!(x, 15, 12, 13, 14);
-    }
+    salsa20_rounds!(scalar_step, x);
 }
 
 /// HSalsa20: the key for a 16-byte nonce prefix (XSalsa20's first step).
@@ -298,15 +311,6 @@ mod sse2 {
         }};
     }
 
-    macro_rules! quarter {
-        ($v:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {{
-            step!($v[$b], $v[$a], $v[$d], 7);
-            step!($v[$c], $v[$b], $v[$a], 9);
-            step!($v[$d], $v[$c], $v[$b], 13);
-            step!($v[$a], $v[$d], $v[$c], 18);
-        }};
-    }
-
     /// XORs the 256 bytes of `text` with blocks `counter` to `counter + 3`.
     pub(super) fn xor_four_blocks(key: &[u32; 8], nonce: &[u8; 8], counter: u64, text: &mut [u8]) {
         debug_assert_eq!(text.len(), 4 * BLOCK);
@@ -349,16 +353,7 @@ mod sse2 {
                 splat(SIGMA[3]),
             ];
             let mut v = input;
-            for _ in 0..10 {
-                quarter!(v, 0, 4, 8, 12);
-                quarter!(v, 5, 9, 13, 1);
-                quarter!(v, 10, 14, 2, 6);
-                quarter!(v, 15, 3, 7, 11);
-                quarter!(v, 0, 1, 2, 3);
-                quarter!(v, 5, 6, 7, 4);
-                quarter!(v, 10, 11, 8, 9);
-                quarter!(v, 15, 12, 13, 14);
-            }
+            salsa20_rounds!(step, v);
             for (word, start) in v.iter_mut().zip(input.iter()) {
                 *word = _mm_add_epi32(*word, *start);
             }
@@ -415,15 +410,6 @@ mod avx2 {
                     _mm256_srli_epi32(sum, 32 - $shift),
                 ),
             );
-        }};
-    }
-
-    macro_rules! quarter {
-        ($v:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {{
-            step!($v[$b], $v[$a], $v[$d], 7);
-            step!($v[$c], $v[$b], $v[$a], 9);
-            step!($v[$d], $v[$c], $v[$b], 13);
-            step!($v[$a], $v[$d], $v[$c], 18);
         }};
     }
 
@@ -487,16 +473,7 @@ mod avx2 {
                 splat(SIGMA[3]),
             ];
             let mut v = input;
-            for _ in 0..10 {
-                quarter!(v, 0, 4, 8, 12);
-                quarter!(v, 5, 9, 13, 1);
-                quarter!(v, 10, 14, 2, 6);
-                quarter!(v, 15, 3, 7, 11);
-                quarter!(v, 0, 1, 2, 3);
-                quarter!(v, 5, 6, 7, 4);
-                quarter!(v, 10, 11, 8, 9);
-                quarter!(v, 15, 12, 13, 14);
-            }
+            salsa20_rounds!(step, v);
             for (word, start) in v.iter_mut().zip(input.iter()) {
                 *word = _mm256_add_epi32(*word, *start);
             }

@@ -31,9 +31,9 @@ pub use client::PlainClient;
 pub use server::PlainServer;
 
 use super::Mechanism;
+use super::zap::error_from_peer;
 use crate::zmtp::ProtocolError;
 use crate::zmtp::command::{Command, Metadata};
-use crate::zmtp::error::printable;
 use bytes::Bytes;
 use std::fmt;
 
@@ -112,17 +112,13 @@ fn libzmq_plain_error(body: &Bytes) -> Option<ProtocolError> {
     let rest = body.strip_prefix(LIBZMQ_PLAIN_ERROR)?;
     let (&length, reason) = rest.split_first()?;
     let reason = reason.get(..usize::from(length))?;
-    Some(ProtocolError::PeerError {
-        reason: printable(reason),
-    })
+    Some(error_from_peer(reason))
 }
 
 /// The error a peer's ERROR command stands for (a malformed one is an error too).
 fn peer_error(body: &Bytes) -> ProtocolError {
     match Command::parse(body) {
-        Ok(Command::Error { reason }) => ProtocolError::PeerError {
-            reason: printable(&reason),
-        },
+        Ok(Command::Error { reason }) => error_from_peer(&reason),
         Ok(_) => ProtocolError::MalformedCommand {
             command: "ERROR",
             reason: "not an ERROR command",

@@ -234,8 +234,9 @@ fn a_wrong_password_is_refused_with_error_400_on_the_clients_side() {
     );
     assert_eq!(
         client.handle_command(&error, &mut to_server),
-        Err(ProtocolError::PeerError {
-            reason: "400".to_owned()
+        Err(ProtocolError::AuthenticationFailed {
+            status_code: "400".to_owned(),
+            status_text: "refused by the server's ZAP handler".to_owned(),
         })
     );
     assert_eq!(to_server.pending(), 0, "no INITIATE");
@@ -731,8 +732,9 @@ fn libzmqs_misspelt_plain_error_is_read_as_error_while_waiting_for_the_server() 
     let (mut to_server, _, _) = hello(client.as_mut(), server.as_mut());
     assert_eq!(
         client.handle_command(&libzmq_error, &mut to_server),
-        Err(ProtocolError::PeerError {
-            reason: "400".to_owned()
+        Err(ProtocolError::AuthenticationFailed {
+            status_code: "400".to_owned(),
+            status_text: "refused by the server's ZAP handler".to_owned(),
         })
     );
     // A truncated one is nothing libzmq sent: it fails as unreadable.
