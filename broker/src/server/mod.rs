@@ -34,7 +34,6 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use rustc_hash::FxHashMap;
 use sinew::Context;
 use slab::Slab;
-use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -136,7 +135,7 @@ pub struct Server {
     keys: FxHashMap<ClientId, usize>,
     next_client: ClientId,
     /// Connections with reading left over from their last turn.
-    ready: VecDeque<usize>,
+    ready: stream::ReadyQueue,
     /// Clients being closed (keys), checked each turn until their outbox is
     /// written or their time is up.
     closing: Vec<usize>,
@@ -235,7 +234,7 @@ impl Server {
             connections: Slab::new(),
             keys: FxHashMap::default(),
             next_client: 1,
-            ready: VecDeque::new(),
+            ready: stream::ReadyQueue::default(),
             closing: Vec::new(),
             nats_address,
             http_address,
@@ -376,10 +375,8 @@ impl Server {
             // gets the answers for its requests, whichever door's request (or
             // expiry) made them.
             self.expire_groups(now);
-            for _ in 0..self.ready.len() {
-                if let Some(key) = self.ready.pop_front() {
-                    self.read(key, now);
-                }
+            for key in self.ready.take_turn() {
+                self.read(key, now);
             }
             self.core.handle_timeout(now);
             self.core.take_dirty(&mut dirty);
@@ -582,7 +579,7 @@ impl Server {
                     }
                     self.write(key);
                 } else if more {
-                    self.ready.push_back(key);
+                    self.ready.push(key);
                 }
             }
             stream::ReadOutcome::Idle => {}
@@ -670,7 +667,7 @@ impl Server {
             return;
         }
         let connection = self.connections.remove(key);
-        self.ready.retain(|&ready| ready != key);
+        self.ready.remove(key);
         self.closing.retain(|&closing| closing != key);
         match connection {
             Connection::Nats(mut client) => {

@@ -9,6 +9,8 @@
 use crate::core::Outbox;
 use bytes::BytesMut;
 use mio::net::TcpStream;
+use rustc_hash::FxHashSet;
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 
 /// Bytes read per system call.
@@ -25,6 +27,43 @@ const READ_BUDGET: usize = 4;
 /// shared payload is a slice of its own, so 64 let only 32 messages of 1 KiB
 /// through per system call.
 const MAX_SLICES: usize = 512;
+
+/// Connections to read again next turn without waiting for readiness (their
+/// budget ran out, or they were held back), each at most once: a connection
+/// queued twice would get two budgets in one turn, and one queued on every
+/// readiness edge more each turn (a busy publisher's reads then piled up
+/// megabytes before anything was written).
+#[derive(Debug, Default)]
+pub(crate) struct ReadyQueue {
+    keys: VecDeque<usize>,
+    queued: FxHashSet<usize>,
+}
+
+impl ReadyQueue {
+    /// Queues `key` unless it already is.
+    pub(crate) fn push(&mut self, key: usize) {
+        if self.queued.insert(key) {
+            self.keys.push_back(key);
+        }
+    }
+
+    /// This turn's connections, in order; what they queue goes to the next turn.
+    pub(crate) fn take_turn(&mut self) -> VecDeque<usize> {
+        self.queued.clear();
+        std::mem::take(&mut self.keys)
+    }
+
+    /// Forgets a connection that went away.
+    pub(crate) fn remove(&mut self, key: usize) {
+        if self.queued.remove(&key) {
+            self.keys.retain(|&queued| queued != key);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
 
 /// What a read turn found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,4 +159,25 @@ pub(super) fn write(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadyQueue;
+
+    #[test]
+    fn a_connection_is_queued_once_per_turn() {
+        let mut ready = ReadyQueue::default();
+        ready.push(3);
+        ready.push(5);
+        ready.push(3);
+        ready.remove(5);
+        let turn = ready.take_turn();
+        assert_eq!(turn, [3]);
+        assert!(ready.is_empty());
+        // Queued again while this turn's keys are served: next turn, once.
+        ready.push(3);
+        ready.push(3);
+        assert_eq!(ready.take_turn(), [3]);
+    }
 }

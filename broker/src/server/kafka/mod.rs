@@ -34,7 +34,7 @@ mod work;
 
 pub(crate) use work::DoorSettings;
 
-use super::stream::{self, ReadOutcome};
+use super::stream::{self, ReadOutcome, ReadyQueue};
 use crate::doors::kafka::{
     Answer, RequestBody, decode_request, encode_response, encode_unsupported_api_versions,
 };
@@ -46,7 +46,6 @@ use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use rustc_hash::FxHashMap;
 use slab::Slab;
-use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -98,7 +97,7 @@ pub(crate) struct KafkaDoor {
     /// Jobs waiting for the coordinator's answer, by token.
     waiting: FxHashMap<GroupToken, Job>,
     /// Connections with reading or requests left over from their last turn.
-    ready: VecDeque<usize>,
+    ready: ReadyQueue,
     /// Connections with answers to write this turn.
     dirty: Vec<usize>,
     /// Request bytes taken and not yet answered, all connections together.
@@ -150,7 +149,7 @@ impl KafkaDoor {
             parked: Vec::new(),
             groups,
             waiting: FxHashMap::default(),
-            ready: VecDeque::new(),
+            ready: ReadyQueue::default(),
             dirty: Vec::new(),
             pending_bytes: 0,
             held: Vec::new(),
@@ -223,10 +222,8 @@ impl KafkaDoor {
     /// The turn's end: connections with input left are served again, answers are
     /// written, and connections that are done are closed.
     pub(crate) fn finish_turn(&mut self, store: &Store, registry: &Registry, now: Instant) {
-        for _ in 0..self.ready.len() {
-            if let Some(key) = self.ready.pop_front() {
-                self.read(key, store, registry, now);
-            }
+        for key in self.ready.take_turn() {
+            self.read(key, store, registry, now);
         }
         let mut dirty = std::mem::take(&mut self.dirty);
         for key in dirty.drain(..) {
@@ -267,7 +264,7 @@ impl KafkaDoor {
                 connection.closing = true;
                 self.mark_dirty(key);
             }
-            ReadOutcome::Data { more: true, .. } => self.ready.push_back(key),
+            ReadOutcome::Data { more: true, .. } => self.ready.push(key),
             ReadOutcome::Data { .. } | ReadOutcome::Idle => {}
         }
         self.take_requests(key, store, registry, now);
@@ -366,7 +363,9 @@ impl KafkaDoor {
         debug_assert!(bytes <= self.pending_bytes, "released more than was taken");
         self.pending_bytes = self.pending_bytes.saturating_sub(bytes);
         if self.pending_bytes < MAX_PENDING_BYTES && !self.held.is_empty() {
-            self.ready.extend(self.held.drain(..));
+            for key in self.held.drain(..) {
+                self.ready.push(key);
+            }
         }
     }
 
@@ -609,7 +608,7 @@ impl KafkaDoor {
             connection.waiting() >= MAX_WAITING_PER_CONNECTION || connection.barrier == Some(slot);
         connection.fill(slot, chunks);
         if held && !connection.closing {
-            self.ready.push_back(key);
+            self.ready.push(key);
         }
         self.mark_dirty(key);
     }
@@ -653,7 +652,7 @@ impl KafkaDoor {
         for job in self.unpark(|job| job.connection == key && job.serial == serial) {
             self.release(job.bytes);
         }
-        self.ready.retain(|&ready| ready != key);
+        self.ready.remove(key);
         self.dirty.retain(|&dirty| dirty != key);
         self.held.retain(|&held| held != key);
     }
