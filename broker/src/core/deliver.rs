@@ -10,11 +10,13 @@
 //! 2.12+ sends it. This file must never copy a payload and never let one slow
 //! client hold up the others: a client over its pending limit is closed.
 
-use super::client::Subscriber;
+use super::client::{Client, Subscriber};
+use super::stats::Stats;
 use super::{ClientId, CloseReason, Core};
 use crate::doors::nats::{self as door, Publish};
-use crate::subjects;
+use crate::subjects::{self, SubscriptionKey};
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 impl Core {
@@ -37,35 +39,53 @@ impl Core {
             self.ok(id);
         }
 
-        let mut targets = std::mem::take(&mut self.targets);
-        targets.clear();
         let rotation = self.queue_cursor;
         self.queue_cursor = self.queue_cursor.wrapping_add(1);
-        {
-            let clients = &self.clients;
-            let wanted = |subscriber: &Subscriber| {
-                (echo || subscriber.client != id)
-                    && clients
-                        .get(&subscriber.client)
-                        .is_some_and(|client| !client.closing)
-            };
-            let matches = self.subjects.matches(&message.subject);
-            targets.extend(matches.plain().iter().filter(|s| wanted(s)).cloned());
-            for group in matches.groups() {
-                let members = group.members();
-                let chosen = (0..members.len())
-                    .filter_map(|step| members.get((rotation + step) % members.len()))
-                    .find(|s| wanted(s));
-                if let Some(member) = chosen {
-                    targets.push(member.clone());
+        let mut endings = std::mem::take(&mut self.endings);
+        let mut recipients = Recipients {
+            clients: &mut self.clients,
+            stats: &mut self.stats,
+            dirty: &mut self.dirty,
+            endings: &mut endings,
+            publisher: id,
+            echo,
+        };
+        // Delivered straight from the match (cached by the trie), each recipient
+        // found once: the trie is not changed until the match is done, so ended
+        // subscriptions and slow consumers are dealt with after it.
+        let matches = self.subjects.matches(&message.subject);
+        let mut delivered = false;
+        for subscriber in matches.plain() {
+            delivered |= recipients.deliver(subscriber, message);
+        }
+        for group in matches.groups() {
+            let members = group.members();
+            for step in 0..members.len() {
+                if let Some(member) = members.get((rotation + step) % members.len())
+                    && recipients.deliver(member, message)
+                {
+                    delivered = true;
+                    break;
                 }
             }
         }
-        for target in &targets {
-            self.deliver(target, message);
+        for ending in endings.drain(..) {
+            match ending {
+                Ending::Finished(key) => {
+                    self.subjects.remove(key);
+                }
+                Ending::SlowConsumer(client) => {
+                    if self.clients.get(&client).is_none_or(|c| c.closing) {
+                        // Over its limit on two subscriptions: closed once.
+                        continue;
+                    }
+                    tracing::info!(client, "slow consumer: closed");
+                    self.stats.slow_consumers += 1;
+                    self.close(client, CloseReason::SlowConsumer);
+                }
+            }
         }
-        let delivered = !targets.is_empty();
-        self.targets = targets;
+        self.endings = endings;
         if !delivered
             && no_responders
             && let Some(reply) = &message.reply
@@ -74,11 +94,63 @@ impl Core {
         }
     }
 
-    /// Queues one message for one subscriber.
-    fn deliver(&mut self, target: &Subscriber, message: &Publish) {
-        let Some(client) = self.clients.get_mut(&target.client) else {
+    /// Tells a requester that nobody subscribes to `subject`, on its own
+    /// subscription to `reply` (if it has one).
+    fn no_responders(&mut self, id: ClientId, subject: &Bytes, reply: &Bytes) {
+        let Some(client) = self.clients.get_mut(&id) else {
             return;
         };
+        let Some(sid) = client
+            .subscriptions
+            .iter()
+            .find(|(_, subscription)| {
+                subjects::subject_matches_filter(reply, &subscription.subject)
+            })
+            .map(|(sid, _)| sid.clone())
+        else {
+            return;
+        };
+        let before = client.outbox.lines().len();
+        door::encode_no_responders(reply, &sid, subject, client.outbox.lines());
+        client.count_lines(before);
+        self.dirty.push(id);
+    }
+}
+
+/// What a publish changes besides outboxes, done once the match is no longer
+/// borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    /// A subscription reached its maximum: out of the trie.
+    Finished(SubscriptionKey),
+    /// A client passed its pending limit.
+    SlowConsumer(ClientId),
+}
+
+/// The parts of the core one delivery writes, borrowed apart from the trie whose
+/// match is being delivered.
+struct Recipients<'a> {
+    clients: &'a mut FxHashMap<ClientId, Client>,
+    stats: &'a mut Stats,
+    dirty: &'a mut Vec<ClientId>,
+    endings: &'a mut Vec<Ending>,
+    publisher: ClientId,
+    echo: bool,
+}
+
+impl Recipients<'_> {
+    /// Queues one message for one subscriber, unless it is the publisher that
+    /// asked not to hear itself, or a client on its way out; says whether it did.
+    fn deliver(&mut self, target: &Subscriber, message: &Publish) -> bool {
+        if !self.echo && target.client == self.publisher {
+            return false;
+        }
+        let Some(client) = self.clients.get_mut(&target.client) else {
+            return false;
+        };
+        if client.closing {
+            return false;
+        }
         let before = client.outbox.lines().len();
         let reply = message.reply.as_deref();
         let size = match message.header_size {
@@ -120,47 +192,19 @@ impl Core {
             client.listed_dirty = true;
             self.dirty.push(target.client);
         }
-
-        let mut finished = None;
         if let Some(subscription) = client.subscriptions.slot_mut(target.slot) {
             subscription.delivered += 1;
             if subscription
                 .max
                 .is_some_and(|max| subscription.delivered >= max)
+                && let Some(finished) = client.subscriptions.remove(&target.sid)
             {
-                finished = client.subscriptions.remove(&target.sid);
+                self.endings.push(Ending::Finished(finished.key));
             }
         }
-        let slow = client.outbox.pending() > client.max_pending;
-        if let Some(subscription) = finished {
-            self.subjects.remove(subscription.key);
+        if client.outbox.pending() > client.max_pending {
+            self.endings.push(Ending::SlowConsumer(target.client));
         }
-        if slow {
-            tracing::info!(client = target.client, "slow consumer: closed");
-            self.stats.slow_consumers += 1;
-            self.close(target.client, CloseReason::SlowConsumer);
-        }
-    }
-
-    /// Tells a requester that nobody subscribes to `subject`, on its own
-    /// subscription to `reply` (if it has one).
-    fn no_responders(&mut self, id: ClientId, subject: &Bytes, reply: &Bytes) {
-        let Some(client) = self.clients.get_mut(&id) else {
-            return;
-        };
-        let Some(sid) = client
-            .subscriptions
-            .iter()
-            .find(|(_, subscription)| {
-                subjects::subject_matches_filter(reply, &subscription.subject)
-            })
-            .map(|(sid, _)| sid.clone())
-        else {
-            return;
-        };
-        let before = client.outbox.lines().len();
-        door::encode_no_responders(reply, &sid, subject, client.outbox.lines());
-        client.count_lines(before);
-        self.dirty.push(id);
+        true
     }
 }

@@ -91,9 +91,9 @@ pub struct Core {
     next_sweep: Instant,
     /// Rotates which member of a queue group is tried first.
     queue_cursor: usize,
-    /// Scratch list of one publish's recipients, kept to avoid an allocation per
-    /// message.
-    targets: Vec<Subscriber>,
+    /// Scratch list of what one publish ended (subscriptions at their maximum,
+    /// slow consumers), kept to avoid an allocation per message.
+    endings: Vec<deliver::Ending>,
 }
 
 impl Core {
@@ -111,7 +111,7 @@ impl Core {
             queue_cursor: settings.server_id.bytes().fold(0usize, |hash, byte| {
                 hash.wrapping_mul(31).wrapping_add(usize::from(byte))
             }),
-            targets: Vec::new(),
+            endings: Vec::new(),
             settings,
         }
     }
