@@ -167,7 +167,8 @@ impl Decoder {
                     if input.len() >= size || header.size <= OWN_BUFFER_THRESHOLD {
                         self.state = DecodeState::Body(header, size);
                     } else {
-                        let mut body = ReceiveBuffer::with_limit(size);
+                        let mut body = ReceiveBuffer::for_frame(size)
+                            .map_err(|_| ProtocolError::OutOfMemory { size: header.size })?;
                         body.extend_from_slice(input.data())
                             .map_err(|_| ProtocolError::OutOfMemory { size: header.size })?;
                         input.consume(input.len());
