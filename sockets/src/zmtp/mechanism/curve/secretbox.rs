@@ -515,9 +515,24 @@ mod avx2 {
 /// Poly1305's tag of `text` under `key` (r then s).
 fn poly1305(key: &[u8; 32], text: &[u8]) -> [u8; 16] {
     if text.len() >= LONG_TEXT {
-        use poly1305::universal_hash::KeyInit;
-        let tag = poly1305::Poly1305::new(key.into()).compute_unpadded(text);
-        return tag.into();
+        use poly1305::universal_hash::{KeyInit, UniversalHash};
+        // Whole blocks go to `update` a stack batch at a time, where the AVX2
+        // backend runs four blocks per step in one call; `compute_unpadded` alone
+        // dispatches every 16-byte block through the backend check (1.4x slower
+        // on 64 KiB, measured with poly1305 0.8 in a scratch program).
+        let mut mac = poly1305::Poly1305::new(key.into());
+        let whole = text.len() - text.len() % 16;
+        let (blocks, last) = text.split_at(whole);
+        let mut batch = [poly1305::Block::default(); 64];
+        for chunk in blocks.chunks(16 * batch.len()) {
+            let mut count = 0;
+            for (block, bytes) in batch.iter_mut().zip(chunk.chunks_exact(16)) {
+                block.copy_from_slice(bytes);
+                count += 1;
+            }
+            mac.update(batch.get(..count).unwrap_or(&[]));
+        }
+        return mac.compute_unpadded(last).into();
     }
     Poly1305Donna::new(key).tag(text)
 }
