@@ -602,7 +602,7 @@ impl Progress {
 
     /// Cheap enough for the hot loop: the clock is read once every 4096 calls.
     fn update(&mut self, done: u64) {
-        if !self.enabled || done % 4096 != 0 {
+        if !self.enabled || !done.is_multiple_of(4096) {
             return;
         }
         let now = Instant::now();

@@ -58,7 +58,7 @@ pub enum Z85Error {
 
 /// Encodes `bytes` (a multiple of 4 long) as Z85 text.
 pub fn encode(bytes: &[u8]) -> Result<String, Z85Error> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(Z85Error::BinaryLength {
             length: bytes.len(),
         });
@@ -84,7 +84,7 @@ pub fn encode(bytes: &[u8]) -> Result<String, Z85Error> {
 /// Decodes Z85 `text` (a multiple of 5 characters long).
 pub fn decode(text: &str) -> Result<Vec<u8>, Z85Error> {
     let input = text.as_bytes();
-    if input.len() % 5 != 0 {
+    if !input.len().is_multiple_of(5) {
         return Err(Z85Error::TextLength {
             length: input.len(),
         });

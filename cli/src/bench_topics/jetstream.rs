@@ -302,7 +302,7 @@ pub fn pull(address: &str, records: u64) -> Result<Duration, String> {
         match reader.next()? {
             Incoming::Message { status: "", .. } => {
                 received += 1;
-                if received % PULL_BATCH == 0 && requested < records {
+                if received.is_multiple_of(PULL_BATCH) && requested < records {
                     writer
                         .write_all(request.as_bytes())
                         .map_err(|error| error.to_string())?;

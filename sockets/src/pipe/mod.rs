@@ -308,7 +308,7 @@ impl PipeEnd {
         self.read += 1;
         let capacity = queue.capacity.load(Ordering::Relaxed);
         let low_water_mark = capacity.div_ceil(2).max(1);
-        if capacity > 0 && self.read % low_water_mark == 0 {
+        if capacity > 0 && self.read.is_multiple_of(low_water_mark) {
             self.publish_read();
         }
         Read::Item(item)

@@ -33,10 +33,11 @@ impl<Command> IoMailbox<Command> {
     pub fn send(&self, command: Command) {
         self.commands.push(command);
         fence(Ordering::SeqCst);
-        if self.sleeping.load(Ordering::Relaxed) && self.sleeping.swap(false, Ordering::SeqCst) {
-            if let Err(error) = self.waker.wake() {
-                tracing::error!(%error, "could not wake an I/O thread");
-            }
+        if self.sleeping.load(Ordering::Relaxed)
+            && self.sleeping.swap(false, Ordering::SeqCst)
+            && let Err(error) = self.waker.wake()
+        {
+            tracing::error!(%error, "could not wake an I/O thread");
         }
     }
 

@@ -387,19 +387,21 @@ mod sse2 {
 }
 
 /// Eight Salsa20 blocks at once, word i of the eight in one AVX2 register, on
-/// processors that have AVX2 (checked by the caller).
+/// processors that have AVX2 (checked by the caller); where AVX-512VL is there
+/// too, its rotate instruction replaces the two shifts and the OR of each step.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
     use super::{BLOCK, SIGMA, stream_input};
     use std::arch::x86_64::{
         __m256i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128, _mm256_add_epi32,
-        _mm256_castsi256_si128, _mm256_extracti128_si256, _mm256_or_si256, _mm256_set_epi32,
-        _mm256_set1_epi32, _mm256_slli_epi32, _mm256_srli_epi32, _mm256_unpackhi_epi32,
-        _mm256_unpackhi_epi64, _mm256_unpacklo_epi32, _mm256_unpacklo_epi64, _mm256_xor_si256,
+        _mm256_castsi256_si128, _mm256_extracti128_si256, _mm256_or_si256, _mm256_rol_epi32,
+        _mm256_set_epi32, _mm256_set1_epi32, _mm256_slli_epi32, _mm256_srli_epi32,
+        _mm256_unpackhi_epi32, _mm256_unpackhi_epi64, _mm256_unpacklo_epi32, _mm256_unpacklo_epi64,
+        _mm256_xor_si256,
     };
 
-    /// `x ^= (a + b) <<< shift`, in each lane.
+    /// `x ^= (a + b) <<< shift`, in each lane, with AVX2's shifts.
     macro_rules! step {
         ($x:expr, $a:expr, $b:expr, $shift:literal) => {{
             let sum = _mm256_add_epi32($a, $b);
@@ -413,99 +415,178 @@ mod avx2 {
         }};
     }
 
+    /// `x ^= (a + b) <<< shift`, in each lane, with AVX-512VL's rotate.
+    macro_rules! rotate_step {
+        ($x:expr, $a:expr, $b:expr, $shift:literal) => {{
+            $x = _mm256_xor_si256($x, _mm256_rol_epi32::<$shift>(_mm256_add_epi32($a, $b)));
+        }};
+    }
+
     /// XORs the 512 bytes of `text` with blocks `counter` to `counter + 7`.
     pub(super) fn xor_eight_blocks(key: &[u32; 8], nonce: &[u8; 8], counter: u64, text: &mut [u8]) {
         debug_assert!(std::is_x86_feature_detected!("avx2"));
-        // SAFETY: the caller checked that this processor has AVX2.
-        unsafe { xor_eight_blocks_avx2(key, nonce, counter, text) }
+        if rotates() {
+            // SAFETY: the processor has AVX2 (the caller checked), AVX-512F
+            // and AVX-512VL (checked just above).
+            unsafe { xor_eight_blocks_avx512(key, nonce, counter, text) }
+        } else {
+            // SAFETY: the caller checked that this processor has AVX2.
+            unsafe { xor_eight_blocks_avx2(key, nonce, counter, text) }
+        }
+    }
+
+    /// Whether the processor has AVX-512F and AVX-512VL (std caches the answer).
+    fn rotates() -> bool {
+        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+    }
+
+    /// The body of both variants, `$step` being one of the step macros above.
+    macro_rules! eight_blocks {
+        ($step:ident, $key:ident, $nonce:ident, $counter:ident, $text:ident) => {{
+            let (key, nonce, counter, text) = ($key, $nonce, $counter, $text);
+            debug_assert_eq!(text.len(), 8 * BLOCK);
+            // SAFETY: AVX2 is enabled on this function and present (the caller
+            // checked); every load and store is unaligned and within `text`
+            // (`get_mut` below checks each 16-byte range).
+            unsafe {
+                let splat = |word: u32| _mm256_set1_epi32(word as i32);
+                let [nonce_low, nonce_high, _, _] = stream_input(nonce, 0);
+                // Block `counter + lane` in lane `lane`, lane 7 first as
+                // _mm256_set_epi32 takes them: blocks 0-3 in the low half.
+                let count = |lane: u64| counter.wrapping_add(lane);
+                let low = |lane: u64| count(lane) as u32 as i32;
+                let high = |lane: u64| (count(lane) >> 32) as u32 as i32;
+                let counter_low = _mm256_set_epi32(
+                    low(7),
+                    low(6),
+                    low(5),
+                    low(4),
+                    low(3),
+                    low(2),
+                    low(1),
+                    low(0),
+                );
+                let counter_high = _mm256_set_epi32(
+                    high(7),
+                    high(6),
+                    high(5),
+                    high(4),
+                    high(3),
+                    high(2),
+                    high(1),
+                    high(0),
+                );
+                let input: [__m256i; 16] = [
+                    splat(SIGMA[0]),
+                    splat(key[0]),
+                    splat(key[1]),
+                    splat(key[2]),
+                    splat(key[3]),
+                    splat(SIGMA[1]),
+                    splat(nonce_low),
+                    splat(nonce_high),
+                    counter_low,
+                    counter_high,
+                    splat(SIGMA[2]),
+                    splat(key[4]),
+                    splat(key[5]),
+                    splat(key[6]),
+                    splat(key[7]),
+                    splat(SIGMA[3]),
+                ];
+                let mut v = input;
+                salsa20_rounds!($step, v);
+                for (word, start) in v.iter_mut().zip(input.iter()) {
+                    *word = _mm256_add_epi32(*word, *start);
+                }
+                // Words 4g..4g+3 of the eight blocks, transposed within each 128-bit
+                // half: the low halves hold blocks 0-3, the high halves blocks 4-7.
+                for (group, words) in v.chunks_exact(4).enumerate() {
+                    let &[a, b, c, d] = words else {
+                        continue;
+                    };
+                    let low_ab = _mm256_unpacklo_epi32(a, b);
+                    let low_cd = _mm256_unpacklo_epi32(c, d);
+                    let high_ab = _mm256_unpackhi_epi32(a, b);
+                    let high_cd = _mm256_unpackhi_epi32(c, d);
+                    let blocks = [
+                        _mm256_unpacklo_epi64(low_ab, low_cd),
+                        _mm256_unpackhi_epi64(low_ab, low_cd),
+                        _mm256_unpacklo_epi64(high_ab, high_cd),
+                        _mm256_unpackhi_epi64(high_ab, high_cd),
+                    ];
+                    for (block, keystream) in blocks.into_iter().enumerate() {
+                        let halves = [
+                            (block, _mm256_castsi256_si128(keystream)),
+                            (block + 4, _mm256_extracti128_si256(keystream, 1)),
+                        ];
+                        for (index, half) in halves {
+                            let at = index * BLOCK + group * 16;
+                            let Some(bytes) = text.get_mut(at..at + 16) else {
+                                continue;
+                            };
+                            let data = _mm_loadu_si128(bytes.as_ptr().cast());
+                            _mm_storeu_si128(bytes.as_mut_ptr().cast(), _mm_xor_si128(data, half));
+                        }
+                    }
+                }
+            }
+        }};
     }
 
     #[target_feature(enable = "avx2")]
     fn xor_eight_blocks_avx2(key: &[u32; 8], nonce: &[u8; 8], counter: u64, text: &mut [u8]) {
-        debug_assert_eq!(text.len(), 8 * BLOCK);
-        // SAFETY: AVX2 is enabled on this function and present (the caller
-        // checked); every load and store is unaligned and within `text`
-        // (`get_mut` below checks each 16-byte range).
-        unsafe {
-            let splat = |word: u32| _mm256_set1_epi32(word as i32);
-            let [nonce_low, nonce_high, _, _] = stream_input(nonce, 0);
-            // Block `counter + lane` in lane `lane`, lane 7 first as
-            // _mm256_set_epi32 takes them: blocks 0-3 in the low half.
-            let count = |lane: u64| counter.wrapping_add(lane);
-            let low = |lane: u64| count(lane) as u32 as i32;
-            let high = |lane: u64| (count(lane) >> 32) as u32 as i32;
-            let counter_low = _mm256_set_epi32(
-                low(7),
-                low(6),
-                low(5),
-                low(4),
-                low(3),
-                low(2),
-                low(1),
-                low(0),
-            );
-            let counter_high = _mm256_set_epi32(
-                high(7),
-                high(6),
-                high(5),
-                high(4),
-                high(3),
-                high(2),
-                high(1),
-                high(0),
-            );
-            let input: [__m256i; 16] = [
-                splat(SIGMA[0]),
-                splat(key[0]),
-                splat(key[1]),
-                splat(key[2]),
-                splat(key[3]),
-                splat(SIGMA[1]),
-                splat(nonce_low),
-                splat(nonce_high),
-                counter_low,
-                counter_high,
-                splat(SIGMA[2]),
-                splat(key[4]),
-                splat(key[5]),
-                splat(key[6]),
-                splat(key[7]),
-                splat(SIGMA[3]),
+        eight_blocks!(step, key, nonce, counter, text)
+    }
+
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    fn xor_eight_blocks_avx512(key: &[u32; 8], nonce: &[u8; 8], counter: u64, text: &mut [u8]) {
+        eight_blocks!(rotate_step, key, nonce, counter, text)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::{BLOCK, salsa20_block};
+        use super::{rotates, xor_eight_blocks_avx2, xor_eight_blocks_avx512};
+
+        /// Each variant this processor can run XORs the scalar keystream, across
+        /// the counter's word boundary too (the dispatching tests above reach
+        /// only the variant the processor picks).
+        #[test]
+        fn each_variant_xors_the_scalar_keystream() {
+            let key = [
+                0x0302_0100,
+                0x0706_0504,
+                0xdead_beef,
+                7,
+                0xffff_ffff,
+                1 << 31,
+                42,
+                0x1234_5678,
             ];
-            let mut v = input;
-            salsa20_rounds!(step, v);
-            for (word, start) in v.iter_mut().zip(input.iter()) {
-                *word = _mm256_add_epi32(*word, *start);
-            }
-            // Words 4g..4g+3 of the eight blocks, transposed within each 128-bit
-            // half: the low halves hold blocks 0-3, the high halves blocks 4-7.
-            for (group, words) in v.chunks_exact(4).enumerate() {
-                let &[a, b, c, d] = words else {
-                    continue;
-                };
-                let low_ab = _mm256_unpacklo_epi32(a, b);
-                let low_cd = _mm256_unpacklo_epi32(c, d);
-                let high_ab = _mm256_unpackhi_epi32(a, b);
-                let high_cd = _mm256_unpackhi_epi32(c, d);
-                let blocks = [
-                    _mm256_unpacklo_epi64(low_ab, low_cd),
-                    _mm256_unpackhi_epi64(low_ab, low_cd),
-                    _mm256_unpacklo_epi64(high_ab, high_cd),
-                    _mm256_unpackhi_epi64(high_ab, high_cd),
-                ];
-                for (block, keystream) in blocks.into_iter().enumerate() {
-                    let halves = [
-                        (block, _mm256_castsi256_si128(keystream)),
-                        (block + 4, _mm256_extracti128_si256(keystream, 1)),
-                    ];
-                    for (index, half) in halves {
-                        let at = index * BLOCK + group * 16;
-                        let Some(bytes) = text.get_mut(at..at + 16) else {
-                            continue;
-                        };
-                        let data = _mm_loadu_si128(bytes.as_ptr().cast());
-                        _mm_storeu_si128(bytes.as_mut_ptr().cast(), _mm_xor_si128(data, half));
+            let nonce = [9, 8, 7, 6, 5, 4, 3, 2];
+            let text: Vec<u8> = (0..8 * BLOCK).map(|index| (index * 7) as u8).collect();
+            let avx2 = std::is_x86_feature_detected!("avx2");
+            for counter in [0, 1, u64::from(u32::MAX) - 3, u64::MAX - 3] {
+                let mut expected = text.clone();
+                for (index, chunk) in expected.chunks_mut(BLOCK).enumerate() {
+                    let mut block = [0u8; BLOCK];
+                    salsa20_block(&key, &nonce, counter.wrapping_add(index as u64), &mut block);
+                    for (byte, stream) in chunk.iter_mut().zip(block) {
+                        *byte ^= stream;
                     }
+                }
+                if avx2 {
+                    let mut ours = text.clone();
+                    // SAFETY: AVX2 was detected.
+                    unsafe { xor_eight_blocks_avx2(&key, &nonce, counter, &mut ours) };
+                    assert_eq!(ours, expected, "AVX2 at counter {counter}");
+                }
+                if avx2 && rotates() {
+                    let mut ours = text.clone();
+                    // SAFETY: AVX2, AVX-512F and AVX-512VL were detected.
+                    unsafe { xor_eight_blocks_avx512(&key, &nonce, counter, &mut ours) };
+                    assert_eq!(ours, expected, "AVX-512VL at counter {counter}");
                 }
             }
         }
