@@ -6,7 +6,8 @@
 //! portable backend, and its Poly1305 sets up its AVX2 backend on every message,
 //! which costs more than a small message's whole box (see BENCHMARKS.md, "CURVE
 //! throughput"). Here Salsa20 runs eight blocks at a time in AVX2 registers
-//! where the processor has them, four at a time in SSE2 registers on any x86_64,
+//! where the processor has them (rotating with AVX-512VL's instruction where it
+//! has that too), four at a time in SSE2 registers on any x86_64,
 //! one at a time elsewhere and for the last blocks, and Poly1305 is the
 //! 64-bit "donna" arithmetic for short texts and RustCrypto's for long ones, where
 //! its set-up is paid back. Both are checked against RustCrypto's on every length
