@@ -177,6 +177,15 @@ fn allocate(data: &[u8], capacity: usize) -> Result<BytesMut, AllocationFailed> 
 mod tests {
     use super::*;
 
+    /// One read's worth, as the engine does it: what fits of `chunk` into
+    /// `spare()`, then `commit`.
+    fn read_once(buffer: &mut ReceiveBuffer, chunk: &[u8]) {
+        let spare = buffer.spare().unwrap();
+        let count = spare.len().min(chunk.len());
+        spare[..count].copy_from_slice(&chunk[..count]);
+        buffer.commit(count);
+    }
+
     #[test]
     fn grows_only_as_bytes_arrive_and_respects_the_limit() {
         let mut buffer = ReceiveBuffer::with_limit(10);
@@ -216,10 +225,7 @@ mod tests {
         let mut moves = 0;
         let mut last = std::ptr::null();
         while !buffer.is_full() {
-            let spare = buffer.spare().unwrap();
-            let count = spare.len().min(chunk.len());
-            spare[..count].copy_from_slice(&chunk[..count]);
-            buffer.commit(count);
+            read_once(&mut buffer, &chunk);
             assert!(
                 buffer.bytes.capacity() <= 2 * buffer.len() + 2 * GROWTH_STEP,
                 "room stays in proportion to what arrived"
@@ -246,10 +252,7 @@ mod tests {
             let start = buffer.bytes.as_ptr();
             let chunk = vec![5u8; 10_000];
             while !buffer.is_full() {
-                let spare = buffer.spare().unwrap();
-                let count = spare.len().min(chunk.len());
-                spare[..count].copy_from_slice(&chunk[..count]);
-                buffer.commit(count);
+                read_once(&mut buffer, &chunk);
                 assert!(
                     buffer.bytes.len() <= buffer.len() + GROWTH_STEP,
                     "only one step ahead of what arrived is touched"

@@ -176,11 +176,14 @@ fn words(bytes: &[u8; 32]) -> [u32; 8] {
     words
 }
 
-/// Salsa20's state for `key`, with words 6 to 9 (nonce and counter) `input`.
-fn state(key: &[u32; 8], input: [u32; 4]) -> [u32; 16] {
+/// Salsa20's sixteen input words: the constants `sigma`, the `key`, and words 6
+/// to 9 (nonce and counter) `input`. A word is a `u32` for one block, or one
+/// SIMD register holding that word of several blocks side by side.
+#[inline(always)]
+fn state<T: Copy>(sigma: [T; 4], key: [T; 8], input: [T; 4]) -> [T; 16] {
     [
-        SIGMA[0], key[0], key[1], key[2], key[3], SIGMA[1], input[0], input[1], input[2], input[3],
-        SIGMA[2], key[4], key[5], key[6], key[7], SIGMA[3],
+        sigma[0], key[0], key[1], key[2], key[3], sigma[1], input[0], input[1], input[2], input[3],
+        sigma[2], key[4], key[5], key[6], key[7], sigma[3],
     ]
 }
 
@@ -228,7 +231,7 @@ fn hsalsa20(key: &[u32; 8], prefix: &[u8; 16]) -> [u32; 8] {
     for (word, chunk) in input.iter_mut().zip(prefix.chunks_exact(4)) {
         *word = <[u8; 4]>::try_from(chunk).map_or(0, u32::from_le_bytes);
     }
-    let mut x = state(key, input);
+    let mut x = state(SIGMA, *key, input);
     rounds(&mut x);
     let out = [x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9]];
     x.zeroize();
@@ -247,7 +250,7 @@ fn stream_input(nonce: &[u8; 8], counter: u64) -> [u32; 4] {
 
 /// One Salsa20 block of keystream.
 fn salsa20_block(key: &[u32; 8], nonce: &[u8; 8], counter: u64, out: &mut [u8; BLOCK]) {
-    let input = state(key, stream_input(nonce, counter));
+    let input = state(SIGMA, *key, stream_input(nonce, counter));
     let mut x = input;
     rounds(&mut x);
     for ((bytes, word), start) in out.chunks_exact_mut(4).zip(x.iter()).zip(input.iter()) {
@@ -291,7 +294,7 @@ fn xor_stream(key: &[u32; 8], nonce: &[u8; 8], mut counter: u64, mut text: &mut 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod sse2 {
-    use super::{BLOCK, SIGMA, stream_input};
+    use super::{BLOCK, SIGMA, state, stream_input};
     use std::arch::x86_64::{
         __m128i, _mm_add_epi32, _mm_loadu_si128, _mm_or_si128, _mm_set_epi32, _mm_set1_epi32,
         _mm_slli_epi32, _mm_srli_epi32, _mm_storeu_si128, _mm_unpackhi_epi32, _mm_unpackhi_epi64,
@@ -335,24 +338,16 @@ mod sse2 {
                 (count(1) >> 32) as u32 as i32,
                 (count(0) >> 32) as u32 as i32,
             );
-            let input: [__m128i; 16] = [
-                splat(SIGMA[0]),
-                splat(key[0]),
-                splat(key[1]),
-                splat(key[2]),
-                splat(key[3]),
-                splat(SIGMA[1]),
-                splat(nonce_low),
-                splat(nonce_high),
-                counter_low,
-                counter_high,
-                splat(SIGMA[2]),
-                splat(key[4]),
-                splat(key[5]),
-                splat(key[6]),
-                splat(key[7]),
-                splat(SIGMA[3]),
-            ];
+            let input: [__m128i; 16] = state(
+                SIGMA.map(splat),
+                key.map(splat),
+                [
+                    splat(nonce_low),
+                    splat(nonce_high),
+                    counter_low,
+                    counter_high,
+                ],
+            );
             let mut v = input;
             salsa20_rounds!(step, v);
             for (word, start) in v.iter_mut().zip(input.iter()) {
@@ -393,7 +388,7 @@ mod sse2 {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
-    use super::{BLOCK, SIGMA, stream_input};
+    use super::{BLOCK, SIGMA, state, stream_input};
     use std::arch::x86_64::{
         __m256i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128, _mm256_add_epi32,
         _mm256_castsi256_si128, _mm256_extracti128_si256, _mm256_or_si256, _mm256_rol_epi32,
@@ -477,24 +472,16 @@ mod avx2 {
                     high(1),
                     high(0),
                 );
-                let input: [__m256i; 16] = [
-                    splat(SIGMA[0]),
-                    splat(key[0]),
-                    splat(key[1]),
-                    splat(key[2]),
-                    splat(key[3]),
-                    splat(SIGMA[1]),
-                    splat(nonce_low),
-                    splat(nonce_high),
-                    counter_low,
-                    counter_high,
-                    splat(SIGMA[2]),
-                    splat(key[4]),
-                    splat(key[5]),
-                    splat(key[6]),
-                    splat(key[7]),
-                    splat(SIGMA[3]),
-                ];
+                let input: [__m256i; 16] = state(
+                    SIGMA.map(splat),
+                    key.map(splat),
+                    [
+                        splat(nonce_low),
+                        splat(nonce_high),
+                        counter_low,
+                        counter_high,
+                    ],
+                );
                 let mut v = input;
                 salsa20_rounds!($step, v);
                 for (word, start) in v.iter_mut().zip(input.iter()) {
