@@ -251,12 +251,13 @@ impl NativeDoor {
             fetch,
             offset,
             deadline,
+            ..
         } = pending.stage.take()
         else {
             return;
         };
         let deadline = if last { None } else { deadline };
-        self.fetch_from(store, pending, fetch, offset, deadline);
+        self.fetch_from(store, pending, fetch, offset, deadline, false);
     }
 
     fn on_message(&mut self, store: &Store, message: Message, now: Instant) {
@@ -397,13 +398,14 @@ impl NativeDoor {
                     pending.stage = Stage::FetchLookup { fetch, deadline };
                     return self.submit(store, pending, request);
                 };
-                return self.fetch_from(store, pending, fetch, offset, deadline);
+                return self.fetch_from(store, pending, fetch, offset, deadline, false);
             }
             (
                 Stage::Fetch {
                     fetch,
                     offset,
                     deadline,
+                    reread,
                 },
                 Reply::Fetched(fetched),
             ) => {
@@ -416,17 +418,27 @@ impl NativeDoor {
                         .parked
                         .known_end(&key)
                         .is_some_and(|end| end > fetched.visible_end);
-                    if moved {
-                        // A notice came before this read's answer: read again
-                        // (once: the notice is forgotten, so a stale one cannot
-                        // make it read forever).
-                        self.parked.forget(&key);
-                        return self.fetch_from(store, pending, fetch, offset, Some(deadline));
+                    if moved && !reread {
+                        // A notice came before this read's answer: read again,
+                        // once per fetch (a stale noticed end, of a topic made
+                        // again, cannot make it read forever). The noticed end
+                        // is kept for the partition's other reads in flight:
+                        // forgetting it here left them parked after the notice
+                        // had passed, until their wait ended (seen in CI).
+                        return self.fetch_from(
+                            store,
+                            pending,
+                            fetch,
+                            offset,
+                            Some(deadline),
+                            true,
+                        );
                     }
                     pending.stage = Stage::Fetch {
                         fetch,
                         offset,
                         deadline: Some(deadline),
+                        reread: false,
                     };
                     return self.parked.park(key, deadline, pending);
                 }
@@ -474,12 +486,14 @@ impl NativeDoor {
         fetch: wire::Fetch,
         offset: u64,
         deadline: Option<Instant>,
+        reread: bool,
     ) {
         let request = Request::Fetch(convert::fetch(&fetch, offset));
         pending.stage = Stage::Fetch {
             fetch,
             offset,
             deadline,
+            reread,
         };
         self.submit(store, pending, request);
     }

@@ -47,12 +47,6 @@ impl<T> Parked<T> {
         self.visible.get(key).copied()
     }
 
-    /// Forgets the visible end noticed for a partition (a read has seen past it,
-    /// or the topic was made again).
-    pub fn forget(&mut self, key: &PartitionKey) {
-        self.visible.remove(key);
-    }
-
     /// Parks `item` on `key` until `deadline`.
     pub fn park(&mut self, key: PartitionKey, deadline: Instant, item: T) {
         self.earliest = Some(self.earliest.map_or(deadline, |at| at.min(deadline)));

@@ -39,6 +39,8 @@ pub enum Stage {
         fetch: wire::Fetch,
         offset: u64,
         deadline: Option<Instant>,
+        /// This read was made again because a notice passed the one before.
+        reread: bool,
     },
     /// LIST_OFFSETS for a partition.
     ListOffsets { partition: u32 },
@@ -103,6 +105,7 @@ pub fn to_store(
                             fetch,
                             offset,
                             deadline,
+                            reread: false,
                         },
                     )
                 }
