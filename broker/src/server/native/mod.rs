@@ -257,7 +257,7 @@ impl NativeDoor {
             return;
         };
         let deadline = if last { None } else { deadline };
-        self.fetch_from(store, pending, fetch, offset, deadline, false);
+        self.fetch_from(store, pending, fetch, offset, deadline, None);
     }
 
     fn on_message(&mut self, store: &Store, message: Message, now: Instant) {
@@ -398,14 +398,14 @@ impl NativeDoor {
                     pending.stage = Stage::FetchLookup { fetch, deadline };
                     return self.submit(store, pending, request);
                 };
-                return self.fetch_from(store, pending, fetch, offset, deadline, false);
+                return self.fetch_from(store, pending, fetch, offset, deadline, None);
             }
             (
                 Stage::Fetch {
                     fetch,
                     offset,
                     deadline,
-                    reread,
+                    reread_for,
                 },
                 Reply::Fetched(fetched),
             ) => {
@@ -414,31 +414,35 @@ impl NativeDoor {
                     && !self.gone.contains(&pending.routing);
                 if let Some(deadline) = deadline.filter(|deadline| short && now < *deadline) {
                     let key = (fetch.topic.as_str().to_owned(), fetch.partition);
-                    let moved = self
+                    let noticed = self
                         .parked
                         .known_end(&key)
-                        .is_some_and(|end| end > fetched.visible_end);
-                    if moved && !reread {
-                        // A notice came before this read's answer: read again,
-                        // once per fetch (a stale noticed end, of a topic made
-                        // again, cannot make it read forever). The noticed end
-                        // is kept for the partition's other reads in flight:
-                        // forgetting it here left them parked after the notice
-                        // had passed, until their wait ended (seen in CI).
+                        .filter(|&end| end > fetched.visible_end);
+                    if let Some(end) = noticed
+                        && reread_for.is_none_or(|before| end > before)
+                    {
+                        // A notice came before this read's answer: read again.
+                        // Again only for a later notice, so a stale noticed end
+                        // (of a topic made again) cannot make it read forever.
+                        // The noticed end is kept for the partition's other
+                        // reads in flight: forgetting it here left them parked
+                        // after the notice had passed, until their wait ended
+                        // (seen in CI).
+                        let again = Some(end);
                         return self.fetch_from(
                             store,
                             pending,
                             fetch,
                             offset,
                             Some(deadline),
-                            true,
+                            again,
                         );
                     }
                     pending.stage = Stage::Fetch {
                         fetch,
                         offset,
                         deadline: Some(deadline),
-                        reread: false,
+                        reread_for: None,
                     };
                     return self.parked.park(key, deadline, pending);
                 }
@@ -486,14 +490,14 @@ impl NativeDoor {
         fetch: wire::Fetch,
         offset: u64,
         deadline: Option<Instant>,
-        reread: bool,
+        reread_for: Option<u64>,
     ) {
         let request = Request::Fetch(convert::fetch(&fetch, offset));
         pending.stage = Stage::Fetch {
             fetch,
             offset,
             deadline,
-            reread,
+            reread_for,
         };
         self.submit(store, pending, request);
     }

@@ -39,8 +39,9 @@ pub enum Stage {
         fetch: wire::Fetch,
         offset: u64,
         deadline: Option<Instant>,
-        /// This read was made again because a notice passed the one before.
-        reread: bool,
+        /// The noticed end this read was made again for, when a notice passed
+        /// the read before it.
+        reread_for: Option<u64>,
     },
     /// LIST_OFFSETS for a partition.
     ListOffsets { partition: u32 },
@@ -105,7 +106,7 @@ pub fn to_store(
                             fetch,
                             offset,
                             deadline,
-                            reread: false,
+                            reread_for: None,
                         },
                     )
                 }
