@@ -29,8 +29,10 @@
 //! - Options are typed methods on `Socket`, each naming its libzmq option.
 //! - The wire protocol lives in [`zmtp`], a sans-IO state machine.
 // `unsafe` is denied everywhere but in transport/send_queue.rs, for one ioctl no
-// dependency wraps, and in CURVE's SSE2 and AVX2 Salsa20 modules
-// (zmtp/mechanism/curve/secretbox.rs), for the intrinsics.
+// dependency wraps; in CURVE's SSE2 and AVX2 Salsa20 modules
+// (zmtp/mechanism/curve/secretbox.rs), for the intrinsics; and in pipe/queue.rs,
+// the pipes' chunked queue (checked by Miri: `cargo +nightly miri test -p sinew
+// --lib pipe::queue`).
 #![deny(unsafe_code)]
 // A failed send hands the message back by value, as libzmq leaves it with its
 // caller; boxing it would allocate on every "would block".

@@ -1,7 +1,7 @@
 //! The pipe: a pair of bounded queues between a socket and one peer (a connection's
 //! session, or another socket over inproc).
 //!
-//! Each direction is a lock-free queue of items (messages, subscribe and cancel
+//! Each direction is a lock-free queue of items (`queue.rs`) (messages, subscribe and cancel
 //! items) with a high-water mark counted in items, as libzmq counts them (a
 //! subscription is a message in libzmq's pipes, so a peer's flood of SUBSCRIBE
 //! commands stops at the mark like any other input): the writer counts an item when
@@ -14,9 +14,11 @@
 //! what was queued before the close. This file must never block, never lock on the
 //! per-message path, and never let a writer pass the mark.
 
+mod queue;
+
 use crate::message::Message;
 use bytes::Bytes;
-use crossbeam_queue::SegQueue;
+use queue::{Consumer, Producer};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,14 @@ use std::sync::{Arc, Mutex};
 pub type PipeId = u64;
 
 static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A map keyed by pipe id. Pipe ids come from this process's counter, never from a
+/// peer, so a fast non-keyed hash is safe; SipHash here was 14 % of a PUSH
+/// sender's instructions at 1-byte messages (one lookup per message, callgrind).
+pub type PipeMap<V> = rustc_hash::FxHashMap<PipeId, V>;
+
+/// A set of pipe ids (see `PipeMap`).
+pub type PipeIdSet = rustc_hash::FxHashSet<PipeId>;
 
 /// What travels through a pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +90,9 @@ pub enum Read {
     Closed,
 }
 
-/// One direction of a pipe.
+/// One direction of a pipe: what both ends share besides the items (which
+/// travel through the `queue` halves each end owns).
 struct Queue {
-    items: SegQueue<Item>,
     /// The high-water mark in messages; 0 means no limit.
     capacity: AtomicU64,
     /// Items read, as last published by the reader.
@@ -91,8 +101,10 @@ struct Queue {
     writer_sleeping: AtomicBool,
     writer_closed: AtomicBool,
     reader_closed: AtomicBool,
-    /// ZMQ_CONFLATE: each message written replaces whatever is still queued.
+    /// ZMQ_CONFLATE: each message written replaces the one in `latest`.
     conflate: AtomicBool,
+    /// The newest message of a conflating queue (libzmq's dbuffer also locks).
+    latest: Mutex<Option<Item>>,
     /// Who reads this queue, to wake when it becomes readable or closed.
     reader: Mutex<Option<Arc<dyn Activate>>>,
     /// Who writes this queue, to wake when it becomes writable or closed.
@@ -102,7 +114,6 @@ struct Queue {
 impl Queue {
     fn new(capacity: u32) -> Queue {
         Queue {
-            items: SegQueue::new(),
             capacity: AtomicU64::new(u64::from(capacity)),
             read_count: AtomicU64::new(0),
             reader_sleeping: AtomicBool::new(false),
@@ -110,6 +121,7 @@ impl Queue {
             writer_closed: AtomicBool::new(false),
             reader_closed: AtomicBool::new(false),
             conflate: AtomicBool::new(false),
+            latest: Mutex::new(None),
             reader: Mutex::new(None),
             writer: Mutex::new(None),
         }
@@ -131,13 +143,28 @@ impl Queue {
             Err(poisoned) => *poisoned.into_inner() = activator,
         }
     }
+
+    /// Takes the conflated message.
+    fn take_latest(&self) -> Option<Item> {
+        match self.latest.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+
+    fn has_latest(&self) -> bool {
+        self.conflate.load(Ordering::Acquire)
+            && match self.latest.lock() {
+                Ok(guard) => guard.is_some(),
+                Err(poisoned) => poisoned.into_inner().is_some(),
+            }
+    }
 }
 
 impl fmt::Debug for Queue {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("Queue")
-            .field("items", &self.items.len())
             .field("capacity", &self.capacity.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
@@ -148,6 +175,10 @@ pub struct PipeEnd {
     id: PipeId,
     inbound: Arc<Queue>,
     outbound: Arc<Queue>,
+    /// The items this end reads (the inbound queue's only consumer).
+    receiver: Consumer<Item>,
+    /// The items this end writes (the outbound queue's only producer).
+    sender: Producer<Item>,
     /// Items written to `outbound`.
     written: u64,
     /// Items read from `inbound`.
@@ -163,17 +194,29 @@ pub fn pipe_pair(first_to_second: u32, second_to_first: u32) -> (PipeEnd, PipeEn
     let id = NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed);
     let forward = Arc::new(Queue::new(first_to_second));
     let backward = Arc::new(Queue::new(second_to_first));
-    let first = PipeEnd::new(id, Arc::clone(&backward), Arc::clone(&forward));
-    let second = PipeEnd::new(id, forward, backward);
+    let (forward_sender, forward_receiver) = queue::channel();
+    let (backward_sender, backward_receiver) = queue::channel();
+    let first = PipeEnd::new(
+        id,
+        (Arc::clone(&backward), backward_receiver),
+        (Arc::clone(&forward), forward_sender),
+    );
+    let second = PipeEnd::new(id, (forward, forward_receiver), (backward, backward_sender));
     (first, second)
 }
 
 impl PipeEnd {
-    fn new(id: PipeId, inbound: Arc<Queue>, outbound: Arc<Queue>) -> PipeEnd {
+    fn new(
+        id: PipeId,
+        (inbound, receiver): (Arc<Queue>, Consumer<Item>),
+        (outbound, sender): (Arc<Queue>, Producer<Item>),
+    ) -> PipeEnd {
         PipeEnd {
             id,
             inbound,
             outbound,
+            receiver,
+            sender,
             written: 0,
             read: 0,
             unflushed: false,
@@ -233,15 +276,22 @@ impl PipeEnd {
             return Err(WriteError::Closed(item));
         }
         if item.is_message() && queue.conflate.load(Ordering::Acquire) {
-            // A conflating queue keeps only the newest item and never stops at
-            // the mark (`has_room` ignores the count), so what is dropped here
+            // A conflating queue keeps only the newest message and never stops at
+            // the mark (`has_room` ignores the count), so what is replaced here
             // need not be counted as read.
-            while queue.items.pop().is_some() {}
-        } else if !force && !self.has_room() {
+            match queue.latest.lock() {
+                Ok(mut latest) => *latest = Some(item),
+                Err(poisoned) => *poisoned.into_inner() = Some(item),
+            }
+            self.written += 1;
+            self.unflushed = true;
+            return Ok(());
+        }
+        if !force && !self.has_room() {
             return Err(WriteError::Full(item));
         }
         self.written += 1;
-        queue.items.push(item);
+        self.sender.push(item);
         self.unflushed = true;
         Ok(())
     }
@@ -282,21 +332,21 @@ impl PipeEnd {
 
     /// Takes the next item, or says why there is none.
     pub fn read(&mut self) -> Read {
-        let queue = &self.inbound;
-        let item = match queue.items.pop() {
+        let item = match self.take() {
             Some(item) => item,
             None => {
+                let queue = &self.inbound;
                 queue.reader_sleeping.store(true, Ordering::SeqCst);
                 fence(Ordering::SeqCst);
                 self.publish_read();
-                match queue.items.pop() {
+                match self.take() {
                     Some(item) => {
-                        queue.reader_sleeping.store(false, Ordering::Relaxed);
+                        self.inbound.reader_sleeping.store(false, Ordering::Relaxed);
                         item
                     }
-                    None if queue.writer_closed.load(Ordering::Acquire) => {
+                    None if self.inbound.writer_closed.load(Ordering::Acquire) => {
                         // Items pushed before the close are visible now.
-                        match queue.items.pop() {
+                        match self.take() {
                             Some(item) => item,
                             None => return Read::Closed,
                         }
@@ -306,6 +356,7 @@ impl PipeEnd {
             }
         };
         self.read += 1;
+        let queue = &self.inbound;
         let capacity = queue.capacity.load(Ordering::Relaxed);
         let low_water_mark = capacity.div_ceil(2).max(1);
         if capacity > 0 && self.read.is_multiple_of(low_water_mark) {
@@ -314,22 +365,31 @@ impl PipeEnd {
         Read::Item(item)
     }
 
+    /// The next item: what was queued first, then a conflated message.
+    fn take(&mut self) -> Option<Item> {
+        match self.receiver.pop() {
+            Some(item) => Some(item),
+            None if self.inbound.conflate.load(Ordering::Acquire) => self.inbound.take_latest(),
+            None => None,
+        }
+    }
+
     /// Whether an item is waiting (without taking it).
     pub fn has_items(&self) -> bool {
-        !self.inbound.items.is_empty()
+        !self.receiver.is_empty() || self.inbound.has_latest()
     }
 
     /// Whether an item is waiting; if not, the reader is woken when one arrives
     /// (as after a read that found the pipe empty).
     pub fn check_readable(&self) -> bool {
         let queue = &self.inbound;
-        if !queue.items.is_empty() {
+        if self.has_items() {
             return true;
         }
         queue.reader_sleeping.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         self.publish_read();
-        if queue.items.is_empty() {
+        if !self.has_items() {
             false
         } else {
             queue.reader_sleeping.store(false, Ordering::Relaxed);
@@ -351,7 +411,7 @@ impl PipeEnd {
 
     /// Whether every item written outbound has been taken by the other end.
     pub fn is_outbound_empty(&self) -> bool {
-        self.outbound.items.is_empty()
+        self.sender.is_drained() && !self.outbound.has_latest()
     }
 
     /// Stops the other end from writing: its writes fail as closed from now on,
@@ -402,6 +462,8 @@ impl fmt::Debug for PipeEnd {
             .field("id", &self.id)
             .field("written", &self.written)
             .field("read", &self.read)
+            .field("inbound_queued", &self.receiver.len())
+            .field("outbound_queued", &self.sender.len())
             .finish_non_exhaustive()
     }
 }

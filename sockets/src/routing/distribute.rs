@@ -9,15 +9,14 @@
 //! or none. This file must never block and never wait for a slow pipe.
 
 use crate::message::Message;
-use crate::pipe::{Item, PipeEnd, PipeId, WriteError};
-use std::collections::HashMap;
+use crate::pipe::{Item, PipeEnd, PipeId, PipeMap, WriteError};
 
 /// Fan-out to a set of pipes it owns.
 #[derive(Debug, Default)]
 pub struct Distribute {
     pipes: Vec<PipeEnd>,
     /// Where each pipe is in `pipes`.
-    index: HashMap<PipeId, usize>,
+    index: PipeMap<usize>,
     /// Per slot, the round in which it was last marked.
     marks: Vec<u64>,
     /// The current round; marks from older rounds do not count.

@@ -5,9 +5,9 @@
 //! it is drained, so every message sent before a disconnect is still delivered. This
 //! file must never reorder the messages of one pipe.
 
+use super::next_turn;
 use crate::message::Message;
-use crate::pipe::{Item, PipeEnd, PipeId, Read};
-use std::collections::HashMap;
+use crate::pipe::{Item, PipeEnd, PipeId, PipeMap, Read};
 
 /// Fair-queued input from many pipes.
 #[derive(Debug, Default)]
@@ -15,7 +15,7 @@ pub struct FairQueue {
     /// The first `active` pipes may have input; the rest wait for a wake-up.
     pipes: Vec<PipeEnd>,
     /// Where each pipe is in `pipes`, so lookups by id cost the same for any count.
-    index: HashMap<PipeId, usize>,
+    index: PipeMap<usize>,
     active: usize,
     /// The active pipe to read next.
     current: usize,
@@ -101,7 +101,7 @@ impl FairQueue {
                     };
                     // A whole message was taken: the next pipe's turn.
                     if matches!(received.item, Item::Message(_)) {
-                        self.current = (self.current + 1) % self.active;
+                        self.current = next_turn(self.current, self.active);
                     }
                     return Some(received);
                 }

@@ -9,9 +9,9 @@
 //! handed back, so the socket blocks or reports "would block". This file must never
 //! drop a message it was given.
 
+use super::next_turn;
 use crate::message::Message;
-use crate::pipe::{Item, PipeEnd, PipeId, WriteError};
-use std::collections::HashMap;
+use crate::pipe::{Item, PipeEnd, PipeId, PipeMap, WriteError};
 
 /// Where pipes live, looked up by id.
 pub trait PipeStore {
@@ -23,7 +23,7 @@ pub trait PipeStore {
 #[derive(Debug, Default)]
 pub struct PipeSet {
     pipes: Vec<PipeEnd>,
-    index: HashMap<PipeId, usize>,
+    index: PipeMap<usize>,
 }
 
 impl PipeSet {
@@ -141,7 +141,7 @@ impl RoundRobin {
             match pipe.write(Item::Message(message)) {
                 Ok(()) => {
                     pipe.flush();
-                    self.current = (self.current + 1) % self.active;
+                    self.current = next_turn(self.current, self.active);
                     return Ok(id);
                 }
                 Err(WriteError::Full(item)) => {

@@ -14,10 +14,10 @@
 //! beyond `remove_pipe`.
 
 use super::prefix_trie::PrefixTrie;
-use crate::pipe::PipeId;
+use crate::pipe::{PipeId, PipeMap};
 use bytes::Bytes;
 use smallvec::SmallVec;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// What a cancel found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +84,7 @@ struct PipePrefixes {
 pub struct PeerSubscriptions {
     trie: PrefixTrie<Pipes>,
     /// Every prefix of each pipe, so removing a pipe costs its own subscriptions.
-    by_pipe: HashMap<PipeId, PipePrefixes>,
+    by_pipe: PipeMap<PipePrefixes>,
     limit: SubscriptionLimit,
 }
 
@@ -99,7 +99,7 @@ impl PeerSubscriptions {
     pub fn new() -> PeerSubscriptions {
         PeerSubscriptions {
             trie: PrefixTrie::default(),
-            by_pipe: HashMap::new(),
+            by_pipe: PipeMap::default(),
             limit: SubscriptionLimit::default(),
         }
     }

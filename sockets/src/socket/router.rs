@@ -16,7 +16,7 @@ use super::Routing;
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
 use crate::options::TypeOption;
-use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, WriteError};
+use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, PipeMap, WriteError};
 use crate::routing::FairQueue;
 use crate::zmtp::PeerInfo;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -93,10 +93,7 @@ pub(super) fn write_routed(
 
 /// The next message from a peer that has a routing id, with the id in front;
 /// messages from pipes without one (a duplicate id) are skipped.
-pub(super) fn receive_routed(
-    input: &mut FairQueue,
-    ids: &HashMap<PipeId, Bytes>,
-) -> Result<Message> {
+pub(super) fn receive_routed(input: &mut FairQueue, ids: &PipeMap<Bytes>) -> Result<Message> {
     loop {
         let (pipe, mut message) = input.receive_message().ok_or(Error::WouldBlock)?;
         if let Some(id) = ids.get(&pipe) {
@@ -113,7 +110,7 @@ pub(super) fn routed_pipe_closed(
     pipe: PipeId,
     input: &mut FairQueue,
     routes: &mut HashMap<Bytes, PipeId>,
-    ids: &mut HashMap<PipeId, Bytes>,
+    ids: &mut PipeMap<Bytes>,
 ) {
     if let Some(id) = ids.get(&pipe)
         && routes.get(id) == Some(&pipe)
@@ -132,7 +129,7 @@ pub(crate) struct Router {
     /// Routing id to pipe, for output.
     routes: HashMap<Bytes, PipeId>,
     /// Pipe to routing id, for input; pipes absent here are not routable.
-    ids: HashMap<PipeId, Bytes>,
+    ids: PipeMap<Bytes>,
     generator: RoutingIdGenerator,
     mandatory: bool,
     handover: bool,
@@ -144,7 +141,7 @@ impl Router {
         Router {
             input: FairQueue::new(),
             routes: HashMap::new(),
-            ids: HashMap::new(),
+            ids: PipeMap::default(),
             generator: RoutingIdGenerator::new(),
             mandatory: false,
             handover: false,

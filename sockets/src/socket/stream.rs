@@ -24,7 +24,7 @@ use super::Routing;
 use super::router::{RoutingIdGenerator, receive_routed, routed_pipe_closed, write_routed};
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
-use crate::pipe::{PipeEnd, PipeEvent, PipeId};
+use crate::pipe::{PipeEnd, PipeEvent, PipeId, PipeMap};
 use crate::routing::FairQueue;
 use crate::zmtp::PeerInfo;
 use bytes::Bytes;
@@ -40,7 +40,7 @@ pub(crate) struct Stream {
     /// Routing id to pipe, for output.
     routes: HashMap<Bytes, PipeId>,
     /// Pipe to routing id, for input and to keep an id across reconnects.
-    ids: HashMap<PipeId, Bytes>,
+    ids: PipeMap<Bytes>,
     generator: RoutingIdGenerator,
 }
 
@@ -49,7 +49,7 @@ impl Stream {
         Stream {
             input: FairQueue::new(),
             routes: HashMap::new(),
-            ids: HashMap::new(),
+            ids: PipeMap::default(),
             generator: RoutingIdGenerator::new(),
         }
     }

@@ -22,12 +22,12 @@ use super::Routing;
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
 use crate::options::TypeOption;
-use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, Read};
+use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, PipeIdSet, Read};
 use crate::routing::distribute::Distribute;
 use crate::routing::subscriptions::{Added, PeerSubscriptions, Removed};
 use crate::zmtp::PeerInfo;
 use bytes::Bytes;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Upstream messages (not subscriptions) held for the application before the
 /// pipes they come from stop being read.
@@ -75,7 +75,7 @@ pub(crate) struct ExtendedPublish {
     invert_matching: bool,
     welcome: Option<Bytes>,
     /// Pipes already warned about reaching their subscription limit.
-    warned: HashSet<PipeId>,
+    warned: PipeIdSet,
 }
 
 impl ExtendedPublish {
@@ -95,7 +95,7 @@ impl ExtendedPublish {
             no_drop: false,
             invert_matching: false,
             welcome: None,
-            warned: HashSet::new(),
+            warned: PipeIdSet::default(),
         }
     }
 

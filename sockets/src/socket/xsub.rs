@@ -17,12 +17,11 @@ use super::Routing;
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
 use crate::options::TypeOption;
-use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId};
+use crate::pipe::{Item, PipeEnd, PipeEvent, PipeId, PipeMap};
 use crate::routing::FairQueue;
 use crate::routing::subscriptions::LocalSubscriptions;
 use crate::zmtp::PeerInfo;
 use bytes::Bytes;
-use std::collections::HashMap;
 
 /// Whether the socket filters and who changes its subscriptions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +40,7 @@ pub(crate) struct ExtendedSubscribe {
     subscriptions: LocalSubscriptions,
     /// Per pipe, whether a peer has completed a handshake on it: the next one is a
     /// reconnect, which must be sent every subscription again.
-    connected_before: HashMap<PipeId, bool>,
+    connected_before: PipeMap<bool>,
     conflate: bool,
     invert_matching: bool,
     /// A message taken to answer `has_input`, for the next `receive`.
@@ -54,7 +53,7 @@ impl ExtendedSubscribe {
             flavor,
             input: FairQueue::new(),
             subscriptions: LocalSubscriptions::new(),
-            connected_before: HashMap::new(),
+            connected_before: PipeMap::default(),
             conflate: false,
             invert_matching: false,
             prefetched: None,

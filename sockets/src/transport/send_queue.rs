@@ -1,8 +1,7 @@
 //! How much a socket's send queue still holds (SIOCOUTQ), so a closing connection
 //! waits only while its peer has not taken what was sent.
 //!
-//! No crate we depend on wraps this ioctl, so this module holds the crate's only
-//! `unsafe` block. It is called once per check while a closing connection drains,
+//! No crate we depend on wraps this ioctl, so this module holds an `unsafe` block. It is called once per check while a closing connection drains,
 //! never on a per-message path. It must never be given anything but an open socket.
 
 #![allow(unsafe_code)]

@@ -151,6 +151,24 @@ impl Decoder {
     /// Decodes the next complete frame, consuming its bytes; `None` when more bytes
     /// are needed.
     pub fn decode(&mut self, input: &mut ReceiveBuffer) -> Result<Option<Frame>, ProtocolError> {
+        // The common case first: a short data frame wholly in the buffer, taken
+        // in one step (the general path below costs about twice the
+        // instructions, callgrind at 1-byte messages).
+        if let DecodeState::Header = self.state
+            && let [flags, size, ..] = *input.data()
+            && flags & (FLAG_LONG | FLAG_COMMAND) == 0
+            && input.len() >= 2 + usize::from(size)
+        {
+            let header = FrameHeader {
+                more: flags & FLAG_MORE != 0,
+                command: false,
+                size: u64::from(size),
+            };
+            self.check_size(&header)?;
+            input.consume(2);
+            let body = input.split_to(usize::from(size)).freeze();
+            return Ok(Some(self.finish(header, body)));
+        }
         loop {
             match &mut self.state {
                 DecodeState::Header => {
