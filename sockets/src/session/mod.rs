@@ -510,7 +510,22 @@ impl Session {
                     if let Some(properties) = &self.properties {
                         message.set_properties(Arc::clone(properties));
                     }
-                    self.stalled = Some(Item::Message(message));
+                    // Straight into the pipe when it has room (the common case);
+                    // held back as `stalled` only when it is full.
+                    match self
+                        .pipe
+                        .as_mut()
+                        .map(|pipe| pipe.write(Item::Message(message)))
+                    {
+                        Some(Ok(())) => progress = true,
+                        Some(Err(WriteError::Full(item))) => {
+                            self.stalled = Some(item);
+                            return Ok((progress, false));
+                        }
+                        Some(Err(WriteError::Closed(_))) => self.pipe_closed = true,
+                        // With no pipe (the socket is gone), input is discarded.
+                        None => {}
+                    }
                 }
                 Input::Event(Event::Subscribe(topic)) => {
                     self.stalled = Some(Item::Subscribe(topic))

@@ -285,6 +285,10 @@ impl Connection {
                     Err(error) => return Err(self.fail(error)),
                 }
             }
+            if !frame.more && self.partial.is_empty() {
+                // A one-frame message, the common case: no detour through `partial`.
+                return Ok(Some(Event::Message(Message::from(frame.body))));
+            }
             self.partial.push_back(frame.body);
             if !frame.more {
                 return Ok(Some(Event::Message(std::mem::take(&mut self.partial))));
