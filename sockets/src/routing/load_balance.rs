@@ -43,8 +43,10 @@ impl LoadBalance {
     pub fn send(&mut self, message: Message) -> Result<PipeId, Message> {
         let result = self.rotation.send(&mut self.pipes, message);
         // Pipes whose reader went away left the rotation: drop them too.
-        for closed in self.rotation.take_closed() {
-            self.pipes.remove(closed);
+        if self.rotation.has_closed() {
+            for closed in self.rotation.take_closed() {
+                self.pipes.remove(closed);
+            }
         }
         result
     }

@@ -163,6 +163,12 @@ impl RoundRobin {
         std::mem::take(&mut self.closed)
     }
 
+    /// Whether `take_closed` has anything (looked at on every send, so the
+    /// common case costs one comparison).
+    pub fn has_closed(&self) -> bool {
+        !self.closed.is_empty()
+    }
+
     /// Whether some pipe can take a message now (idle ones are set to wake us).
     pub fn has_room(&mut self, store: &mut impl PipeStore) -> bool {
         while self.active > 0 {
