@@ -183,6 +183,8 @@ pub struct PipeEnd {
     written: u64,
     /// Items read from `inbound`.
     read: u64,
+    /// Reads left until the read count is next published to the writer.
+    publish_in: u64,
     /// Items written since the last flush.
     unflushed: bool,
     closed: bool,
@@ -219,6 +221,7 @@ impl PipeEnd {
             sender,
             written: 0,
             read: 0,
+            publish_in: 0,
             unflushed: false,
             closed: false,
         }
@@ -358,9 +361,16 @@ impl PipeEnd {
         self.read += 1;
         let queue = &self.inbound;
         let capacity = queue.capacity.load(Ordering::Relaxed);
-        let low_water_mark = capacity.div_ceil(2).max(1);
-        if capacity > 0 && self.read.is_multiple_of(low_water_mark) {
-            self.publish_read();
+        if capacity > 0 {
+            // Every low-water mark's worth of reads, counted down rather than
+            // found with a division on every read.
+            if self.publish_in == 0 {
+                self.publish_in = capacity.div_ceil(2).max(1);
+            }
+            self.publish_in -= 1;
+            if self.publish_in == 0 {
+                self.publish_read();
+            }
         }
         Read::Item(item)
     }

@@ -74,7 +74,9 @@ impl Routing for Reply {
             return Err(Error::InvalidState);
         }
         loop {
-            let (pipe, request) = self.input.receive_message().ok_or(Error::WouldBlock)?;
+            let Some((pipe, request)) = self.input.receive_message() else {
+                return Err(Error::WouldBlock);
+            };
             if let Some((envelope, body)) = split_envelope(request) {
                 self.replying = Some((pipe, envelope));
                 return Ok(body);

@@ -133,7 +133,9 @@ impl Routing for Request {
             return Err(Error::InvalidState);
         }
         loop {
-            let (pipe, reply) = self.input.receive_message().ok_or(Error::WouldBlock)?;
+            let Some((pipe, reply)) = self.input.receive_message() else {
+                return Err(Error::WouldBlock);
+            };
             if let Some(body) = self.accept(pipe, reply) {
                 self.waiting = None;
                 return Ok(body);

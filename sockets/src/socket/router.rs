@@ -95,7 +95,9 @@ pub(super) fn write_routed(
 /// messages from pipes without one (a duplicate id) are skipped.
 pub(super) fn receive_routed(input: &mut FairQueue, ids: &PipeMap<Bytes>) -> Result<Message> {
     loop {
-        let (pipe, mut message) = input.receive_message().ok_or(Error::WouldBlock)?;
+        let Some((pipe, mut message)) = input.receive_message() else {
+            return Err(Error::WouldBlock);
+        };
         if let Some(id) = ids.get(&pipe) {
             message.push_front(id.clone());
             return Ok(message);

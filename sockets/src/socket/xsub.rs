@@ -182,7 +182,9 @@ impl Routing for ExtendedSubscribe {
     }
 
     fn receive(&mut self) -> Result<Message> {
-        let mut newest = self.next_message().ok_or(Error::WouldBlock)?;
+        let Some(mut newest) = self.next_message() else {
+            return Err(Error::WouldBlock);
+        };
         if self.conflate {
             while let Some(message) = self.next_message() {
                 newest = message;
