@@ -1,8 +1,10 @@
 //! The pipe: a pair of bounded queues between a socket and one peer (a connection's
 //! session, or another socket over inproc).
 //!
-//! Each direction is a lock-free queue of items (`queue.rs`) (messages, subscribe and cancel
-//! items) with a high-water mark counted in items, as libzmq counts them (a
+//! Each direction is a lock-free single-producer single-consumer queue (`queue.rs`)
+//! of items (messages, subscribe and cancel items; a conflating queue keeps its
+//! newest message under a lock instead, as libzmq's dbuffer does) with a
+//! high-water mark counted in items, as libzmq counts them (a
 //! subscription is a message in libzmq's pipes, so a peer's flood of SUBSCRIBE
 //! commands stops at the mark like any other input): the writer counts an item when
 //! it writes it, the reader publishes its count every (mark + 1) / 2 items and
