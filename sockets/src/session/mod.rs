@@ -487,54 +487,54 @@ impl Session {
     ) -> Result<(bool, bool), EngineError> {
         let mut progress = false;
         loop {
-            if let Some(item) = self.stalled.take() {
-                // With no pipe (the socket is gone), input is discarded.
-                if let Some(pipe) = self.pipe.as_mut() {
-                    match pipe.write(item) {
-                        Ok(()) => progress = true,
-                        Err(WriteError::Full(item)) => {
-                            self.stalled = Some(item);
-                            return Ok((progress, false));
-                        }
-                        Err(WriteError::Closed(_)) => self.pipe_closed = true,
-                    }
-                }
+            if let Some(item) = self.stalled.take()
+                && !self.offer(item, &mut progress)
+            {
+                return Ok((progress, false));
             }
-            match engine.next_input(now, budget)? {
+            let item = match engine.next_input(now, budget)? {
                 Input::Event(Event::Ready(peer)) => {
                     let address = engine.peer_ip();
                     self.on_ready(peer, address);
                     progress = true;
+                    continue;
                 }
                 Input::Event(Event::Message(mut message)) => {
                     if let Some(properties) = &self.properties {
                         message.set_properties(Arc::clone(properties));
                     }
-                    // Straight into the pipe when it has room (the common case);
-                    // held back as `stalled` only when it is full.
-                    match self
-                        .pipe
-                        .as_mut()
-                        .map(|pipe| pipe.write(Item::Message(message)))
-                    {
-                        Some(Ok(())) => progress = true,
-                        Some(Err(WriteError::Full(item))) => {
-                            self.stalled = Some(item);
-                            return Ok((progress, false));
-                        }
-                        Some(Err(WriteError::Closed(_))) => self.pipe_closed = true,
-                        // With no pipe (the socket is gone), input is discarded.
-                        None => {}
-                    }
+                    Item::Message(message)
                 }
-                Input::Event(Event::Subscribe(topic)) => {
-                    self.stalled = Some(Item::Subscribe(topic))
+                Input::Event(Event::Subscribe(topic)) => Item::Subscribe(topic),
+                Input::Event(Event::Cancel(topic)) => Item::Cancel(topic),
+                Input::Arrived => {
+                    progress = true;
+                    continue;
                 }
-                Input::Event(Event::Cancel(topic)) => self.stalled = Some(Item::Cancel(topic)),
-                Input::Arrived => progress = true,
                 Input::Stopped { more } => return Ok((progress, more)),
+            };
+            if !self.offer(item, &mut progress) {
+                return Ok((progress, false));
             }
         }
+    }
+
+    /// Hands an item from the peer to the pipe; false if the pipe is full, the
+    /// item then held back as `stalled` (offered first next time). With the pipe
+    /// closed, or none (the socket is gone), input is discarded.
+    fn offer(&mut self, item: Item, progress: &mut bool) -> bool {
+        let Some(pipe) = self.pipe.as_mut() else {
+            return true;
+        };
+        match pipe.write(item) {
+            Ok(()) => *progress = true,
+            Err(WriteError::Full(item)) => {
+                self.stalled = Some(item);
+                return false;
+            }
+            Err(WriteError::Closed(_)) => self.pipe_closed = true,
+        }
+        true
     }
 
     /// Asks the context's ZAP handler about the peer when the handshake needs

@@ -9,7 +9,7 @@
 //! the kernel is not asked for fresh pages (and to zero them) for every large
 //! message. This file must never copy a body larger than `COPY_LIMIT`.
 
-use super::frame::{FLAG_COMMAND, FLAG_MORE, MAX_HEADER_LENGTH, write_header};
+use super::frame::{MAX_HEADER_LENGTH, write_header};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -59,15 +59,6 @@ impl Encoder {
 
     /// Queues one frame, copying its body.
     pub fn frame_from_slice(&mut self, more: bool, command: bool, body: &[u8]) {
-        if let Ok(size) = u8::try_from(body.len()) {
-            // A short frame, the common case: flags, size and body in two copies.
-            self.reserve(2 + body.len());
-            let flags = (u8::from(more) * FLAG_MORE) | (u8::from(command) * FLAG_COMMAND);
-            self.packing.extend_from_slice(&[flags, size]);
-            self.packing.extend_from_slice(body);
-            self.pending += 2 + body.len();
-            return;
-        }
         self.reserve(MAX_HEADER_LENGTH + body.len());
         write_header(&mut self.packing, more, command, body.len());
         self.packing.extend_from_slice(body);
