@@ -169,17 +169,18 @@ impl Recipients<'_> {
             }
             _ => {
                 // A client without header support gets the body alone, as MSG.
-                let body = message.body();
+                let start = message.body_start();
+                let size = message.payload.len() - start;
                 door::encode_msg_header(
                     &message.subject,
                     &target.sid,
                     reply,
-                    body.len(),
+                    size,
                     client.outbox.lines(),
                 );
                 client.count_lines(before);
-                client.outbox.payload(&body);
-                body.len()
+                client.outbox.payload_from(&message.payload, start);
+                size
             }
         };
         let before = client.outbox.lines().len();

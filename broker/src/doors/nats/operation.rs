@@ -52,9 +52,14 @@ impl Publish {
     /// The payload after the header block: what a subscriber without header support
     /// receives (nats-server sends it a `MSG` of this size).
     pub fn body(&self) -> Bytes {
+        self.payload.slice(self.body_start()..)
+    }
+
+    /// Where the body starts in `payload`: after the header block, if any.
+    pub fn body_start(&self) -> usize {
         match self.header_size {
-            Some(size) if size <= self.payload.len() => self.payload.slice(size..),
-            _ => self.payload.clone(),
+            Some(size) if size <= self.payload.len() => size,
+            _ => 0,
         }
     }
 }
