@@ -6,28 +6,16 @@
 //! `GROWTH_STEP` ahead at most; when an allocation fills up it is replaced by one
 //! twice the size of what arrived, so a large frame moves O(log n) times and its
 //! copying stays linear in its size (the reserved, untouched part is address
-//! space, not resident memory). It never grows past `limit` (a large frame's own
-//! buffer is limited to its size, so a read never runs into the next frame). A
-//! large frame's own buffer reserves the whole frame at once up to `EAGER_RESERVE`
-//! (`for_frame`), so a frame of a few MiB is never moved at all: the moves, each
-//! into fresh pages the kernel must fault in and zero, cost more than the frame's
-//! own copy from the socket (a profile of 1 MiB CURVE messages put a fifth of the
-//! samples there).
+//! space, not resident memory). It never grows past `limit`. A large frame is read
+//! into a buffer of its own instead (`frame_body`).
 //! Growth is fallible, so a failed allocation is an error for this connection, not
 //! an abort. This file must never touch memory for bytes that have not arrived
-//! beyond one growth step, nor reserve more than twice what arrived plus a step,
-//! or a frame's announced size up to `EAGER_RESERVE`.
+//! beyond one growth step, nor reserve more than twice what arrived plus a step.
 
 use bytes::{Buf, Bytes, BytesMut};
 
 /// The least a buffer grows by at once, and the size of a fresh read buffer.
 pub const GROWTH_STEP: usize = 64 * 1024;
-
-/// The most address space a large frame's announced size reserves before its
-/// bytes arrive (past it the buffer doubles as bytes arrive). Reserved, not
-/// touched: a peer that announces a large frame and stops costs this much address
-/// space and one step of memory.
-pub const EAGER_RESERVE: usize = 4 << 20;
 
 /// Bytes received from the peer and not yet decoded, plus room for the next read.
 #[derive(Debug, Default)]
@@ -56,16 +44,6 @@ impl ReceiveBuffer {
             limit: Some(limit),
             ..ReceiveBuffer::default()
         }
-    }
-
-    /// An empty buffer for one frame of `size` bytes (its limit), with room for
-    /// it reserved at once up to `EAGER_RESERVE`.
-    pub fn for_frame(size: usize) -> Result<ReceiveBuffer, AllocationFailed> {
-        Ok(ReceiveBuffer {
-            bytes: allocate(&[], size.min(EAGER_RESERVE))?,
-            filled: 0,
-            limit: Some(size),
-        })
     }
 
     /// The received bytes not yet consumed.
@@ -242,29 +220,6 @@ mod tests {
         // 64 KiB doubling to 32 MiB: ten moves, where fixed 1 MiB steps took 40.
         assert!(moves <= 11, "{moves} moves");
         assert_eq!(buffer.len(), SIZE);
-    }
-
-    #[test]
-    fn a_frame_up_to_the_eager_reserve_is_never_moved_and_touched_only_as_it_arrives() {
-        for size in [GROWTH_STEP + 1, 1 << 20, EAGER_RESERVE] {
-            let mut buffer = ReceiveBuffer::for_frame(size).unwrap();
-            assert!(buffer.bytes.capacity() >= size);
-            let start = buffer.bytes.as_ptr();
-            let chunk = vec![5u8; 10_000];
-            while !buffer.is_full() {
-                read_once(&mut buffer, &chunk);
-                assert!(
-                    buffer.bytes.len() <= buffer.len() + GROWTH_STEP,
-                    "only one step ahead of what arrived is touched"
-                );
-                assert_eq!(buffer.bytes.as_ptr(), start, "{size}: moved");
-            }
-            assert_eq!(buffer.len(), size);
-            assert!(buffer.data().iter().all(|&byte| byte == 5));
-        }
-        // Past the reserve it doubles as bytes arrive, as any buffer does.
-        let buffer = ReceiveBuffer::for_frame(usize::MAX >> 1).unwrap();
-        assert!(buffer.bytes.capacity() < 2 * EAGER_RESERVE);
     }
 
     #[test]

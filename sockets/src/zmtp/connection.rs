@@ -18,7 +18,8 @@ use super::buffer::ReceiveBuffer;
 use super::command::{Command, IDENTITY_PROPERTY, Metadata, SOCKET_TYPE_PROPERTY};
 use super::encoder::Encoder;
 use super::frame::Decoder;
-use super::greeting::{Greeting, Revision};
+use super::frame_body::SHARED_POOL;
+use super::greeting::{Greeting, MechanismName, Revision};
 use super::handshake::{Handshake, HandshakeIo, PeerInfo};
 use super::mechanism::{Mechanism, Security, ZapReply, ZapRequest};
 use super::socket_type::SocketType;
@@ -166,6 +167,12 @@ impl Connection {
             metadata.insert(name.clone(), value.clone());
         }
         let mechanism = config.security.mechanism(metadata);
+        let mut decoder = Decoder::new(config.max_message_size);
+        if mechanism.name() != MechanismName::CURVE {
+            // CURVE opens each box in the frame's own memory, which a pooled
+            // frame does not give it; the others hand frames on as they are.
+            decoder.set_pool(Some(&SHARED_POOL));
+        }
         let greeting = Greeting {
             mechanism: mechanism.name(),
             as_server: mechanism.as_server(),
@@ -186,7 +193,7 @@ impl Connection {
             socket_type: config.socket_type,
             greeting,
             input: ReceiveBuffer::new(),
-            decoder: Decoder::new(config.max_message_size),
+            decoder,
             output,
             mechanism,
             peer: None,
@@ -209,7 +216,7 @@ impl Connection {
             State::Handshake(handshake) if handshake.awaits_zap() => return Ok(&mut []),
             _ => {}
         }
-        let target = self.decoder.read_target(&mut self.input);
+        let mut target = self.decoder.read_target(&mut self.input);
         let start = target.len();
         if target.spare().is_err() {
             let error = ProtocolError::OutOfMemory { size: start as u64 };
@@ -218,13 +225,13 @@ impl Connection {
         self.read_start = start;
         // The room was made above; asking again does not allocate.
         let target = self.decoder.read_target(&mut self.input);
-        Ok(target.spare().unwrap_or(&mut []))
+        Ok(target.into_spare().unwrap_or(&mut []))
     }
 
     /// Records that `count` bytes were read into the last `read_buffer`, and runs
     /// the handshake as far as they allow.
     pub fn handle_read(&mut self, count: usize, now: Instant) -> Result<(), ProtocolError> {
-        let target = self.decoder.read_target(&mut self.input);
+        let mut target = self.decoder.read_target(&mut self.input);
         if target.len() == self.read_start {
             target.commit(count);
         }

@@ -12,7 +12,8 @@
 //! bytes that have not arrived (beyond one growth step) and never panic on input.
 
 use super::ProtocolError;
-use super::buffer::{GROWTH_STEP, ReceiveBuffer};
+use super::buffer::{AllocationFailed, GROWTH_STEP, ReceiveBuffer};
+use super::frame_body::{FrameBody, Pool};
 use bytes::{BufMut, Bytes, BytesMut};
 use nom::IResult;
 use nom::number::streaming::{be_u8, be_u64};
@@ -106,7 +107,55 @@ enum DecodeState {
     /// A small frame's body is arriving in the receive buffer.
     Body(FrameHeader, usize),
     /// A large frame's body is arriving in a buffer of its own.
-    OwnBuffer(FrameHeader, ReceiveBuffer),
+    OwnBuffer(FrameHeader, FrameBody),
+}
+
+/// Where the engine reads the next bytes from the peer into.
+#[derive(Debug)]
+pub enum ReadTarget<'a> {
+    /// The shared receive buffer.
+    Input(&'a mut ReceiveBuffer),
+    /// A large frame's own buffer.
+    Frame(&'a mut FrameBody),
+}
+
+impl<'a> ReadTarget<'a> {
+    /// Room for the next read, for as long as the target is borrowed.
+    pub fn into_spare(self) -> Result<&'a mut [u8], AllocationFailed> {
+        match self {
+            ReadTarget::Input(buffer) => buffer.spare(),
+            ReadTarget::Frame(body) => body.spare(),
+        }
+    }
+
+    /// How many bytes the target holds.
+    pub fn len(&self) -> usize {
+        match self {
+            ReadTarget::Input(buffer) => buffer.len(),
+            ReadTarget::Frame(body) => body.len(),
+        }
+    }
+
+    /// Whether the target holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Room for the next read.
+    pub fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
+        match self {
+            ReadTarget::Input(buffer) => buffer.spare(),
+            ReadTarget::Frame(body) => body.spare(),
+        }
+    }
+
+    /// Records that `count` bytes were read into `spare()`.
+    pub fn commit(&mut self, count: usize) {
+        match self {
+            ReadTarget::Input(buffer) => buffer.commit(count),
+            ReadTarget::Frame(body) => body.commit(count),
+        }
+    }
 }
 
 /// Decodes frames from a receive buffer, enforcing the size limits.
@@ -120,6 +169,8 @@ pub struct Decoder {
     /// The most bytes a command frame may carry during the handshake; after it,
     /// the maximum message size applies to commands as well.
     max_command_size: Option<u64>,
+    /// Where large frames' buffers come from and go back to, if pooled.
+    pool: Option<&'static Pool>,
 }
 
 impl Decoder {
@@ -130,7 +181,15 @@ impl Decoder {
             max_message_size,
             message_size: 0,
             max_command_size: None,
+            pool: None,
         }
+    }
+
+    /// Lends large frames buffers from `pool` and gives them back when their
+    /// messages are dropped (`frame_body`), or not (`None`: each large frame is
+    /// memory of its own, which a mechanism that decrypts in place needs).
+    pub fn set_pool(&mut self, pool: Option<&'static Pool>) {
+        self.pool = pool;
     }
 
     /// Limits the size of command frames (during the handshake), or lifts the limit.
@@ -140,11 +199,11 @@ impl Decoder {
 
     /// The buffer the next bytes from the peer should be read into: a large frame's
     /// own buffer while one is arriving, otherwise the shared receive buffer.
-    pub fn read_target<'a>(&'a mut self, input: &'a mut ReceiveBuffer) -> &'a mut ReceiveBuffer {
+    pub fn read_target<'a>(&'a mut self, input: &'a mut ReceiveBuffer) -> ReadTarget<'a> {
         match &mut self.state {
             // Once the frame is whole, later bytes belong to the next frames.
-            DecodeState::OwnBuffer(_, body) if !body.is_full() => body,
-            _ => input,
+            DecodeState::OwnBuffer(_, body) if !body.is_full() => ReadTarget::Frame(body),
+            _ => ReadTarget::Input(input),
         }
     }
 
@@ -185,7 +244,7 @@ impl Decoder {
                     if input.len() >= size || header.size <= OWN_BUFFER_THRESHOLD {
                         self.state = DecodeState::Body(header, size);
                     } else {
-                        let mut body = ReceiveBuffer::for_frame(size)
+                        let mut body = FrameBody::new(size, self.pool)
                             .map_err(|_| ProtocolError::OutOfMemory { size: header.size })?;
                         body.extend_from_slice(input.data())
                             .map_err(|_| ProtocolError::OutOfMemory { size: header.size })?;
@@ -201,13 +260,16 @@ impl Decoder {
                     let body = input.split_to(*size).freeze();
                     return Ok(Some(self.finish(header, body)));
                 }
-                DecodeState::OwnBuffer(header, body) => {
+                DecodeState::OwnBuffer(_, body) => {
                     if !body.is_full() {
                         return Ok(None);
                     }
-                    let header = *header;
-                    let body = body.take().freeze();
-                    return Ok(Some(self.finish(header, body)));
+                    let DecodeState::OwnBuffer(header, body) =
+                        std::mem::replace(&mut self.state, DecodeState::Header)
+                    else {
+                        return Ok(None);
+                    };
+                    return Ok(Some(self.finish(header, body.finish())));
                 }
             }
         }
@@ -274,7 +336,7 @@ mod tests {
             if rest.is_empty() {
                 return Ok(frames);
             }
-            let target = decoder.read_target(&mut input);
+            let mut target = decoder.read_target(&mut input);
             let spare = target.spare().unwrap();
             let count = spare.len().min(rest.len());
             spare[..count].copy_from_slice(&rest[..count]);
@@ -359,7 +421,7 @@ mod tests {
             .unwrap();
         input.extend_from_slice(&[9u8; 100]).unwrap();
         assert_eq!(decoder.decode(&mut input).unwrap(), None);
-        let target = decoder.read_target(&mut input);
+        let mut target = decoder.read_target(&mut input);
         assert_eq!(target.len(), 100);
         let room = target.spare().unwrap().len();
         assert!(room <= 2 * GROWTH_STEP, "reserved {room} bytes");

@@ -33,6 +33,7 @@ pub mod connection;
 pub mod encoder;
 pub mod error;
 pub mod frame;
+pub mod frame_body;
 pub mod greeting;
 pub mod handshake;
 pub mod mechanism;
