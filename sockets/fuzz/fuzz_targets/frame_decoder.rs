@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let mut input = ReceiveBuffer::new();
     let mut fed = 0usize;
     for piece in bytes.chunks(chunk) {
-        let target = decoder.read_target(&mut input);
+        let mut target = decoder.read_target(&mut input);
         if target.extend_from_slice(piece).is_err() {
             return;
         }

@@ -156,6 +156,14 @@ impl<'a> ReadTarget<'a> {
             ReadTarget::Frame(body) => body.commit(count),
         }
     }
+
+    /// Appends bytes by copying them in, as far as the target takes them.
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), AllocationFailed> {
+        match self {
+            ReadTarget::Input(buffer) => buffer.extend_from_slice(bytes),
+            ReadTarget::Frame(body) => body.extend_from_slice(bytes),
+        }
+    }
 }
 
 /// Decodes frames from a receive buffer, enforcing the size limits.
