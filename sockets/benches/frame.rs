@@ -10,7 +10,7 @@
 
 use bytes::Bytes;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use sinew::zmtp::buffer::ReceiveBuffer;
+use sinew::zmtp::buffer::{ReadRoom, ReceiveBuffer};
 use sinew::zmtp::encoder::Encoder;
 use sinew::zmtp::frame::Decoder;
 use std::hint::black_box;

@@ -4,7 +4,7 @@
 //! compiled into the library.
 
 use super::*;
-use crate::zmtp::buffer::ReceiveBuffer;
+use crate::zmtp::buffer::{ReadRoom, ReceiveBuffer};
 use crate::zmtp::command::Metadata;
 use crate::zmtp::encoder::Encoder;
 use crate::zmtp::frame::Decoder;

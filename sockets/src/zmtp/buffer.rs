@@ -17,6 +17,38 @@ use bytes::{Buf, Bytes, BytesMut};
 /// The least a buffer grows by at once, and the size of a fresh read buffer.
 pub const GROWTH_STEP: usize = 64 * 1024;
 
+/// Memory the engine reads bytes from the peer into: the shared receive buffer,
+/// or a large frame's own buffer (`frame_body`).
+pub trait ReadRoom {
+    /// How many received bytes it holds.
+    fn received(&self) -> usize;
+
+    /// Room for the next read (empty when it takes no more).
+    fn spare(&mut self) -> Result<&mut [u8], AllocationFailed>;
+
+    /// Records that `count` bytes were read into `spare()`.
+    fn commit(&mut self, count: usize);
+
+    /// Appends bytes by copying them in, as far as the room takes them (for
+    /// tests and for moving a frame's start).
+    fn extend_from_slice(&mut self, mut bytes: &[u8]) -> Result<(), AllocationFailed> {
+        while !bytes.is_empty() {
+            let spare = self.spare()?;
+            if spare.is_empty() {
+                break;
+            }
+            let count = spare.len().min(bytes.len());
+            let (head, tail) = bytes.split_at(count);
+            if let Some(target) = spare.get_mut(..count) {
+                target.copy_from_slice(head);
+            }
+            self.commit(count);
+            bytes = tail;
+        }
+        Ok(())
+    }
+}
+
 /// Bytes received from the peer and not yet decoded, plus room for the next read.
 #[derive(Debug, Default)]
 pub struct ReceiveBuffer {
@@ -66,12 +98,38 @@ impl ReceiveBuffer {
         self.limit.is_some_and(|limit| self.filled >= limit)
     }
 
+    /// Discards `count` bytes from the front.
+    pub fn consume(&mut self, count: usize) {
+        let count = count.min(self.filled);
+        self.bytes.advance(count);
+        self.filled -= count;
+    }
+
+    /// Splits `count` received bytes off the front, sharing the memory.
+    pub fn split_to(&mut self, count: usize) -> BytesMut {
+        let count = count.min(self.filled);
+        self.filled -= count;
+        self.bytes.split_to(count)
+    }
+
+    /// Takes every received byte, leaving the buffer empty.
+    pub fn take(&mut self) -> BytesMut {
+        let filled = self.filled;
+        self.split_to(filled)
+    }
+}
+
+impl ReadRoom for ReceiveBuffer {
+    fn received(&self) -> usize {
+        self.filled
+    }
+
     /// Room for the next read: at most one step, zeroed only when needed, so the
     /// memory touched is what arrived plus one step. When the allocation is full
     /// it is replaced by one twice the size of what arrived (never past the limit);
     /// the untouched part of it costs address space, not resident memory. Empty
     /// when the buffer has reached its limit.
-    pub fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
+    fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
         if self.filled == self.bytes.len() {
             let room = match self.limit {
                 Some(limit) => limit.saturating_sub(self.filled),
@@ -94,46 +152,8 @@ impl ReceiveBuffer {
     }
 
     /// Records that `count` bytes were read into `spare()`.
-    pub fn commit(&mut self, count: usize) {
+    fn commit(&mut self, count: usize) {
         self.filled = (self.filled + count).min(self.bytes.len());
-    }
-
-    /// Appends bytes by copying them in (for tests and for moving a frame's start).
-    pub fn extend_from_slice(&mut self, mut bytes: &[u8]) -> Result<(), AllocationFailed> {
-        while !bytes.is_empty() {
-            let spare = self.spare()?;
-            if spare.is_empty() {
-                break;
-            }
-            let count = spare.len().min(bytes.len());
-            let (head, tail) = bytes.split_at(count);
-            if let Some(target) = spare.get_mut(..count) {
-                target.copy_from_slice(head);
-            }
-            self.commit(count);
-            bytes = tail;
-        }
-        Ok(())
-    }
-
-    /// Discards `count` bytes from the front.
-    pub fn consume(&mut self, count: usize) {
-        let count = count.min(self.filled);
-        self.bytes.advance(count);
-        self.filled -= count;
-    }
-
-    /// Splits `count` received bytes off the front, sharing the memory.
-    pub fn split_to(&mut self, count: usize) -> BytesMut {
-        let count = count.min(self.filled);
-        self.filled -= count;
-        self.bytes.split_to(count)
-    }
-
-    /// Takes every received byte, leaving the buffer empty.
-    pub fn take(&mut self) -> BytesMut {
-        let filled = self.filled;
-        self.split_to(filled)
     }
 }
 

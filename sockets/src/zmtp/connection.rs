@@ -216,8 +216,8 @@ impl Connection {
             State::Handshake(handshake) if handshake.awaits_zap() => return Ok(&mut []),
             _ => {}
         }
-        let mut target = self.decoder.read_target(&mut self.input);
-        let start = target.len();
+        let target = self.decoder.read_target(&mut self.input);
+        let start = target.received();
         if target.spare().is_err() {
             let error = ProtocolError::OutOfMemory { size: start as u64 };
             return Err(self.fail(error));
@@ -225,14 +225,14 @@ impl Connection {
         self.read_start = start;
         // The room was made above; asking again does not allocate.
         let target = self.decoder.read_target(&mut self.input);
-        Ok(target.into_spare().unwrap_or(&mut []))
+        Ok(target.spare().unwrap_or(&mut []))
     }
 
     /// Records that `count` bytes were read into the last `read_buffer`, and runs
     /// the handshake as far as they allow.
     pub fn handle_read(&mut self, count: usize, now: Instant) -> Result<(), ProtocolError> {
-        let mut target = self.decoder.read_target(&mut self.input);
-        if target.len() == self.read_start {
+        let target = self.decoder.read_target(&mut self.input);
+        if target.received() == self.read_start {
             target.commit(count);
         }
         if count > 0 {

@@ -207,7 +207,7 @@ fn header_length(size: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zmtp::buffer::ReceiveBuffer;
+    use crate::zmtp::buffer::{ReadRoom, ReceiveBuffer};
     use crate::zmtp::frame::Decoder;
 
     fn drain(encoder: &mut Encoder) -> Vec<u8> {

@@ -12,7 +12,7 @@
 //! bytes that have not arrived (beyond one growth step) and never panic on input.
 
 use super::ProtocolError;
-use super::buffer::{AllocationFailed, GROWTH_STEP, ReceiveBuffer};
+use super::buffer::{GROWTH_STEP, ReadRoom, ReceiveBuffer};
 use super::frame_body::{FrameBody, Pool};
 use bytes::{BufMut, Bytes, BytesMut};
 use nom::IResult;
@@ -110,62 +110,6 @@ enum DecodeState {
     OwnBuffer(FrameHeader, FrameBody),
 }
 
-/// Where the engine reads the next bytes from the peer into.
-#[derive(Debug)]
-pub enum ReadTarget<'a> {
-    /// The shared receive buffer.
-    Input(&'a mut ReceiveBuffer),
-    /// A large frame's own buffer.
-    Frame(&'a mut FrameBody),
-}
-
-impl<'a> ReadTarget<'a> {
-    /// Room for the next read, for as long as the target is borrowed.
-    pub fn into_spare(self) -> Result<&'a mut [u8], AllocationFailed> {
-        match self {
-            ReadTarget::Input(buffer) => buffer.spare(),
-            ReadTarget::Frame(body) => body.spare(),
-        }
-    }
-
-    /// How many bytes the target holds.
-    pub fn len(&self) -> usize {
-        match self {
-            ReadTarget::Input(buffer) => buffer.len(),
-            ReadTarget::Frame(body) => body.len(),
-        }
-    }
-
-    /// Whether the target holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Room for the next read.
-    pub fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
-        match self {
-            ReadTarget::Input(buffer) => buffer.spare(),
-            ReadTarget::Frame(body) => body.spare(),
-        }
-    }
-
-    /// Records that `count` bytes were read into `spare()`.
-    pub fn commit(&mut self, count: usize) {
-        match self {
-            ReadTarget::Input(buffer) => buffer.commit(count),
-            ReadTarget::Frame(body) => body.commit(count),
-        }
-    }
-
-    /// Appends bytes by copying them in, as far as the target takes them.
-    pub fn extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), AllocationFailed> {
-        match self {
-            ReadTarget::Input(buffer) => buffer.extend_from_slice(bytes),
-            ReadTarget::Frame(body) => body.extend_from_slice(bytes),
-        }
-    }
-}
-
 /// Decodes frames from a receive buffer, enforcing the size limits.
 #[derive(Debug)]
 pub struct Decoder {
@@ -207,11 +151,11 @@ impl Decoder {
 
     /// The buffer the next bytes from the peer should be read into: a large frame's
     /// own buffer while one is arriving, otherwise the shared receive buffer.
-    pub fn read_target<'a>(&'a mut self, input: &'a mut ReceiveBuffer) -> ReadTarget<'a> {
+    pub fn read_target<'a>(&'a mut self, input: &'a mut ReceiveBuffer) -> &'a mut dyn ReadRoom {
         match &mut self.state {
             // Once the frame is whole, later bytes belong to the next frames.
-            DecodeState::OwnBuffer(_, body) if !body.is_full() => ReadTarget::Frame(body),
-            _ => ReadTarget::Input(input),
+            DecodeState::OwnBuffer(_, body) if !body.is_full() => body,
+            _ => input,
         }
     }
 
@@ -344,7 +288,7 @@ mod tests {
             if rest.is_empty() {
                 return Ok(frames);
             }
-            let mut target = decoder.read_target(&mut input);
+            let target = decoder.read_target(&mut input);
             let spare = target.spare().unwrap();
             let count = spare.len().min(rest.len());
             spare[..count].copy_from_slice(&rest[..count]);
@@ -429,8 +373,8 @@ mod tests {
             .unwrap();
         input.extend_from_slice(&[9u8; 100]).unwrap();
         assert_eq!(decoder.decode(&mut input).unwrap(), None);
-        let mut target = decoder.read_target(&mut input);
-        assert_eq!(target.len(), 100);
+        let target = decoder.read_target(&mut input);
+        assert_eq!(target.received(), 100);
         let room = target.spare().unwrap().len();
         assert!(room <= 2 * GROWTH_STEP, "reserved {room} bytes");
     }

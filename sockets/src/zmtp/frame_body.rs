@@ -21,7 +21,7 @@
 //! bytes that have not arrived beyond one growth step, except memory the pool
 //! already holds.
 
-use super::buffer::{AllocationFailed, GROWTH_STEP};
+use super::buffer::{AllocationFailed, GROWTH_STEP, ReadRoom};
 use bytes::Bytes;
 use std::sync::{Mutex, PoisonError};
 
@@ -125,25 +125,45 @@ impl FrameBody {
         })
     }
 
-    /// How many bytes arrived.
-    pub fn len(&self) -> usize {
-        self.filled
-    }
-
-    /// Whether nothing arrived yet.
-    pub fn is_empty(&self) -> bool {
-        self.filled == 0
-    }
-
     /// Whether the frame has wholly arrived.
     pub fn is_full(&self) -> bool {
         self.filled >= self.size
     }
 
+    /// The bytes received, as the frame's body; its memory goes back to the
+    /// pool once the last `Bytes` of it is dropped (if pooled).
+    pub fn finish(self) -> Bytes {
+        let FrameBody {
+            mut memory,
+            start,
+            filled,
+            pool,
+            ..
+        } = self;
+        let frame = start..start + filled;
+        match pool {
+            Some(pool) if memory.capacity() <= POOLED_CAPACITY + CACHE_LINE => {
+                Bytes::from_owner(Pooled { memory, pool }).slice(frame)
+            }
+            _ => {
+                memory.truncate(frame.end);
+                // Unique once the whole is dropped, so CURVE can still open
+                // the frame in place.
+                Bytes::from(memory).slice(frame)
+            }
+        }
+    }
+}
+
+impl ReadRoom for FrameBody {
+    fn received(&self) -> usize {
+        self.filled
+    }
+
     /// Room for the next read, one step at most and never past the frame's end:
     /// what the buffer has initialised already, or one more zeroed step (doubling the allocation when
     /// it is full, so a frame larger than the reserve moves O(log n) times).
-    pub fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
+    fn spare(&mut self) -> Result<&mut [u8], AllocationFailed> {
         let room = self.size.saturating_sub(self.filled);
         let at = self.start + self.filled;
         if at == self.memory.len() && room > 0 {
@@ -169,51 +189,9 @@ impl FrameBody {
     }
 
     /// Records that `count` bytes were read into `spare()`.
-    pub fn commit(&mut self, count: usize) {
+    fn commit(&mut self, count: usize) {
         let received = self.memory.len().saturating_sub(self.start);
         self.filled = (self.filled + count).min(received.min(self.size));
-    }
-
-    /// Appends bytes by copying them in (the frame's start, already received).
-    pub fn extend_from_slice(&mut self, mut bytes: &[u8]) -> Result<(), AllocationFailed> {
-        while !bytes.is_empty() {
-            let spare = self.spare()?;
-            if spare.is_empty() {
-                break;
-            }
-            let count = spare.len().min(bytes.len());
-            let (head, tail) = bytes.split_at(count);
-            if let Some(target) = spare.get_mut(..count) {
-                target.copy_from_slice(head);
-            }
-            self.commit(count);
-            bytes = tail;
-        }
-        Ok(())
-    }
-
-    /// The bytes received, as the frame's body; its memory goes back to the
-    /// pool once the last `Bytes` of it is dropped (if pooled).
-    pub fn finish(self) -> Bytes {
-        let FrameBody {
-            mut memory,
-            start,
-            filled,
-            pool,
-            ..
-        } = self;
-        let frame = start..start + filled;
-        match pool {
-            Some(pool) if memory.capacity() <= POOLED_CAPACITY + CACHE_LINE => {
-                Bytes::from_owner(Pooled { memory, pool }).slice(frame)
-            }
-            _ => {
-                memory.truncate(frame.end);
-                // Unique once the whole is dropped, so CURVE can still open
-                // the frame in place.
-                Bytes::from(memory).slice(frame)
-            }
-        }
     }
 }
 
@@ -261,7 +239,7 @@ mod tests {
                 spare[..count].copy_from_slice(&chunk[..count]);
                 body.commit(count);
                 assert!(
-                    body.memory.len() <= body.start + body.len() + GROWTH_STEP,
+                    body.memory.len() <= body.start + body.received() + GROWTH_STEP,
                     "only one step ahead of what arrived is touched"
                 );
                 assert_eq!(body.memory.as_ptr(), start, "{size}: moved");
@@ -288,7 +266,7 @@ mod tests {
             body.commit(count);
             assert!(
                 body.memory.capacity()
-                    <= (POOLED_CAPACITY + CACHE_LINE).max(2 * body.len() + 2 * GROWTH_STEP),
+                    <= (POOLED_CAPACITY + CACHE_LINE).max(2 * body.received() + 2 * GROWTH_STEP),
                 "room past the reserve stays in proportion to what arrived"
             );
             if body.memory.as_ptr() != last {

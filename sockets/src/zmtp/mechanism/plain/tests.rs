@@ -4,7 +4,7 @@
 //! code only: it must never be compiled into the library.
 
 use super::*;
-use crate::zmtp::buffer::ReceiveBuffer;
+use crate::zmtp::buffer::{ReadRoom, ReceiveBuffer};
 use crate::zmtp::encoder::Encoder;
 use crate::zmtp::frame::Decoder;
 use crate::zmtp::harness::{Pair, Side, take_output};

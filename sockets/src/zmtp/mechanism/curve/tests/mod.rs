@@ -10,7 +10,7 @@ mod zap;
 use super::*;
 use crate::curve::KeyPair;
 use crate::zmtp::ProtocolError;
-use crate::zmtp::buffer::ReceiveBuffer;
+use crate::zmtp::buffer::{ReadRoom, ReceiveBuffer};
 use crate::zmtp::command::Metadata;
 use crate::zmtp::encoder::Encoder;
 use crate::zmtp::frame::{Decoder, Frame};
