@@ -177,6 +177,91 @@ fn a_slow_consumer_is_cut_off_while_a_fast_one_gets_everything() {
     drop(sinew);
 }
 
+/// Message `index`'s payload: its size and bytes differ from message to message
+/// (and include line ends), so a byte out of place shows.
+fn payload(index: usize) -> Vec<u8> {
+    let size = 600 + (index * 7919) % 20_000;
+    (0..size)
+        .map(|at| ((index * 31 + at) % 251) as u8)
+        .collect()
+}
+
+/// Reads exactly `size` bytes and the line end after them.
+fn read_payload(reader: &mut std::io::BufReader<std::net::TcpStream>, size: usize) -> Vec<u8> {
+    let mut payload = vec![0u8; size + 2];
+    reader
+        .read_exact(&mut payload)
+        .expect("a payload before the timeout");
+    assert_eq!(&payload[size..], b"\r\n");
+    payload.truncate(size);
+    payload
+}
+
+#[test]
+fn a_subscriber_that_reads_late_gets_every_byte_in_order() {
+    // Payloads of 600 B to 20 KiB, fanned out to a subscriber that reads at
+    // once (with headers) and one that reads only after everything was
+    // published (without): the late one's socket fills, so what waits for it
+    // is written over many turns, partly and after its turn's payloads are
+    // gone.
+    const MESSAGES: usize = 2_000;
+    const HEADERS: &[u8] = b"NATS/1.0\r\nIndex: 1\r\n\r\n";
+    let sinew = sinew_broker(&[]);
+    let mut late = client(sinew.nats, "{\"verbose\":false}");
+    late.get_mut().write_all(b"SUB load 1\r\nPING\r\n").unwrap();
+    expect_line(&mut late, "PONG");
+    let mut eager = client(sinew.nats, "{\"verbose\":false,\"headers\":true}");
+    eager
+        .get_mut()
+        .write_all(b"SUB load 2\r\nPING\r\n")
+        .unwrap();
+    expect_line(&mut eager, "PONG");
+    let address = sinew.nats;
+    let publisher = std::thread::spawn(move || {
+        let mut publisher = client(address, "{\"verbose\":false,\"headers\":true}");
+        let mut batch = Vec::new();
+        for index in 0..MESSAGES {
+            let payload = payload(index);
+            let total = HEADERS.len() + payload.len();
+            batch.extend_from_slice(format!("HPUB load {} {total}\r\n", HEADERS.len()).as_bytes());
+            batch.extend_from_slice(HEADERS);
+            batch.extend_from_slice(&payload);
+            batch.extend_from_slice(b"\r\n");
+            if batch.len() > 256 * 1024 {
+                publisher.get_mut().write_all(&batch).unwrap();
+                batch.clear();
+            }
+        }
+        publisher.get_mut().write_all(&batch).unwrap();
+        publisher.get_mut().write_all(b"PING\r\n").unwrap();
+        expect_line(&mut publisher, "PONG");
+    });
+    for index in 0..MESSAGES {
+        let expected = payload(index);
+        let total = HEADERS.len() + expected.len();
+        let line = read_line(&mut eager);
+        assert_eq!(line, format!("HMSG load 2 {} {total}", HEADERS.len()));
+        let received = read_payload(&mut eager, total);
+        assert_eq!(&received[..HEADERS.len()], HEADERS, "message {index}");
+        assert!(received[HEADERS.len()..] == expected[..], "message {index}");
+    }
+    // Everything was routed once the publisher's PONG came back.
+    publisher.join().unwrap();
+    for index in 0..MESSAGES {
+        let expected = payload(index);
+        let line = read_line(&mut late);
+        assert_eq!(
+            line,
+            format!("MSG load 1 {}", expected.len()),
+            "message {index}"
+        );
+        let received = read_payload(&mut late, expected.len());
+        assert!(received == expected, "message {index}");
+    }
+    late.get_mut().write_all(b"PING\r\n").unwrap();
+    expect_line(&mut late, "PONG");
+}
+
 #[test]
 fn monitoring_reports_what_happened() {
     let sinew = sinew_broker(&[]);

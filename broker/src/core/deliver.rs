@@ -1,5 +1,6 @@
 //! Publishing: one match against the trie, then one MSG (or HMSG) per recipient,
-//! every recipient sharing the payload's bytes.
+//! every recipient sharing the payload's bytes: the payload joins the turn's
+//! payloads and each outbox splices it in by its number there (`outbox.rs`).
 //!
 //! Plain subscribers each get the message; each queue group gives it to one
 //! member, starting from a rotating position (nats-server starts at a random
@@ -11,8 +12,9 @@
 //! client hold up the others: a client over its pending limit is closed.
 
 use super::client::{Client, Subscriber};
+use super::outbox::SPLICE_PAYLOAD;
 use super::stats::Stats;
-use super::{ClientId, CloseReason, Core};
+use super::{ClientId, CloseReason, Core, TURN_BYTES, TURN_PAYLOADS};
 use crate::doors::nats::{self as door, Publish};
 use crate::subjects::{self, SubscriptionKey};
 use bytes::Bytes;
@@ -21,7 +23,7 @@ use std::time::Instant;
 
 impl Core {
     /// Routes one PUB or HPUB from client `id`.
-    pub(super) fn publish(&mut self, id: ClientId, message: &Publish, _now: Instant) {
+    pub(super) fn publish(&mut self, id: ClientId, mut message: Publish, _now: Instant) {
         let Some(publisher) = self.clients.get_mut(&id) else {
             return;
         };
@@ -38,6 +40,17 @@ impl Core {
             // nats-server acknowledges before it delivers.
             self.ok(id);
         }
+        if self.turn.len() >= TURN_PAYLOADS || self.turn_bytes >= TURN_BYTES {
+            // A server that ends no turns still holds a bounded amount.
+            self.end_turn();
+        }
+        // The payload joins the turn's; the message keeps an empty one.
+        let slot = self.turn.len();
+        self.turn_bytes += size;
+        self.turn.push(std::mem::take(&mut message.payload));
+        let Some(payload) = self.turn.last() else {
+            return;
+        };
 
         let rotation = self.queue_cursor;
         self.queue_cursor = self.queue_cursor.wrapping_add(1);
@@ -46,9 +59,12 @@ impl Core {
             clients: &mut self.clients,
             stats: &mut self.stats,
             dirty: &mut self.dirty,
+            spliced: &mut self.spliced,
             endings: &mut endings,
             publisher: id,
             echo,
+            payload,
+            slot,
         };
         // Delivered straight from the match (cached by the trie), each recipient
         // found once: the trie is not changed until the match is done, so ended
@@ -56,13 +72,13 @@ impl Core {
         let matches = self.subjects.matches(&message.subject);
         let mut delivered = false;
         for subscriber in matches.plain() {
-            delivered |= recipients.deliver(subscriber, message);
+            delivered |= recipients.deliver(subscriber, &message);
         }
         for group in matches.groups() {
             let members = group.members();
             for step in 0..members.len() {
                 if let Some(member) = members.get((rotation + step) % members.len())
-                    && recipients.deliver(member, message)
+                    && recipients.deliver(member, &message)
                 {
                     delivered = true;
                     break;
@@ -133,9 +149,14 @@ struct Recipients<'a> {
     clients: &'a mut FxHashMap<ClientId, Client>,
     stats: &'a mut Stats,
     dirty: &'a mut Vec<ClientId>,
+    /// Clients whose outboxes splice in the turn's payloads.
+    spliced: &'a mut Vec<ClientId>,
     endings: &'a mut Vec<Ending>,
     publisher: ClientId,
     echo: bool,
+    /// The message's payload, the turn's payload number `slot`.
+    payload: &'a Bytes,
+    slot: usize,
 }
 
 impl Recipients<'_> {
@@ -153,36 +174,39 @@ impl Recipients<'_> {
         }
         let before = client.outbox.lines().len();
         let reply = message.reply.as_deref();
-        let size = match message.header_size {
+        let payload = self.payload;
+        let start = match message.header_size {
             Some(header_size) if client.options.headers => {
                 door::encode_hmsg_header(
                     &message.subject,
                     &target.sid,
                     reply,
                     header_size,
-                    message.payload.len(),
+                    payload.len(),
                     client.outbox.lines(),
                 );
-                client.count_lines(before);
-                client.outbox.payload(&message.payload);
-                message.payload.len()
+                0
             }
             _ => {
                 // A client without header support gets the body alone, as MSG.
-                let start = message.body_start();
-                let size = message.payload.len() - start;
+                let start = door::body_start(message.header_size, payload.len());
                 door::encode_msg_header(
                     &message.subject,
                     &target.sid,
                     reply,
-                    size,
+                    payload.len() - start,
                     client.outbox.lines(),
                 );
-                client.count_lines(before);
-                client.outbox.payload_from(&message.payload, start);
-                size
+                start
             }
         };
+        client.count_lines(before);
+        let size = payload.len() - start;
+        if size < SPLICE_PAYLOAD {
+            client.outbox.payload_from(payload, start);
+        } else if client.outbox.splice(self.slot, payload, start) {
+            self.spliced.push(target.client);
+        }
         let before = client.outbox.lines().len();
         client.outbox.lines().extend_from_slice(b"\r\n");
         client.count_lines(before);

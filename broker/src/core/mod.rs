@@ -34,6 +34,12 @@ pub type ClientId = u64;
 /// in INFO: clients enable features by it.
 pub const NATS_PROTOCOL_LEVEL: &str = "2.10.0";
 
+/// The most payloads a turn holds before its splices are settled early (the
+/// server ends a turn long before; this bounds a caller that does not).
+const TURN_PAYLOADS: usize = 64 * 1024;
+/// The most payload bytes a turn holds before its splices are settled early.
+const TURN_BYTES: usize = 64 * 1024 * 1024;
+
 /// How often deadlines (pings, authentication) are checked.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -91,6 +97,14 @@ pub struct Core {
     next_sweep: Instant,
     /// Rotates which member of a queue group is tried first.
     queue_cursor: usize,
+    /// This turn's payloads, which outboxes splice in by number until
+    /// `end_turn` (so fanning one out costs no copy and no reference count
+    /// per recipient).
+    turn: Vec<Bytes>,
+    /// Their total size.
+    turn_bytes: usize,
+    /// Clients whose outboxes splice in this turn's payloads.
+    spliced: Vec<ClientId>,
     /// Scratch list of what one publish ended (subscriptions at their maximum,
     /// slow consumers), kept to avoid an allocation per message.
     endings: Vec<deliver::Ending>,
@@ -112,6 +126,9 @@ impl Core {
                 hash.wrapping_mul(31).wrapping_add(usize::from(byte))
             }),
             endings: Vec::new(),
+            turn: Vec::new(),
+            turn_bytes: 0,
+            spliced: Vec::new(),
             settings,
         }
     }
@@ -234,9 +251,31 @@ impl Core {
         }
     }
 
-    /// A client's outbox, to write from.
-    pub fn outbox(&mut self, id: ClientId) -> Option<&mut Outbox> {
-        self.clients.get_mut(&id).map(|client| &mut client.outbox)
+    /// A client's outbox, to write from, with the turn's payloads it may splice
+    /// in (`Outbox::io_slices` and `advance` take them).
+    pub fn outbox(&mut self, id: ClientId) -> Option<(&mut Outbox, &[Bytes])> {
+        let client = self.clients.get_mut(&id)?;
+        Some((&mut client.outbox, &self.turn))
+    }
+
+    /// Whether nothing waits to be written to a client (or it is gone).
+    pub fn outbox_is_empty(&self, id: ClientId) -> bool {
+        self.clients
+            .get(&id)
+            .is_none_or(|client| client.outbox.is_empty())
+    }
+
+    /// The turn is over (what could be written was): what the outboxes still
+    /// splice in of its payloads is settled into them, and the payloads are let
+    /// go. The server calls it once a turn, after writing.
+    pub fn end_turn(&mut self) {
+        for id in self.spliced.drain(..) {
+            if let Some(client) = self.clients.get_mut(&id) {
+                client.outbox.settle(&self.turn);
+            }
+        }
+        self.turn.clear();
+        self.turn_bytes = 0;
     }
 
     /// Moves the clients that have new output into `into` (each at most once).
@@ -325,7 +364,7 @@ impl Core {
                 self.dirty.push(id);
             }
             ClientOperation::Pong => client.pings_out = 0,
-            ClientOperation::Publish(publish) => self.publish(id, &publish, now),
+            ClientOperation::Publish(publish) => self.publish(id, publish, now),
             ClientOperation::Subscribe(subscribe) => {
                 self.subscribe(id, subscribe.subject, subscribe.queue, subscribe.sid);
             }

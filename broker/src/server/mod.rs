@@ -385,6 +385,8 @@ impl Server {
                     self.write(key);
                 }
             }
+            // What the turn's payloads could not be written to is copied now.
+            self.core.end_turn();
             self.core.take_closes(&mut closes);
             for (id, reason) in closes.drain(..) {
                 self.begin_close(id, reason, now);
@@ -596,10 +598,10 @@ impl Server {
         let Some(Connection::Nats(client)) = self.connections.get_mut(key) else {
             return;
         };
-        let Some(outbox) = self.core.outbox(client.id) else {
+        let Some((outbox, turn)) = self.core.outbox(client.id) else {
             return;
         };
-        if client.write(outbox).is_err() {
+        if client.write(outbox, turn).is_err() {
             let id = client.id;
             tracing::info!(client = id, "write failed: client closed");
             self.core.handle_closed(id);
@@ -647,9 +649,7 @@ impl Server {
             let Some(by) = client.close_by else {
                 return false;
             };
-            let flushed = core
-                .outbox(client.id)
-                .is_none_or(|outbox| outbox.is_empty());
+            let flushed = core.outbox_is_empty(client.id);
             if now >= by || flushed {
                 done.push((key, client.id));
                 return false;

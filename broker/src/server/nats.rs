@@ -7,7 +7,7 @@
 
 use super::stream::{self, ReadOutcome};
 use crate::core::{ClientId, Outbox};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use std::io;
 use std::time::Instant;
@@ -45,8 +45,9 @@ impl Client {
         stream::read(&mut self.stream, &mut self.input, &mut self.readable)
     }
 
-    /// Writes from `outbox` until it is empty or the socket is full.
-    pub(super) fn write(&mut self, outbox: &mut Outbox) -> io::Result<()> {
-        stream::write(&mut self.stream, outbox, &mut self.writable)
+    /// Writes from `outbox` (with the turn's payloads it splices in) until it
+    /// is empty or the socket is full.
+    pub(super) fn write(&mut self, outbox: &mut Outbox, turn: &[Bytes]) -> io::Result<()> {
+        stream::write(&mut self.stream, outbox, turn, &mut self.writable)
     }
 }

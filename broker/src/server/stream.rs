@@ -7,7 +7,7 @@
 //! and never interpret what it reads.
 
 use crate::core::Outbox;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use rustc_hash::FxHashSet;
 use std::collections::VecDeque;
@@ -24,9 +24,9 @@ const RESERVE_SIZE: usize = 512 * 1024;
 /// Reads per turn before other connections get theirs.
 const READ_BUDGET: usize = 4;
 /// The most slices handed to one vectored write (Linux takes up to 1024): each
-/// shared payload is a slice of its own, so 64 let only 32 messages of 1 KiB
-/// through per system call.
-const MAX_SLICES: usize = 512;
+/// spliced or shared payload is a slice of its own, and the line before it
+/// another, so 64 let only 32 messages of 1 KiB through per system call.
+const MAX_SLICES: usize = 1024;
 
 /// Connections to read again next turn without waiting for readiness (their
 /// budget ran out, or they were held back), each at most once: a connection
@@ -140,16 +140,18 @@ pub(super) fn read(
     }
 }
 
-/// Writes from `outbox` until it is empty or the socket is full (then clears
-/// `writable`).
+/// Writes from `outbox`, reading what it splices in from `turn` (the core's
+/// payloads of this turn; empty for a door that splices nothing), until it is
+/// empty or the socket is full (then clears `writable`).
 pub(super) fn write(
     stream: &mut TcpStream,
     outbox: &mut Outbox,
+    turn: &[Bytes],
     writable: &mut bool,
 ) -> io::Result<()> {
     while *writable && !outbox.is_empty() {
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let count = outbox.io_slices(&mut slices);
+        let count = outbox.io_slices(turn, &mut slices);
         match stream.write_vectored(slices.get(..count).unwrap_or(&[])) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(written) => outbox.advance(written),

@@ -43,7 +43,7 @@ pub use encoder::{
 };
 pub use info::{Info, encode_info};
 pub use limits::Limits;
-pub use operation::{ClientOperation, Publish, Subscribe, Unsubscribe};
+pub use operation::{ClientOperation, Publish, Subscribe, Unsubscribe, body_start};
 pub use parser::Parser;
 pub use subject::{is_valid_literal_subject, is_valid_subscription_subject};
 pub use violation::{Violation, ViolationKind};

@@ -57,10 +57,16 @@ impl Publish {
 
     /// Where the body starts in `payload`: after the header block, if any.
     pub fn body_start(&self) -> usize {
-        match self.header_size {
-            Some(size) if size <= self.payload.len() => size,
-            _ => 0,
-        }
+        body_start(self.header_size, self.payload.len())
+    }
+}
+
+/// Where the body starts in a payload of `size` bytes whose first `header_size`
+/// bytes are the header block (none, or a size past the end: at 0).
+pub fn body_start(header_size: Option<usize>, size: usize) -> usize {
+    match header_size {
+        Some(header_size) if header_size <= size => header_size,
+        _ => 0,
     }
 }
 

@@ -626,6 +626,8 @@ impl KafkaDoor {
         let result = stream::write(
             &mut connection.stream,
             &mut connection.outbox,
+            // The Kafka door splices nothing in: no turn's payloads to read.
+            &[],
             &mut connection.writable,
         );
         if let Err(error) = result {
