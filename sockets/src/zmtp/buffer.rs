@@ -58,6 +58,8 @@ pub struct ReceiveBuffer {
     filled: usize,
     /// The most bytes this buffer may ever hold, if bounded.
     limit: Option<usize>,
+    /// The most bytes the next read may take (until it is committed).
+    read_cap: Option<usize>,
 }
 
 /// Memory for received bytes could not be allocated.
@@ -112,6 +114,13 @@ impl ReceiveBuffer {
         self.bytes.split_to(count)
     }
 
+    /// Limits the next read (until it is committed) to `count` bytes, so that
+    /// what follows them can be read somewhere else (a large frame's body into its
+    /// own buffer).
+    pub fn cap_next_read(&mut self, count: usize) {
+        self.read_cap = Some(count);
+    }
+
     /// Takes every received byte, leaving the buffer empty.
     pub fn take(&mut self) -> BytesMut {
         let filled = self.filled;
@@ -148,12 +157,17 @@ impl ReadRoom for ReceiveBuffer {
                 self.bytes.resize(self.filled + step, 0);
             }
         }
-        Ok(self.bytes.get_mut(self.filled..).unwrap_or(&mut []))
+        let end = match self.read_cap {
+            Some(cap) => self.bytes.len().min(self.filled.saturating_add(cap)),
+            None => self.bytes.len(),
+        };
+        Ok(self.bytes.get_mut(self.filled..end).unwrap_or(&mut []))
     }
 
     /// Records that `count` bytes were read into `spare()`.
     fn commit(&mut self, count: usize) {
         self.filled = (self.filled + count).min(self.bytes.len());
+        self.read_cap = None;
     }
 }
 

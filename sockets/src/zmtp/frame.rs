@@ -36,8 +36,11 @@ pub const MAX_HEADER_LENGTH: usize = 9;
 pub const MAX_FRAME_SIZE: u64 = 1 << 47;
 
 /// A frame that has not fully arrived is moved to its own buffer when it is larger
-/// than this; smaller ones wait in the shared receive buffer.
-const OWN_BUFFER_THRESHOLD: u64 = GROWTH_STEP as u64;
+/// than this; smaller ones wait in the shared receive buffer. After such a frame
+/// the next read into the shared buffer takes only a header's worth, so that the
+/// body of a large frame after it is read straight into its own buffer rather
+/// than copied there from the shared one.
+const OWN_BUFFER_THRESHOLD: u64 = GROWTH_STEP as u64 / 2;
 
 /// A decoded frame header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +126,8 @@ pub struct Decoder {
     max_command_size: Option<u64>,
     /// Where large frames' buffers come from and go back to, if pooled.
     pool: Option<&'static Pool>,
+    /// The last frame was large, so the next may be: read its header alone.
+    large_expected: bool,
 }
 
 impl Decoder {
@@ -134,6 +139,7 @@ impl Decoder {
             message_size: 0,
             max_command_size: None,
             pool: None,
+            large_expected: false,
         }
     }
 
@@ -155,6 +161,10 @@ impl Decoder {
         match &mut self.state {
             // Once the frame is whole, later bytes belong to the next frames.
             DecodeState::OwnBuffer(_, body) if !body.is_full() => body,
+            DecodeState::Header if self.large_expected && input.is_empty() => {
+                input.cap_next_read(MAX_HEADER_LENGTH);
+                input
+            }
             _ => input,
         }
     }
@@ -261,6 +271,7 @@ impl Decoder {
 
     fn finish(&mut self, header: FrameHeader, body: Bytes) -> Frame {
         self.state = DecodeState::Header;
+        self.large_expected = header.size > OWN_BUFFER_THRESHOLD;
         if !header.command && !header.more {
             self.message_size = 0;
         }
@@ -377,6 +388,50 @@ mod tests {
         assert_eq!(target.received(), 100);
         let room = target.spare().unwrap().len();
         assert!(room <= 2 * GROWTH_STEP, "reserved {room} bytes");
+    }
+
+    #[test]
+    fn after_a_large_frame_a_header_alone_is_read_and_the_next_body_goes_straight_to_its_buffer() {
+        let size = 40 * 1024;
+        let mut stream = Vec::new();
+        for (index, fill) in [1u8, 2, 3].into_iter().enumerate() {
+            stream.extend_from_slice(&[FLAG_LONG]);
+            stream.extend_from_slice(&(size as u64 + index as u64).to_be_bytes());
+            stream.extend(std::iter::repeat_n(fill, size + index));
+        }
+        stream.extend_from_slice(&hex("00 02 68 69"));
+        let mut decoder = Decoder::new(None);
+        let mut input = ReceiveBuffer::new();
+        let mut frames = Vec::new();
+        let mut reads = Vec::new();
+        let mut rest = &stream[..];
+        while !rest.is_empty() {
+            let target = decoder.read_target(&mut input);
+            let spare = target.spare().unwrap();
+            let count = spare.len().min(rest.len());
+            spare[..count].copy_from_slice(&rest[..count]);
+            target.commit(count);
+            reads.push(count);
+            rest = &rest[count..];
+            while let Some(frame) = decoder.decode(&mut input).unwrap() {
+                frames.push(frame);
+            }
+        }
+        let sizes: Vec<usize> = frames.iter().map(|frame| frame.body.len()).collect();
+        assert_eq!(sizes, [size, size + 1, size + 2, 2]);
+        for (frame, fill) in frames.iter().zip([1u8, 2, 3]) {
+            assert!(frame.body.iter().all(|&byte| byte == fill));
+        }
+        assert_eq!(&frames[3].body[..], b"hi");
+        // The first read brings the first frame and part of the second, whose
+        // rest is read into its own buffer; after it the third's header is read
+        // alone (nine bytes), then its body whole into its own buffer.
+        let second_rest = 2 * (9 + size) + 1 - GROWTH_STEP;
+        assert_eq!(
+            reads,
+            [GROWTH_STEP, second_rest, 9, size + 2, 4],
+            "what each read took"
+        );
     }
 
     #[test]
