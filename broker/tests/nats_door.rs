@@ -141,21 +141,14 @@ fn a_slow_consumer_is_cut_off_while_a_fast_one_gets_everything() {
         head.push(byte[0]);
     }
     let publisher = std::thread::spawn(move || {
-        let mut publisher = client(sinew.nats, "{\"verbose\":false}");
         let payload = vec![b'x'; SIZE];
-        let mut batch = Vec::new();
-        for _ in 0..MESSAGES {
-            batch.extend_from_slice(format!("PUB load {SIZE}\r\n").as_bytes());
-            batch.extend_from_slice(&payload);
-            batch.extend_from_slice(b"\r\n");
-            if batch.len() > 256 * 1024 {
-                publisher.get_mut().write_all(&batch).unwrap();
-                batch.clear();
-            }
-        }
-        publisher.get_mut().write_all(&batch).unwrap();
-        publisher.get_mut().write_all(b"PING\r\n").unwrap();
-        expect_line(&mut publisher, "PONG");
+        let operations = (0..MESSAGES).map(|_| {
+            let mut operation = format!("PUB load {SIZE}\r\n").into_bytes();
+            operation.extend_from_slice(&payload);
+            operation.extend_from_slice(b"\r\n");
+            operation
+        });
+        publish_all(sinew.nats, "{\"verbose\":false}", operations);
         sinew
     });
     for index in 0..MESSAGES {
@@ -175,6 +168,27 @@ fn a_slow_consumer_is_cut_off_while_a_fast_one_gets_everything() {
     let mut rest = Vec::new();
     let _ = slow.read_to_end(&mut rest);
     drop(sinew);
+}
+
+/// Connects a publisher and sends every operation in writes of about 256 KiB,
+/// then waits for the PONG that says the broker handled them all.
+fn publish_all(
+    address: std::net::SocketAddr,
+    connect: &str,
+    operations: impl Iterator<Item = Vec<u8>>,
+) {
+    let mut publisher = client(address, connect);
+    let mut batch = Vec::new();
+    for operation in operations {
+        batch.extend_from_slice(&operation);
+        if batch.len() > 256 * 1024 {
+            publisher.get_mut().write_all(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    publisher.get_mut().write_all(&batch).unwrap();
+    publisher.get_mut().write_all(b"PING\r\n").unwrap();
+    expect_line(&mut publisher, "PONG");
 }
 
 /// Message `index`'s payload: its size and bytes differ from message to message
@@ -218,23 +232,16 @@ fn a_subscriber_that_reads_late_gets_every_byte_in_order() {
     expect_line(&mut eager, "PONG");
     let address = sinew.nats;
     let publisher = std::thread::spawn(move || {
-        let mut publisher = client(address, "{\"verbose\":false,\"headers\":true}");
-        let mut batch = Vec::new();
-        for index in 0..MESSAGES {
+        let operations = (0..MESSAGES).map(|index| {
             let payload = payload(index);
             let total = HEADERS.len() + payload.len();
-            batch.extend_from_slice(format!("HPUB load {} {total}\r\n", HEADERS.len()).as_bytes());
-            batch.extend_from_slice(HEADERS);
-            batch.extend_from_slice(&payload);
-            batch.extend_from_slice(b"\r\n");
-            if batch.len() > 256 * 1024 {
-                publisher.get_mut().write_all(&batch).unwrap();
-                batch.clear();
-            }
-        }
-        publisher.get_mut().write_all(&batch).unwrap();
-        publisher.get_mut().write_all(b"PING\r\n").unwrap();
-        expect_line(&mut publisher, "PONG");
+            let mut operation = format!("HPUB load {} {total}\r\n", HEADERS.len()).into_bytes();
+            operation.extend_from_slice(HEADERS);
+            operation.extend_from_slice(&payload);
+            operation.extend_from_slice(b"\r\n");
+            operation
+        });
+        publish_all(address, "{\"verbose\":false,\"headers\":true}", operations);
     });
     for index in 0..MESSAGES {
         let expected = payload(index);
