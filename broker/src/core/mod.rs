@@ -252,7 +252,7 @@ impl Core {
     }
 
     /// A client's outbox, to write from, with the turn's payloads it may splice
-    /// in (`Outbox::io_slices` and `advance` take them).
+    /// in (`Outbox::io_slices` reads them).
     pub fn outbox(&mut self, id: ClientId) -> Option<(&mut Outbox, &[Bytes])> {
         let client = self.clients.get_mut(&id)?;
         Some((&mut client.outbox, &self.turn))

@@ -28,8 +28,11 @@ use std::io::IoSlice;
 /// 1.25 M to 1.80 M deliveries a second).
 const INLINE_PAYLOAD: usize = 8 * 1024;
 
-/// Payloads below this size are copied in even within their turn: a slice of a
-/// few dozen bytes in a vectored write costs the kernel more than the copy.
+/// Payloads below this size are copied in even within their turn, where a slice
+/// of its own in the vectored write would cost the kernel about what the copy
+/// costs. Just above it splicing still won: 10 subscribers of 520-byte messages,
+/// three alternating runs, 2.30, 2.46, 2.54 M deliveries a second spliced against
+/// 2.27, 2.18, 2.34 M copied; smaller sizes were not measured.
 pub const SPLICE_PAYLOAD: usize = 512;
 
 /// One of the turn's payloads, to be written before the line byte at `at`.
