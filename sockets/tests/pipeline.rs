@@ -7,7 +7,9 @@
 
 mod util;
 
-use sinew::{Context, Error, Message, PollEvents, PollItem, Socket, SocketType, poll};
+use sinew::{
+    Context, Error, EventMask, Message, PollEvents, PollItem, Socket, SocketEvent, SocketType, poll,
+};
 use std::time::{Duration, Instant};
 use util::{TIMEOUT, endpoints, recv_text};
 
@@ -237,6 +239,7 @@ fn reconnects_after_the_peer_comes_back() {
     let push = context.socket(SocketType::Push).unwrap();
     push.set_reconnect_interval(Duration::from_millis(10))
         .unwrap();
+    let monitor = push.monitor_events(EventMask::ALL).unwrap();
     push.connect(&endpoint).unwrap();
     push.send("before").unwrap();
     assert_eq!(recv_text(&pull), "before");
@@ -244,6 +247,18 @@ fn reconnects_after_the_peer_comes_back() {
     let pull = context.socket(SocketType::Pull).unwrap();
     pull.set_receive_timeout(Some(TIMEOUT)).unwrap();
     util::bind_retrying(&pull, &endpoint);
+    // Sent once the push has a new connection: sent earlier, a message may go
+    // to the old connection before its end is noticed, and be lost with it (as
+    // in libzmq).
+    let mut handshakes = 0;
+    while handshakes < 2 {
+        let event = monitor
+            .recv_with_timeout(Some(TIMEOUT))
+            .expect("the push's events in time");
+        if event.event == SocketEvent::HandshakeSucceeded {
+            handshakes += 1;
+        }
+    }
     push.send("after").unwrap();
     assert_eq!(recv_text(&pull), "after");
 }
